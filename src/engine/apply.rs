@@ -1,0 +1,110 @@
+//! The executor: runs a plan's steps in the plan's order. It resolves ids that
+//! earlier steps produce (a new OU's id, a new account's id) and decides nothing
+//! else: what to do and in which order is the plan's.
+
+use std::collections::HashMap;
+
+use anyhow::{Result, anyhow};
+
+use super::plan::{IdRef, Plan, Step};
+use crate::aws::{Aws, Site};
+use crate::report::Reporter;
+use crate::services::organizations::{self as orgs, Waits};
+
+/// Ids produced during this apply, by the reference that names them.
+#[derive(Default)]
+struct Produced(HashMap<IdRef, String>);
+
+impl Produced {
+    fn resolve(&self, r: &IdRef) -> Result<String> {
+        match r {
+            IdRef::Known(id) => Ok(id.clone()),
+            other => self.0.get(other).cloned().ok_or_else(|| {
+                anyhow!("internal error: {other:?} was not produced by an earlier step")
+            }),
+        }
+    }
+}
+
+/// What apply did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Applied {
+    pub steps: usize,
+}
+
+pub async fn apply(plan: &Plan, aws: &Aws, waits: Waits, rep: &Reporter) -> Result<Applied> {
+    let client = aws.organizations();
+    let site = Site {
+        account: plan.caller_account.clone(),
+        region: aws.region.clone(),
+    };
+    let mut produced = Produced::default();
+    let mut applied = Applied::default();
+    for (change, step) in plan.steps() {
+        let addr = change.address.to_string();
+        match step {
+            Step::CreateOrganization => {
+                rep.progress(format!("{addr}: creating the organization"));
+                let root = orgs::create_organization(&client, &site).await?;
+                produced.0.insert(IdRef::Root, root);
+            }
+            Step::CreateOu { path, parent } => {
+                let parent_id = produced.resolve(parent)?;
+                rep.progress(format!("{addr}: creating OU"));
+                let id = orgs::create_ou(&client, &site, &parent_id, path).await?;
+                produced.0.insert(IdRef::Ou(path.clone()), id);
+            }
+            Step::CreateAccount {
+                role,
+                name,
+                email,
+                access_role,
+                tags,
+            } => {
+                rep.progress(format!("{addr}: creating account \"{name}\" <{email}>"));
+                let request = orgs::create_account(
+                    &client,
+                    &site,
+                    *role,
+                    name,
+                    email,
+                    access_role,
+                    tags,
+                    rep,
+                )
+                .await?;
+                let id =
+                    orgs::await_account(&client, &site, *role, email, &request, waits, rep).await?;
+                produced.0.insert(IdRef::Account(*role), id);
+            }
+            Step::AwaitAccount {
+                role,
+                request_id,
+                email,
+            } => {
+                rep.progress(format!(
+                    "{addr}: resuming the wait for request {request_id}"
+                ));
+                let id = orgs::await_account(&client, &site, *role, email, request_id, waits, rep)
+                    .await?;
+                produced.0.insert(IdRef::Account(*role), id);
+            }
+            Step::MoveAccount { account, from, to } => {
+                let (account, from, to) = (
+                    produced.resolve(account)?,
+                    produced.resolve(from)?,
+                    produced.resolve(to)?,
+                );
+                rep.progress(format!("{addr}: moving account {account} into {to}"));
+                orgs::move_account(&client, &site, &account, &from, &to).await?;
+            }
+            Step::TagAccount { account, tags } => {
+                let account = produced.resolve(account)?;
+                rep.progress(format!("{addr}: tagging account {account}"));
+                orgs::tag_account(&client, &site, &account, tags).await?;
+            }
+        }
+        applied.steps += 1;
+    }
+    Ok(applied)
+}

@@ -1,0 +1,296 @@
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::model::{AccountRole, CreateRequest, ObservedAccount, ObservedOrg};
+
+fn desired() -> Desired {
+    crate::plan_file::parse(
+        r#"version = 1
+[organization]
+home_region = "us-east-1"
+[accounts.security_tooling]
+name = "Security Tooling"
+email = "st@example.com"
+ou = "Infra/Security"
+[accounts.log_archive]
+name = "Log Archive"
+email = "la@example.com"
+ou = "Infra/Security"
+"#,
+    )
+    .unwrap()
+}
+
+fn org() -> ObservedOrg {
+    ObservedOrg {
+        id: "o-abc".into(),
+        management_account_id: "111111111111".into(),
+        feature_set: "ALL".into(),
+        root_id: "r-root".into(),
+    }
+}
+
+fn converged() -> Observed {
+    let d = desired();
+    let mut ous = BTreeMap::new();
+    ous.insert(OuPath::parse("Infra").unwrap(), "ou-infra".to_string());
+    ous.insert(
+        OuPath::parse("Infra/Security").unwrap(),
+        "ou-sec".to_string(),
+    );
+    let accounts = d
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| ObservedAccount {
+            id: format!("22222222222{i}"),
+            name: a.name.clone(),
+            email: a.email.to_uppercase(),
+            status: "ACTIVE".into(),
+            parent_id: Some("ou-sec".into()),
+            parent: Some(Parent::Ou(a.ou.clone())),
+            tags: a.tags.clone(),
+        })
+        .collect();
+    Observed {
+        caller_account: "111111111111".into(),
+        organization: Some(org()),
+        ous,
+        accounts,
+        create_requests: vec![],
+    }
+}
+
+/// One line per change: `<action> <address>: <changed properties> [steps]`.
+fn summary(plan: &Plan) -> Vec<String> {
+    plan.changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| {
+            let props: Vec<String> = c
+                .properties
+                .iter()
+                .filter(|p| p.changed())
+                .map(|p| format!("{}={:?}->{:?}", p.name, p.before, p.after))
+                .collect();
+            let steps: Vec<String> = c
+                .steps
+                .iter()
+                .map(|s| {
+                    format!("{s:?}")
+                        .split([' ', '{'])
+                        .next()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            format!(
+                "{:?} {}: {} [{}]",
+                c.action,
+                c.address,
+                props.join(" "),
+                steps.join(",")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn empty_caller_creates_everything_in_order() {
+    let observed = Observed {
+        caller_account: "111111111111".into(),
+        ..Default::default()
+    };
+    let plan = diff(&desired(), &observed);
+    assert!(plan.blockers.is_empty());
+    let s = summary(&plan);
+    assert_eq!(s.len(), 5, "{s:#?}");
+    assert!(
+        s[0].starts_with("Create organization: feature_set=None->Some(\"ALL\")"),
+        "{s:#?}"
+    );
+    assert!(s[1].starts_with("Create ou[\"Infra\"]"), "{s:#?}");
+    assert!(s[2].starts_with("Create ou[\"Infra/Security\"]"), "{s:#?}");
+    assert!(
+        s[3].starts_with("Create account.security_tooling")
+            && s[3].ends_with("[CreateAccount,MoveAccount]"),
+        "{s:#?}"
+    );
+    assert!(s[4].starts_with("Create account.log_archive"), "{s:#?}");
+    let ou_step = &plan.changes[2].steps[0];
+    assert_eq!(
+        ou_step,
+        &Step::CreateOu {
+            path: OuPath::parse("Infra/Security").unwrap(),
+            parent: IdRef::Ou(OuPath::parse("Infra").unwrap())
+        }
+    );
+    assert_eq!(plan.summary().create, 5);
+}
+
+#[test]
+fn converged_state_has_no_changes() {
+    let plan = diff(&desired(), &converged());
+    assert!(!plan.has_changes(), "{:#?}", summary(&plan));
+    assert_eq!(plan.summary().unchanged, 5);
+}
+
+#[test]
+fn account_moved_out_of_its_ou_is_one_update() {
+    let mut observed = converged();
+    observed.accounts[1].parent = Some(Parent::Root);
+    observed.accounts[1].parent_id = Some("r-root".into());
+    let plan = diff(&desired(), &observed);
+    assert_eq!(
+        summary(&plan),
+        ["Update account.log_archive: ou=Some(\"(root)\")->Some(\"Infra/Security\") [MoveAccount]"]
+    );
+    assert_eq!(
+        plan.changes.last().unwrap().steps[0],
+        Step::MoveAccount {
+            account: IdRef::Known("222222222221".into()),
+            from: IdRef::Known("r-root".into()),
+            to: IdRef::Known("ou-sec".into())
+        }
+    );
+}
+
+#[test]
+fn existing_account_without_role_tag_is_adopted() {
+    let mut observed = converged();
+    observed.accounts[0].tags.clear();
+    observed.accounts[0].name = "Audit".into();
+    let plan = diff(&desired(), &observed);
+    assert_eq!(
+        summary(&plan),
+        [
+            "Update account.security_tooling: tags.sra:account=None->Some(\"security-tooling\") [TagAccount]"
+        ]
+    );
+    let reason = &plan
+        .changes
+        .iter()
+        .find(|c| c.action == Action::Update)
+        .unwrap()
+        .reason;
+    assert!(
+        reason.contains("adopts the existing account 222222222220 (matched by email)"),
+        "{reason}"
+    );
+    assert!(reason.contains("sra does not rename accounts"), "{reason}");
+}
+
+#[test]
+fn in_progress_request_is_awaited_not_duplicated() {
+    let mut observed = converged();
+    observed.accounts.remove(0);
+    observed.create_requests.push(CreateRequest {
+        id: "car-123".into(),
+        account_name: "Security Tooling".into(),
+        state: "IN_PROGRESS".into(),
+        account_id: None,
+        failure_reason: None,
+    });
+    let plan = diff(&desired(), &observed);
+    let change = plan
+        .changes
+        .iter()
+        .find(|c| c.address == Address::Account(AccountRole::SecurityTooling))
+        .unwrap();
+    assert_eq!(
+        change.steps[0],
+        Step::AwaitAccount {
+            role: AccountRole::SecurityTooling,
+            request_id: "car-123".into(),
+            email: "st@example.com".into()
+        }
+    );
+    assert!(
+        !change
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::CreateAccount { .. }))
+    );
+    assert!(change.reason.contains("car-123"));
+}
+
+#[test]
+fn failed_request_is_explained() {
+    let mut observed = converged();
+    observed.accounts.remove(1);
+    observed.create_requests.push(CreateRequest {
+        id: "car-9".into(),
+        account_name: "Log Archive".into(),
+        state: "FAILED".into(),
+        account_id: None,
+        failure_reason: Some("EMAIL_ALREADY_EXISTS".into()),
+    });
+    let plan = diff(&desired(), &observed);
+    let change = plan.changes.last().unwrap();
+    assert!(
+        change.reason.contains("failed: EMAIL_ALREADY_EXISTS"),
+        "{}",
+        change.reason
+    );
+}
+
+#[test]
+fn member_caller_and_billing_only_org_are_blockers() {
+    let mut observed = converged();
+    observed.caller_account = "333333333333".into();
+    let plan = diff(&desired(), &observed);
+    assert!(plan.changes.is_empty());
+    assert!(
+        plan.blockers[0]
+            .message
+            .contains("not the management account")
+    );
+    assert!(plan.blockers[0].hint.contains("111111111111"));
+
+    let mut observed = converged();
+    observed.organization.as_mut().unwrap().feature_set = "CONSOLIDATED_BILLING".into();
+    let plan = diff(&desired(), &observed);
+    assert!(plan.blockers[0].hint.contains("enable-all-features"));
+}
+
+#[test]
+fn suspended_account_blocks() {
+    let mut observed = converged();
+    observed.accounts[0].status = "SUSPENDED".into();
+    let plan = diff(&desired(), &observed);
+    assert_eq!(plan.blockers.len(), 1);
+    assert!(plan.blockers[0].message.contains("SUSPENDED"));
+}
+
+#[test]
+fn missing_ou_under_existing_parent_references_known_id() {
+    let mut observed = converged();
+    observed
+        .ous
+        .remove(&OuPath::parse("Infra/Security").unwrap());
+    for a in &mut observed.accounts {
+        a.parent = Some(Parent::Ou(OuPath::parse("Infra").unwrap()));
+        a.parent_id = Some("ou-infra".into());
+    }
+    let plan = diff(&desired(), &observed);
+    let ou = plan
+        .changes
+        .iter()
+        .find(|c| c.action == Action::Create)
+        .unwrap();
+    assert_eq!(
+        ou.steps[0],
+        Step::CreateOu {
+            path: OuPath::parse("Infra/Security").unwrap(),
+            parent: IdRef::Known("ou-infra".into())
+        }
+    );
+    assert_eq!(
+        plan.summary(),
+        crate::engine::plan::Summary {
+            create: 1,
+            update: 2,
+            unchanged: 2
+        }
+    );
+}

@@ -1,0 +1,96 @@
+//! Step order: one declared rule, applied by sorting.
+//!
+//! AWS enforces: organization (all features) → OUs, parents before children →
+//! accounts exist → accounts placed in their OU and tagged. Later stages (trusted
+//! access, delegation, service settings) get their own rows in `STAGES`.
+
+use super::plan::{Address, Change};
+
+/// The stages in the order apply must run them; a change's stage comes from its
+/// address kind.
+pub const STAGES: &[(&str, &str)] = &[
+    (
+        "organization",
+        "the organization must exist with all features before anything in it",
+    ),
+    ("ou", "an OU needs its parent (the root or the OU above it)"),
+    (
+        "account",
+        "an account is created, then moved into its OU, which must exist",
+    ),
+];
+
+fn stage(address: &Address) -> usize {
+    let kind = match address {
+        Address::Organization => "organization",
+        Address::Ou(_) => "ou",
+        Address::Account(_) => "account",
+    };
+    STAGES
+        .iter()
+        .position(|(k, _)| *k == kind)
+        .expect("every address kind has a stage")
+}
+
+fn depth(address: &Address) -> usize {
+    match address {
+        Address::Ou(p) => p.depth(),
+        _ => 0,
+    }
+}
+
+/// Sort changes so that every change comes after the ones it depends on; ties
+/// keep a stable, readable order (by address).
+pub fn sort(changes: &mut [Change]) {
+    changes.sort_by(|a, b| {
+        (stage(&a.address), depth(&a.address), &a.address).cmp(&(
+            stage(&b.address),
+            depth(&b.address),
+            &b.address,
+        ))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::plan::Action;
+    use crate::model::{AccountRole, OuPath};
+
+    fn change(address: Address) -> Change {
+        Change {
+            address,
+            action: Action::Create,
+            id: None,
+            properties: vec![],
+            reason: String::new(),
+            steps: vec![],
+        }
+    }
+
+    #[test]
+    fn parents_before_children_and_stages_in_order() {
+        let ou = |s: &str| Address::Ou(OuPath::parse(s).unwrap());
+        let mut changes = vec![
+            change(Address::Account(AccountRole::LogArchive)),
+            change(ou("Infra/Security")),
+            change(Address::Account(AccountRole::SecurityTooling)),
+            change(ou("Infra")),
+            change(Address::Organization),
+            change(ou("Audit")),
+        ];
+        sort(&mut changes);
+        let order: Vec<String> = changes.iter().map(|c| c.address.to_string()).collect();
+        assert_eq!(
+            order,
+            [
+                "organization",
+                "ou[\"Audit\"]",
+                "ou[\"Infra\"]",
+                "ou[\"Infra/Security\"]",
+                "account.security_tooling",
+                "account.log_archive"
+            ]
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! Pure domain types: what the plan file asks for (`Desired`) and what AWS has
+//! (`Observed`). No SDK, no tokio, no file system.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The two accounts of the SRA layout that `sra` creates and keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AccountRole {
+    SecurityTooling,
+    LogArchive,
+}
+
+impl AccountRole {
+    pub const ALL: [AccountRole; 2] = [AccountRole::SecurityTooling, AccountRole::LogArchive];
+
+    /// The plan-file key: `[accounts.<key>]`.
+    pub fn key(self) -> &'static str {
+        match self {
+            AccountRole::SecurityTooling => "security_tooling",
+            AccountRole::LogArchive => "log_archive",
+        }
+    }
+
+    /// Value of the `sra:account` tag `sra` puts on the account.
+    pub fn tag_value(self) -> &'static str {
+        match self {
+            AccountRole::SecurityTooling => "security-tooling",
+            AccountRole::LogArchive => "log-archive",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<AccountRole> {
+        AccountRole::ALL.into_iter().find(|r| r.key() == key)
+    }
+}
+
+/// The tag key that marks an account's SRA role.
+pub const ROLE_TAG: &str = "sra:account";
+
+/// A path of organizational units under the root, e.g. `Infra/Security`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OuPath(Vec<String>);
+
+impl OuPath {
+    /// Parse `A/B/C`. Returns None for an empty path or an empty segment.
+    pub fn parse(s: &str) -> Option<OuPath> {
+        let parts: Vec<String> = s.split('/').map(|p| p.trim().to_string()).collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return None;
+        }
+        Some(OuPath(parts))
+    }
+
+    pub fn segments(&self) -> &[String] {
+        &self.0
+    }
+
+    pub fn name(&self) -> &str {
+        self.0.last().map(String::as_str).unwrap_or("")
+    }
+
+    pub fn depth(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The parent OU's path; None when the parent is the root.
+    pub fn parent(&self) -> Option<OuPath> {
+        (self.0.len() > 1).then(|| OuPath(self.0[..self.0.len() - 1].to_vec()))
+    }
+
+    /// This path and every ancestor, outermost first: `A`, `A/B`, `A/B/C`.
+    pub fn prefixes(&self) -> Vec<OuPath> {
+        (1..=self.0.len())
+            .map(|n| OuPath(self.0[..n].to_vec()))
+            .collect()
+    }
+}
+
+impl fmt::Display for OuPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("/"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredAccount {
+    pub role: AccountRole,
+    pub name: String,
+    pub email: String,
+    pub ou: OuPath,
+    /// Tags `sra` manages on the account (the role tag included). Other tags on the
+    /// account are left alone.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Everything the plan file asks for, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    pub home_region: String,
+    pub governed_regions: Vec<String>,
+    pub access_role: String,
+    pub accounts: Vec<DesiredAccount>,
+}
+
+impl Desired {
+    pub fn account(&self, role: AccountRole) -> &DesiredAccount {
+        self.accounts
+            .iter()
+            .find(|a| a.role == role)
+            .expect("the loader always yields both SRA accounts")
+    }
+
+    /// Every OU path the plan needs, ancestors first, without repeats.
+    pub fn ou_paths(&self) -> Vec<OuPath> {
+        let mut out: Vec<OuPath> = Vec::new();
+        for a in &self.accounts {
+            for p in a.ou.prefixes() {
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.depth().cmp(&b.depth()).then_with(|| a.cmp(b)));
+        out
+    }
+}
+
+/// The organization as AWS reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedOrg {
+    pub id: String,
+    pub management_account_id: String,
+    /// `ALL` or `CONSOLIDATED_BILLING`.
+    pub feature_set: String,
+    pub root_id: String,
+}
+
+/// Where an account sits in the organization tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parent {
+    Root,
+    Ou(OuPath),
+    /// An OU outside the plan's paths: its id and name.
+    Other {
+        id: String,
+        name: String,
+    },
+}
+
+impl fmt::Display for Parent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Parent::Root => f.write_str("(root)"),
+            Parent::Ou(p) => write!(f, "{p}"),
+            Parent::Other { id, name } => write!(f, "{name} ({id})"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedAccount {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    /// The account state: `ACTIVE`, `PENDING_ACTIVATION`, `SUSPENDED`, `PENDING_CLOSURE`, `CLOSED`.
+    pub status: String,
+    /// Read only for the accounts the plan names.
+    pub parent_id: Option<String>,
+    pub parent: Option<Parent>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A CreateAccount request, as ListCreateAccountStatus reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateRequest {
+    pub id: String,
+    pub account_name: String,
+    /// `IN_PROGRESS`, `SUCCEEDED` or `FAILED`.
+    pub state: String,
+    pub account_id: Option<String>,
+    pub failure_reason: Option<String>,
+}
+
+/// Live state that the plan is computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Observed {
+    /// The account the base credentials belong to.
+    pub caller_account: String,
+    pub organization: Option<ObservedOrg>,
+    /// Ids of the plan's OU paths that exist.
+    pub ous: BTreeMap<OuPath, String>,
+    /// Every account of the organization (parent and tags only for the plan's).
+    pub accounts: Vec<ObservedAccount>,
+    /// CreateAccount requests that are in progress or failed.
+    pub create_requests: Vec<CreateRequest>,
+}
+
+impl Observed {
+    /// The account with this email (AWS compares emails without case).
+    pub fn account_by_email(&self, email: &str) -> Option<&ObservedAccount> {
+        self.accounts
+            .iter()
+            .find(|a| a.email.eq_ignore_ascii_case(email))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ou_path_parses_and_lists_prefixes() {
+        let p = OuPath::parse("Infra/Security").unwrap();
+        assert_eq!(p.to_string(), "Infra/Security");
+        assert_eq!(p.name(), "Security");
+        assert_eq!(p.parent().unwrap().to_string(), "Infra");
+        let prefixes: Vec<String> = p.prefixes().iter().map(|p| p.to_string()).collect();
+        assert_eq!(prefixes, ["Infra", "Infra/Security"]);
+        assert!(OuPath::parse("").is_none());
+        assert!(OuPath::parse("A//B").is_none());
+        assert!(OuPath::parse("/A").is_none());
+        assert!(OuPath::parse("Security").unwrap().parent().is_none());
+    }
+}

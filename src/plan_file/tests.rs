@@ -1,0 +1,248 @@
+use super::*;
+use crate::diag::line_col;
+
+const MINIMAL: &str = r#"version = 1
+[organization]
+home_region = "us-east-1"
+[accounts.security_tooling]
+name = "Security Tooling"
+email = "aws+security-tooling@example.com"
+[accounts.log_archive]
+name = "Log Archive"
+email = "aws+log-archive@example.com"
+"#;
+
+/// Parse `src` and describe each problem as `line:col key: message | hint`.
+fn problems(src: &str) -> Vec<String> {
+    match parse(src) {
+        Ok(_) => vec![],
+        Err(diags) => diags
+            .iter()
+            .map(|d| {
+                let (l, c) = line_col(src, d.span.start);
+                format!(
+                    "{l}:{c} {}: {} | {}",
+                    d.key,
+                    d.message,
+                    d.hint.clone().unwrap_or_default()
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Assert that `src` yields exactly problems containing each of `expect`, in order.
+fn check(src: &str, expect: &[&str]) {
+    let got = problems(src);
+    assert_eq!(got.len(), expect.len(), "problems: {got:#?}");
+    for (g, e) in got.iter().zip(expect) {
+        assert!(g.contains(e), "expected {e:?} in {g:?}\nall: {got:#?}");
+    }
+}
+
+#[test]
+fn minimal_plan_gets_defaults() {
+    let d = parse(MINIMAL).unwrap();
+    assert_eq!(d.home_region, "us-east-1");
+    assert_eq!(d.governed_regions, ["us-east-1"]);
+    assert_eq!(d.access_role, "OrganizationAccountAccessRole");
+    let st = d.account(AccountRole::SecurityTooling);
+    assert_eq!(st.ou.to_string(), "Security");
+    assert_eq!(st.tags.get("sra:account").unwrap(), "security-tooling");
+    assert_eq!(d.ou_paths().len(), 1);
+}
+
+#[test]
+fn shipped_plans_are_valid() {
+    for path in ["plans/example.toml", "plans/minimal.toml"] {
+        let src = std::fs::read_to_string(path).unwrap();
+        assert_eq!(problems(&src), Vec::<String>::new(), "{path}");
+    }
+}
+
+#[test]
+fn nested_ou_paths_and_tags() {
+    let src = MINIMAL.replace(
+        "name = \"Log Archive\"",
+        "name = \"Log Archive\"\nou = \"Infra/Logs\"\ntags = { team = \"platform\" }",
+    );
+    let d = parse(&src).unwrap();
+    let la = d.account(AccountRole::LogArchive);
+    assert_eq!(la.ou.to_string(), "Infra/Logs");
+    assert_eq!(la.tags.get("team").unwrap(), "platform");
+    let paths: Vec<String> = d.ou_paths().iter().map(|p| p.to_string()).collect();
+    assert_eq!(paths, ["Infra", "Security", "Infra/Logs"]);
+}
+
+#[test]
+fn malformed_toml_is_located() {
+    check(
+        "version = 1\n[organization\n",
+        &["2:14 : invalid TOML: unclosed table"],
+    );
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let src = r#"version = 1
+[organization]
+home_region = "us-esat-1"
+governed_regions = ["us-west-2", "us-west-2", 5]
+acess_role = "X"
+[accounts.security_tooling]
+name = ""
+emial = "a@b.c"
+[accounts.log_archive]
+name = "Log Archive"
+email = "not-an-email"
+ou = "A//B"
+"#;
+    check(
+        src,
+        &[
+            "3:15 organization.home_region: `us-esat-1` is not an AWS region | did you mean `us-east-1`?",
+            "4:20 organization.governed_regions: the home region `us-esat-1` is not among",
+            "4:34 organization.governed_regions: region `us-west-2` is listed twice",
+            "4:47 organization.governed_regions: `organization.governed_regions` must hold only strings",
+            "5:1 organization.acess_role: unknown key `acess_role` in [organization] | did you mean `access_role`?",
+            "6:1 accounts.security_tooling.email: missing `accounts.security_tooling.email`",
+            "7:8 accounts.security_tooling.name: `` is not a valid account name",
+            "8:1 accounts.security_tooling.emial: unknown key `emial`",
+            "11:9 accounts.log_archive.email: `not-an-email` is not a valid email",
+            "12:6 accounts.log_archive.ou: `A//B` is not a valid OU path",
+        ],
+    );
+}
+
+#[test]
+fn version_problems() {
+    check(
+        &MINIMAL.replace("version = 1", "version = 2"),
+        &["1:11 version: unsupported plan-file version 2"],
+    );
+    check(
+        &MINIMAL.replace("version = 1", "version = \"1\""),
+        &["1:11 version: `version` must be an integer, found string"],
+    );
+    check(
+        &MINIMAL.replace("version = 1\n", ""),
+        &["1:1 version: missing `version`"],
+    );
+}
+
+#[test]
+fn duplicate_emails_differ_only_in_case() {
+    let src = MINIMAL.replace(
+        "aws+log-archive@example.com",
+        "AWS+Security-Tooling@example.com",
+    );
+    check(
+        &src,
+        &[
+            "accounts.log_archive.email: email `AWS+Security-Tooling@example.com` is already used by accounts.security_tooling",
+        ],
+    );
+}
+
+#[test]
+fn missing_sections() {
+    check(
+        "version = 1\n",
+        &[
+            "missing section [organization]",
+            "missing sections [accounts.security_tooling]",
+        ],
+    );
+    let src = MINIMAL.replace(
+        "[accounts.log_archive]\nname = \"Log Archive\"\nemail = \"aws+log-archive@example.com\"\n",
+        "",
+    );
+    check(&src, &["missing section [accounts.log_archive]"]);
+}
+
+#[test]
+fn unknown_account_and_section() {
+    let src = format!("{MINIMAL}[accounts.audit]\nname = \"x\"\n[sevices]\n");
+    check(
+        &src,
+        &[
+            "accounts.audit: unknown key `audit` in [accounts]",
+            "sevices: unknown key `sevices` at the top level",
+        ],
+    );
+}
+
+#[test]
+fn wrong_types() {
+    let src = MINIMAL.replace("name = \"Log Archive\"", "name = 7\ntags = { a = 1 }");
+    check(
+        &src,
+        &[
+            "accounts.log_archive.name` must be a string, found integer",
+            "accounts.log_archive.tags.a` must be a string",
+        ],
+    );
+    check(
+        &MINIMAL.replace("[organization]\n", "organization = 3\n[x]\n"),
+        &[
+            "2:16 organization: `organization` must be a table",
+            "3:2 x: unknown key `x` at the top level",
+        ],
+    );
+}
+
+#[test]
+fn reserved_tags_and_bad_role() {
+    let src = MINIMAL
+        .replace(
+            "home_region = \"us-east-1\"",
+            "home_region = \"us-east-1\"\naccess_role = \"bad role\"",
+        )
+        .replace(
+            "name = \"Log Archive\"",
+            "name = \"Log Archive\"\ntags = { \"aws:x\" = \"1\", \"sra:account\" = \"y\" }",
+        );
+    check(
+        &src,
+        &[
+            "not a valid IAM role name",
+            "reserved by AWS",
+            "is set by sra",
+        ],
+    );
+}
+
+#[test]
+fn empty_or_foreign_governed_regions() {
+    let src = MINIMAL.replace(
+        "home_region = \"us-east-1\"",
+        "home_region = \"us-east-1\"\ngoverned_regions = []",
+    );
+    check(&src, &["governed_regions` is empty"]);
+    let src = MINIMAL.replace(
+        "home_region = \"us-east-1\"",
+        "home_region = \"us-east-1\"\ngoverned_regions = [\"eu-west-1\"]",
+    );
+    check(
+        &src,
+        &["the home region `us-east-1` is not among the governed regions | add \"us-east-1\""],
+    );
+}
+
+#[test]
+fn email_rules() {
+    for ok in ["a@b.co", "aws+security-tooling@example.com"] {
+        assert!(valid_email(ok), "{ok}");
+    }
+    for bad in [
+        "a@b.c".repeat(20).as_str(),
+        "ab@c",
+        "a b@c.de",
+        "@b.com",
+        "a@.com",
+        "a@b@c.de",
+        "abcdef",
+    ] {
+        assert!(!valid_email(bad), "{bad}");
+    }
+}

@@ -1,0 +1,3 @@
+//! One slice per AWS service: how to observe it and how to run its steps.
+
+pub mod organizations;

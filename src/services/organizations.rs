@@ -1,0 +1,713 @@
+//! AWS Organizations and STS: observe the organization, its OUs, the SRA accounts
+//! and CreateAccount requests; run the organization steps of a plan.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use aws_sdk_organizations::Client;
+use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, ParentType, Tag};
+
+use crate::aws::{Aws, Site, call_error, error_code, hinted, is_ambiguous};
+use crate::model::{
+    AccountRole, CreateRequest, Desired, Observed, ObservedAccount, ObservedOrg, OuPath, Parent,
+};
+use crate::report::Reporter;
+
+const SVC: &str = "organizations";
+
+/// Read everything the organization part of the plan depends on.
+pub async fn observe(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Observed> {
+    let region = aws.region.clone();
+    let unknown = Site {
+        account: "(caller)".into(),
+        region: region.clone(),
+    };
+    rep.debug("sts:GetCallerIdentity");
+    let who = aws.sts().get_caller_identity().send().await.map_err(|e| {
+        call_error(
+            e,
+            "sts",
+            "GetCallerIdentity",
+            &unknown,
+            "finding out which account the credentials belong to",
+        )
+    })?;
+    let caller = who.account().unwrap_or_default().to_string();
+    let site = Site {
+        account: caller.clone(),
+        region,
+    };
+    let orgs = aws.organizations();
+
+    let mut observed = Observed {
+        caller_account: caller,
+        ..Default::default()
+    };
+    rep.debug("organizations:DescribeOrganization");
+    let org = match orgs.describe_organization().send().await {
+        Ok(out) => out.organization().cloned(),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_aws_organizations_not_in_use_exception()) =>
+        {
+            None
+        }
+        Err(e) => {
+            return Err(call_error(
+                e,
+                SVC,
+                "DescribeOrganization",
+                &site,
+                "reading the organization",
+            )
+            .into());
+        }
+    };
+    let Some(org) = org else { return Ok(observed) };
+    let management = org.master_account_id().unwrap_or_default().to_string();
+    let feature_set = org
+        .feature_set()
+        .map(|f| f.as_str().to_string())
+        .unwrap_or_default();
+    let id = org.id().unwrap_or_default().to_string();
+    if management != observed.caller_account {
+        // A member account cannot read the rest; the diff turns this into a blocker.
+        observed.organization = Some(ObservedOrg {
+            id,
+            management_account_id: management,
+            feature_set,
+            root_id: String::new(),
+        });
+        return Ok(observed);
+    }
+    rep.debug("organizations:ListRoots");
+    let roots = orgs
+        .list_roots()
+        .send()
+        .await
+        .map_err(|e| call_error(e, SVC, "ListRoots", &site, "finding the organization root"))?;
+    let root_id = roots
+        .roots()
+        .first()
+        .and_then(|r| r.id())
+        .unwrap_or_default()
+        .to_string();
+    observed.organization = Some(ObservedOrg {
+        id,
+        management_account_id: management,
+        feature_set,
+        root_id: root_id.clone(),
+    });
+
+    observed.ous = observe_ous(&orgs, &site, &root_id, desired, rep).await?;
+    observed.accounts = observe_accounts(&orgs, &site, rep).await?;
+    for want in &desired.accounts {
+        let Some(i) = observed
+            .accounts
+            .iter()
+            .position(|a| a.email.eq_ignore_ascii_case(&want.email))
+        else {
+            continue;
+        };
+        let account_id = observed.accounts[i].id.clone();
+        let (parent_id, parent) =
+            observe_parent(&orgs, &site, &account_id, &root_id, &observed.ous, rep).await?;
+        let tags = observe_tags(&orgs, &site, &account_id, rep).await?;
+        let a = &mut observed.accounts[i];
+        a.parent_id = Some(parent_id);
+        a.parent = Some(parent);
+        a.tags = tags;
+    }
+    observed.create_requests = observe_requests(&orgs, &site, rep).await?;
+    Ok(observed)
+}
+
+async fn observe_ous(
+    orgs: &Client,
+    site: &Site,
+    root_id: &str,
+    desired: &Desired,
+    rep: &Reporter,
+) -> Result<BTreeMap<OuPath, String>> {
+    let mut found: BTreeMap<OuPath, String> = BTreeMap::new();
+    let mut children: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for path in desired.ou_paths() {
+        let parent_id = match path.parent() {
+            None => root_id.to_string(),
+            Some(p) => match found.get(&p) {
+                Some(id) => id.clone(),
+                None => continue, // parent missing: so is the child
+            },
+        };
+        if !children.contains_key(&parent_id) {
+            rep.debug(format!(
+                "organizations:ListOrganizationalUnitsForParent {parent_id}"
+            ));
+            let ous = orgs
+                .list_organizational_units_for_parent()
+                .parent_id(&parent_id)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| {
+                    call_error(
+                        e,
+                        SVC,
+                        "ListOrganizationalUnitsForParent",
+                        site,
+                        format!("looking for OU \"{path}\""),
+                    )
+                })?;
+            let list = ous
+                .iter()
+                .flat_map(|page| page.organizational_units())
+                .map(|ou| {
+                    (
+                        ou.name().unwrap_or_default().to_string(),
+                        ou.id().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            children.insert(parent_id.clone(), list);
+        }
+        if let Some((_, id)) = children[&parent_id]
+            .iter()
+            .find(|(name, _)| name == path.name())
+        {
+            found.insert(path.clone(), id.clone());
+        }
+    }
+    Ok(found)
+}
+
+async fn observe_accounts(
+    orgs: &Client,
+    site: &Site,
+    rep: &Reporter,
+) -> Result<Vec<ObservedAccount>> {
+    rep.debug("organizations:ListAccounts");
+    let accounts = orgs
+        .list_accounts()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| {
+            call_error(
+                e,
+                SVC,
+                "ListAccounts",
+                site,
+                "listing the organization's accounts",
+            )
+        })?;
+    Ok(accounts
+        .iter()
+        .flat_map(|page| page.accounts())
+        .map(|a| ObservedAccount {
+            id: a.id().unwrap_or_default().to_string(),
+            name: a.name().unwrap_or_default().to_string(),
+            email: a.email().unwrap_or_default().to_string(),
+            status: a
+                .state()
+                .map_or_else(|| "ACTIVE".to_string(), |s| s.as_str().to_string()),
+            parent_id: None,
+            parent: None,
+            tags: BTreeMap::new(),
+        })
+        .collect())
+}
+
+async fn observe_parent(
+    orgs: &Client,
+    site: &Site,
+    account_id: &str,
+    root_id: &str,
+    ous: &BTreeMap<OuPath, String>,
+    rep: &Reporter,
+) -> Result<(String, Parent)> {
+    rep.debug(format!("organizations:ListParents {account_id}"));
+    let out = orgs
+        .list_parents()
+        .child_id(account_id)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                e,
+                SVC,
+                "ListParents",
+                site,
+                format!("finding the OU of account {account_id}"),
+            )
+        })?;
+    let Some(p) = out.parents().first() else {
+        return Ok((root_id.to_string(), Parent::Root));
+    };
+    let id = p.id().unwrap_or_default().to_string();
+    if p.r#type() == Some(&ParentType::Root) || id == root_id {
+        return Ok((id, Parent::Root));
+    }
+    if let Some((path, _)) = ous.iter().find(|(_, v)| **v == id) {
+        return Ok((id, Parent::Ou(path.clone())));
+    }
+    let ou = orgs
+        .describe_organizational_unit()
+        .organizational_unit_id(&id)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                e,
+                SVC,
+                "DescribeOrganizationalUnit",
+                site,
+                format!("naming the OU {id} of account {account_id}"),
+            )
+        })?;
+    let name = ou
+        .organizational_unit()
+        .and_then(|o| o.name())
+        .unwrap_or_default()
+        .to_string();
+    Ok((id.clone(), Parent::Other { id, name }))
+}
+
+async fn observe_tags(
+    orgs: &Client,
+    site: &Site,
+    account_id: &str,
+    rep: &Reporter,
+) -> Result<BTreeMap<String, String>> {
+    rep.debug(format!("organizations:ListTagsForResource {account_id}"));
+    let tags = orgs
+        .list_tags_for_resource()
+        .resource_id(account_id)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| {
+            call_error(
+                e,
+                SVC,
+                "ListTagsForResource",
+                site,
+                format!("reading the tags of account {account_id}"),
+            )
+        })?;
+    Ok(tags
+        .iter()
+        .flat_map(|page| page.tags())
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
+}
+
+async fn observe_requests(
+    orgs: &Client,
+    site: &Site,
+    rep: &Reporter,
+) -> Result<Vec<CreateRequest>> {
+    rep.debug("organizations:ListCreateAccountStatus");
+    let statuses = orgs
+        .list_create_account_status()
+        .states(CreateAccountState::InProgress)
+        .states(CreateAccountState::Failed)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| {
+            call_error(
+                e,
+                SVC,
+                "ListCreateAccountStatus",
+                site,
+                "looking for account creations still in progress",
+            )
+        })?;
+    Ok(statuses
+        .iter()
+        .flat_map(|page| page.create_account_statuses())
+        .map(request_of)
+        .collect())
+}
+
+fn request_of(s: &aws_sdk_organizations::types::CreateAccountStatus) -> CreateRequest {
+    CreateRequest {
+        id: s.id().unwrap_or_default().to_string(),
+        account_name: s.account_name().unwrap_or_default().to_string(),
+        state: s
+            .state()
+            .map(|x| x.as_str().to_string())
+            .unwrap_or_default(),
+        account_id: s.account_id().map(str::to_string),
+        failure_reason: s.failure_reason().map(|r| r.as_str().to_string()),
+    }
+}
+
+/// Bounds on waiting for asynchronous work.
+#[derive(Debug, Clone, Copy)]
+pub struct Waits {
+    pub account_timeout: Duration,
+}
+
+pub async fn create_organization(orgs: &Client, site: &Site) -> Result<String> {
+    orgs.create_organization()
+        .feature_set(OrganizationFeatureSet::All)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                e,
+                SVC,
+                "CreateOrganization",
+                site,
+                "creating the organization",
+            )
+        })?;
+    let roots = orgs.list_roots().send().await.map_err(|e| {
+        call_error(
+            e,
+            SVC,
+            "ListRoots",
+            site,
+            "finding the new organization's root",
+        )
+    })?;
+    roots
+        .roots()
+        .first()
+        .and_then(|r| r.id())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            hinted(
+                "the new organization has no root",
+                "rerun sra; if it persists, check the organization in the console",
+            )
+        })
+}
+
+pub async fn create_ou(
+    orgs: &Client,
+    site: &Site,
+    parent_id: &str,
+    path: &OuPath,
+) -> Result<String> {
+    let out = orgs
+        .create_organizational_unit()
+        .parent_id(parent_id)
+        .name(path.name())
+        .send()
+        .await;
+    match out {
+        Ok(o) => Ok(o
+            .organizational_unit()
+            .and_then(|u| u.id())
+            .unwrap_or_default()
+            .to_string()),
+        Err(e) if error_code(&e) == Some("DuplicateOrganizationalUnitException") => {
+            // Made meanwhile (by a concurrent run): use it.
+            let ous = orgs
+                .list_organizational_units_for_parent()
+                .parent_id(parent_id)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| {
+                    call_error(
+                        e,
+                        SVC,
+                        "ListOrganizationalUnitsForParent",
+                        site,
+                        format!("finding OU \"{path}\""),
+                    )
+                })?;
+            ous.iter()
+                .flat_map(|page| page.organizational_units())
+                .find(|o| o.name() == Some(path.name()))
+                .and_then(|o| o.id())
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    hinted(
+                        format!("OU \"{path}\" exists but cannot be found"),
+                        "rerun sra",
+                    )
+                })
+        }
+        Err(e) => Err(call_error(
+            e,
+            SVC,
+            "CreateOrganizationalUnit",
+            site,
+            format!("creating OU \"{path}\""),
+        )
+        .into()),
+    }
+}
+
+/// Send CreateAccount once. Never retried blindly: after an answer that may have
+/// been lost, look for the request before sending again.
+pub async fn create_account(
+    orgs: &Client,
+    site: &Site,
+    role: AccountRole,
+    name: &str,
+    email: &str,
+    access_role: &str,
+    tags: &BTreeMap<String, String>,
+    rep: &Reporter,
+) -> Result<String> {
+    let tags: Vec<Tag> = tags
+        .iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("key and value are set")
+        })
+        .collect();
+    let purpose = format!("creating account \"{name}\" ({})", role.key());
+    for attempt in 1..=3 {
+        let sent = orgs
+            .create_account()
+            .account_name(name)
+            .email(email)
+            .role_name(access_role)
+            .set_tags(Some(tags.clone()))
+            .customize()
+            .config_override(
+                aws_sdk_organizations::config::Config::builder()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await;
+        match sent {
+            Ok(out) => {
+                let id = out
+                    .create_account_status()
+                    .and_then(|s| s.id())
+                    .unwrap_or_default()
+                    .to_string();
+                return Ok(id);
+            }
+            Err(e) if is_ambiguous(&e) || error_code(&e).is_some_and(is_transient_code) => {
+                rep.progress(format!(
+                    "account.{}: CreateAccount may not have reached AWS (attempt {attempt}); looking for the request before sending again",
+                    role.key()
+                ));
+                tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
+                if let Some(found) = find_request(orgs, site, name).await? {
+                    return Ok(found);
+                }
+                if attempt == 3 {
+                    return Err(call_error(e, SVC, "CreateAccount", site, purpose).into());
+                }
+            }
+            Err(e) => return Err(call_error(e, SVC, "CreateAccount", site, purpose).into()),
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+fn is_transient_code(code: &str) -> bool {
+    matches!(
+        code,
+        "TooManyRequestsException"
+            | "ThrottlingException"
+            | "ServiceException"
+            | "ConcurrentModificationException"
+    )
+}
+
+/// A CreateAccount request for this account name that is in progress or done.
+async fn find_request(orgs: &Client, site: &Site, name: &str) -> Result<Option<String>> {
+    let statuses = orgs
+        .list_create_account_status()
+        .states(CreateAccountState::InProgress)
+        .states(CreateAccountState::Succeeded)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| {
+            call_error(
+                e,
+                SVC,
+                "ListCreateAccountStatus",
+                site,
+                format!("looking for a request for \"{name}\""),
+            )
+        })?;
+    Ok(statuses
+        .iter()
+        .flat_map(|page| page.create_account_statuses())
+        .rev()
+        .find(|s| s.account_name() == Some(name))
+        .and_then(|s| s.id())
+        .map(str::to_string))
+}
+
+/// Poll a CreateAccount request until it ends; the new account's id.
+pub async fn await_account(
+    orgs: &Client,
+    site: &Site,
+    role: AccountRole,
+    email: &str,
+    request_id: &str,
+    waits: Waits,
+    rep: &Reporter,
+) -> Result<String> {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let out = orgs
+            .describe_create_account_status()
+            .create_account_request_id(request_id)
+            .send()
+            .await
+            .map_err(|e| {
+                call_error(
+                    e,
+                    SVC,
+                    "DescribeCreateAccountStatus",
+                    site,
+                    format!("waiting for account.{} ({request_id})", role.key()),
+                )
+            })?;
+        let status = out.create_account_status().map(request_of);
+        let Some(status) = status else {
+            return Err(hinted(
+                format!(
+                    "account.{}: AWS returned no status for {request_id}",
+                    role.key()
+                ),
+                "rerun sra",
+            ));
+        };
+        match status.state.as_str() {
+            "SUCCEEDED" => {
+                let id = status.account_id.unwrap_or_default();
+                rep.progress(format!(
+                    "account.{}: created account {id} in {}s",
+                    role.key(),
+                    start.elapsed().as_secs()
+                ));
+                return Ok(id);
+            }
+            "FAILED" => {
+                let reason = status
+                    .failure_reason
+                    .unwrap_or_else(|| "no reason given".into());
+                return Err(hinted(
+                    format!(
+                        "account.{}: AWS could not create the account ({request_id}): {reason}",
+                        role.key()
+                    ),
+                    failure_hint(&reason, role, email),
+                ));
+            }
+            state => {
+                let waited = start.elapsed();
+                if waited >= waits.account_timeout {
+                    return Err(hinted(
+                        format!(
+                            "account.{}: still {state} after {}s ({request_id})",
+                            role.key(),
+                            waited.as_secs()
+                        ),
+                        "AWS is still creating the account: rerun sra later; it waits for this request instead of sending another",
+                    ));
+                }
+                rep.progress(format!(
+                    "account.{}: waiting for AWS to create the account ({request_id}): {state}, {}s elapsed",
+                    role.key(),
+                    waited.as_secs()
+                ));
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+fn failure_hint(reason: &str, role: AccountRole, email: &str) -> String {
+    match reason {
+        "EMAIL_ALREADY_EXISTS" => format!(
+            "the email {email} already belongs to an AWS account outside this organization (or one closed in the last 90 days): set another accounts.{}.email, or invite that account into the organization and rerun (sra adopts an account with the plan's email)",
+            role.key()
+        ),
+        "ACCOUNT_LIMIT_EXCEEDED" => "the organization has reached its account quota: request an increase in Service Quotas (Organizations), then rerun".into(),
+        "INVALID_EMAIL" => format!("AWS rejected {email}: use a deliverable address in accounts.{}.email", role.key()),
+        "CONCURRENT_ACCOUNT_MODIFICATION" | "INTERNAL_FAILURE" | "UPDATE_EXISTING_RESOURCE_POLICY_WITH_TAGS_NOT_SUPPORTED" => {
+            "a transient failure at AWS: rerun sra".into()
+        }
+        _ => "see the reason in the AWS Organizations documentation for CreateAccountStatus, fix it and rerun".into(),
+    }
+}
+
+pub async fn move_account(
+    orgs: &Client,
+    site: &Site,
+    account_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<()> {
+    match orgs
+        .move_account()
+        .account_id(account_id)
+        .source_parent_id(from)
+        .destination_parent_id(to)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        // Already there (a rerun after a crash): nothing to do.
+        Err(e) if error_code(&e) == Some("DuplicateAccountException") => Ok(()),
+        Err(e) => Err(call_error(
+            e,
+            SVC,
+            "MoveAccount",
+            site,
+            format!("moving account {account_id} into its OU"),
+        )
+        .into()),
+    }
+}
+
+pub async fn tag_account(
+    orgs: &Client,
+    site: &Site,
+    account_id: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<()> {
+    let tags: Vec<Tag> = tags
+        .iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("key and value are set")
+        })
+        .collect();
+    orgs.tag_resource()
+        .resource_id(account_id)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                e,
+                SVC,
+                "TagResource",
+                site,
+                format!("tagging account {account_id}"),
+            )
+        })?;
+    Ok(())
+}

@@ -1,0 +1,134 @@
+"""Start moto in server mode on loopback with sra's extension applied.
+
+    python -m sra_emulator --port 5000 [--create-account-delay SECONDS]
+"""
+import argparse
+import json
+import signal
+import sys
+import traceback
+from urllib.parse import parse_qs
+
+from werkzeug.serving import run_simple
+
+from . import config, organizations
+
+
+def _operation(environ):
+    """The AWS operation a request names, for error messages."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if "Action" in query:
+        return query["Action"][0]
+    return f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+
+
+class Extension:
+    """WSGI middleware in front of moto.
+
+    - /sra-emulator/config: GET shows, POST changes the emulator's settings.
+    - moto answers an operation it does not implement (and any crash of its own)
+      with HTTP 500, which AWS SDKs retry as a transient error: a test then waits
+      through every retry. Such answers become HTTP 501 NotImplemented, which SDKs
+      do not retry, naming the operation, so a missing operation fails fast.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/sra-emulator/"):
+            return self.control(environ, start_response)
+        held = {}
+
+        def hold(status, headers, exc_info=None):
+            held["status"] = status
+            if status.startswith("500"):
+                return lambda data: None
+            return start_response(status, headers, exc_info)
+
+        try:
+            body = self.app(environ, hold)
+        except Exception:  # moto crashed before answering
+            traceback.print_exc()
+            held["status"] = "500"
+            body = []
+        if not held.get("status", "").startswith("500"):
+            return body
+        detail = b"".join(body).decode("utf-8", "replace")[-2000:]
+        if hasattr(body, "close"):
+            body.close()
+        op = _operation(environ)
+        if "NotImplementedError" in detail or "has not been implemented" in detail:
+            message = f"the emulator does not implement {op}"
+        else:
+            message = f"the emulator failed on {op} (moto answered HTTP 500; see its log)"
+        print(f"sra-emulator: {message}\n{detail}", file=sys.stderr, flush=True)
+        if environ.get("HTTP_X_AMZ_TARGET") or "json" in environ.get("CONTENT_TYPE", ""):
+            payload = json.dumps({"__type": "NotImplemented", "message": message}).encode()
+            ctype = "application/x-amz-json-1.1"
+        else:
+            payload = (
+                "<ErrorResponse><Error><Type>Sender</Type><Code>NotImplemented</Code>"
+                f"<Message>{message}</Message></Error></ErrorResponse>"
+            ).encode()
+            ctype = "text/xml"
+        start_response(
+            "501 Not Implemented",
+            [
+                ("Content-Type", ctype),
+                ("Content-Length", str(len(payload))),
+                ("x-amzn-ErrorType", "NotImplemented"),
+            ],
+        )
+        return [payload]
+
+    def control(self, environ, start_response):
+        path = environ.get("PATH_INFO")
+        status, out = "200 OK", None
+        if path == "/sra-emulator/config":
+            if environ.get("REQUEST_METHOD") == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                try:
+                    out = config.update(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+                except (KeyError, ValueError, TypeError) as err:
+                    status, out = "400 Bad Request", {"error": f"bad setting: {err}"}
+            else:
+                out = config.snapshot()
+        elif path == "/sra-emulator/health":
+            out = {"ok": True}
+        else:
+            status, out = "404 Not Found", {"error": f"no such endpoint {path}"}
+        payload = json.dumps(out).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="tests/emulator/serve")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--create-account-delay", type=float, default=0.0,
+                        help="seconds a CreateAccount request stays IN_PROGRESS")
+    args = parser.parse_args(argv)
+    config.update({"create_account_delay_seconds": args.create_account_delay})
+
+    organizations.apply()
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+    app = Extension(DomainDispatcherApplication(create_backend_app))
+    print(f"sra-emulator: listening on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+if __name__ == "__main__":
+    main()

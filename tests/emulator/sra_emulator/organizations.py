@@ -1,0 +1,233 @@
+"""AWS Organizations: what stock moto 5.2.5 gets wrong, fixed to the API reference.
+
+- CreateAccount is asynchronous in AWS: it answers IN_PROGRESS and the request ends
+  SUCCEEDED or FAILED later. Stock moto answers SUCCEEDED at once and never fails.
+  Here a request stays IN_PROGRESS for `create_account_delay_seconds`, and ends
+  FAILED with EMAIL_ALREADY_EXISTS when the email belongs to another account (one in
+  the organization, one being created, or one listed in `reserved_emails`).
+- DescribeCreateAccountStatus / ListCreateAccountStatus read those requests; stock
+  moto's ListCreateAccountStatus returned the page length as NextToken, so page 2
+  repeated forever. It also listed the management account, which AWS does not.
+- CreateOrganizationalUnit rejects a second OU of the same name under one parent
+  (DuplicateOrganizationalUnitException) and an unknown parent
+  (ParentNotFoundException); stock moto accepted both.
+"""
+import functools
+import re
+import threading
+import time
+import uuid
+
+from moto.core.exceptions import JsonRESTError
+from moto.organizations import models
+from moto.organizations.exceptions import (
+    AWSOrganizationsNotInUseException,
+    DuplicateOrganizationalUnitException,
+    InvalidInputException,
+)
+
+from . import config
+
+Backend = models.OrganizationsBackend
+_original = {
+    name: getattr(Backend, name)
+    for name in ("create_account", "create_organizational_unit", "_reset")
+}
+_lock = threading.RLock()
+
+EMAIL_RE = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
+ACCOUNT_NAME_RE = re.compile(r"^[\u0020-\u007E]+$")
+REQUEST_ID_RE = re.compile(r"^car-[a-z0-9]{8,32}$")
+MAX_LIST_RESULTS = 20
+
+
+class CreateAccountStatusNotFoundException(JsonRESTError):
+    code = 400
+
+    def __init__(self):
+        super().__init__(
+            "CreateAccountStatusNotFoundException",
+            "We can't find an create account request with the CreateAccountRequestId that you specified.",
+        )
+
+
+class ParentNotFoundException(JsonRESTError):
+    code = 400
+
+    def __init__(self):
+        super().__init__(
+            "ParentNotFoundException",
+            "We can't find a root or OU with the ParentId that you specified.",
+        )
+
+
+class CreateRequest:
+    def __init__(self, params, delay, failure):
+        self.id = "car-" + uuid.uuid4().hex[:32]
+        self.params = params
+        self.name = params["AccountName"]
+        self.email = params["Email"]
+        self.requested = time.time()
+        self.ready_at = self.requested + delay
+        self.state = "IN_PROGRESS"
+        self.failure = failure
+        self.failure_reason = None
+        self.account_id = None
+        self.completed = None
+
+    def describe(self):
+        out = {
+            "Id": self.id,
+            "AccountName": self.name,
+            "State": self.state,
+            "RequestedTimestamp": self.requested,
+        }
+        if self.completed is not None:
+            out["CompletedTimestamp"] = self.completed
+        if self.account_id:
+            out["AccountId"] = self.account_id
+        if self.failure_reason:
+            out["FailureReason"] = self.failure_reason
+        return out
+
+
+def _requests(backend):
+    if "_sra_requests" not in backend.__dict__:
+        backend._sra_requests = []
+    return backend._sra_requests
+
+
+_ticking = threading.local()
+
+
+def _tick(backend):
+    """Finish every request whose delay has passed."""
+    if getattr(_ticking, "active", False):
+        return
+    _ticking.active = True
+    try:
+        _finish_due(backend)
+    finally:
+        _ticking.active = False
+
+
+def _finish_due(backend):
+    now = time.time()
+    for request in _requests(backend):
+        if request.state != "IN_PROGRESS" or now < request.ready_at:
+            continue
+        request.completed = now
+        if request.failure:
+            request.state = "FAILED"
+            request.failure_reason = request.failure
+            continue
+        _original["create_account"](backend, **request.params)
+        account = backend.accounts[-1]
+        account.create_account_status_id = request.id
+        request.account_id = account.id
+        request.state = "SUCCEEDED"
+
+
+def _email_taken(backend, email):
+    email = email.lower()
+    if email in config.get("reserved_emails"):
+        return True
+    if any(a.email.lower() == email for a in backend.accounts):
+        return True
+    return any(
+        r.email.lower() == email and r.state == "IN_PROGRESS" for r in _requests(backend)
+    )
+
+
+def create_account(self, **kwargs):
+    if self.org is None:
+        raise AWSOrganizationsNotInUseException
+    email = kwargs.get("Email") or ""
+    name = kwargs.get("AccountName") or ""
+    if not (6 <= len(email) <= 64) or not EMAIL_RE.match(email):
+        raise InvalidInputException(
+            "You provided a value that does not match the required pattern."
+        )
+    if not (1 <= len(name) <= 50) or not ACCOUNT_NAME_RE.match(name):
+        raise InvalidInputException(
+            "You provided a value that does not match the required pattern."
+        )
+    failure = "EMAIL_ALREADY_EXISTS" if _email_taken(self, email) else None
+    request = CreateRequest(
+        dict(kwargs), config.get("create_account_delay_seconds"), failure
+    )
+    _requests(self).append(request)
+    return {"CreateAccountStatus": request.describe()}
+
+
+def describe_create_account_status(self, **kwargs):
+    request_id = kwargs.get("CreateAccountRequestId") or ""
+    if not REQUEST_ID_RE.match(request_id):
+        raise InvalidInputException(
+            "You provided a value that does not match the required pattern."
+        )
+    for request in _requests(self):
+        if request.id == request_id:
+            return {"CreateAccountStatus": request.describe()}
+    raise CreateAccountStatusNotFoundException()
+
+
+def list_create_account_status(self, **kwargs):
+    states = kwargs.get("States") or ["IN_PROGRESS", "SUCCEEDED", "FAILED"]
+    matching = [r.describe() for r in _requests(self) if r.state in states]
+    token = kwargs.get("NextToken")
+    start = 0
+    if token:
+        if not token.isdigit() or int(token) > len(matching):
+            raise InvalidInputException("The NextToken value is not valid.")
+        start = int(token)
+    max_results = int(kwargs.get("MaxResults") or MAX_LIST_RESULTS)
+    if not 1 <= max_results <= MAX_LIST_RESULTS:
+        raise InvalidInputException("MaxResults must be between 1 and 20.")
+    page = matching[start : start + max_results]
+    out = {"CreateAccountStatuses": page}
+    if start + len(page) < len(matching):
+        out["NextToken"] = str(start + len(page))
+    return out
+
+
+def create_organizational_unit(self, **kwargs):
+    if self.org is None:
+        raise AWSOrganizationsNotInUseException
+    parent_id = kwargs.get("ParentId")
+    if not any(ou.id == parent_id for ou in self.ou):
+        raise ParentNotFoundException()
+    name = kwargs.get("Name") or ""
+    if not 1 <= len(name) <= 128:
+        raise InvalidInputException("You provided a value that is not valid.")
+    if any(ou.parent_id == parent_id and ou.name == name for ou in self.ou):
+        raise DuplicateOrganizationalUnitException
+    return _original["create_organizational_unit"](self, **kwargs)
+
+
+def _reset(self):
+    _original["_reset"](self)
+    self._sra_requests = []
+
+
+def _serialized(method):
+    """Every backend call first finishes due requests, one call at a time."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with _lock:
+            _tick(self)
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def apply():
+    Backend._reset = _reset
+    Backend.create_account = create_account
+    Backend.describe_create_account_status = describe_create_account_status
+    Backend.list_create_account_status = list_create_account_status
+    Backend.create_organizational_unit = create_organizational_unit
+    for name, member in list(vars(Backend).items()):
+        if callable(member) and not name.startswith("_"):
+            setattr(Backend, name, _serialized(member))
