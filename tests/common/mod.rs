@@ -1,0 +1,239 @@
+//! Test support: a fresh emulator per test, the real `sra` binary, and SDK
+//! clients for changing live state out of band.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const MINIMAL: &str = r#"version = 1
+[organization]
+home_region = "us-east-1"
+[accounts.security_tooling]
+name = "Security Tooling"
+email = "aws+security-tooling@example.com"
+[accounts.log_archive]
+name = "Log Archive"
+email = "aws+log-archive@example.com"
+"#;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One moto server (with sra's extension) on a loopback port, killed on drop.
+pub struct Emulator {
+    pub port: u16,
+    child: Child,
+    pub dir: tempfile::TempDir,
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        for _ in 0..3 {
+            if let Some(e) = Self::try_start() {
+                return e;
+            }
+        }
+        panic!("the emulator did not start three times in a row");
+    }
+
+    fn try_start() -> Option<Emulator> {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let log = std::fs::File::create(dir.path().join("emulator.log")).unwrap();
+        let child = Command::new(repo().join("tests/emulator/serve"))
+            .args(["--port", &port.to_string()])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("tests/emulator/serve runs");
+        let mut emu = Emulator { port, child, dir };
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = emu.child.try_wait() {
+                eprintln!("emulator exited early:\n{}", emu.log());
+                return None;
+            }
+            if let Ok((200, _)) = http(port, "GET", "/sra-emulator/health", "") {
+                return Some(emu);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the emulator did not answer on port {port}:\n{}", emu.log());
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("emulator.log")).unwrap_or_default()
+    }
+
+    /// Change the emulator's settings (see tests/emulator/sra_emulator/config.py).
+    pub fn configure(&self, json: &str) {
+        let (status, body) = http(self.port, "POST", "/sra-emulator/config", json).unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Write a plan file into this test's directory.
+    pub fn plan_file(&self, text: &str) -> PathBuf {
+        let p = self.dir.path().join("plan.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// The `sra` command, pointed at this emulator with dummy credentials.
+    pub fn sra(&self, args: &[&str]) -> Command {
+        sra_at(&self.url(), args)
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.sra(args).output().unwrap())
+    }
+
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        self.sdk_as("test", "test", None).await
+    }
+
+    pub async fn sdk_as(&self, key: &str, secret: &str, token: Option<&str>) -> aws_config::SdkConfig {
+        let creds = aws_sdk_organizations::config::Credentials::new(key, secret, token.map(str::to_string), None, "test");
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(self.url())
+            .credentials_provider(creds)
+            .load()
+            .await
+    }
+
+    pub async fn orgs(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(&self.sdk().await)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `sra` with an endpoint and dummy credentials, isolated from the user's AWS files.
+pub fn sra_at(endpoint: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sra"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_CONFIG_FILE", "/nonexistent/sra-test-config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/sra-test-credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// A finished `sra` run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(self.code, code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert!(!self.stderr.contains("panicked"), "sra panicked:\n{}", self.stderr);
+        self
+    }
+}
+
+/// A minimal HTTP/1.0 exchange on loopback (status, body).
+pub fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((status, body))
+}
+
+/// A loopback port that counts connections and never answers: proves that a
+/// command made no AWS call.
+pub struct Tripwire {
+    pub port: u16,
+    hits: Arc<AtomicUsize>,
+}
+
+impl Tripwire {
+    pub fn new() -> Tripwire {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                counter.fetch_add(1, Ordering::SeqCst);
+                drop(conn);
+            }
+        });
+        Tripwire { port, hits }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+pub fn write_temp(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Every account of the organization as (id, name, email, parent id).
+pub async fn accounts(orgs: &aws_sdk_organizations::Client) -> Vec<(String, String, String, String)> {
+    let pages: Vec<_> = orgs.list_accounts().into_paginator().send().try_collect().await.unwrap();
+    let mut out = Vec::new();
+    for a in pages.iter().flat_map(|p| p.accounts()) {
+        let id = a.id().unwrap().to_string();
+        let parents = orgs.list_parents().child_id(&id).send().await.unwrap();
+        let parent = parents.parents()[0].id().unwrap().to_string();
+        out.push((id, a.name().unwrap().to_string(), a.email().unwrap().to_string(), parent));
+    }
+    out
+}
