@@ -7,7 +7,6 @@ use std::fmt;
 use aws_config::BehaviorVersion;
 use aws_config::SdkConfig;
 use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_types::error::display::DisplayErrorContext;
 
 /// How `sra` reaches AWS: the management account's configuration, built once from
 /// the standard credential chain (environment, profiles, SSO, credential process,
@@ -20,8 +19,8 @@ pub struct Aws {
 
 impl Aws {
     pub async fn load(profile: Option<&str>, region: &str) -> Aws {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_string()));
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).region(aws_config::Region::new(region.to_string()));
         if let Some(p) = profile {
             loader = loader.profile_name(p);
         }
@@ -91,6 +90,20 @@ pub fn is_ambiguous<E, R>(err: &SdkError<E, R>) -> bool {
     }
 }
 
+/// An error and its sources as one line, without the SDK's debug dump.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
 /// Wrap an SDK error with its site and a hint.
 pub fn call_error<E, R>(
     err: SdkError<E, R>,
@@ -108,9 +121,15 @@ where
     let detail = match (&code, &message) {
         (Some(c), Some(m)) => format!("{c}: {m}"),
         (Some(c), None) => c.clone(),
-        _ => DisplayErrorContext(&err).to_string(),
+        _ => error_chain(&err),
     };
-    let hint = hint_for(code.as_deref(), &detail, service, operation);
+    let hint = hint_for(
+        code.as_deref(),
+        matches!(err, SdkError::ServiceError(_)),
+        &detail,
+        service,
+        operation,
+    );
     CallError {
         service,
         operation,
@@ -123,7 +142,7 @@ where
     }
 }
 
-fn hint_for(code: Option<&str>, detail: &str, service: &str, operation: &str) -> String {
+fn hint_for(code: Option<&str>, service_error: bool, detail: &str, service: &str, operation: &str) -> String {
     match code {
         Some("AccessDenied" | "AccessDeniedException") => format!(
             "the credentials lack the permission {service}:{operation}; `sra` needs the management account's administrator access (see README, \"Running against a real organization\")"
@@ -140,11 +159,11 @@ fn hint_for(code: Option<&str>, detail: &str, service: &str, operation: &str) ->
         Some("TooManyRequestsException" | "ThrottlingException" | "Throttling") => {
             "AWS throttled the call beyond the SDK's retries: wait a minute and rerun".into()
         }
-        Some(_) => "see the AWS error above; rerunning is safe: sra picks up where it stopped".into(),
-        None if detail.contains("credentials") => {
+        _ if service_error || code.is_some() => "see the AWS error above; rerunning is safe: sra picks up where it stopped".into(),
+        _ if detail.contains("credentials") => {
             "no usable credentials were found: configure them (aws configure, aws sso login, --profile or AWS_PROFILE) and rerun".into()
         }
-        None => "could not reach the AWS endpoint: check the network, and AWS_ENDPOINT_URL if it is set".into(),
+        _ => "could not reach the AWS endpoint: check the network, and AWS_ENDPOINT_URL if it is set".into(),
     }
 }
 
@@ -178,4 +197,104 @@ pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
             .map(|c| c.hint.as_str())
             .or_else(|| e.downcast_ref::<Hinted>().map(|h| h.hint.as_str()))
     })
+}
+
+/// The partition a region belongs to.
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// SDK configurations per account: the management account's own, and the others'
+/// by assuming `organization.access_role`, built once and cached.
+pub struct Sessions {
+    pub base: Aws,
+    pub management_account: String,
+    pub role: String,
+    /// How long to wait for a new account's role to become assumable.
+    pub role_timeout: std::time::Duration,
+    cache: tokio::sync::Mutex<std::collections::HashMap<String, SdkConfig>>,
+}
+
+impl Sessions {
+    pub fn new(base: Aws, management_account: String, role: String) -> Sessions {
+        Sessions {
+            base,
+            management_account,
+            role,
+            role_timeout: std::time::Duration::from_secs(600),
+            cache: Default::default(),
+        }
+    }
+
+    pub fn site(&self, account: &str) -> Site {
+        Site {
+            account: account.to_string(),
+            region: self.base.region.clone(),
+        }
+    }
+
+    /// The configuration for `account` in the home region. For a member account,
+    /// waits (bounded) until the role can be assumed: right after CreateAccount
+    /// it may not be yet.
+    pub async fn config(&self, account: &str, rep: &crate::report::Reporter) -> anyhow::Result<SdkConfig> {
+        if account == self.management_account {
+            return Ok(self.base.config.clone());
+        }
+        if let Some(c) = self.cache.lock().await.get(account) {
+            return Ok(c.clone());
+        }
+        let partition = partition_of(&self.base.region);
+        let role_arn = format!("arn:{partition}:iam::{account}:role/{}", self.role);
+        let provider = aws_config::sts::AssumeRoleProvider::builder(&role_arn)
+            .session_name("sra-bootstrap")
+            .configure(&self.base.config)
+            .build()
+            .await;
+        let config = self
+            .base
+            .config
+            .to_builder()
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+            .build();
+        let sts = aws_sdk_sts::Client::new(&config);
+        let start = std::time::Instant::now();
+        let mut delay = std::time::Duration::from_secs(1);
+        loop {
+            rep.debug(format!("sts:AssumeRole {role_arn}"));
+            match sts.get_caller_identity().send().await {
+                Ok(_) => break,
+                Err(e) if start.elapsed() < self.role_timeout && !matches!(e, SdkError::DispatchFailure(_)) => {
+                    rep.progress(format!(
+                        "account {account}: waiting for role {} to become assumable ({}s elapsed)",
+                        self.role,
+                        start.elapsed().as_secs()
+                    ));
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(15));
+                }
+                Err(e) => {
+                    let mut err = call_error(
+                        e,
+                        "sts",
+                        "AssumeRole",
+                        &self.site(account),
+                        format!("assuming {role_arn}"),
+                    );
+                    err.hint = format!(
+                        "sra works in member accounts through the role {}: make sure it exists in account {account} and trusts the management account, or set organization.access_role (AWSControlTowerExecution under Control Tower)",
+                        self.role
+                    );
+                    return Err(err.into());
+                }
+            }
+        }
+        self.cache.lock().await.insert(account.to_string(), config.clone());
+        Ok(config)
+    }
 }

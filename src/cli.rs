@@ -8,11 +8,12 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use crate::aws::{Aws, hinted};
+use crate::aws::{Aws, Sessions, hinted};
 use crate::engine::{apply, diff::diff, plan::Plan};
 use crate::model::Desired;
 use crate::render::{self, human::Style};
 use crate::report::Reporter;
+use crate::services::log_archive;
 use crate::services::organizations::{self, Waits};
 
 #[derive(Parser, Debug)]
@@ -118,11 +119,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 plan.display(),
                 desired.home_region,
                 desired.governed_regions.len(),
-                if desired.governed_regions.len() == 1 {
-                    ""
-                } else {
-                    "s"
-                },
+                if desired.governed_regions.len() == 1 { "" } else { "s" },
                 desired
                     .accounts
                     .iter()
@@ -166,7 +163,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let waits = Waits {
                 account_timeout: Duration::from_secs(waits.account_timeout),
             };
-            let done = apply::apply(&p, &aws, waits, &rep).await?;
+            let sessions = Sessions::new(aws.clone(), p.caller_account.clone(), desired.access_role.clone());
+            let done = apply::apply(&p, &desired, &sessions, waits, &rep).await?;
             rep.progress("checking that live state now matches the plan");
             let after = compute(&aws, &desired, &rep)
                 .await
@@ -199,17 +197,24 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 
 async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Plan> {
     rep.progress("reading live state");
-    let observed = organizations::observe(aws, desired, rep).await?;
+    let mut observed = organizations::observe(aws, desired, rep).await?;
+    let plan = diff(desired, &observed);
+    if !plan.blockers.is_empty() {
+        return Ok(plan);
+    }
+    let sessions = Sessions::new(
+        aws.clone(),
+        observed.caller_account.clone(),
+        desired.access_role.clone(),
+    );
+    observed.log_archive = log_archive::observe(&sessions, &desired.log_archive, &plan.ids, rep).await?;
     Ok(diff(desired, &observed))
 }
 
 fn check_blockers(p: &Plan) -> Result<()> {
     match p.blockers.first() {
         None => Ok(()),
-        Some(b) => Err(hinted(
-            format!("cannot plan: {}", b.message),
-            b.hint.clone(),
-        )),
+        Some(b) => Err(hinted(format!("cannot plan: {}", b.message), b.hint.clone())),
     }
 }
 

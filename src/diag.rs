@@ -62,10 +62,7 @@ pub fn render(path: &str, src: &str, diags: &[Diagnostic]) -> String {
             let pad = " ".repeat(gutter.len());
             let start = floor_char_boundary(src, d.span.start.min(src.len()));
             let end = floor_char_boundary(src, d.span.end.min(src.len()));
-            let width = src[start..end]
-                .lines()
-                .next()
-                .map_or(1, |s| s.chars().count().max(1));
+            let width = src[start..end].lines().next().map_or(1, |s| s.chars().count().max(1));
             let width = width.min(text.chars().count().saturating_sub(col - 1).max(1));
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{gutter} | {text}");
@@ -77,11 +74,7 @@ pub fn render(path: &str, src: &str, diags: &[Diagnostic]) -> String {
         out.push('\n');
     }
     let n = diags.len();
-    let _ = writeln!(
-        out,
-        "{path}: {n} problem{} found",
-        if n == 1 { "" } else { "s" }
-    );
+    let _ = writeln!(out, "{path}: {n} problem{} found", if n == 1 { "" } else { "s" });
     out
 }
 
@@ -101,8 +94,7 @@ mod tests {
     #[test]
     fn render_points_at_the_span() {
         let src = "version = 1\nemial = \"x\"\n";
-        let d = Diagnostic::new(12..17, "accounts.emial", "unknown key `emial`")
-            .hint("did you mean `email`?");
+        let d = Diagnostic::new(12..17, "accounts.emial", "unknown key `emial`").hint("did you mean `email`?");
         let out = render("p.toml", src, &[d]);
         assert!(out.contains("--> p.toml:2:1"), "{out}");
         assert!(out.contains("2 | emial = \"x\""), "{out}");

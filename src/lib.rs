@@ -18,6 +18,7 @@ pub mod diag;
 pub mod engine;
 pub mod model;
 pub mod plan_file;
+pub mod policy;
 pub mod render;
 pub mod report;
 pub mod services;

@@ -71,9 +71,7 @@ impl OuPath {
 
     /// This path and every ancestor, outermost first: `A`, `A/B`, `A/B/C`.
     pub fn prefixes(&self) -> Vec<OuPath> {
-        (1..=self.0.len())
-            .map(|n| OuPath(self.0[..n].to_vec()))
-            .collect()
+        (1..=self.0.len()).map(|n| OuPath(self.0[..n].to_vec())).collect()
     }
 }
 
@@ -101,6 +99,7 @@ pub struct Desired {
     pub governed_regions: Vec<String>,
     pub access_role: String,
     pub accounts: Vec<DesiredAccount>,
+    pub log_archive: LogArchiveSpec,
 }
 
 impl Desired {
@@ -183,7 +182,7 @@ pub struct CreateRequest {
 }
 
 /// Live state that the plan is computed from.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Observed {
     /// The account the base credentials belong to.
     pub caller_account: String,
@@ -194,14 +193,16 @@ pub struct Observed {
     pub accounts: Vec<ObservedAccount>,
     /// CreateAccount requests that are in progress or failed.
     pub create_requests: Vec<CreateRequest>,
+    /// Service principals with trusted access to the organization.
+    pub trusted_access: Vec<String>,
+    /// The trail, its key and buckets.
+    pub log_archive: crate::services::log_archive::ObservedLogArchive,
 }
 
 impl Observed {
     /// The account with this email (AWS compares emails without case).
     pub fn account_by_email(&self, email: &str) -> Option<&ObservedAccount> {
-        self.accounts
-            .iter()
-            .find(|a| a.email.eq_ignore_ascii_case(email))
+        self.accounts.iter().find(|a| a.email.eq_ignore_ascii_case(email))
     }
 }
 
@@ -221,5 +222,70 @@ mod tests {
         assert!(OuPath::parse("A//B").is_none());
         assert!(OuPath::parse("/A").is_none());
         assert!(OuPath::parse("Security").unwrap().parent().is_none());
+    }
+}
+
+/// The organization trail and its log buckets in Log Archive (`[log_bucket]`,
+/// `[trail]` in the plan file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogArchiveSpec {
+    /// False when the plan opts out: sra then leaves the trail and buckets alone.
+    pub enabled: bool,
+    /// Bucket name template; `{account_id}` and `{region}` are replaced.
+    pub bucket: String,
+    pub access_log_bucket: String,
+    /// A role in Log Archive that may change or delete the buckets' settings.
+    pub break_glass_role: Option<String>,
+    pub lifecycle: Lifecycle,
+    pub object_lock: Option<ObjectLock>,
+    pub trail: TrailSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifecycle {
+    pub transition_days: u32,
+    pub transition_storage_class: String,
+    pub noncurrent_expiration_days: u32,
+    /// Expire current log objects after this many days; None keeps them forever.
+    pub retention_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectLock {
+    /// `GOVERNANCE` or `COMPLIANCE`.
+    pub mode: String,
+    pub days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailSpec {
+    pub name: String,
+    pub s3_key_prefix: Option<String>,
+    pub kms_key_alias: String,
+    /// Data event kinds to log: `s3`, `lambda`.
+    pub data_events: Vec<String>,
+}
+
+impl Default for LogArchiveSpec {
+    fn default() -> Self {
+        LogArchiveSpec {
+            enabled: true,
+            bucket: "sra-org-trail-logs-{account_id}-{region}".into(),
+            access_log_bucket: "sra-s3-access-logs-{account_id}-{region}".into(),
+            break_glass_role: None,
+            lifecycle: Lifecycle {
+                transition_days: 90,
+                transition_storage_class: "GLACIER_IR".into(),
+                noncurrent_expiration_days: 365,
+                retention_days: None,
+            },
+            object_lock: None,
+            trail: TrailSpec {
+                name: "sra-organization-trail".into(),
+                s3_key_prefix: None,
+                kms_key_alias: "alias/sra-organization-trail".into(),
+                data_events: vec![],
+            },
+        }
     }
 }

@@ -1,14 +1,16 @@
 //! The executor: runs a plan's steps in the plan's order. It resolves ids that
-//! earlier steps produce (a new OU's id, a new account's id) and decides nothing
-//! else: what to do and in which order is the plan's.
+//! earlier steps produce (a new OU's id, a new account's id, the new key's ARN) and
+//! decides nothing else: what to do and in which order is the plan's.
 
 use std::collections::HashMap;
 
 use anyhow::{Result, anyhow};
 
 use super::plan::{IdRef, Plan, Step};
-use crate::aws::{Aws, Site};
+use crate::aws::Sessions;
+use crate::model::{AccountRole, Desired};
 use crate::report::Reporter;
+use crate::services::log_archive;
 use crate::services::organizations::{self as orgs, Waits};
 
 /// Ids produced during this apply, by the reference that names them.
@@ -19,9 +21,11 @@ impl Produced {
     fn resolve(&self, r: &IdRef) -> Result<String> {
         match r {
             IdRef::Known(id) => Ok(id.clone()),
-            other => self.0.get(other).cloned().ok_or_else(|| {
-                anyhow!("internal error: {other:?} was not produced by an earlier step")
-            }),
+            other => self
+                .0
+                .get(other)
+                .cloned()
+                .ok_or_else(|| anyhow!("internal error: {other:?} was not produced by an earlier step")),
         }
     }
 }
@@ -32,20 +36,25 @@ pub struct Applied {
     pub steps: usize,
 }
 
-pub async fn apply(plan: &Plan, aws: &Aws, waits: Waits, rep: &Reporter) -> Result<Applied> {
-    let client = aws.organizations();
-    let site = Site {
-        account: plan.caller_account.clone(),
-        region: aws.region.clone(),
-    };
+pub async fn apply(
+    plan: &Plan,
+    desired: &Desired,
+    sessions: &Sessions,
+    waits: Waits,
+    rep: &Reporter,
+) -> Result<Applied> {
+    let client = sessions.base.organizations();
+    let site = sessions.site(&plan.caller_account);
     let mut produced = Produced::default();
+    let mut ids = plan.ids.clone();
     let mut applied = Applied::default();
     for (change, step) in plan.steps() {
         let addr = change.address.to_string();
         match step {
             Step::CreateOrganization => {
                 rep.progress(format!("{addr}: creating the organization"));
-                let root = orgs::create_organization(&client, &site).await?;
+                let (org_id, root) = orgs::create_organization(&client, &site).await?;
+                ids.org_id = Some(org_id);
                 produced.0.insert(IdRef::Root, root);
             }
             Step::CreateOu { path, parent } => {
@@ -62,32 +71,18 @@ pub async fn apply(plan: &Plan, aws: &Aws, waits: Waits, rep: &Reporter) -> Resu
                 tags,
             } => {
                 rep.progress(format!("{addr}: creating account \"{name}\" <{email}>"));
-                let request = orgs::create_account(
-                    &client,
-                    &site,
-                    *role,
-                    name,
-                    email,
-                    access_role,
-                    tags,
-                    rep,
-                )
-                .await?;
-                let id =
-                    orgs::await_account(&client, &site, *role, email, &request, waits, rep).await?;
-                produced.0.insert(IdRef::Account(*role), id);
+                let request = orgs::create_account(&client, &site, *role, name, email, access_role, tags, rep).await?;
+                let id = orgs::await_account(&client, &site, *role, email, &request, waits, rep).await?;
+                account_produced(&mut produced, &mut ids, *role, id);
             }
             Step::AwaitAccount {
                 role,
                 request_id,
                 email,
             } => {
-                rep.progress(format!(
-                    "{addr}: resuming the wait for request {request_id}"
-                ));
-                let id = orgs::await_account(&client, &site, *role, email, request_id, waits, rep)
-                    .await?;
-                produced.0.insert(IdRef::Account(*role), id);
+                rep.progress(format!("{addr}: resuming the wait for request {request_id}"));
+                let id = orgs::await_account(&client, &site, *role, email, request_id, waits, rep).await?;
+                account_produced(&mut produced, &mut ids, *role, id);
             }
             Step::MoveAccount { account, from, to } => {
                 let (account, from, to) = (
@@ -103,8 +98,23 @@ pub async fn apply(plan: &Plan, aws: &Aws, waits: Waits, rep: &Reporter) -> Resu
                 rep.progress(format!("{addr}: tagging account {account}"));
                 orgs::tag_account(&client, &site, &account, tags).await?;
             }
+            Step::EnableServiceAccess { principal } => {
+                rep.progress(format!("{addr}: enabling trusted access"));
+                orgs::enable_service_access(&client, &site, principal).await?;
+            }
+            Step::LogArchive { target, op } => {
+                rep.progress(format!("{addr}: {op:?}"));
+                log_archive::run(*target, *op, &desired.log_archive, &mut ids, sessions, rep).await?;
+            }
         }
         applied.steps += 1;
     }
     Ok(applied)
+}
+
+fn account_produced(produced: &mut Produced, ids: &mut log_archive::Ids, role: AccountRole, id: String) {
+    if role == AccountRole::LogArchive {
+        ids.log_archive = Some(id.clone());
+    }
+    produced.0.insert(IdRef::Account(role), id);
 }

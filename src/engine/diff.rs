@@ -3,10 +3,35 @@
 
 use super::order;
 use super::plan::{Action, Address, Blocker, Change, IdRef, Plan, Property, Step};
-use crate::model::{Desired, DesiredAccount, Observed, OuPath, Parent};
+use crate::model::{AccountRole, Desired, DesiredAccount, Observed, OuPath, Parent};
+use crate::services::log_archive::Ids;
+
+/// The ids the log-archive resources are named after, as far as they are known.
+pub fn ids(desired: &Desired, observed: &Observed) -> Ids {
+    let la = desired.account(AccountRole::LogArchive);
+    Ids {
+        partition: crate::aws::partition_of(&desired.home_region).to_string(),
+        home_region: desired.home_region.clone(),
+        management_account: observed.caller_account.clone(),
+        access_role: desired.access_role.clone(),
+        org_id: observed.organization.as_ref().map(|o| o.id.clone()),
+        log_archive: observed.account_by_email(&la.email).map(|a| a.id.clone()),
+        key_arn: observed.log_archive.key.as_ref().and_then(|k| k.arn.clone()),
+    }
+}
+
+/// Service principals that need trusted access for what the plan sets up.
+pub fn trusted_principals(desired: &Desired) -> Vec<String> {
+    let mut out = Vec::new();
+    if desired.log_archive.enabled {
+        out.push("cloudtrail.amazonaws.com".to_string());
+    }
+    out
+}
 
 pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
     let mut plan = Plan {
+        ids: ids(desired, observed),
         organization_id: observed.organization.as_ref().map(|o| o.id.clone()),
         caller_account: observed.caller_account.clone(),
         changes: Vec::new(),
@@ -25,6 +50,35 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
             Err(blocker) => plan.blockers.push(blocker),
         }
     }
+    for principal in trusted_principals(desired) {
+        let enabled = observed.trusted_access.contains(&principal);
+        plan.changes.push(Change {
+            manual: vec![],
+            address: Address::TrustedAccess(principal.clone()),
+            action: if enabled { Action::NoOp } else { Action::Create },
+            id: None,
+            properties: vec![prop(
+                "enabled",
+                Some(if enabled { "true" } else { "false" }).filter(|_| enabled),
+                Some("true"),
+            )],
+            reason: if enabled {
+                String::new()
+            } else {
+                format!("{principal} needs trusted access to act for the organization")
+            },
+            steps: if enabled {
+                vec![]
+            } else {
+                vec![Step::EnableServiceAccess { principal }]
+            },
+        });
+    }
+    plan.changes.extend(crate::services::log_archive::diff(
+        &desired.log_archive,
+        &plan.ids,
+        &observed.log_archive,
+    ));
     order::sort(&mut plan.changes);
     plan
 }
@@ -79,6 +133,7 @@ fn prop(name: &str, before: Option<&str>, after: Option<&str>) -> Property {
 fn organization_change(observed: &Observed) -> Change {
     match &observed.organization {
         Some(org) => Change {
+            manual: vec![],
             address: Address::Organization,
             action: Action::NoOp,
             id: Some(org.id.clone()),
@@ -87,6 +142,7 @@ fn organization_change(observed: &Observed) -> Change {
             steps: vec![],
         },
         None => Change {
+            manual: vec![],
             address: Address::Organization,
             action: Action::Create,
             id: None,
@@ -103,6 +159,7 @@ fn ou_change(path: &OuPath, observed: &Observed) -> Change {
         .map_or_else(|| Parent::Root.to_string(), |p| p.to_string());
     match observed.ous.get(path) {
         Some(id) => Change {
+            manual: vec![],
             address: Address::Ou(path.clone()),
             action: Action::NoOp,
             id: Some(id.clone()),
@@ -116,6 +173,7 @@ fn ou_change(path: &OuPath, observed: &Observed) -> Change {
                 None => root_ref(observed),
             };
             Change {
+                manual: vec![],
                 address: Address::Ou(path.clone()),
                 action: Action::Create,
                 id: None,
@@ -133,11 +191,7 @@ fn ou_change(path: &OuPath, observed: &Observed) -> Change {
     }
 }
 
-fn account_change(
-    want: &DesiredAccount,
-    desired: &Desired,
-    observed: &Observed,
-) -> Result<Change, Blocker> {
+fn account_change(want: &DesiredAccount, desired: &Desired, observed: &Observed) -> Result<Change, Blocker> {
     let address = Address::Account(want.role);
     let target = ou_ref(&want.ou, observed);
     let Some(have) = observed.account_by_email(&want.email) else {
@@ -157,16 +211,9 @@ fn account_change(
     let mut notes = Vec::new();
     let wanted_parent = Parent::Ou(want.ou.clone());
     let live_parent = have.parent.clone().unwrap_or(Parent::Root);
-    properties.push(prop(
-        "ou",
-        Some(&live_parent.to_string()),
-        Some(&want.ou.to_string()),
-    ));
+    properties.push(prop("ou", Some(&live_parent.to_string()), Some(&want.ou.to_string())));
     if live_parent != wanted_parent {
-        let from = have
-            .parent_id
-            .clone()
-            .map_or_else(|| root_ref(observed), IdRef::Known);
+        let from = have.parent_id.clone().map_or_else(|| root_ref(observed), IdRef::Known);
         steps.push(Step::MoveAccount {
             account: IdRef::Known(have.id.clone()),
             from,
@@ -190,10 +237,7 @@ fn account_change(
         notes.push("its tags differ".to_string());
     }
     if !have.tags.contains_key(crate::model::ROLE_TAG) {
-        notes.insert(
-            0,
-            format!("adopts the existing account {} (matched by email)", have.id),
-        );
+        notes.insert(0, format!("adopts the existing account {} (matched by email)", have.id));
     }
     if have.name != want.name {
         notes.push(format!(
@@ -202,12 +246,9 @@ fn account_change(
         ));
     }
     Ok(Change {
+        manual: vec![],
         address,
-        action: if steps.is_empty() {
-            Action::NoOp
-        } else {
-            Action::Update
-        },
+        action: if steps.is_empty() { Action::NoOp } else { Action::Update },
         id: Some(have.id.clone()),
         properties,
         reason: notes.join("; "),
@@ -244,6 +285,7 @@ fn new_account(
     };
     if let Some(pending) = same_name("IN_PROGRESS") {
         return Change {
+            manual: vec![],
             address,
             action: Action::Create,
             id: None,
@@ -272,13 +314,11 @@ fn new_account(
             "; an earlier request for \"{}\" ({}) failed: {}",
             want.name,
             failed.id,
-            failed
-                .failure_reason
-                .as_deref()
-                .unwrap_or("no reason given")
+            failed.failure_reason.as_deref().unwrap_or("no reason given")
         ));
     }
     Change {
+        manual: vec![],
         address,
         action: Action::Create,
         id: None,

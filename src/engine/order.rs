@@ -18,6 +18,30 @@ pub const STAGES: &[(&str, &str)] = &[
         "account",
         "an account is created, then moved into its OU, which must exist",
     ),
+    (
+        "trusted_access",
+        "a service needs trusted access before it can act for the organization",
+    ),
+    (
+        "kms_key",
+        "the trail's key lives in Log Archive, which must exist; bucket and trail name it",
+    ),
+    (
+        "account_public_access_block",
+        "set in Log Archive before any bucket is made there",
+    ),
+    (
+        "access_log_bucket",
+        "the log bucket sends its access logs here, so it must exist first",
+    ),
+    (
+        "log_bucket",
+        "CloudTrail checks that the bucket exists and its policy lets it write",
+    ),
+    (
+        "trail",
+        "the organization trail writes to the log bucket, encrypted with the key",
+    ),
 ];
 
 fn stage(address: &Address) -> usize {
@@ -25,6 +49,11 @@ fn stage(address: &Address) -> usize {
         Address::Organization => "organization",
         Address::Ou(_) => "ou",
         Address::Account(_) => "account",
+        Address::KmsKey => "kms_key",
+        Address::AccountPublicAccessBlock => "account_public_access_block",
+        Address::Bucket(k) => k.key(),
+        Address::Trail => "trail",
+        Address::TrustedAccess(_) => "trusted_access",
     };
     STAGES
         .iter()
@@ -43,11 +72,7 @@ fn depth(address: &Address) -> usize {
 /// keep a stable, readable order (by address).
 pub fn sort(changes: &mut [Change]) {
     changes.sort_by(|a, b| {
-        (stage(&a.address), depth(&a.address), &a.address).cmp(&(
-            stage(&b.address),
-            depth(&b.address),
-            &b.address,
-        ))
+        (stage(&a.address), depth(&a.address), &a.address).cmp(&(stage(&b.address), depth(&b.address), &b.address))
     });
 }
 
@@ -59,6 +84,7 @@ mod tests {
 
     fn change(address: Address) -> Change {
         Change {
+            manual: vec![],
             address,
             action: Action::Create,
             id: None,
@@ -66,6 +92,26 @@ mod tests {
             reason: String::new(),
             steps: vec![],
         }
+    }
+
+    #[test]
+    fn every_address_kind_has_a_stage() {
+        use crate::services::log_archive::BucketKind;
+        let all = [
+            Address::Organization,
+            Address::Ou(OuPath::parse("A").unwrap()),
+            Address::Account(AccountRole::LogArchive),
+            Address::TrustedAccess("cloudtrail.amazonaws.com".into()),
+            Address::KmsKey,
+            Address::AccountPublicAccessBlock,
+            Address::Bucket(BucketKind::AccessLog),
+            Address::Bucket(BucketKind::Log),
+            Address::Trail,
+        ];
+        let stages: Vec<usize> = all.iter().map(stage).collect();
+        let mut sorted = stages.clone();
+        sorted.sort();
+        assert_eq!(stages, sorted, "listed in dependency order");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::model::{AccountRole, OuPath};
+use crate::services::log_archive::{BucketKind, Ids, Op, Target};
 
 /// What happens to a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -22,6 +23,14 @@ pub enum Address {
     Organization,
     Ou(OuPath),
     Account(AccountRole),
+    /// The organization trail's KMS key, in Log Archive.
+    KmsKey,
+    /// S3 Block Public Access for the whole Log Archive account (S3 Control).
+    AccountPublicAccessBlock,
+    Bucket(BucketKind),
+    Trail,
+    /// A service principal's trusted access to the organization.
+    TrustedAccess(String),
 }
 
 impl fmt::Display for Address {
@@ -30,6 +39,11 @@ impl fmt::Display for Address {
             Address::Organization => f.write_str("organization"),
             Address::Ou(p) => write!(f, "ou[\"{p}\"]"),
             Address::Account(r) => write!(f, "account.{}", r.key()),
+            Address::KmsKey => f.write_str("log_archive.kms_key"),
+            Address::AccountPublicAccessBlock => f.write_str("log_archive.account_public_access_block"),
+            Address::Bucket(k) => write!(f, "log_archive.{}", k.key()),
+            Address::Trail => f.write_str("trail"),
+            Address::TrustedAccess(p) => write!(f, "trusted_access[\"{p}\"]"),
         }
     }
 }
@@ -91,6 +105,15 @@ pub enum Step {
         account: IdRef,
         tags: BTreeMap<String, String>,
     },
+    /// One operation on a log-archive resource; its parameters are the desired
+    /// state computed from the plan file and the ids known when it runs.
+    LogArchive {
+        target: Target,
+        op: Op,
+    },
+    EnableServiceAccess {
+        principal: String,
+    },
 }
 
 /// One resource's change: what, why, and the steps that make it so.
@@ -103,6 +126,8 @@ pub struct Change {
     pub properties: Vec<Property>,
     pub reason: String,
     pub steps: Vec<Step>,
+    /// Differences apply cannot make, each with what to do instead.
+    pub manual: Vec<String>,
 }
 
 /// A precondition that stops the plan: nothing can be applied until it is fixed.
@@ -115,6 +140,8 @@ pub struct Blocker {
 /// Everything `sra plan` found and `sra apply` will do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
+    /// The ids the plan was computed with; apply adds the ones its steps produce.
+    pub ids: Ids,
     pub organization_id: Option<String>,
     pub caller_account: String,
     pub changes: Vec<Change>,
@@ -142,14 +169,18 @@ impl Plan {
         s
     }
 
+    /// Changes apply would make.
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::NoOp)
     }
 
+    /// Differences only a person can resolve.
+    pub fn has_manual(&self) -> bool {
+        self.changes.iter().any(|c| !c.manual.is_empty())
+    }
+
     /// Every step apply runs, in order.
     pub fn steps(&self) -> impl Iterator<Item = (&Change, &Step)> {
-        self.changes
-            .iter()
-            .flat_map(|c| c.steps.iter().map(move |s| (c, s)))
+        self.changes.iter().flat_map(|c| c.steps.iter().map(move |s| (c, s)))
     }
 }

@@ -1,6 +1,7 @@
 //! The plan file: TOML in, a validated [`Desired`] model out, or every problem
 //! found, each located by line, column and key path.
 
+mod log_archive;
 mod reader;
 pub mod regions;
 
@@ -49,8 +50,14 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
     match r.integer(top, "version") {
         Some(v) if *v.get_ref() == SUPPORTED_VERSION => {}
         Some(v) => r.error(
-            Diagnostic::new(v.span(), "version", format!("unsupported plan-file version {}", v.get_ref()))
-                .hint(format!("this sra reads version {SUPPORTED_VERSION}; upgrade sra or write `version = {SUPPORTED_VERSION}`")),
+            Diagnostic::new(
+                v.span(),
+                "version",
+                format!("unsupported plan-file version {}", v.get_ref()),
+            )
+            .hint(format!(
+                "this sra reads version {SUPPORTED_VERSION}; upgrade sra or write `version = {SUPPORTED_VERSION}`"
+            )),
         ),
         None if top.keys().iter().any(|(k, _)| k == "version") => {}
         None => r.error(
@@ -61,13 +68,14 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
 
     let org = read_organization(r, top, &end);
     let accounts = read_accounts(r, top, &end);
+    let log_archive = log_archive::read(r, top);
     let (home_region, governed_regions, access_role) = org?;
-    let accounts = accounts?;
     Some(Desired {
         home_region,
         governed_regions,
         access_role,
-        accounts,
+        accounts: accounts?,
+        log_archive: log_archive?,
     })
 }
 
@@ -79,12 +87,8 @@ fn read_organization(
     let Some(mut org) = r.table(top, "organization") else {
         if !top.keys().iter().any(|(k, _)| k == "organization") {
             r.error(
-                Diagnostic::new(
-                    end.clone(),
-                    "organization",
-                    "missing section [organization]",
-                )
-                .hint("add [organization] with at least home_region = \"us-east-1\""),
+                Diagnostic::new(end.clone(), "organization", "missing section [organization]")
+                    .hint("add [organization] with at least home_region = \"us-east-1\""),
             );
         }
         return None;
@@ -115,8 +119,12 @@ fn read_organization(
     if let Some(list) = &governed {
         if list.get_ref().is_empty() {
             r.error(
-                Diagnostic::new(list.span(), "organization.governed_regions", "`organization.governed_regions` is empty")
-                    .hint("list at least the home region, or remove the key to govern only the home region"),
+                Diagnostic::new(
+                    list.span(),
+                    "organization.governed_regions",
+                    "`organization.governed_regions` is empty",
+                )
+                .hint("list at least the home region, or remove the key to govern only the home region"),
             );
             ok = false;
         }
@@ -143,10 +151,7 @@ fn read_organization(
                 Diagnostic::new(
                     list.span(),
                     "organization.governed_regions",
-                    format!(
-                        "the home region `{}` is not among the governed regions",
-                        h.get_ref()
-                    ),
+                    format!("the home region `{}` is not among the governed regions", h.get_ref()),
                 )
                 .hint(format!("add \"{}\" to governed_regions", h.get_ref())),
             );
@@ -192,11 +197,7 @@ fn check_region(r: &mut Reader, region: &Spanned<String>, key: &str) -> bool {
     false
 }
 
-fn read_accounts(
-    r: &mut Reader,
-    top: &mut Table,
-    end: &std::ops::Range<usize>,
-) -> Option<Vec<DesiredAccount>> {
+fn read_accounts(r: &mut Reader, top: &mut Table, end: &std::ops::Range<usize>) -> Option<Vec<DesiredAccount>> {
     let Some(mut accounts) = r.table(top, "accounts") else {
         if !top.keys().iter().any(|(k, _)| k == "accounts") {
             r.error(
@@ -249,11 +250,7 @@ fn read_accounts(
     ok.then_some(out)
 }
 
-fn read_account(
-    r: &mut Reader,
-    t: &mut Table,
-    role: AccountRole,
-) -> Option<(DesiredAccount, std::ops::Range<usize>)> {
+fn read_account(r: &mut Reader, t: &mut Table, role: AccountRole) -> Option<(DesiredAccount, std::ops::Range<usize>)> {
     let name = r.string(t, "name");
     let email = r.string(t, "email");
     let ou = r.string(t, "ou");
@@ -274,10 +271,7 @@ fn read_account(
     }
     if let Some(n) = &name {
         let len = n.get_ref().chars().count();
-        if n.get_ref().trim().is_empty()
-            || len > 50
-            || !n.get_ref().chars().all(|c| (' '..='~').contains(&c))
-        {
+        if n.get_ref().trim().is_empty() || len > 50 || !n.get_ref().chars().all(|c| (' '..='~').contains(&c)) {
             r.error(
                 Diagnostic::new(
                     n.span(),
@@ -303,17 +297,19 @@ fn read_account(
         }
     }
     let ou_path = match &ou {
-        Some(o) => match OuPath::parse(o.get_ref()) {
-            Some(p) if p.segments().iter().all(|s| s.chars().count() <= 128) => Some(p),
-            _ => {
-                r.error(
+        Some(o) => {
+            match OuPath::parse(o.get_ref()) {
+                Some(p) if p.segments().iter().all(|s| s.chars().count() <= 128) => Some(p),
+                _ => {
+                    r.error(
                     Diagnostic::new(o.span(), t.key_path("ou"), format!("`{}` is not a valid OU path", o.get_ref()))
                         .hint("write OU names from the root down, separated by `/`, e.g. \"Security\" or \"Infra/Security\""),
                 );
-                ok = false;
-                None
+                    ok = false;
+                    None
+                }
             }
-        },
+        }
         None => OuPath::parse(DEFAULT_OU),
     };
     let mut tag_map = BTreeMap::new();
@@ -321,28 +317,17 @@ fn read_account(
         let key_path = format!("{}.{}", t.key_path("tags"), k.get_ref());
         if k.get_ref() == ROLE_TAG {
             r.error(
-                Diagnostic::new(
-                    k.span(),
-                    key_path,
-                    format!("the tag `{ROLE_TAG}` is set by sra"),
-                )
-                .hint("remove it; sra tags each account with its SRA role"),
+                Diagnostic::new(k.span(), key_path, format!("the tag `{ROLE_TAG}` is set by sra"))
+                    .hint("remove it; sra tags each account with its SRA role"),
             );
             ok = false;
         } else if k.get_ref().to_ascii_lowercase().starts_with("aws:") {
             r.error(
-                Diagnostic::new(
-                    k.span(),
-                    key_path,
-                    "tag keys starting with `aws:` are reserved by AWS",
-                )
-                .hint("choose another prefix"),
+                Diagnostic::new(k.span(), key_path, "tag keys starting with `aws:` are reserved by AWS")
+                    .hint("choose another prefix"),
             );
             ok = false;
-        } else if k.get_ref().is_empty()
-            || k.get_ref().chars().count() > 128
-            || v.get_ref().chars().count() > 256
-        {
+        } else if k.get_ref().is_empty() || k.get_ref().chars().count() > 128 || v.get_ref().chars().count() > 256 {
             r.error(
                 Diagnostic::new(
                     k.span(),
@@ -394,10 +379,7 @@ pub fn valid_email(email: &str) -> bool {
 
 /// IAM role names: 1-64 of `[\w+=,.@-]`.
 pub fn valid_role_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+    (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
 }
 
 #[cfg(test)]

@@ -108,11 +108,46 @@ impl Reader {
         }
     }
 
-    pub fn strings(
+    pub fn boolean(&mut self, t: &mut Table, key: &'static str) -> Option<Spanned<bool>> {
+        let v = t.get(key)?;
+        match v.get_ref().as_bool() {
+            Some(b) => Some(Spanned::new(v.span(), b)),
+            None => {
+                self.type_error(t, key, v, "a boolean");
+                None
+            }
+        }
+    }
+
+    /// A whole number within `range`, reported with its key otherwise.
+    pub fn count(
         &mut self,
         t: &mut Table,
         key: &'static str,
-    ) -> Option<Spanned<Vec<Spanned<String>>>> {
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<Spanned<u32>> {
+        let n = self.integer(t, key)?;
+        if !range.contains(n.get_ref()) {
+            let key_path = t.key_path(key);
+            self.error(
+                Diagnostic::new(
+                    n.span(),
+                    key_path.clone(),
+                    format!(
+                        "`{key_path}` is {}, outside {}..={}",
+                        n.get_ref(),
+                        range.start(),
+                        range.end()
+                    ),
+                )
+                .hint(format!("use a number from {} to {}", range.start(), range.end())),
+            );
+            return None;
+        }
+        Some(Spanned::new(n.span(), *n.get_ref() as u32))
+    }
+
+    pub fn strings(&mut self, t: &mut Table, key: &'static str) -> Option<Spanned<Vec<Spanned<String>>>> {
         let v = t.get(key)?;
         let Some(array) = v.get_ref().as_array() else {
             self.type_error(t, key, v, "an array of strings");
@@ -141,11 +176,7 @@ impl Reader {
         Some(Spanned::new(v.span(), out))
     }
 
-    pub fn table<'t, 'i>(
-        &mut self,
-        t: &mut Table<'t, 'i>,
-        key: &'static str,
-    ) -> Option<Table<'t, 'i>> {
+    pub fn table<'t, 'i>(&mut self, t: &mut Table<'t, 'i>, key: &'static str) -> Option<Table<'t, 'i>> {
         let v = t.get(key)?;
         match v.get_ref().as_table() {
             Some(inner) => Some(Table::new(t.key_path(key), v.span(), inner)),
@@ -157,11 +188,7 @@ impl Reader {
     }
 
     /// A table whose keys are free-form (tags): every value must be a string.
-    pub fn string_map(
-        &mut self,
-        t: &mut Table,
-        key: &'static str,
-    ) -> Option<Vec<(Spanned<String>, Spanned<String>)>> {
+    pub fn string_map(&mut self, t: &mut Table, key: &'static str) -> Option<Vec<(Spanned<String>, Spanned<String>)>> {
         let v = t.get(key)?;
         let Some(inner) = v.get_ref().as_table() else {
             self.type_error(t, key, v, "a table");
@@ -171,20 +198,14 @@ impl Reader {
         for (k, val) in inner.iter() {
             let name = k.get_ref().to_string();
             match val.get_ref().as_str() {
-                Some(s) => out.push((
-                    Spanned::new(k.span(), name),
-                    Spanned::new(val.span(), s.to_string()),
-                )),
+                Some(s) => out.push((Spanned::new(k.span(), name), Spanned::new(val.span(), s.to_string()))),
                 None => {
                     let key_path = format!("{}.{name}", t.key_path(key));
                     self.error(
                         Diagnostic::new(
                             val.span(),
                             key_path.clone(),
-                            format!(
-                                "`{key_path}` must be a string, found {}",
-                                val.get_ref().type_str()
-                            ),
+                            format!("`{key_path}` must be a string, found {}", val.get_ref().type_str()),
                         )
                         .hint("tag values are strings: quote the value"),
                     );
@@ -231,6 +252,7 @@ fn example_of(want: &str) -> &'static str {
     match want {
         "a string" => "key = \"value\"",
         "an integer" => "key = 1",
+        "a boolean" => "key = true",
         "an array of strings" => "key = [\"a\", \"b\"]",
         "a table" => "[section] or key = { ... }",
         _ => "shown in plans/example.toml",
@@ -243,10 +265,7 @@ mod tests {
 
     #[test]
     fn did_you_mean_finds_typos_only() {
-        assert_eq!(
-            did_you_mean("emial", &["name", "email", "ou"]),
-            Some("email")
-        );
+        assert_eq!(did_you_mean("emial", &["name", "email", "ou"]), Some("email"));
         assert_eq!(
             did_you_mean("home_regoin", &["home_region", "governed_regions"]),
             Some("home_region")

@@ -76,10 +76,7 @@ fn nested_ou_paths_and_tags() {
 
 #[test]
 fn malformed_toml_is_located() {
-    check(
-        "version = 1\n[organization\n",
-        &["2:14 : invalid TOML: unclosed table"],
-    );
+    check("version = 1\n[organization\n", &["2:14 : invalid TOML: unclosed table"]);
 }
 
 #[test]
@@ -132,10 +129,7 @@ fn version_problems() {
 
 #[test]
 fn duplicate_emails_differ_only_in_case() {
-    let src = MINIMAL.replace(
-        "aws+log-archive@example.com",
-        "AWS+Security-Tooling@example.com",
-    );
+    let src = MINIMAL.replace("aws+log-archive@example.com", "AWS+Security-Tooling@example.com");
     check(
         &src,
         &[
@@ -202,14 +196,7 @@ fn reserved_tags_and_bad_role() {
             "name = \"Log Archive\"",
             "name = \"Log Archive\"\ntags = { \"aws:x\" = \"1\", \"sra:account\" = \"y\" }",
         );
-    check(
-        &src,
-        &[
-            "not a valid IAM role name",
-            "reserved by AWS",
-            "is set by sra",
-        ],
-    );
+    check(&src, &["not a valid IAM role name", "reserved by AWS", "is set by sra"]);
 }
 
 #[test]

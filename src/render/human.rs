@@ -42,6 +42,33 @@ fn quote(v: &Option<String>) -> String {
     }
 }
 
+/// Multi-line values (JSON documents) render as blocks.
+fn is_block(p: &crate::engine::plan::Property) -> bool {
+    p.before.as_deref().is_some_and(|v| v.contains('\n')) || p.after.as_deref().is_some_and(|v| v.contains('\n'))
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines().map(|l| format!("{prefix}{l}\n")).collect()
+}
+
+/// A unified diff of two documents, coloured by line when colour is on.
+fn diff_lines(before: &str, after: &str, style: Style) -> String {
+    let before = if before == "(none)" { "" } else { before };
+    let text = crate::policy::diff(&format!("{before}\n"), &format!("{after}\n"));
+    text.lines()
+        .map(|l| {
+            let l = if l.starts_with('+') && !l.starts_with("+++") {
+                style.green(l)
+            } else if l.starts_with('-') && !l.starts_with("---") {
+                style.red(l)
+            } else {
+                l.to_string()
+            };
+            format!("{l}\n")
+        })
+        .collect()
+}
+
 fn symbol(action: Action) -> (&'static str, &'static str) {
     match action {
         Action::Create => ("+", "create"),
@@ -58,37 +85,53 @@ fn change(out: &mut String, c: &Change, style: Style) {
         Action::Update => style.yellow(&head),
         Action::NoOp => head,
     };
-    let id =
-        c.id.as_deref()
-            .map(|id| format!(" ({id})"))
-            .unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "  {}{id} will be {}",
-        style.bold(&head),
-        word_for(c.action, word)
-    );
+    let id = c.id.as_deref().map(|id| format!(" ({id})")).unwrap_or_default();
+    let _ = writeln!(out, "  {}{id} will be {}", style.bold(&head), word_for(c.action, word));
     let props: Vec<_> = match c.action {
         Action::Create => c.properties.iter().filter(|p| p.after.is_some()).collect(),
         _ => c.properties.iter().filter(|p| p.changed()).collect(),
     };
-    let width = props.iter().map(|p| p.name.len()).max().unwrap_or(0);
+    let width = props
+        .iter()
+        .filter(|p| !is_block(p))
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0);
     for p in props {
+        let paint = |line: &str| {
+            if c.action == Action::Create {
+                style.green(line)
+            } else {
+                style.yellow(line)
+            }
+        };
+        if is_block(p) {
+            // Documents (policies, rules): the whole text on create, a diff on update.
+            let (sym, body) = match c.action {
+                Action::Create => ("+", indent(p.after.as_deref().unwrap_or_default(), "+ ")),
+                _ => (
+                    "~",
+                    diff_lines(
+                        p.before.as_deref().unwrap_or_default(),
+                        p.after.as_deref().unwrap_or_default(),
+                        style,
+                    ),
+                ),
+            };
+            let _ = writeln!(out, "      {}", paint(&format!("{sym} {}:", p.name)));
+            for line in body.lines() {
+                let _ = writeln!(out, "          {line}");
+            }
+            continue;
+        }
         let line = match c.action {
             Action::Create => format!("+ {:width$} = {}", p.name, quote(&p.after)),
-            _ => format!(
-                "~ {:width$} = {} -> {}",
-                p.name,
-                quote(&p.before),
-                quote(&p.after)
-            ),
+            _ => format!("~ {:width$} = {} -> {}", p.name, quote(&p.before), quote(&p.after)),
         };
-        let line = if c.action == Action::Create {
-            style.green(&line)
-        } else {
-            style.yellow(&line)
-        };
-        let _ = writeln!(out, "      {line}");
+        let _ = writeln!(out, "      {}", paint(&line));
+    }
+    for m in &c.manual {
+        let _ = writeln!(out, "      {}", style.red(&format!("! manual: {m}")));
     }
     if !c.reason.is_empty() {
         let _ = writeln!(out, "      {}", style.dim(&format!("# {}", c.reason)));
@@ -114,11 +157,7 @@ pub fn plan(plan: &Plan, style: Style) -> String {
         return out;
     }
     let org = plan.organization_id.as_deref().unwrap_or("(to be created)");
-    let _ = writeln!(
-        out,
-        "organization {org}, management account {}",
-        plan.caller_account
-    );
+    let _ = writeln!(out, "organization {org}, management account {}", plan.caller_account);
     let _ = writeln!(out);
     if !plan.has_changes() {
         let _ = writeln!(
@@ -154,6 +193,15 @@ mod tests {
 
     fn sample() -> Plan {
         Plan {
+            ids: crate::services::log_archive::Ids {
+                partition: "aws".into(),
+                home_region: "us-east-1".into(),
+                management_account: "111111111111".into(),
+                access_role: "OrganizationAccountAccessRole".into(),
+                org_id: Some("o-abc".into()),
+                log_archive: Some("222222222222".into()),
+                key_arn: None,
+            },
             organization_id: Some("o-abc".into()),
             caller_account: "111111111111".into(),
             blockers: vec![],
@@ -165,6 +213,7 @@ mod tests {
                     properties: vec![],
                     reason: String::new(),
                     steps: vec![],
+                    manual: vec![],
                 },
                 Change {
                     address: Address::Ou(OuPath::parse("Security").unwrap()),
@@ -184,6 +233,7 @@ mod tests {
                     ],
                     reason: "no OU of this name under its parent".into(),
                     steps: vec![Step::CreateOrganization],
+                    manual: vec![],
                 },
                 Change {
                     address: Address::Account(AccountRole::LogArchive),
@@ -203,6 +253,7 @@ mod tests {
                     ],
                     reason: "it is not in its OU".into(),
                     steps: vec![],
+                    manual: vec![],
                 },
             ],
         }

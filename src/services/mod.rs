@@ -1,3 +1,4 @@
 //! One slice per AWS service: how to observe it and how to run its steps.
 
+pub mod log_archive;
 pub mod organizations;

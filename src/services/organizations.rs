@@ -9,9 +9,7 @@ use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, ParentType, Tag};
 
 use crate::aws::{Aws, Site, call_error, error_code, hinted, is_ambiguous};
-use crate::model::{
-    AccountRole, CreateRequest, Desired, Observed, ObservedAccount, ObservedOrg, OuPath, Parent,
-};
+use crate::model::{AccountRole, CreateRequest, Desired, Observed, ObservedAccount, ObservedOrg, OuPath, Parent};
 use crate::report::Reporter;
 
 const SVC: &str = "organizations";
@@ -54,22 +52,12 @@ pub async fn observe(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Obs
             None
         }
         Err(e) => {
-            return Err(call_error(
-                e,
-                SVC,
-                "DescribeOrganization",
-                &site,
-                "reading the organization",
-            )
-            .into());
+            return Err(call_error(e, SVC, "DescribeOrganization", &site, "reading the organization").into());
         }
     };
     let Some(org) = org else { return Ok(observed) };
     let management = org.master_account_id().unwrap_or_default().to_string();
-    let feature_set = org
-        .feature_set()
-        .map(|f| f.as_str().to_string())
-        .unwrap_or_default();
+    let feature_set = org.feature_set().map(|f| f.as_str().to_string()).unwrap_or_default();
     let id = org.id().unwrap_or_default().to_string();
     if management != observed.caller_account {
         // A member account cannot read the rest; the diff turns this into a blocker.
@@ -111,8 +99,7 @@ pub async fn observe(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Obs
             continue;
         };
         let account_id = observed.accounts[i].id.clone();
-        let (parent_id, parent) =
-            observe_parent(&orgs, &site, &account_id, &root_id, &observed.ous, rep).await?;
+        let (parent_id, parent) = observe_parent(&orgs, &site, &account_id, &root_id, &observed.ous, rep).await?;
         let tags = observe_tags(&orgs, &site, &account_id, rep).await?;
         let a = &mut observed.accounts[i];
         a.parent_id = Some(parent_id);
@@ -120,6 +107,7 @@ pub async fn observe(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Obs
         a.tags = tags;
     }
     observed.create_requests = observe_requests(&orgs, &site, rep).await?;
+    observed.trusted_access = observe_trusted_access(&orgs, &site, rep).await?;
     Ok(observed)
 }
 
@@ -141,9 +129,7 @@ async fn observe_ous(
             },
         };
         if !children.contains_key(&parent_id) {
-            rep.debug(format!(
-                "organizations:ListOrganizationalUnitsForParent {parent_id}"
-            ));
+            rep.debug(format!("organizations:ListOrganizationalUnitsForParent {parent_id}"));
             let ous = orgs
                 .list_organizational_units_for_parent()
                 .parent_id(&parent_id)
@@ -172,21 +158,14 @@ async fn observe_ous(
                 .collect();
             children.insert(parent_id.clone(), list);
         }
-        if let Some((_, id)) = children[&parent_id]
-            .iter()
-            .find(|(name, _)| name == path.name())
-        {
+        if let Some((_, id)) = children[&parent_id].iter().find(|(name, _)| name == path.name()) {
             found.insert(path.clone(), id.clone());
         }
     }
     Ok(found)
 }
 
-async fn observe_accounts(
-    orgs: &Client,
-    site: &Site,
-    rep: &Reporter,
-) -> Result<Vec<ObservedAccount>> {
+async fn observe_accounts(orgs: &Client, site: &Site, rep: &Reporter) -> Result<Vec<ObservedAccount>> {
     rep.debug("organizations:ListAccounts");
     let accounts = orgs
         .list_accounts()
@@ -194,15 +173,7 @@ async fn observe_accounts(
         .send()
         .try_collect()
         .await
-        .map_err(|e| {
-            call_error(
-                e,
-                SVC,
-                "ListAccounts",
-                site,
-                "listing the organization's accounts",
-            )
-        })?;
+        .map_err(|e| call_error(e, SVC, "ListAccounts", site, "listing the organization's accounts"))?;
     Ok(accounts
         .iter()
         .flat_map(|page| page.accounts())
@@ -229,20 +200,15 @@ async fn observe_parent(
     rep: &Reporter,
 ) -> Result<(String, Parent)> {
     rep.debug(format!("organizations:ListParents {account_id}"));
-    let out = orgs
-        .list_parents()
-        .child_id(account_id)
-        .send()
-        .await
-        .map_err(|e| {
-            call_error(
-                e,
-                SVC,
-                "ListParents",
-                site,
-                format!("finding the OU of account {account_id}"),
-            )
-        })?;
+    let out = orgs.list_parents().child_id(account_id).send().await.map_err(|e| {
+        call_error(
+            e,
+            SVC,
+            "ListParents",
+            site,
+            format!("finding the OU of account {account_id}"),
+        )
+    })?;
     let Some(p) = out.parents().first() else {
         return Ok((root_id.to_string(), Parent::Root));
     };
@@ -305,11 +271,7 @@ async fn observe_tags(
         .collect())
 }
 
-async fn observe_requests(
-    orgs: &Client,
-    site: &Site,
-    rep: &Reporter,
-) -> Result<Vec<CreateRequest>> {
+async fn observe_requests(orgs: &Client, site: &Site, rep: &Reporter) -> Result<Vec<CreateRequest>> {
     rep.debug("organizations:ListCreateAccountStatus");
     let statuses = orgs
         .list_create_account_status()
@@ -339,10 +301,7 @@ fn request_of(s: &aws_sdk_organizations::types::CreateAccountStatus) -> CreateRe
     CreateRequest {
         id: s.id().unwrap_or_default().to_string(),
         account_name: s.account_name().unwrap_or_default().to_string(),
-        state: s
-            .state()
-            .map(|x| x.as_str().to_string())
-            .unwrap_or_default(),
+        state: s.state().map(|x| x.as_str().to_string()).unwrap_or_default(),
         account_id: s.account_id().map(str::to_string),
         failure_reason: s.failure_reason().map(|r| r.as_str().to_string()),
     }
@@ -354,34 +313,29 @@ pub struct Waits {
     pub account_timeout: Duration,
 }
 
-pub async fn create_organization(orgs: &Client, site: &Site) -> Result<String> {
-    orgs.create_organization()
+/// Create the organization; its id and its root's id.
+pub async fn create_organization(orgs: &Client, site: &Site) -> Result<(String, String)> {
+    let created = orgs
+        .create_organization()
         .feature_set(OrganizationFeatureSet::All)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                e,
-                SVC,
-                "CreateOrganization",
-                site,
-                "creating the organization",
-            )
-        })?;
-    let roots = orgs.list_roots().send().await.map_err(|e| {
-        call_error(
-            e,
-            SVC,
-            "ListRoots",
-            site,
-            "finding the new organization's root",
-        )
-    })?;
+        .map_err(|e| call_error(e, SVC, "CreateOrganization", site, "creating the organization"))?;
+    let org_id = created
+        .organization()
+        .and_then(|o| o.id())
+        .unwrap_or_default()
+        .to_string();
+    let roots = orgs
+        .list_roots()
+        .send()
+        .await
+        .map_err(|e| call_error(e, SVC, "ListRoots", site, "finding the new organization's root"))?;
     roots
         .roots()
         .first()
         .and_then(|r| r.id())
-        .map(str::to_string)
+        .map(|root| (org_id, root.to_string()))
         .ok_or_else(|| {
             hinted(
                 "the new organization has no root",
@@ -390,12 +344,48 @@ pub async fn create_organization(orgs: &Client, site: &Site) -> Result<String> {
         })
 }
 
-pub async fn create_ou(
-    orgs: &Client,
-    site: &Site,
-    parent_id: &str,
-    path: &OuPath,
-) -> Result<String> {
+pub async fn enable_service_access(orgs: &Client, site: &Site, principal: &str) -> Result<()> {
+    orgs.enable_aws_service_access()
+        .service_principal(principal)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                e,
+                SVC,
+                "EnableAWSServiceAccess",
+                site,
+                format!("giving {principal} trusted access"),
+            )
+        })?;
+    Ok(())
+}
+
+async fn observe_trusted_access(orgs: &Client, site: &Site, rep: &Reporter) -> Result<Vec<String>> {
+    rep.debug("organizations:ListAWSServiceAccessForOrganization");
+    let pages = orgs
+        .list_aws_service_access_for_organization()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| {
+            call_error(
+                e,
+                SVC,
+                "ListAWSServiceAccessForOrganization",
+                site,
+                "reading which services have trusted access",
+            )
+        })?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.enabled_service_principals())
+        .filter_map(|p| p.service_principal().map(str::to_string))
+        .collect())
+}
+
+pub async fn create_ou(orgs: &Client, site: &Site, parent_id: &str, path: &OuPath) -> Result<String> {
     let out = orgs
         .create_organizational_unit()
         .parent_id(parent_id)
@@ -431,12 +421,7 @@ pub async fn create_ou(
                 .find(|o| o.name() == Some(path.name()))
                 .and_then(|o| o.id())
                 .map(str::to_string)
-                .ok_or_else(|| {
-                    hinted(
-                        format!("OU \"{path}\" exists but cannot be found"),
-                        "rerun sra",
-                    )
-                })
+                .ok_or_else(|| hinted(format!("OU \"{path}\" exists but cannot be found"), "rerun sra"))
         }
         Err(e) => Err(call_error(
             e,
@@ -463,13 +448,7 @@ pub async fn create_account(
 ) -> Result<String> {
     let tags: Vec<Tag> = tags
         .iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .expect("key and value are set")
-        })
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set"))
         .collect();
     let purpose = format!("creating account \"{name}\" ({})", role.key());
     for attempt in 1..=3 {
@@ -517,10 +496,7 @@ pub async fn create_account(
 fn is_transient_code(code: &str) -> bool {
     matches!(
         code,
-        "TooManyRequestsException"
-            | "ThrottlingException"
-            | "ServiceException"
-            | "ConcurrentModificationException"
+        "TooManyRequestsException" | "ThrottlingException" | "ServiceException" | "ConcurrentModificationException"
     )
 }
 
@@ -582,10 +558,7 @@ pub async fn await_account(
         let status = out.create_account_status().map(request_of);
         let Some(status) = status else {
             return Err(hinted(
-                format!(
-                    "account.{}: AWS returned no status for {request_id}",
-                    role.key()
-                ),
+                format!("account.{}: AWS returned no status for {request_id}", role.key()),
                 "rerun sra",
             ));
         };
@@ -600,9 +573,7 @@ pub async fn await_account(
                 return Ok(id);
             }
             "FAILED" => {
-                let reason = status
-                    .failure_reason
-                    .unwrap_or_else(|| "no reason given".into());
+                let reason = status.failure_reason.unwrap_or_else(|| "no reason given".into());
                 return Err(hinted(
                     format!(
                         "account.{}: AWS could not create the account ({request_id}): {reason}",
@@ -650,13 +621,7 @@ fn failure_hint(reason: &str, role: AccountRole, email: &str) -> String {
     }
 }
 
-pub async fn move_account(
-    orgs: &Client,
-    site: &Site,
-    account_id: &str,
-    from: &str,
-    to: &str,
-) -> Result<()> {
+pub async fn move_account(orgs: &Client, site: &Site, account_id: &str, from: &str, to: &str) -> Result<()> {
     match orgs
         .move_account()
         .account_id(account_id)
@@ -679,35 +644,16 @@ pub async fn move_account(
     }
 }
 
-pub async fn tag_account(
-    orgs: &Client,
-    site: &Site,
-    account_id: &str,
-    tags: &BTreeMap<String, String>,
-) -> Result<()> {
+pub async fn tag_account(orgs: &Client, site: &Site, account_id: &str, tags: &BTreeMap<String, String>) -> Result<()> {
     let tags: Vec<Tag> = tags
         .iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .expect("key and value are set")
-        })
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set"))
         .collect();
     orgs.tag_resource()
         .resource_id(account_id)
         .set_tags(Some(tags))
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                e,
-                SVC,
-                "TagResource",
-                site,
-                format!("tagging account {account_id}"),
-            )
-        })?;
+        .map_err(|e| call_error(e, SVC, "TagResource", site, format!("tagging account {account_id}")))?;
     Ok(())
 }

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import run_simple
 
-from . import config, organizations
+from . import config, organizations, s3
 
 
 def _operation(environ):
@@ -116,6 +116,7 @@ def main(argv=None):
     config.update({"create_account_delay_seconds": args.create_account_delay})
 
     organizations.apply()
+    s3.apply()
 
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,

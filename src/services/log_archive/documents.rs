@@ -1,0 +1,268 @@
+//! The documents sra writes: key policy, bucket policies, lifecycle rules and
+//! event selectors. Pure functions of the plan file and the ids.
+
+use serde_json::{Value, json};
+
+use super::{BucketKind, Ids};
+use crate::model::LogArchiveSpec;
+
+/// Who may change or delete the buckets' settings: the role sra itself uses (or it
+/// could never repair drift) and the break-glass role, both in Log Archive.
+fn exempt_principals(spec: &LogArchiveSpec, ids: &Ids) -> Vec<String> {
+    let mut out = vec![format!(
+        "arn:{}:iam::{}:role/{}",
+        ids.partition,
+        ids.la(),
+        ids.access_role
+    )];
+    if let Some(role) = &spec.break_glass_role {
+        out.push(format!("arn:{}:iam::{}:role/{role}", ids.partition, ids.la()));
+    }
+    out
+}
+
+fn break_glass(spec: &LogArchiveSpec, ids: &Ids) -> Vec<String> {
+    match &spec.break_glass_role {
+        Some(role) => vec![format!("arn:{}:iam::{}:role/{role}", ids.partition, ids.la())],
+        // Nobody but the account root may delete log objects.
+        None => vec![format!("arn:{}:iam::{}:root", ids.partition, ids.la())],
+    }
+}
+
+/// The CloudTrail key: CloudTrail may encrypt for this trail only, organization
+/// principals may decrypt log files, Log Archive administers it.
+pub fn key_policy(spec: &LogArchiveSpec, ids: &Ids) -> Value {
+    let p = &ids.partition;
+    let trail_arn = ids.trail_arn(spec);
+    let trails_of_management = format!("arn:{p}:cloudtrail:*:{}:trail/*", ids.management_account);
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "KeyAdministrationByLogArchive",
+                "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:{p}:iam::{}:root", ids.la())},
+                "Action": "kms:*",
+                "Resource": "*"
+            },
+            {
+                "Sid": "CloudTrailEncryptsForThisTrail",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceArn": trail_arn},
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails_of_management}
+                }
+            },
+            {
+                "Sid": "CloudTrailDescribesKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}
+            },
+            {
+                "Sid": "OrganizationDecryptsLogFiles",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:PrincipalOrgID": ids.org()},
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails_of_management}
+                }
+            }
+        ]
+    })
+}
+
+/// The actions that would weaken a bucket's protection.
+const TAMPER_ACTIONS: &[&str] = &[
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutBucketVersioning",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketLogging",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketOwnershipControls",
+];
+
+/// The bucket policy: TLS only, the writer service only (scoped to the trail or
+/// the log bucket), nobody outside the organization, and no weakening or deleting
+/// except by the exempt roles.
+pub fn bucket_policy(spec: &LogArchiveSpec, ids: &Ids, kind: BucketKind) -> Value {
+    let p = &ids.partition;
+    let bucket = format!("arn:{p}:s3:::{}", ids.bucket_name(spec, kind));
+    let objects = format!("{bucket}/*");
+    let mut statements = vec![
+        json!({
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket, objects],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+        }),
+        json!({
+            "Sid": "DenyOutsideOrganization",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket, objects],
+            "Condition": {
+                "StringNotEquals": {"aws:PrincipalOrgID": ids.org()},
+                "Bool": {"aws:PrincipalIsAWSService": "false"}
+            }
+        }),
+        json!({
+            "Sid": "DenyWeakeningTheBucket",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": TAMPER_ACTIONS,
+            "Resource": bucket,
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": exempt_principals(spec, ids)}}
+        }),
+        json!({
+            "Sid": "DenyDeletingLogs",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            "Resource": objects,
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": break_glass(spec, ids)}}
+        }),
+    ];
+    match kind {
+        BucketKind::Log => {
+            let trail_arn = ids.trail_arn(spec);
+            let prefix = spec
+                .trail
+                .s3_key_prefix
+                .as_deref()
+                .map(|s| format!("{s}/"))
+                .unwrap_or_default();
+            statements.push(json!({
+                "Sid": "CloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+                "Resource": bucket,
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}
+            }));
+            statements.push(json!({
+                "Sid": "CloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": [
+                    format!("{bucket}/{prefix}AWSLogs/{}/*", ids.management_account),
+                    format!("{bucket}/{prefix}AWSLogs/{}/*", ids.org()),
+                ],
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}}
+            }));
+        }
+        BucketKind::AccessLog => {
+            let log_bucket = format!("arn:{p}:s3:::{}", ids.bucket_name(spec, BucketKind::Log));
+            statements.push(json!({
+                "Sid": "S3ServerAccessLogsWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": log_bucket},
+                    "StringEquals": {"aws:SourceAccount": ids.la()}
+                }
+            }));
+        }
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// The lifecycle rules, in the shape GetBucketLifecycleConfiguration returns them.
+pub fn lifecycle(spec: &LogArchiveSpec) -> Value {
+    let lc = &spec.lifecycle;
+    let mut rule = json!({
+        "ID": "sra-log-retention",
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "Transitions": [{"Days": lc.transition_days, "StorageClass": lc.transition_storage_class}],
+        "NoncurrentVersionExpiration": {"NoncurrentDays": lc.noncurrent_expiration_days},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}
+    });
+    if let Some(days) = lc.retention_days {
+        rule["Expiration"] = json!({"Days": days});
+    }
+    json!([rule])
+}
+
+/// Advanced event selectors: management events, and the chosen data events, never
+/// for the log buckets themselves (logging their writes would loop).
+pub fn event_selectors(spec: &LogArchiveSpec, ids: &Ids) -> Value {
+    let mut selectors = vec![json!({
+        "Name": "Management events",
+        "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]
+    })];
+    for kind in &spec.trail.data_events {
+        match kind.as_str() {
+            "s3" => {
+                let p = &ids.partition;
+                selectors.push(json!({
+                    "Name": "S3 data events, except the log buckets",
+                    "FieldSelectors": [
+                        {"Field": "eventCategory", "Equals": ["Data"]},
+                        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                        {"Field": "resources.ARN", "NotStartsWith": [
+                            format!("arn:{p}:s3:::{}/", ids.bucket_name(spec, BucketKind::Log)),
+                            format!("arn:{p}:s3:::{}/", ids.bucket_name(spec, BucketKind::AccessLog)),
+                        ]}
+                    ]
+                }));
+            }
+            "lambda" => selectors.push(json!({
+                "Name": "Lambda data events",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Data"]},
+                    {"Field": "resources.type", "Equals": ["AWS::Lambda::Function"]}
+                ]
+            })),
+            _ => {}
+        }
+    }
+    normalize_selectors(&Value::Array(selectors))
+}
+
+/// Event selectors compare without regard to the order of field selectors or of
+/// the values in them.
+pub fn normalize_selectors(v: &Value) -> Value {
+    let Value::Array(list) = v else { return v.clone() };
+    let mut out: Vec<Value> = list
+        .iter()
+        .map(|sel| {
+            let mut sel = sel.clone();
+            if let Some(Value::Array(fields)) = sel.get_mut("FieldSelectors") {
+                for f in fields.iter_mut() {
+                    if let Value::Object(m) = f {
+                        for (k, v) in m.iter_mut() {
+                            if k != "Field" {
+                                if let Value::Array(vals) = v {
+                                    vals.sort_by_key(|x| x.to_string());
+                                }
+                            }
+                        }
+                        m.retain(|_, v| !matches!(v, Value::Array(a) if a.is_empty()) && !v.is_null());
+                    }
+                }
+                fields.sort_by_key(|f| f.to_string());
+            }
+            sel
+        })
+        .collect();
+    out.sort_by_key(|s| s.to_string());
+    Value::Array(out)
+}

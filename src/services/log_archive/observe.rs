@@ -1,0 +1,370 @@
+//! Read the trail (management account) and the key and buckets (Log Archive).
+
+use anyhow::Result;
+use serde_json::{Map, Value, json};
+
+use super::documents::normalize_selectors;
+use super::{BucketKind, BucketState, Encryption, Ids, KeyState, ObservedLogArchive, PublicAccessBlock, TrailState};
+use crate::aws::{Sessions, Site, call_error, error_code, hinted};
+use crate::model::{LogArchiveSpec, ObjectLock};
+use crate::policy;
+use crate::report::Reporter;
+
+pub async fn observe(
+    sessions: &Sessions,
+    spec: &LogArchiveSpec,
+    ids: &Ids,
+    rep: &Reporter,
+) -> Result<ObservedLogArchive> {
+    let mut out = ObservedLogArchive::default();
+    if !spec.enabled {
+        return Ok(out);
+    }
+    out.trail = observe_trail(sessions, spec, rep).await?;
+    let Some(la) = ids.log_archive.clone() else {
+        return Ok(out);
+    };
+    let config = sessions.config(&la, rep).await?;
+    let site = sessions.site(&la);
+    out.key = observe_key(&aws_sdk_kms::Client::new(&config), &site, spec, rep).await?;
+    out.account_public_access_block =
+        observe_account_pab(&aws_sdk_s3control::Client::new(&config), &site, &la, rep).await?;
+    let s3 = aws_sdk_s3::Client::new(&config);
+    for kind in [BucketKind::AccessLog, BucketKind::Log] {
+        let name = ids.bucket_name(spec, kind);
+        if let Some(b) = observe_bucket(&s3, &site, &name, rep).await? {
+            out.buckets.insert(kind, b);
+        }
+    }
+    Ok(out)
+}
+
+async fn observe_trail(sessions: &Sessions, spec: &LogArchiveSpec, rep: &Reporter) -> Result<Option<TrailState>> {
+    let ct = aws_sdk_cloudtrail::Client::new(&sessions.base.config);
+    let site = sessions.site(&sessions.management_account);
+    let name = &spec.trail.name;
+    rep.debug(format!("cloudtrail:GetTrail {name}"));
+    let trail = match ct.get_trail().name(name).send().await {
+        Ok(o) => match o.trail().cloned() {
+            Some(t) => t,
+            None => return Ok(None),
+        },
+        Err(e) if error_code(&e) == Some("TrailNotFoundException") => return Ok(None),
+        Err(e) => return Err(call_error(e, "cloudtrail", "GetTrail", &site, format!("reading trail {name}")).into()),
+    };
+    rep.debug(format!("cloudtrail:GetTrailStatus {name}"));
+    let status = ct.get_trail_status().name(name).send().await.map_err(|e| {
+        call_error(
+            e,
+            "cloudtrail",
+            "GetTrailStatus",
+            &site,
+            format!("reading whether {name} logs"),
+        )
+    })?;
+    rep.debug(format!("cloudtrail:GetEventSelectors {name}"));
+    let selectors = ct.get_event_selectors().trail_name(name).send().await.map_err(|e| {
+        call_error(
+            e,
+            "cloudtrail",
+            "GetEventSelectors",
+            &site,
+            format!("reading the event selectors of {name}"),
+        )
+    })?;
+    let event_selectors = if !selectors.advanced_event_selectors().is_empty() {
+        let list: Vec<Value> = selectors
+            .advanced_event_selectors()
+            .iter()
+            .map(|s| {
+                let fields: Vec<Value> = s
+                    .field_selectors()
+                    .iter()
+                    .map(|f| {
+                        let mut m = Map::new();
+                        m.insert("Field".into(), json!(f.field()));
+                        for (k, v) in [
+                            ("Equals", f.equals()),
+                            ("StartsWith", f.starts_with()),
+                            ("EndsWith", f.ends_with()),
+                            ("NotEquals", f.not_equals()),
+                            ("NotStartsWith", f.not_starts_with()),
+                            ("NotEndsWith", f.not_ends_with()),
+                        ] {
+                            if !v.is_empty() {
+                                m.insert(k.into(), json!(v));
+                            }
+                        }
+                        Value::Object(m)
+                    })
+                    .collect();
+                json!({"Name": s.name().unwrap_or_default(), "FieldSelectors": fields})
+            })
+            .collect();
+        normalize_selectors(&Value::Array(list))
+    } else {
+        // Basic selectors (set outside sra): shown as they are, so they differ.
+        let basic: Vec<Value> = selectors
+            .event_selectors()
+            .iter()
+            .map(|s| {
+                json!({
+                    "ReadWriteType": s.read_write_type().map(|r| r.as_str()),
+                    "IncludeManagementEvents": s.include_management_events(),
+                    "DataResources": s.data_resources().iter().map(|d| json!({"Type": d.r#type(), "Values": d.values()})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({"BasicEventSelectors": basic})
+    };
+    Ok(Some(TrailState {
+        arn: trail.trail_arn().unwrap_or_default().to_string(),
+        bucket: trail.s3_bucket_name().unwrap_or_default().to_string(),
+        s3_key_prefix: trail.s3_key_prefix().filter(|p| !p.is_empty()).map(str::to_string),
+        kms_key: trail.kms_key_id().filter(|k| !k.is_empty()).map(str::to_string),
+        organization: trail.is_organization_trail().unwrap_or(false),
+        multi_region: trail.is_multi_region_trail().unwrap_or(false),
+        global_service_events: trail.include_global_service_events().unwrap_or(false),
+        log_file_validation: trail.log_file_validation_enabled().unwrap_or(false),
+        logging: status.is_logging().unwrap_or(false),
+        event_selectors,
+    }))
+}
+
+async fn observe_key(
+    kms: &aws_sdk_kms::Client,
+    site: &Site,
+    spec: &LogArchiveSpec,
+    rep: &Reporter,
+) -> Result<Option<KeyState>> {
+    let alias = &spec.trail.kms_key_alias;
+    rep.debug(format!("kms:DescribeKey {alias}"));
+    let key = match kms.describe_key().key_id(alias).send().await {
+        Ok(o) => match o.key_metadata().cloned() {
+            Some(k) => k,
+            None => return Ok(None),
+        },
+        Err(e) if error_code(&e) == Some("NotFoundException") => return Ok(None),
+        Err(e) => {
+            return Err(call_error(e, "kms", "DescribeKey", site, format!("finding the trail key {alias}")).into());
+        }
+    };
+    let key_id = key.key_id().to_string();
+    rep.debug(format!("kms:GetKeyRotationStatus {key_id}"));
+    let rotation = kms
+        .get_key_rotation_status()
+        .key_id(&key_id)
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                e,
+                "kms",
+                "GetKeyRotationStatus",
+                site,
+                format!("reading rotation of {alias}"),
+            )
+        })?;
+    rep.debug(format!("kms:GetKeyPolicy {key_id}"));
+    let key_policy = kms
+        .get_key_policy()
+        .key_id(&key_id)
+        .policy_name("default")
+        .send()
+        .await
+        .map_err(|e| call_error(e, "kms", "GetKeyPolicy", site, format!("reading the policy of {alias}")))?;
+    Ok(Some(KeyState {
+        arn: key.arn().map(str::to_string),
+        enabled: key.enabled(),
+        rotation: rotation.key_rotation_enabled(),
+        policy: key_policy.policy().and_then(policy::parse),
+    }))
+}
+
+async fn observe_account_pab(
+    s3c: &aws_sdk_s3control::Client,
+    site: &Site,
+    account: &str,
+    rep: &Reporter,
+) -> Result<Option<PublicAccessBlock>> {
+    rep.debug(format!("s3control:GetPublicAccessBlock {account}"));
+    match s3c.get_public_access_block().account_id(account).send().await {
+        Ok(o) => Ok(o.public_access_block_configuration().map(|c| PublicAccessBlock {
+            block_public_acls: c.block_public_acls().unwrap_or(false),
+            ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+            block_public_policy: c.block_public_policy().unwrap_or(false),
+            restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+        })),
+        Err(e) if error_code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => Ok(None),
+        Err(e) => Err(call_error(
+            e,
+            "s3control",
+            "GetPublicAccessBlock",
+            site,
+            "reading the account's Block Public Access",
+        )
+        .into()),
+    }
+}
+
+/// Read a bucket's settings; None when there is no bucket of that name.
+async fn observe_bucket(
+    s3: &aws_sdk_s3::Client,
+    site: &Site,
+    name: &str,
+    rep: &Reporter,
+) -> Result<Option<BucketState>> {
+    let what = |op: &str| format!("reading {op} of bucket {name}");
+    rep.debug(format!("s3:HeadBucket {name}"));
+    match s3.head_bucket().bucket(name).send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(None),
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => {
+            return Err(hinted(
+                format!(
+                    "the bucket name {name} is taken by an account that is not Log Archive ({})",
+                    site.account
+                ),
+                "S3 bucket names are global: choose another [log_bucket] name (e.g. with {account_id} in it)",
+            ));
+        }
+        Err(e) => return Err(call_error(e, "s3", "HeadBucket", site, what("the existence")).into()),
+    }
+    let pab = match s3.get_public_access_block().bucket(name).send().await {
+        Ok(o) => o.public_access_block_configuration().map(|c| PublicAccessBlock {
+            block_public_acls: c.block_public_acls().unwrap_or(false),
+            ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+            block_public_policy: c.block_public_policy().unwrap_or(false),
+            restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+        }),
+        Err(e) if error_code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => None,
+        Err(e) => return Err(call_error(e, "s3", "GetPublicAccessBlock", site, what("Block Public Access")).into()),
+    };
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|e| call_error(e, "s3", "GetBucketVersioning", site, what("versioning")))?
+        .status()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    let encryption = match s3.get_bucket_encryption().bucket(name).send().await {
+        Ok(o) => o
+            .server_side_encryption_configuration()
+            .and_then(|c| c.rules().first())
+            .map(|r| {
+                let d = r.apply_server_side_encryption_by_default();
+                Encryption {
+                    algorithm: d.map(|d| d.sse_algorithm().as_str().to_string()).unwrap_or_default(),
+                    kms_key: d.and_then(|d| d.kms_master_key_id()).map(str::to_string),
+                    bucket_key: r.bucket_key_enabled().unwrap_or(false),
+                }
+            }),
+        Err(e) if error_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => None,
+        Err(e) => return Err(call_error(e, "s3", "GetBucketEncryption", site, what("default encryption")).into()),
+    };
+    let ownership = match s3.get_bucket_ownership_controls().bucket(name).send().await {
+        Ok(o) => o
+            .ownership_controls()
+            .and_then(|c| c.rules().first())
+            .map(|r| r.object_ownership().as_str().to_string()),
+        Err(e) if error_code(&e) == Some("OwnershipControlsNotFoundError") => None,
+        Err(e) => return Err(call_error(e, "s3", "GetBucketOwnershipControls", site, what("object ownership")).into()),
+    };
+    let bucket_policy = match s3.get_bucket_policy().bucket(name).send().await {
+        Ok(o) => o.policy().and_then(policy::parse),
+        Err(e) if error_code(&e) == Some("NoSuchBucketPolicy") => None,
+        Err(e) => return Err(call_error(e, "s3", "GetBucketPolicy", site, what("the policy")).into()),
+    };
+    let lifecycle = match s3.get_bucket_lifecycle_configuration().bucket(name).send().await {
+        Ok(o) => Some(Value::Array(o.rules().iter().map(lifecycle_rule_json).collect())),
+        Err(e) if error_code(&e) == Some("NoSuchLifecycleConfiguration") => None,
+        Err(e) => {
+            return Err(call_error(
+                e,
+                "s3",
+                "GetBucketLifecycleConfiguration",
+                site,
+                what("lifecycle rules"),
+            )
+            .into());
+        }
+    };
+    let logging = s3
+        .get_bucket_logging()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|e| call_error(e, "s3", "GetBucketLogging", site, what("server access logging")))?
+        .logging_enabled()
+        .map(|l| (l.target_bucket().to_string(), l.target_prefix().to_string()));
+    let (object_lock_enabled, object_lock) = match s3.get_object_lock_configuration().bucket(name).send().await {
+        Ok(o) => {
+            let c = o.object_lock_configuration();
+            let enabled = c
+                .and_then(|c| c.object_lock_enabled())
+                .is_some_and(|e| e.as_str() == "Enabled");
+            // moto reads back an extra `Years: 0` next to Days: ignore a zero.
+            let rule = c
+                .and_then(|c| c.rule())
+                .and_then(|r| r.default_retention())
+                .and_then(|d| {
+                    Some(ObjectLock {
+                        mode: d.mode()?.as_str().to_string(),
+                        days: d.days().filter(|d| *d > 0)? as u32,
+                    })
+                });
+            (enabled, rule)
+        }
+        Err(e) if error_code(&e) == Some("ObjectLockConfigurationNotFoundError") => (false, None),
+        Err(e) => return Err(call_error(e, "s3", "GetObjectLockConfiguration", site, what("Object Lock")).into()),
+    };
+    Ok(Some(BucketState {
+        name: name.to_string(),
+        public_access_block: pab,
+        versioning,
+        encryption,
+        ownership,
+        policy: bucket_policy,
+        lifecycle,
+        logging,
+        object_lock_enabled,
+        object_lock,
+    }))
+}
+
+/// A lifecycle rule in the JSON shape `documents::lifecycle` writes.
+fn lifecycle_rule_json(r: &aws_sdk_s3::types::LifecycleRule) -> Value {
+    let mut m = Map::new();
+    m.insert("ID".into(), json!(r.id().unwrap_or_default()));
+    m.insert("Status".into(), json!(r.status().as_str()));
+    m.insert(
+        "Filter".into(),
+        json!({"Prefix": r.filter().and_then(|f| f.prefix()).unwrap_or_default()}),
+    );
+    let transitions: Vec<Value> = r
+        .transitions()
+        .iter()
+        .map(|t| json!({"Days": t.days().unwrap_or_default(), "StorageClass": t.storage_class().map(|s| s.as_str()).unwrap_or_default()}))
+        .collect();
+    if !transitions.is_empty() {
+        m.insert("Transitions".into(), Value::Array(transitions));
+    }
+    if let Some(n) = r.noncurrent_version_expiration().and_then(|n| n.noncurrent_days()) {
+        m.insert("NoncurrentVersionExpiration".into(), json!({"NoncurrentDays": n}));
+    }
+    if let Some(a) = r
+        .abort_incomplete_multipart_upload()
+        .and_then(|a| a.days_after_initiation())
+    {
+        m.insert(
+            "AbortIncompleteMultipartUpload".into(),
+            json!({"DaysAfterInitiation": a}),
+        );
+    }
+    if let Some(d) = r.expiration().and_then(|e| e.days()) {
+        m.insert("Expiration".into(), json!({"Days": d}));
+    }
+    Value::Object(m)
+}

@@ -1,0 +1,462 @@
+//! Run one log-archive step. Parameters come from the desired state for the ids
+//! known now (accounts and the key may have been created earlier in this apply).
+
+use anyhow::Result;
+use aws_sdk_s3::types as s3t;
+use serde_json::Value;
+
+use super::{BucketKind, Ids, Op, Target, desired_bucket, documents};
+use crate::aws::{Sessions, call_error, error_code, hinted};
+use crate::model::LogArchiveSpec;
+use crate::report::Reporter;
+
+pub async fn run(
+    target: Target,
+    op: Op,
+    spec: &LogArchiveSpec,
+    ids: &mut Ids,
+    sessions: &Sessions,
+    rep: &Reporter,
+) -> Result<()> {
+    match target {
+        Target::Trail => return run_trail(op, spec, ids, sessions, rep).await,
+        _ => {}
+    }
+    let la = ids.log_archive.clone().ok_or_else(|| {
+        hinted(
+            "the Log Archive account does not exist yet",
+            "rerun sra apply: it creates the account first",
+        )
+    })?;
+    let config = sessions.config(&la, rep).await?;
+    let site = sessions.site(&la);
+    match target {
+        Target::Key => {
+            let kms = aws_sdk_kms::Client::new(&config);
+            let alias = &spec.trail.kms_key_alias;
+            let policy_text = documents::key_policy(spec, ids).to_string();
+            if op == Op::CreateKey {
+                let key = kms
+                    .create_key()
+                    .description(format!("sra: encrypts the organization trail {}", spec.trail.name))
+                    .policy(&policy_text)
+                    .tags(
+                        aws_sdk_kms::types::Tag::builder()
+                            .tag_key("sra:managed")
+                            .tag_value("true")
+                            .build()?,
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| call_error(e, "kms", "CreateKey", &site, format!("creating the trail key {alias}")))?;
+                let meta = key
+                    .key_metadata()
+                    .ok_or_else(|| hinted("CreateKey returned no key", "rerun sra apply"))?;
+                let key_id = meta.key_id().to_string();
+                ids.key_arn = meta.arn().map(str::to_string);
+                kms.create_alias()
+                    .alias_name(alias)
+                    .target_key_id(&key_id)
+                    .send()
+                    .await
+                    .map_err(|e| call_error(e, "kms", "CreateAlias", &site, format!("naming the trail key {alias}")))?;
+                kms.enable_key_rotation().key_id(&key_id).send().await.map_err(|e| {
+                    call_error(
+                        e,
+                        "kms",
+                        "EnableKeyRotation",
+                        &site,
+                        format!("turning on rotation of {alias}"),
+                    )
+                })?;
+                return Ok(());
+            }
+            let key_id = ids
+                .key_arn
+                .clone()
+                .ok_or_else(|| hinted(format!("the key {alias} is missing"), "rerun sra plan"))?;
+            match op {
+                Op::PutKeyPolicy => {
+                    kms.put_key_policy()
+                        .key_id(&key_id)
+                        .policy_name("default")
+                        .policy(&policy_text)
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            call_error(
+                                e,
+                                "kms",
+                                "PutKeyPolicy",
+                                &site,
+                                format!("setting the policy of {alias}"),
+                            )
+                        })?;
+                }
+                Op::EnableKeyRotation => {
+                    kms.enable_key_rotation().key_id(&key_id).send().await.map_err(|e| {
+                        call_error(
+                            e,
+                            "kms",
+                            "EnableKeyRotation",
+                            &site,
+                            format!("turning on rotation of {alias}"),
+                        )
+                    })?;
+                }
+                Op::EnableKey => {
+                    kms.enable_key()
+                        .key_id(&key_id)
+                        .send()
+                        .await
+                        .map_err(|e| call_error(e, "kms", "EnableKey", &site, format!("enabling {alias}")))?;
+                }
+                _ => unreachable!("{op:?} is not a key operation"),
+            }
+        }
+        Target::AccountPublicAccessBlock => {
+            aws_sdk_s3control::Client::new(&config)
+                .put_public_access_block()
+                .account_id(&la)
+                .public_access_block_configuration(
+                    aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
+                        .block_public_acls(true)
+                        .ignore_public_acls(true)
+                        .block_public_policy(true)
+                        .restrict_public_buckets(true)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| {
+                    call_error(
+                        e,
+                        "s3control",
+                        "PutPublicAccessBlock",
+                        &site,
+                        "blocking public access for Log Archive",
+                    )
+                })?;
+        }
+        Target::Bucket(kind) => run_bucket(kind, op, spec, ids, &aws_sdk_s3::Client::new(&config), &site).await?,
+        Target::Trail => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+async fn run_bucket(
+    kind: BucketKind,
+    op: Op,
+    spec: &LogArchiveSpec,
+    ids: &Ids,
+    s3: &aws_sdk_s3::Client,
+    site: &crate::aws::Site,
+) -> Result<()> {
+    let want = desired_bucket(spec, ids, kind);
+    let name = want.name.clone();
+    let what = |s: &str| format!("{s} on bucket {name}");
+    match op {
+        Op::CreateBucket => {
+            let mut req = s3.create_bucket().bucket(&name);
+            if ids.home_region != "us-east-1" {
+                req = req.create_bucket_configuration(
+                    s3t::CreateBucketConfiguration::builder()
+                        .location_constraint(s3t::BucketLocationConstraint::from(ids.home_region.as_str()))
+                        .build(),
+                );
+            }
+            if want.object_lock_enabled {
+                req = req.object_lock_enabled_for_bucket(true);
+            }
+            match req.send().await {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some("BucketAlreadyOwnedByYou") => {}
+                Err(e) => return Err(call_error(e, "s3", "CreateBucket", site, what("creating")).into()),
+            }
+        }
+        Op::PutPublicAccessBlock => {
+            s3.put_public_access_block()
+                .bucket(&name)
+                .public_access_block_configuration(
+                    s3t::PublicAccessBlockConfiguration::builder()
+                        .block_public_acls(true)
+                        .ignore_public_acls(true)
+                        .block_public_policy(true)
+                        .restrict_public_buckets(true)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| call_error(e, "s3", "PutPublicAccessBlock", site, what("blocking public access")))?;
+        }
+        Op::PutOwnership => {
+            s3.put_bucket_ownership_controls()
+                .bucket(&name)
+                .ownership_controls(
+                    s3t::OwnershipControls::builder()
+                        .rules(
+                            s3t::OwnershipControlsRule::builder()
+                                .object_ownership(s3t::ObjectOwnership::BucketOwnerEnforced)
+                                .build()?,
+                        )
+                        .build()?,
+                )
+                .send()
+                .await
+                .map_err(|e| call_error(e, "s3", "PutBucketOwnershipControls", site, what("disabling ACLs")))?;
+        }
+        Op::PutVersioning => {
+            s3.put_bucket_versioning()
+                .bucket(&name)
+                .versioning_configuration(
+                    s3t::VersioningConfiguration::builder()
+                        .status(s3t::BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| call_error(e, "s3", "PutBucketVersioning", site, what("enabling versioning")))?;
+        }
+        Op::PutEncryption => {
+            let enc = want.encryption.clone().expect("desired buckets are encrypted");
+            let mut default = s3t::ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(s3t::ServerSideEncryption::from(enc.algorithm.as_str()));
+            if let Some(k) = &enc.kms_key {
+                default = default.kms_master_key_id(k);
+            }
+            s3.put_bucket_encryption()
+                .bucket(&name)
+                .server_side_encryption_configuration(
+                    s3t::ServerSideEncryptionConfiguration::builder()
+                        .rules(
+                            s3t::ServerSideEncryptionRule::builder()
+                                .apply_server_side_encryption_by_default(default.build()?)
+                                .bucket_key_enabled(enc.bucket_key)
+                                .build(),
+                        )
+                        .build()?,
+                )
+                .send()
+                .await
+                .map_err(|e| call_error(e, "s3", "PutBucketEncryption", site, what("setting default encryption")))?;
+        }
+        Op::PutLifecycle => {
+            let lc = &spec.lifecycle;
+            let mut rule = s3t::LifecycleRule::builder()
+                .id("sra-log-retention")
+                .status(s3t::ExpirationStatus::Enabled)
+                .filter(s3t::LifecycleRuleFilter::builder().prefix("").build())
+                .transitions(
+                    s3t::Transition::builder()
+                        .days(lc.transition_days as i32)
+                        .storage_class(s3t::TransitionStorageClass::from(lc.transition_storage_class.as_str()))
+                        .build(),
+                )
+                .noncurrent_version_expiration(
+                    s3t::NoncurrentVersionExpiration::builder()
+                        .noncurrent_days(lc.noncurrent_expiration_days as i32)
+                        .build(),
+                )
+                .abort_incomplete_multipart_upload(
+                    s3t::AbortIncompleteMultipartUpload::builder()
+                        .days_after_initiation(7)
+                        .build(),
+                );
+            if let Some(d) = lc.retention_days {
+                rule = rule.expiration(s3t::LifecycleExpiration::builder().days(d as i32).build());
+            }
+            s3.put_bucket_lifecycle_configuration()
+                .bucket(&name)
+                .lifecycle_configuration(
+                    s3t::BucketLifecycleConfiguration::builder()
+                        .rules(rule.build()?)
+                        .build()?,
+                )
+                .send()
+                .await
+                .map_err(|e| {
+                    call_error(
+                        e,
+                        "s3",
+                        "PutBucketLifecycleConfiguration",
+                        site,
+                        what("setting lifecycle rules"),
+                    )
+                })?;
+        }
+        Op::PutLogging => {
+            let (target, prefix) = want.logging.clone().expect("only the log bucket logs");
+            s3.put_bucket_logging()
+                .bucket(&name)
+                .bucket_logging_status(
+                    s3t::BucketLoggingStatus::builder()
+                        .logging_enabled(
+                            s3t::LoggingEnabled::builder()
+                                .target_bucket(target)
+                                .target_prefix(prefix)
+                                .build()?,
+                        )
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| call_error(e, "s3", "PutBucketLogging", site, what("turning on server access logs")))?;
+        }
+        Op::PutObjectLock => {
+            let lock = want.object_lock.clone().expect("planned only with Object Lock");
+            s3.put_object_lock_configuration()
+                .bucket(&name)
+                .object_lock_configuration(
+                    s3t::ObjectLockConfiguration::builder()
+                        .object_lock_enabled(s3t::ObjectLockEnabled::Enabled)
+                        .rule(
+                            s3t::ObjectLockRule::builder()
+                                .default_retention(
+                                    s3t::DefaultRetention::builder()
+                                        .mode(s3t::ObjectLockRetentionMode::from(lock.mode.as_str()))
+                                        .days(lock.days as i32)
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| {
+                    call_error(
+                        e,
+                        "s3",
+                        "PutObjectLockConfiguration",
+                        site,
+                        what("setting Object Lock retention"),
+                    )
+                })?;
+        }
+        Op::PutBucketPolicy => {
+            let doc = documents::bucket_policy(spec, ids, kind).to_string();
+            s3.put_bucket_policy()
+                .bucket(&name)
+                .policy(doc)
+                .send()
+                .await
+                .map_err(|e| call_error(e, "s3", "PutBucketPolicy", site, what("setting the bucket policy")))?;
+        }
+        other => unreachable!("{other:?} is not a bucket operation"),
+    }
+    Ok(())
+}
+
+async fn run_trail(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Sessions, rep: &Reporter) -> Result<()> {
+    let ct = aws_sdk_cloudtrail::Client::new(&sessions.base.config);
+    let site = sessions.site(&sessions.management_account);
+    let name = &spec.trail.name;
+    let bucket = ids.bucket_name(spec, BucketKind::Log);
+    rep.debug(format!("cloudtrail:{op:?} {name}"));
+    match op {
+        Op::CreateTrail => {
+            ct.create_trail()
+                .name(name)
+                .s3_bucket_name(&bucket)
+                .set_s3_key_prefix(spec.trail.s3_key_prefix.clone())
+                .is_multi_region_trail(true)
+                .include_global_service_events(true)
+                .enable_log_file_validation(true)
+                .is_organization_trail(true)
+                .kms_key_id(ids.key())
+                .send()
+                .await
+                .map_err(|e| {
+                    call_error(
+                        e,
+                        "cloudtrail",
+                        "CreateTrail",
+                        &site,
+                        format!("creating the organization trail {name}"),
+                    )
+                })?;
+        }
+        Op::UpdateTrail => {
+            ct.update_trail()
+                .name(name)
+                .s3_bucket_name(&bucket)
+                .s3_key_prefix(spec.trail.s3_key_prefix.clone().unwrap_or_default())
+                .is_multi_region_trail(true)
+                .include_global_service_events(true)
+                .enable_log_file_validation(true)
+                .is_organization_trail(true)
+                .kms_key_id(ids.key())
+                .send()
+                .await
+                .map_err(|e| {
+                    call_error(
+                        e,
+                        "cloudtrail",
+                        "UpdateTrail",
+                        &site,
+                        format!("restoring the settings of {name}"),
+                    )
+                })?;
+        }
+        Op::PutEventSelectors => {
+            let selectors = advanced_selectors(&documents::event_selectors(spec, ids))?;
+            ct.put_event_selectors()
+                .trail_name(name)
+                .set_advanced_event_selectors(Some(selectors))
+                .send()
+                .await
+                .map_err(|e| {
+                    call_error(
+                        e,
+                        "cloudtrail",
+                        "PutEventSelectors",
+                        &site,
+                        format!("setting what {name} logs"),
+                    )
+                })?;
+        }
+        Op::StartLogging => {
+            ct.start_logging()
+                .name(name)
+                .send()
+                .await
+                .map_err(|e| call_error(e, "cloudtrail", "StartLogging", &site, format!("starting {name}")))?;
+        }
+        other => unreachable!("{other:?} is not a trail operation"),
+    }
+    Ok(())
+}
+
+fn advanced_selectors(v: &Value) -> Result<Vec<aws_sdk_cloudtrail::types::AdvancedEventSelector>> {
+    use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
+    let strings = |f: &Value, k: &str| -> Option<Vec<String>> {
+        f.get(k)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+    };
+    let mut out = Vec::new();
+    for sel in v.as_array().into_iter().flatten() {
+        let mut b =
+            AdvancedEventSelector::builder().set_name(sel.get("Name").and_then(Value::as_str).map(str::to_string));
+        for f in sel
+            .get("FieldSelectors")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            b = b.field_selectors(
+                AdvancedFieldSelector::builder()
+                    .field(f.get("Field").and_then(Value::as_str).unwrap_or_default())
+                    .set_equals(strings(f, "Equals"))
+                    .set_starts_with(strings(f, "StartsWith"))
+                    .set_ends_with(strings(f, "EndsWith"))
+                    .set_not_equals(strings(f, "NotEquals"))
+                    .set_not_starts_with(strings(f, "NotStartsWith"))
+                    .set_not_ends_with(strings(f, "NotEndsWith"))
+                    .build()?,
+            );
+        }
+        out.push(b.build()?);
+    }
+    Ok(out)
+}
