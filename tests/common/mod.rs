@@ -132,6 +132,39 @@ impl Emulator {
             .await
     }
 
+    /// Run Python with boto3 (from the emulator's virtualenv) against this emulator.
+    /// `client(service, account)` gives a client in that account (through its
+    /// OrganizationAccountAccessRole) that uses the emulator as HTTP proxy.
+    pub fn boto3(&self, code: &str) -> String {
+        let venv = std::env::var_os("SRA_EMULATOR_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo().join("tests/emulator/.venv"));
+        let prelude = format!(
+            r#"
+import json, boto3
+from botocore.config import Config
+URL = "{url}"
+def client(service, account):
+    kw = dict(endpoint_url=URL, region_name="us-east-1", config=Config(proxies={{"http": URL}}))
+    sts = boto3.client("sts", aws_access_key_id="test", aws_secret_access_key="test", **kw)
+    c = sts.assume_role(RoleArn=f"arn:aws:iam::{{account}}:role/OrganizationAccountAccessRole", RoleSessionName="test")["Credentials"]
+    return boto3.client(service, aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"], **kw)
+"#,
+            url = self.url()
+        );
+        let out = Command::new(venv.join("bin/python"))
+            .arg("-c")
+            .arg(format!("{prelude}\n{code}"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "python failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     pub async fn orgs(&self) -> aws_sdk_organizations::Client {
         aws_sdk_organizations::Client::new(&self.sdk().await)
     }
