@@ -13,8 +13,8 @@ use crate::engine::{apply, diff::diff, plan::Plan};
 use crate::model::Desired;
 use crate::render::{self, human::Style};
 use crate::report::Reporter;
-use crate::services::log_archive;
 use crate::services::organizations::{self, Waits};
+use crate::services::{guardrails, log_archive};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -208,6 +208,17 @@ async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Plan> {
         desired.access_role.clone(),
     );
     observed.log_archive = log_archive::observe(&sessions, &desired.log_archive, &plan.ids, rep).await?;
+    if desired.guardrails.enabled && observed.organization.is_some() {
+        let root = observed.organization.as_ref().map(|o| o.root_id.clone());
+        let mut targets: Vec<String> = root.into_iter().collect();
+        targets.extend(
+            desired
+                .guardrail_ous()
+                .iter()
+                .filter_map(|p| observed.ous.get(p).cloned()),
+        );
+        observed.guardrails = guardrails::observe(&sessions, &targets, rep).await?;
+    }
     Ok(diff(desired, &observed))
 }
 

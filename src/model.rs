@@ -100,6 +100,7 @@ pub struct Desired {
     pub access_role: String,
     pub accounts: Vec<DesiredAccount>,
     pub log_archive: LogArchiveSpec,
+    pub guardrails: GuardrailSpec,
 }
 
 impl Desired {
@@ -108,6 +109,21 @@ impl Desired {
             .iter()
             .find(|a| a.role == role)
             .expect("the loader always yields both SRA accounts")
+    }
+
+    /// OU paths guardrails are attached to (they must exist; sra does not create them).
+    pub fn guardrail_ous(&self) -> Vec<OuPath> {
+        if !self.guardrails.enabled {
+            return vec![];
+        }
+        self.guardrails
+            .attach_to
+            .iter()
+            .filter_map(|t| match t {
+                ScpTarget::Ou(p) => Some(p.clone()),
+                ScpTarget::Root => None,
+            })
+            .collect()
     }
 
     /// Every OU path the plan needs, ancestors first, without repeats.
@@ -197,6 +213,8 @@ pub struct Observed {
     pub trusted_access: Vec<String>,
     /// The trail, its key and buckets.
     pub log_archive: crate::services::log_archive::ObservedLogArchive,
+    /// sra's service control policies.
+    pub guardrails: crate::services::guardrails::ObservedGuardrails,
 }
 
 impl Observed {
@@ -288,4 +306,31 @@ impl Default for LogArchiveSpec {
             },
         }
     }
+}
+
+/// Where a guardrail (service control policy) is attached.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ScpTarget {
+    Root,
+    Ou(OuPath),
+}
+
+impl fmt::Display for ScpTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScpTarget::Root => f.write_str("Root"),
+            ScpTarget::Ou(p) => write!(f, "{p}"),
+        }
+    }
+}
+
+/// `[guardrails]`: service control policies that protect what sra set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardrailSpec {
+    pub enabled: bool,
+    pub attach_to: Vec<ScpTarget>,
+    /// Role names (in any member account) the guardrails never deny.
+    pub exempt_roles: Vec<String>,
+    /// Guardrails left out, by name.
+    pub disabled: Vec<String>,
 }

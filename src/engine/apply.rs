@@ -6,10 +6,11 @@ use std::collections::HashMap;
 
 use anyhow::{Result, anyhow};
 
-use super::plan::{IdRef, Plan, Step};
+use super::plan::{Address, IdRef, Plan, Step};
 use crate::aws::Sessions;
 use crate::model::{AccountRole, Desired};
 use crate::report::Reporter;
+use crate::services::guardrails::{self, GuardrailOp};
 use crate::services::log_archive;
 use crate::services::organizations::{self as orgs, Waits};
 
@@ -48,6 +49,14 @@ pub async fn apply(
     let mut produced = Produced::default();
     let mut ids = plan.ids.clone();
     let mut applied = Applied::default();
+    let mut policy_ids: HashMap<String, String> = plan
+        .changes
+        .iter()
+        .filter_map(|c| match (&c.address, &c.id) {
+            (Address::Guardrail(name), Some(id)) => Some((name.clone(), id.clone())),
+            _ => None,
+        })
+        .collect();
     for (change, step) in plan.steps() {
         let addr = change.address.to_string();
         match step {
@@ -102,6 +111,29 @@ pub async fn apply(
                 rep.progress(format!("{addr}: enabling trusted access"));
                 orgs::enable_service_access(&client, &site, principal).await?;
             }
+            Step::Guardrail { policy, op } => {
+                let target = match op {
+                    GuardrailOp::EnablePolicyType { root } => Some(produced.resolve(root)?),
+                    GuardrailOp::Attach { target, .. } => Some(produced.resolve(target)?),
+                    _ => None,
+                };
+                rep.progress(format!("{addr}: {}", describe_guardrail_op(op)));
+                let refs = guardrails::Refs {
+                    ids: &ids,
+                    log_archive: &desired.log_archive,
+                };
+                guardrails::run(
+                    policy,
+                    op,
+                    target.as_deref(),
+                    &desired.guardrails,
+                    &refs,
+                    &mut policy_ids,
+                    sessions,
+                    rep,
+                )
+                .await?;
+            }
             Step::LogArchive { target, op } => {
                 rep.progress(format!("{addr}: {op:?}"));
                 log_archive::run(*target, *op, &desired.log_archive, &mut ids, sessions, rep).await?;
@@ -110,6 +142,16 @@ pub async fn apply(
         applied.steps += 1;
     }
     Ok(applied)
+}
+
+fn describe_guardrail_op(op: &GuardrailOp) -> String {
+    match op {
+        GuardrailOp::EnablePolicyType { .. } => "enabling service control policies on the root".into(),
+        GuardrailOp::Create => "creating the policy".into(),
+        GuardrailOp::Update => "restoring the policy".into(),
+        GuardrailOp::Attach { label, .. } => format!("attaching to {label}"),
+        GuardrailOp::Detach { target } => format!("detaching from {target}"),
+    }
 }
 
 fn account_produced(produced: &mut Produced, ids: &mut log_archive::Ids, role: AccountRole, id: String) {

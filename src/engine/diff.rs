@@ -79,8 +79,59 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
         &plan.ids,
         &observed.log_archive,
     ));
+    plan.changes
+        .extend(guardrail_changes(desired, observed, &plan.ids, &mut plan.blockers));
     order::sort(&mut plan.changes);
     plan
+}
+
+fn guardrail_changes(desired: &Desired, observed: &Observed, ids: &Ids, blockers: &mut Vec<Blocker>) -> Vec<Change> {
+    use crate::services::guardrails::{self, Places, Refs};
+    let spec = &desired.guardrails;
+    if !spec.enabled {
+        return vec![];
+    }
+    let refs = Refs {
+        ids,
+        log_archive: &desired.log_archive,
+    };
+    let places = Places {
+        root: observed.organization.as_ref().map(|o| o.root_id.as_str()),
+        ous: &observed.ous,
+    };
+    let scps = guardrails::desired(spec, &refs);
+    let locked_out = guardrails::missing_exemptions(&scps, &ids.partition, &desired.access_role);
+    if !locked_out.is_empty() {
+        blockers.push(Blocker {
+            message: format!(
+                "these guardrails would deny the role sra works through ({}): {}",
+                desired.access_role,
+                locked_out.join(", ")
+            ),
+            hint: "add the access role to [guardrails].exempt_roles".into(),
+        });
+    }
+    let creatable = desired.ou_paths();
+    for path in desired.guardrail_ous() {
+        if !observed.ous.contains_key(&path) && !creatable.contains(&path) {
+            blockers.push(Blocker {
+                message: format!("guardrails.attach_to names the OU \"{path}\", which does not exist"),
+                hint:
+                    "create the OU, or fix the path in [guardrails].attach_to (sra creates only the OUs of [accounts])"
+                        .into(),
+            });
+        }
+    }
+    for over in guardrails::over_limit(spec, &refs, &places, &observed.guardrails) {
+        blockers.push(Blocker {
+            message: format!(
+                "too many service control policies: {over} (AWS allows {})",
+                guardrails::MAX_SCPS_PER_TARGET
+            ),
+            hint: "detach another SCP from that target, or leave guardrails out with [guardrails].disabled".into(),
+        });
+    }
+    guardrails::diff(spec, &refs, &places, &observed.guardrails)
 }
 
 fn org_blockers(observed: &Observed) -> Vec<Blocker> {

@@ -42,6 +42,14 @@ pub const STAGES: &[(&str, &str)] = &[
         "trail",
         "the organization trail writes to the log bucket, encrypted with the key",
     ),
+    (
+        "scp_policy_type",
+        "SCPs must be enabled on the root before one is attached",
+    ),
+    (
+        "guardrail",
+        "guardrails protect what the stages above set up, so they come last",
+    ),
 ];
 
 fn stage(address: &Address) -> usize {
@@ -54,6 +62,8 @@ fn stage(address: &Address) -> usize {
         Address::Bucket(k) => k.key(),
         Address::Trail => "trail",
         Address::TrustedAccess(_) => "trusted_access",
+        Address::ScpPolicyType => "scp_policy_type",
+        Address::Guardrail(_) => "guardrail",
     };
     STAGES
         .iter()
@@ -107,6 +117,8 @@ mod tests {
             Address::Bucket(BucketKind::AccessLog),
             Address::Bucket(BucketKind::Log),
             Address::Trail,
+            Address::ScpPolicyType,
+            Address::Guardrail("x".into()),
         ];
         let stages: Vec<usize> = all.iter().map(stage).collect();
         let mut sorted = stages.clone();

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::model::{AccountRole, OuPath};
+use crate::services::guardrails::GuardrailOp;
 use crate::services::log_archive::{BucketKind, Ids, Op, Target};
 
 /// What happens to a resource.
@@ -31,6 +32,10 @@ pub enum Address {
     Trail,
     /// A service principal's trusted access to the organization.
     TrustedAccess(String),
+    /// Service control policies enabled on the root.
+    ScpPolicyType,
+    /// One of sra's guardrail SCPs, by name.
+    Guardrail(String),
 }
 
 impl fmt::Display for Address {
@@ -44,6 +49,8 @@ impl fmt::Display for Address {
             Address::Bucket(k) => write!(f, "log_archive.{}", k.key()),
             Address::Trail => f.write_str("trail"),
             Address::TrustedAccess(p) => write!(f, "trusted_access[\"{p}\"]"),
+            Address::ScpPolicyType => f.write_str("guardrails.policy_type"),
+            Address::Guardrail(n) => write!(f, "guardrail[\"{n}\"]"),
         }
     }
 }
@@ -113,6 +120,10 @@ pub enum Step {
     },
     EnableServiceAccess {
         principal: String,
+    },
+    Guardrail {
+        policy: String,
+        op: GuardrailOp,
     },
 }
 

@@ -1,6 +1,7 @@
 //! The plan file: TOML in, a validated [`Desired`] model out, or every problem
 //! found, each located by line, column and key path.
 
+mod guardrails;
 mod log_archive;
 mod reader;
 pub mod regions;
@@ -69,13 +70,18 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
     let org = read_organization(r, top, &end);
     let accounts = read_accounts(r, top, &end);
     let log_archive = log_archive::read(r, top);
+    let guardrails = guardrails::read(r, top);
     let (home_region, governed_regions, access_role) = org?;
+    let log_archive = log_archive?;
+    let mut guardrails = guardrails?;
+    guardrails::finish(r, &mut guardrails, &access_role, &home_region, &log_archive);
     Some(Desired {
         home_region,
         governed_regions,
         access_role,
         accounts: accounts?,
-        log_archive: log_archive?,
+        log_archive,
+        guardrails: guardrails.spec,
     })
 }
 

@@ -233,3 +233,61 @@ fn email_rules() {
         assert!(!valid_email(bad), "{bad}");
     }
 }
+
+#[test]
+fn guardrails_defaults_and_choices() {
+    let d = parse(MINIMAL).unwrap();
+    assert!(d.guardrails.enabled);
+    assert_eq!(d.guardrails.attach_to, [crate::model::ScpTarget::Root]);
+    assert_eq!(d.guardrails.exempt_roles, ["OrganizationAccountAccessRole"]);
+    let src = format!(
+        "{MINIMAL}[log_bucket]\nbreak_glass_role = \"BreakGlass\"\n[guardrails]\nattach_to = [\"Root\", \"Workloads/Prod\"]\ndisabled = [\"ProtectMacie\"]\n"
+    );
+    let d = parse(&src).unwrap();
+    assert_eq!(
+        d.guardrails.exempt_roles,
+        ["OrganizationAccountAccessRole", "BreakGlass"]
+    );
+    assert_eq!(d.guardrails.attach_to.len(), 2);
+    assert_eq!(d.guardrail_ous()[0].to_string(), "Workloads/Prod");
+}
+
+#[test]
+fn guardrail_problems() {
+    let src = format!("{MINIMAL}[guardrails]\ndisabled = [\"ProtectMacei\"]\nattach_to = [\"A//B\"]\n");
+    check(
+        &src,
+        &["did you mean `ProtectMacie`?", "`A//B` is not \"Root\" or an OU path"],
+    );
+    let src = format!("{MINIMAL}[guardrails]\nexempt_roles = [\"BreakGlass\"]\n");
+    check(
+        &src,
+        &[
+            "guardrails.exempt_roles: the guardrails would deny the role sra works through (OrganizationAccountAccessRole)",
+        ],
+    );
+}
+
+#[test]
+fn oversize_guardrail_policy_is_named() {
+    let roles: Vec<String> = (0..14)
+        .map(|i| format!("\"OrganizationAccountAccessRole-with-a-long-name-{i:02}-abcdefghij\""))
+        .collect();
+    let src = format!(
+        "{MINIMAL}[guardrails]\nexempt_roles = [\"OrganizationAccountAccessRole\", {}]\n",
+        roles.join(", ")
+    );
+    let got = problems(&src);
+    assert!(!got.is_empty(), "expected an over-size error");
+    assert!(got.iter().all(|p| p.contains("AWS allows 5120")), "{got:#?}");
+    assert!(
+        got.iter()
+            .any(|p| p.contains("the guardrail policy sra-guardrails-logging would be")),
+        "{got:#?}"
+    );
+    assert!(
+        got.iter()
+            .any(|p| p.contains("it holds ProtectOrganizationTrail, ProtectLogBuckets, ProtectConfigRecorders")),
+        "{got:#?}"
+    );
+}

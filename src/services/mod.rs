@@ -1,4 +1,5 @@
 //! One slice per AWS service: how to observe it and how to run its steps.
 
+pub mod guardrails;
 pub mod log_archive;
 pub mod organizations;

@@ -120,7 +120,14 @@ async fn observe_ous(
 ) -> Result<BTreeMap<OuPath, String>> {
     let mut found: BTreeMap<OuPath, String> = BTreeMap::new();
     let mut children: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for path in desired.ou_paths() {
+    let mut paths = desired.ou_paths();
+    for p in desired.guardrail_ous().iter().flat_map(|p| p.prefixes()) {
+        if !paths.contains(&p) {
+            paths.push(p);
+        }
+    }
+    paths.sort_by(|a, b| a.depth().cmp(&b.depth()).then_with(|| a.cmp(b)));
+    for path in paths {
         let parent_id = match path.parent() {
             None => root_id.to_string(),
             Some(p) => match found.get(&p) {

@@ -189,3 +189,34 @@ class FailFast(EmulatorCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ServiceControlPolicies(EmulatorCase):
+    def setUp(self):
+        super().setUp()
+        self.orgs.create_organization(FeatureSet="ALL")
+        self.root = self.orgs.list_roots()["Roots"][0]["Id"]
+
+    def policy(self, name, content):
+        return self.orgs.create_policy(
+            Name=name, Description="d", Type="SERVICE_CONTROL_POLICY", Content=content
+        )["Policy"]["PolicySummary"]["Id"]
+
+    def test_size_and_json_are_checked(self):
+        small = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "a:b", "Resource": "*"}]})
+        pid = self.policy("ok", small)
+        big = json.dumps({"Statement": [{"Effect": "Deny", "Action": ["x:" + "y" * 100] * 60, "Resource": "*"}]})
+        self.assertGreater(len(big), 5120)
+        self.assertEqual(self.code(self.orgs.create_policy, Name="big", Description="d", Type="SERVICE_CONTROL_POLICY", Content=big), "ConstraintViolationException")
+        self.assertEqual(self.code(self.orgs.update_policy, PolicyId=pid, Content=big), "ConstraintViolationException")
+        self.assertEqual(self.code(self.orgs.create_policy, Name="bad", Description="d", Type="SERVICE_CONTROL_POLICY", Content="{nope"), "MalformedPolicyDocumentException")
+
+    def test_at_most_five_scps_per_target(self):
+        doc = json.dumps({"Statement": [{"Effect": "Deny", "Action": "a:b", "Resource": "*"}]})
+        # FullAWSAccess is already attached to the root: four more fit
+        ids = [self.policy(f"p{i}", doc) for i in range(5)]
+        for pid in ids[:4]:
+            self.orgs.attach_policy(PolicyId=pid, TargetId=self.root)
+        self.assertEqual(self.code(self.orgs.attach_policy, PolicyId=ids[4], TargetId=self.root), "ConstraintViolationException")
+        # attaching one already there is not a new attachment
+        self.assertEqual(self.code(self.orgs.attach_policy, PolicyId=ids[0], TargetId=self.root), "DuplicatePolicyAttachmentException")

@@ -21,6 +21,7 @@ ou = "Infra/Security"
     .map(|mut d| {
         // these tests are about the organization part
         d.log_archive.enabled = false;
+        d.guardrails.enabled = false;
         d
     })
     .unwrap()

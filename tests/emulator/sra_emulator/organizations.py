@@ -11,8 +11,15 @@
 - CreateOrganizationalUnit rejects a second OU of the same name under one parent
   (DuplicateOrganizationalUnitException) and an unknown parent
   (ParentNotFoundException); stock moto accepted both.
+- Service control policies: CreatePolicy/UpdatePolicy reject a document that is not
+  JSON (MalformedPolicyDocumentException) or longer than 5,120 characters, and
+  AttachPolicy a sixth SCP on one target (ConstraintViolationException with
+  POLICY_CONTENT_LIMIT_EXCEEDED / POLICY_NUMBER_LIMIT_EXCEEDED); stock moto accepted
+  all three. AttachPolicy of a policy already on the target answers
+  DuplicatePolicyAttachmentException, as AWS does; stock moto succeeded silently.
 """
 import functools
+import json
 import re
 import threading
 import time
@@ -31,7 +38,7 @@ from . import config
 Backend = models.OrganizationsBackend
 _original = {
     name: getattr(Backend, name)
-    for name in ("create_account", "create_organizational_unit", "_reset")
+    for name in ("create_account", "create_organizational_unit", "_reset", "create_policy", "update_policy", "attach_policy")
 }
 _lock = threading.RLock()
 
@@ -205,6 +212,74 @@ def create_organizational_unit(self, **kwargs):
     return _original["create_organizational_unit"](self, **kwargs)
 
 
+SCP_MAX_CHARS = 5120
+SCP_MAX_PER_TARGET = 5
+
+
+class ConstraintViolation(JsonRESTError):
+    code = 400
+
+    def __init__(self, reason, message):
+        super().__init__("ConstraintViolationException", message)
+        self.description = json.dumps({"__type": "ConstraintViolationException", "Message": message, "Reason": reason})
+
+
+class MalformedPolicyDocument(JsonRESTError):
+    code = 400
+
+    def __init__(self):
+        super().__init__("MalformedPolicyDocumentException", "The provided policy document doesn't meet the requirements of the specified policy type.")
+
+
+class DuplicatePolicyAttachment(JsonRESTError):
+    code = 400
+
+    def __init__(self):
+        super().__init__("DuplicatePolicyAttachmentException", "The selected policy is already attached to the specified target.")
+
+
+def _check_scp_content(policy_type, content):
+    if policy_type != "SERVICE_CONTROL_POLICY" or content is None:
+        return
+    try:
+        json.loads(content)
+    except ValueError:
+        raise MalformedPolicyDocument()
+    if len(content) > SCP_MAX_CHARS:
+        raise ConstraintViolation(
+            "POLICY_CONTENT_LIMIT_EXCEEDED",
+            "You attempted to create or update a policy that is larger than the maximum size.",
+        )
+
+
+def create_policy(self, **kwargs):
+    _check_scp_content(kwargs.get("Type"), kwargs.get("Content"))
+    return _original["create_policy"](self, **kwargs)
+
+
+def update_policy(self, **kwargs):
+    policy = self.get_policy_by_id(kwargs["PolicyId"])
+    _check_scp_content(policy.type, kwargs.get("Content"))
+    return _original["update_policy"](self, **kwargs)
+
+
+def attach_policy(self, **kwargs):
+    policy = self.get_policy_by_id(kwargs["PolicyId"])
+    if policy.type == "SERVICE_CONTROL_POLICY":
+        target = kwargs["TargetId"]
+        holders = [ou for ou in self.ou if ou.id == target] + [a for a in self.accounts if a.id == target]
+        for holder in holders:
+            if policy in holder.attached_policies:
+                raise DuplicatePolicyAttachment()
+            attached = [p for p in holder.attached_policies if p.type == "SERVICE_CONTROL_POLICY"]
+            if policy not in attached and len(attached) >= SCP_MAX_PER_TARGET:
+                raise ConstraintViolation(
+                    "POLICY_NUMBER_LIMIT_EXCEEDED",
+                    "You attempted to attach more policies of this type to the target than allowed.",
+                )
+    return _original["attach_policy"](self, **kwargs)
+
+
 def _reset(self):
     _original["_reset"](self)
     self._sra_requests = []
@@ -228,6 +303,9 @@ def apply():
     Backend.describe_create_account_status = describe_create_account_status
     Backend.list_create_account_status = list_create_account_status
     Backend.create_organizational_unit = create_organizational_unit
+    Backend.create_policy = create_policy
+    Backend.update_policy = update_policy
+    Backend.attach_policy = attach_policy
     for name, member in list(vars(Backend).items()):
         if callable(member) and not name.startswith("_"):
             setattr(Backend, name, _serialized(member))

@@ -1,0 +1,141 @@
+//! Run one guardrail step.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use aws_sdk_organizations::types::PolicyType;
+
+use super::{GuardrailOp, Refs, desired};
+use crate::aws::{Sessions, call_error, error_code, hinted};
+use crate::model::GuardrailSpec;
+use crate::report::Reporter;
+
+const SVC: &str = "organizations";
+
+/// `policy_ids` holds the ids of sra's SCPs by name; a created one is added.
+/// `target` is the resolved id of the root or OU an attach step names.
+pub async fn run(
+    name: &str,
+    op: &GuardrailOp,
+    target: Option<&str>,
+    spec: &GuardrailSpec,
+    refs: &Refs<'_>,
+    policy_ids: &mut HashMap<String, String>,
+    sessions: &Sessions,
+    rep: &Reporter,
+) -> Result<()> {
+    let orgs = sessions.base.organizations();
+    let site = sessions.site(&sessions.management_account);
+    let document = || {
+        desired(spec, refs)
+            .into_iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| hinted(format!("guardrail {name} is no longer in the plan"), "rerun sra plan"))
+    };
+    let id = || {
+        policy_ids
+            .get(name)
+            .cloned()
+            .ok_or_else(|| hinted(format!("guardrail {name} does not exist yet"), "rerun sra apply"))
+    };
+    rep.debug(format!("guardrail {name}: {op:?}"));
+    match op {
+        GuardrailOp::EnablePolicyType { .. } => {
+            let root = target.unwrap_or_default();
+            match orgs
+                .enable_policy_type()
+                .root_id(root)
+                .policy_type(PolicyType::ServiceControlPolicy)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some("PolicyTypeAlreadyEnabledException") => {}
+                Err(e) => {
+                    return Err(call_error(e, SVC, "EnablePolicyType", &site, "enabling SCPs on the root").into());
+                }
+            }
+        }
+        GuardrailOp::Create => {
+            let scp = document()?;
+            let created = orgs
+                .create_policy()
+                .name(scp.name)
+                .description(scp.description)
+                .content(scp.document.to_string())
+                .r#type(PolicyType::ServiceControlPolicy)
+                .send()
+                .await;
+            let new_id = match created {
+                Ok(o) => o
+                    .policy()
+                    .and_then(|p| p.policy_summary())
+                    .and_then(|s| s.id())
+                    .unwrap_or_default()
+                    .to_string(),
+                Err(e) if error_code(&e) == Some("DuplicatePolicyException") => {
+                    // Created by an interrupted run: find it and bring it up to date.
+                    let pages = orgs
+                        .list_policies()
+                        .filter(PolicyType::ServiceControlPolicy)
+                        .into_paginator()
+                        .send()
+                        .try_collect()
+                        .await
+                        .map_err(|e| call_error(e, SVC, "ListPolicies", &site, format!("finding {name}")))?;
+                    let found = pages
+                        .iter()
+                        .flat_map(|p| p.policies())
+                        .find(|p| p.name() == Some(name))
+                        .and_then(|p| p.id())
+                        .map(str::to_string)
+                        .ok_or_else(|| hinted(format!("{name} exists but cannot be found"), "rerun sra apply"))?;
+                    orgs.update_policy()
+                        .policy_id(&found)
+                        .content(scp.document.to_string())
+                        .description(scp.description)
+                        .send()
+                        .await
+                        .map_err(|e| call_error(e, SVC, "UpdatePolicy", &site, format!("updating {name}")))?;
+                    found
+                }
+                Err(e) => {
+                    return Err(
+                        call_error(e, SVC, "CreatePolicy", &site, format!("creating the guardrail {name}")).into(),
+                    );
+                }
+            };
+            policy_ids.insert(name.to_string(), new_id);
+        }
+        GuardrailOp::Update => {
+            let scp = document()?;
+            orgs.update_policy()
+                .policy_id(id()?)
+                .content(scp.document.to_string())
+                .description(scp.description)
+                .send()
+                .await
+                .map_err(|e| call_error(e, SVC, "UpdatePolicy", &site, format!("restoring the guardrail {name}")))?;
+        }
+        GuardrailOp::Attach { label, .. } => {
+            let t = target.unwrap_or_default();
+            match orgs.attach_policy().policy_id(id()?).target_id(t).send().await {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some("DuplicatePolicyAttachmentException") => {}
+                Err(e) => {
+                    return Err(
+                        call_error(e, SVC, "AttachPolicy", &site, format!("attaching {name} to {label}")).into(),
+                    );
+                }
+            }
+        }
+        GuardrailOp::Detach { target: t } => match orgs.detach_policy().policy_id(id()?).target_id(t).send().await {
+            Ok(_) => {}
+            Err(e) if error_code(&e) == Some("PolicyNotAttachedException") => {}
+            Err(e) => {
+                return Err(call_error(e, SVC, "DetachPolicy", &site, format!("detaching {name} from {t}")).into());
+            }
+        },
+    }
+    Ok(())
+}
