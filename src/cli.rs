@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::aws::{Aws, Sessions, hinted};
 use crate::engine::{apply, diff::diff, plan::Plan};
 use crate::model::Desired;
-use crate::render::{self, human::Style};
+use crate::render::document::{FORMAT_VERSION, PlanDocument};
+use crate::render::{self, Format, human::Style};
 use crate::report::Reporter;
 use crate::services::organizations::{self, Waits};
 use crate::services::{guardrails, log_archive};
@@ -43,22 +44,47 @@ pub enum Command {
         /// The plan file (TOML)
         plan: PathBuf,
     },
-    /// Show what apply would change: live state against the plan file
+    /// Show what apply would change: live state against the plan file. Makes no
+    /// write call, so it runs with read-only credentials (`sra permissions plan`)
     Plan {
         plan: PathBuf,
         /// Exit 2 when there are changes, 0 when there are none, 1 on error
         #[arg(long)]
         detailed_exitcode: bool,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Also save the plan (JSON) for `sra apply FILE` and `sra show FILE`
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
-    /// Show the plan, ask for confirmation, and make the changes
+    /// Make the changes: from a plan file (shows the plan and asks first), or
+    /// exactly those of a saved plan, refused if live state or the plan file changed
     Apply {
+        /// A plan file (TOML), or a plan saved by `sra plan --out` (JSON)
         plan: PathBuf,
-        /// Apply without asking (for automation)
+        /// Apply without asking (for automation); a saved plan never asks
         #[arg(long)]
         auto_approve: bool,
         #[command(flatten)]
         waits: WaitArgs,
     },
+    /// Render a saved plan; makes no AWS call
+    Show {
+        saved: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print the IAM policy `sra plan` or `sra apply` needs in the management account
+    Permissions {
+        #[arg(value_enum)]
+        command: PermissionsFor,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PermissionsFor {
+    Plan,
+    Apply,
 }
 
 #[derive(Args, Debug)]
@@ -132,75 +158,214 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan {
             plan,
             detailed_exitcode,
+            format,
+            out,
         } => {
             let desired = load(plan)?;
             let aws = Aws::load(cli.profile.as_deref(), &desired.home_region).await;
-            let p = compute(&aws, &desired, &rep).await?;
-            print!("{}", render::human::plan(&p, style(&cli)));
-            check_blockers(&p)?;
-            Ok(ExitCode::from(if *detailed_exitcode && p.has_changes() {
+            let computed = compute(&aws, &desired, &rep).await?;
+            let doc = computed.document(&plan.display().to_string(), &desired);
+            if let Some(out) = out {
+                let text = render::render(&doc, Format::Json, style(&cli));
+                std::fs::write(out, text).map_err(|e| {
+                    hinted(
+                        format!("cannot write the saved plan {}: {e}", out.display()),
+                        "check the path and permissions",
+                    )
+                })?;
+                rep.progress(format!(
+                    "saved the plan to {}; apply it with: sra apply {}",
+                    out.display(),
+                    out.display()
+                ));
+            }
+            print!("{}", render::render(&doc, *format, style(&cli)));
+            check_blockers(&computed.plan)?;
+            let differs = doc.has_changes() || doc.has_manual();
+            Ok(ExitCode::from(if *detailed_exitcode && differs {
                 EXIT_CHANGES
             } else {
                 EXIT_OK
             }))
+        }
+        Command::Show { saved, format } => {
+            let doc = load_saved(saved)?;
+            print!("{}", render::render(&doc, *format, style(&cli)));
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Permissions { command } => {
+            print!("{}", crate::permissions::policy(*command == PermissionsFor::Apply));
+            Ok(ExitCode::from(EXIT_OK))
         }
         Command::Apply {
             plan,
             auto_approve,
             waits,
         } => {
+            let waits = Waits {
+                account_timeout: Duration::from_secs(waits.account_timeout),
+            };
+            if is_saved_plan(plan) {
+                return apply_saved(&cli, plan, waits, &rep).await;
+            }
             let desired = load(plan)?;
             let aws = Aws::load(cli.profile.as_deref(), &desired.home_region).await;
-            let p = compute(&aws, &desired, &rep).await?;
-            print!("{}", render::human::plan(&p, style(&cli)));
-            check_blockers(&p)?;
-            if !p.has_changes() {
+            let computed = compute(&aws, &desired, &rep).await?;
+            let doc = computed.document(&plan.display().to_string(), &desired);
+            print!("{}", render::human::plan(&doc, style(&cli)));
+            check_blockers(&computed.plan)?;
+            if !computed.plan.has_changes() {
                 return Ok(ExitCode::from(EXIT_OK));
             }
             if !auto_approve {
                 confirm()?;
             }
-            let waits = Waits {
-                account_timeout: Duration::from_secs(waits.account_timeout),
-            };
-            let sessions = Sessions::new(aws.clone(), p.caller_account.clone(), desired.access_role.clone());
-            let done = apply::apply(&p, &desired, &sessions, waits, &rep).await?;
-            rep.progress("checking that live state now matches the plan");
-            let after = compute(&aws, &desired, &rep)
-                .await
-                .context("re-reading live state after apply")?;
-            if after.has_changes() {
-                let left: Vec<String> = after
-                    .changes
-                    .iter()
-                    .filter(|c| c.action != crate::engine::plan::Action::NoOp)
-                    .map(|c| c.address.to_string())
-                    .collect();
-                return Err(hinted(
-                    format!(
-                        "apply ran {} steps but live state still differs from the plan: {}",
-                        done.steps,
-                        left.join(", ")
-                    ),
-                    "run `sra plan` to see what differs; AWS may still be propagating a change, so rerunning apply is safe",
-                ));
-            }
-            let s = p.summary();
-            println!(
-                "Apply complete: {} created, {} updated; live state matches the plan.",
-                s.create, s.update
-            );
-            Ok(ExitCode::from(EXIT_OK))
+            execute(&aws, &desired, &computed.plan, waits, &rep).await
         }
     }
 }
 
-async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Plan> {
+/// Apply a saved plan: only if the plan file and the live state it was computed
+/// from are unchanged; then exactly its changes.
+async fn apply_saved(cli: &Cli, saved: &Path, waits: Waits, rep: &Reporter) -> Result<ExitCode> {
+    let doc = load_saved(saved)?;
+    let plan_path = PathBuf::from(&doc.plan_file.path);
+    let desired = load(&plan_path)?;
+    if digest_of(&desired) != doc.plan_file.digest {
+        return Err(hinted(
+            format!(
+                "the plan file {} changed since {} was saved",
+                plan_path.display(),
+                saved.display()
+            ),
+            "run `sra plan --out` again and have the new plan reviewed",
+        ));
+    }
+    let aws = Aws::load(cli.profile.as_deref(), &desired.home_region).await;
+    let computed = compute(&aws, &desired, rep).await?;
+    let now = computed.document(&doc.plan_file.path, &desired);
+    let stale = doc.stale_against(&now);
+    if !stale.is_empty() {
+        return Err(hinted(
+            format!(
+                "live state changed since {} was saved: {}",
+                saved.display(),
+                stale.join(", ")
+            ),
+            "run `sra plan --out` again and have the new plan reviewed",
+        ));
+    }
+    check_blockers(&computed.plan)?;
+    if !computed.plan.has_changes() {
+        println!("No changes. Live state matches the plan.");
+        return Ok(ExitCode::from(EXIT_OK));
+    }
+    execute(&aws, &desired, &computed.plan, waits, rep).await
+}
+
+async fn execute(aws: &Aws, desired: &Desired, plan: &Plan, waits: Waits, rep: &Reporter) -> Result<ExitCode> {
+    let sessions = Sessions::new(aws.clone(), plan.caller_account.clone(), desired.access_role.clone());
+    let done = apply::apply(plan, desired, &sessions, waits, rep).await?;
+    rep.progress("checking that live state now matches the plan");
+    let after = compute(aws, desired, rep)
+        .await
+        .context("re-reading live state after apply")?;
+    if after.plan.has_changes() {
+        let left: Vec<String> = after
+            .plan
+            .changes
+            .iter()
+            .filter(|c| c.action != crate::engine::plan::Action::NoOp)
+            .map(|c| c.address.to_string())
+            .collect();
+        return Err(hinted(
+            format!(
+                "apply ran {} steps but live state still differs from the plan: {}",
+                done.steps,
+                left.join(", ")
+            ),
+            "run `sra plan` to see what differs; AWS may still be propagating a change, so rerunning apply is safe",
+        ));
+    }
+    if let Some(root) = after.root_id.as_deref() {
+        organizations::record_applied(&sessions, root, &digest_of(desired)).await?;
+    }
+    let s = plan.summary();
+    println!(
+        "Apply complete: {} created, {} updated; live state matches the plan.",
+        s.create, s.update
+    );
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// The digest of a plan file's meaning (not of its bytes).
+pub fn digest_of(desired: &Desired) -> String {
+    crate::render::document::sha256(&format!("{desired:?}"))
+}
+
+fn is_saved_plan(path: &Path) -> bool {
+    std::fs::read(path)
+        .ok()
+        .is_some_and(|b| b.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{'))
+}
+
+fn load_saved(path: &Path) -> Result<PlanDocument> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        hinted(
+            format!("cannot read the saved plan {}: {e}", path.display()),
+            "check the path",
+        )
+    })?;
+    let doc: PlanDocument = serde_json::from_str(&text).map_err(|e| {
+        hinted(
+            format!("{} is not a plan saved by this sra: {e}", path.display()),
+            "save one with `sra plan PLAN --out FILE`",
+        )
+    })?;
+    if doc.format_version != FORMAT_VERSION {
+        return Err(hinted(
+            format!(
+                "{} has plan format version {}; this sra reads {FORMAT_VERSION}",
+                path.display(),
+                doc.format_version
+            ),
+            "save the plan again with this sra",
+        ));
+    }
+    Ok(doc)
+}
+
+/// A computed plan and what rendering it needs besides.
+pub struct Computed {
+    pub plan: Plan,
+    pub applied_digest: Option<String>,
+    pub root_id: Option<String>,
+}
+
+impl Computed {
+    pub fn document(&self, plan_path: &str, desired: &Desired) -> PlanDocument {
+        let digest = digest_of(desired);
+        let applied_before = self.applied_digest.as_ref().map(|d| *d == digest);
+        crate::render::document::document(&self.plan, plan_path, &digest, applied_before)
+    }
+}
+
+async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Computed> {
     rep.progress("reading live state");
     let mut observed = organizations::observe(aws, desired, rep).await?;
+    let root_id = observed
+        .organization
+        .as_ref()
+        .map(|o| o.root_id.clone())
+        .filter(|r| !r.is_empty());
+    let applied_digest = observed.applied_digest.clone();
     let plan = diff(desired, &observed);
     if !plan.blockers.is_empty() {
-        return Ok(plan);
+        return Ok(Computed {
+            plan,
+            applied_digest,
+            root_id,
+        });
     }
     let sessions = Sessions::new(
         aws.clone(),
@@ -209,8 +374,7 @@ async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Plan> {
     );
     observed.log_archive = log_archive::observe(&sessions, &desired.log_archive, &plan.ids, rep).await?;
     if desired.guardrails.enabled && observed.organization.is_some() {
-        let root = observed.organization.as_ref().map(|o| o.root_id.clone());
-        let mut targets: Vec<String> = root.into_iter().collect();
+        let mut targets: Vec<String> = root_id.clone().into_iter().collect();
         targets.extend(
             desired
                 .guardrail_ous()
@@ -219,7 +383,11 @@ async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Plan> {
         );
         observed.guardrails = guardrails::observe(&sessions, &targets, rep).await?;
     }
-    Ok(diff(desired, &observed))
+    Ok(Computed {
+        plan: diff(desired, &observed),
+        applied_digest,
+        root_id,
+    })
 }
 
 fn check_blockers(p: &Plan) -> Result<()> {

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod diag;
 pub mod engine;
 pub mod model;
+pub mod permissions;
 pub mod plan_file;
 pub mod policy;
 pub mod render;

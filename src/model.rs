@@ -215,6 +215,8 @@ pub struct Observed {
     pub log_archive: crate::services::log_archive::ObservedLogArchive,
     /// sra's service control policies.
     pub guardrails: crate::services::guardrails::ObservedGuardrails,
+    /// The `sra:applied-digest` tag on the organization root: the plan file last applied.
+    pub applied_digest: Option<String>,
 }
 
 impl Observed {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::engine::plan::{Action, Change, Plan};
+use super::document::{ActionDoc, ChangeDoc, PlanDocument, PropertyDoc};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
@@ -43,7 +43,7 @@ fn quote(v: &Option<String>) -> String {
 }
 
 /// Multi-line values (JSON documents) render as blocks.
-fn is_block(p: &crate::engine::plan::Property) -> bool {
+pub fn is_block(p: &PropertyDoc) -> bool {
     p.before.as_deref().is_some_and(|v| v.contains('\n')) || p.after.as_deref().is_some_and(|v| v.contains('\n'))
 }
 
@@ -51,11 +51,15 @@ fn indent(text: &str, prefix: &str) -> String {
     text.lines().map(|l| format!("{prefix}{l}\n")).collect()
 }
 
-/// A unified diff of two documents, coloured by line when colour is on.
-fn diff_lines(before: &str, after: &str, style: Style) -> String {
+/// A unified diff of two documents (live → plan).
+pub fn document_diff(before: &str, after: &str) -> String {
     let before = if before == "(none)" { "" } else { before };
-    let text = crate::policy::diff(&format!("{before}\n"), &format!("{after}\n"));
-    text.lines()
+    crate::policy::diff(&format!("{before}\n"), &format!("{after}\n"))
+}
+
+fn diff_lines(before: &str, after: &str, style: Style) -> String {
+    document_diff(before, after)
+        .lines()
         .map(|l| {
             let l = if l.starts_with('+') && !l.starts_with("+++") {
                 style.green(l)
@@ -69,27 +73,23 @@ fn diff_lines(before: &str, after: &str, style: Style) -> String {
         .collect()
 }
 
-fn symbol(action: Action) -> (&'static str, &'static str) {
-    match action {
-        Action::Create => ("+", "create"),
-        Action::Update => ("~", "update"),
-        Action::NoOp => (" ", "unchanged"),
-    }
-}
-
-fn change(out: &mut String, c: &Change, style: Style) {
-    let (sym, word) = symbol(c.action);
+fn change(out: &mut String, c: &ChangeDoc, style: Style) {
+    let (sym, word) = match c.action {
+        ActionDoc::Create => ("+", "created"),
+        ActionDoc::Update => ("~", "updated in place"),
+        ActionDoc::NoOp => ("!", "left as it is"),
+    };
     let head = format!("{sym} {}", c.address);
     let head = match c.action {
-        Action::Create => style.green(&head),
-        Action::Update => style.yellow(&head),
-        Action::NoOp => head,
+        ActionDoc::Create => style.green(&head),
+        ActionDoc::Update => style.yellow(&head),
+        ActionDoc::NoOp => style.red(&head),
     };
     let id = c.id.as_deref().map(|id| format!(" ({id})")).unwrap_or_default();
-    let _ = writeln!(out, "  {}{id} will be {}", style.bold(&head), word_for(c.action, word));
-    let props: Vec<_> = match c.action {
-        Action::Create => c.properties.iter().filter(|p| p.after.is_some()).collect(),
-        _ => c.properties.iter().filter(|p| p.changed()).collect(),
+    let _ = writeln!(out, "  {}{id} will be {word}", style.bold(&head));
+    let props: Vec<&PropertyDoc> = match c.action {
+        ActionDoc::Create => c.properties.iter().filter(|p| p.after.is_some()).collect(),
+        _ => c.properties.iter().filter(|p| p.changed).collect(),
     };
     let width = props
         .iter()
@@ -97,18 +97,18 @@ fn change(out: &mut String, c: &Change, style: Style) {
         .map(|p| p.name.len())
         .max()
         .unwrap_or(0);
+    let paint = |line: &str| {
+        if c.action == ActionDoc::Create {
+            style.green(line)
+        } else {
+            style.yellow(line)
+        }
+    };
     for p in props {
-        let paint = |line: &str| {
-            if c.action == Action::Create {
-                style.green(line)
-            } else {
-                style.yellow(line)
-            }
-        };
         if is_block(p) {
             // Documents (policies, rules): the whole text on create, a diff on update.
             let (sym, body) = match c.action {
-                Action::Create => ("+", indent(p.after.as_deref().unwrap_or_default(), "+ ")),
+                ActionDoc::Create => ("+", indent(p.after.as_deref().unwrap_or_default(), "+ ")),
                 _ => (
                     "~",
                     diff_lines(
@@ -125,7 +125,7 @@ fn change(out: &mut String, c: &Change, style: Style) {
             continue;
         }
         let line = match c.action {
-            Action::Create => format!("+ {:width$} = {}", p.name, quote(&p.after)),
+            ActionDoc::Create => format!("+ {:width$} = {}", p.name, quote(&p.after)),
             _ => format!("~ {:width$} = {} -> {}", p.name, quote(&p.before), quote(&p.after)),
         };
         let _ = writeln!(out, "      {}", paint(&line));
@@ -138,47 +138,66 @@ fn change(out: &mut String, c: &Change, style: Style) {
     }
 }
 
-fn word_for(action: Action, word: &str) -> String {
-    match action {
-        Action::Create => "created".to_string(),
-        Action::Update => "updated in place".to_string(),
-        Action::NoOp => word.to_string(),
-    }
-}
-
 /// The human view of a plan.
-pub fn plan(plan: &Plan, style: Style) -> String {
+pub fn plan(doc: &PlanDocument, style: Style) -> String {
     let mut out = String::new();
-    if !plan.blockers.is_empty() {
-        for b in &plan.blockers {
+    if !doc.blockers.is_empty() {
+        for b in &doc.blockers {
             let _ = writeln!(out, "{} {}", style.red("blocked:"), b.message);
             let _ = writeln!(out, "  hint: {}", b.hint);
         }
         return out;
     }
-    let org = plan.organization_id.as_deref().unwrap_or("(to be created)");
-    let _ = writeln!(out, "organization {org}, management account {}", plan.caller_account);
+    let org = doc.organization_id.as_deref().unwrap_or("(to be created)");
+    let _ = writeln!(out, "organization {org}, management account {}", doc.caller_account);
     let _ = writeln!(out);
-    if !plan.has_changes() {
+    if !doc.has_changes() && !doc.has_manual() {
         let _ = writeln!(
             out,
             "No changes. Live state matches the plan ({} resources checked).",
-            plan.changes.len()
+            doc.changes.len()
         );
         return out;
     }
+    match doc.plan_file_applied_before {
+        Some(true) => {
+            let _ = writeln!(
+                out,
+                "{}",
+                style.yellow("Drift: the plan file is the one last applied; live state moved away from it.")
+            );
+            let _ = writeln!(out);
+        }
+        Some(false) => {
+            let _ = writeln!(
+                out,
+                "The plan file changed since the last apply: changes below may be new intent or drift."
+            );
+            let _ = writeln!(out);
+        }
+        None => {}
+    }
     let _ = writeln!(out, "sra will perform these actions:");
     let _ = writeln!(out);
-    for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+    for c in doc
+        .changes
+        .iter()
+        .filter(|c| c.action != ActionDoc::NoOp || !c.manual.is_empty())
+    {
         change(&mut out, c, style);
         let _ = writeln!(out);
     }
-    let s = plan.summary();
+    let s = doc.summary;
+    let manual = if s.manual > 0 {
+        format!(", {} to resolve by hand", s.manual)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
         "{}",
         style.bold(&format!(
-            "Plan: {} to create, {} to update, {} unchanged.",
+            "Plan: {} to create, {} to update, {} unchanged{manual}.",
             s.create, s.update, s.unchanged
         ))
     );
@@ -188,73 +207,65 @@ pub fn plan(plan: &Plan, style: Style) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::plan::{Address, Property, Step};
-    use crate::model::{AccountRole, OuPath};
+    use crate::render::document::{PlanFileRef, Summary};
 
-    fn sample() -> Plan {
-        Plan {
-            ids: crate::services::log_archive::Ids {
-                partition: "aws".into(),
-                home_region: "us-east-1".into(),
-                management_account: "111111111111".into(),
-                access_role: "OrganizationAccountAccessRole".into(),
-                org_id: Some("o-abc".into()),
-                log_archive: Some("222222222222".into()),
-                key_arn: None,
+    pub fn sample() -> PlanDocument {
+        let prop = |n: &str, b: Option<&str>, a: Option<&str>| PropertyDoc {
+            name: n.into(),
+            before: b.map(Into::into),
+            after: a.map(Into::into),
+            changed: b != a,
+        };
+        let change = |address: &str, action, id: Option<&str>, properties, reason: &str| ChangeDoc {
+            address: address.into(),
+            action,
+            id: id.map(Into::into),
+            reason: reason.into(),
+            properties,
+            steps: vec![],
+            manual: vec![],
+            fingerprint: "f".into(),
+        };
+        PlanDocument {
+            format_version: 1,
+            sra_version: "0.1.0".into(),
+            plan_file: PlanFileRef {
+                path: "p.toml".into(),
+                digest: "d".into(),
             },
             organization_id: Some("o-abc".into()),
             caller_account: "111111111111".into(),
+            plan_file_applied_before: None,
+            summary: Summary {
+                create: 1,
+                update: 1,
+                unchanged: 1,
+                manual: 0,
+            },
+            fingerprint: "f".into(),
             blockers: vec![],
             changes: vec![
-                Change {
-                    address: Address::Organization,
-                    action: Action::NoOp,
-                    id: Some("o-abc".into()),
-                    properties: vec![],
-                    reason: String::new(),
-                    steps: vec![],
-                    manual: vec![],
-                },
-                Change {
-                    address: Address::Ou(OuPath::parse("Security").unwrap()),
-                    action: Action::Create,
-                    id: None,
-                    properties: vec![
-                        Property {
-                            name: "name".into(),
-                            before: None,
-                            after: Some("Security".into()),
-                        },
-                        Property {
-                            name: "parent".into(),
-                            before: None,
-                            after: Some("(root)".into()),
-                        },
+                change("organization", ActionDoc::NoOp, Some("o-abc"), vec![], ""),
+                change(
+                    "ou[\"Security\"]",
+                    ActionDoc::Create,
+                    None,
+                    vec![
+                        prop("name", None, Some("Security")),
+                        prop("parent", None, Some("(root)")),
                     ],
-                    reason: "no OU of this name under its parent".into(),
-                    steps: vec![Step::CreateOrganization],
-                    manual: vec![],
-                },
-                Change {
-                    address: Address::Account(AccountRole::LogArchive),
-                    action: Action::Update,
-                    id: Some("222222222222".into()),
-                    properties: vec![
-                        Property {
-                            name: "ou".into(),
-                            before: Some("(root)".into()),
-                            after: Some("Security".into()),
-                        },
-                        Property {
-                            name: "tags.sra:account".into(),
-                            before: Some("log-archive".into()),
-                            after: Some("log-archive".into()),
-                        },
+                    "no OU of this name under its parent",
+                ),
+                change(
+                    "account.log_archive",
+                    ActionDoc::Update,
+                    Some("222222222222"),
+                    vec![
+                        prop("ou", Some("(root)"), Some("Security")),
+                        prop("tags.sra:account", Some("log-archive"), Some("log-archive")),
                     ],
-                    reason: "it is not in its OU".into(),
-                    steps: vec![],
-                    manual: vec![],
-                },
+                    "it is not in its OU",
+                ),
             ],
         }
     }
@@ -296,5 +307,28 @@ Plan: 1 to create, 1 to update, 1 unchanged.
             text.contains("No changes. Live state matches the plan (1 resources checked)."),
             "{text}"
         );
+    }
+
+    #[test]
+    fn drift_is_labelled_when_the_plan_file_was_applied_before() {
+        let mut p = sample();
+        p.plan_file_applied_before = Some(true);
+        assert!(plan(&p, Style { color: false }).contains("Drift: the plan file is the one last applied"));
+        p.plan_file_applied_before = Some(false);
+        assert!(plan(&p, Style { color: false }).contains("may be new intent or drift"));
+    }
+
+    #[test]
+    fn policies_render_as_diffs() {
+        let mut p = sample();
+        p.changes[2].properties.push(PropertyDoc {
+            name: "policy".into(),
+            before: Some("{\n  \"a\": 1\n}".into()),
+            after: Some("{\n  \"a\": 2\n}".into()),
+            changed: true,
+        });
+        let text = plan(&p, Style { color: false });
+        assert!(text.contains("      ~ policy:\n"), "{text}");
+        assert!(text.contains("-  \"a\": 1") && text.contains("+  \"a\": 2"), "{text}");
     }
 }

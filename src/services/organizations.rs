@@ -108,6 +108,7 @@ pub async fn observe(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Obs
     }
     observed.create_requests = observe_requests(&orgs, &site, rep).await?;
     observed.trusted_access = observe_trusted_access(&orgs, &site, rep).await?;
+    observed.applied_digest = observe_tags(&orgs, &site, &root_id, rep).await?.remove(APPLIED_TAG);
     Ok(observed)
 }
 
@@ -349,6 +350,37 @@ pub async fn create_organization(orgs: &Client, site: &Site) -> Result<(String, 
                 "rerun sra; if it persists, check the organization in the console",
             )
         })
+}
+
+/// The root tag that records the digest of the plan file last applied.
+pub const APPLIED_TAG: &str = "sra:applied-digest";
+
+/// Record on the organization root which plan file was applied, so a later plan
+/// of the same file can say its changes are drift.
+pub async fn record_applied(sessions: &crate::aws::Sessions, root_id: &str, digest: &str) -> Result<()> {
+    let orgs = sessions.base.organizations();
+    let site = sessions.site(&sessions.management_account);
+    orgs.tag_resource()
+        .resource_id(root_id)
+        .tags(
+            Tag::builder()
+                .key(APPLIED_TAG)
+                .value(digest)
+                .build()
+                .expect("key and value are set"),
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            call_error(
+                e,
+                SVC,
+                "TagResource",
+                &site,
+                "recording the applied plan on the organization root",
+            )
+        })?;
+    Ok(())
 }
 
 pub async fn enable_service_access(orgs: &Client, site: &Site, principal: &str) -> Result<()> {

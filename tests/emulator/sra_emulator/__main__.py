@@ -3,7 +3,9 @@
     python -m sra_emulator --port 5000 [--create-account-delay SECONDS]
 """
 import argparse
+import html
 import json
+import re
 import signal
 import sys
 import traceback
@@ -45,7 +47,7 @@ class Extension:
 
         def hold(status, headers, exc_info=None):
             held["status"] = status
-            if status.startswith("500"):
+            if status.startswith("500") or (status.startswith(("401", "403")) and environ.get("HTTP_X_AMZ_TARGET")):
                 return lambda data: None
             return start_response(status, headers, exc_info)
 
@@ -55,6 +57,8 @@ class Extension:
             traceback.print_exc()
             held["status"] = "500"
             body = []
+        if held.get("status", "").startswith(("401", "403")) and environ.get("HTTP_X_AMZ_TARGET"):
+            return self.json_error(environ, held, body, start_response)
         if not held.get("status", "").startswith("500"):
             return body
         detail = b"".join(body).decode("utf-8", "replace")[-2000:]
@@ -83,6 +87,25 @@ class Extension:
                 ("x-amzn-ErrorType", "NotImplemented"),
             ],
         )
+        return [payload]
+
+    def json_error(self, environ, held, body, start_response):
+        """moto's IAM enforcement answers every protocol with an XML error; AWS's
+        JSON-protocol services answer JSON, and SDKs cannot read the XML there."""
+        text = b"".join(body).decode("utf-8", "replace")
+        if hasattr(body, "close"):
+            body.close()
+        code = re.search(r"<Code>(.*?)</Code>", text)
+        message = re.search(r"<Message>(.*?)</Message>", text, re.S)
+        payload = json.dumps({
+            "__type": code.group(1) if code else "AccessDeniedException",
+            "message": html.unescape(message.group(1)) if message else text,
+        }).encode()
+        start_response(held["status"], [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("Content-Length", str(len(payload))),
+            ("x-amzn-ErrorType", code.group(1) if code else "AccessDeniedException"),
+        ])
         return [payload]
 
     def control(self, environ, start_response):

@@ -5,6 +5,7 @@
   Here a request stays IN_PROGRESS for `create_account_delay_seconds`, and ends
   FAILED with EMAIL_ALREADY_EXISTS when the email belongs to another account (one in
   the organization, one being created, or one listed in `reserved_emails`).
+  The account's access role gets administrator rights, as AWS gives it.
 - DescribeCreateAccountStatus / ListCreateAccountStatus read those requests; stock
   moto's ListCreateAccountStatus returned the page length as NextToken, so page 2
   repeated forever. It also listed the management account, which AWS does not.
@@ -130,9 +131,22 @@ def _finish_due(backend):
             continue
         _original["create_account"](backend, **request.params)
         account = backend.accounts[-1]
+        _grant_admin(account.id, request.params.get("RoleName") or "OrganizationAccountAccessRole")
         account.create_account_status_id = request.id
         request.account_id = account.id
         request.state = "SUCCEEDED"
+
+
+def _grant_admin(account_id, role_name):
+    """AWS creates the access role with AdministratorAccess; moto with no policy, so
+    with IAM enforcement on, nothing could be done through it. An inline policy
+    allowing everything stands in for the managed one (moto loads AWS managed
+    policies only on request)."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account_id]["global"]
+    admin = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    iam.put_role_policy(role_name, "AdministratorAccess", admin)
 
 
 def _email_taken(backend, email):

@@ -1,0 +1,359 @@
+//! The AWS calls sra makes, where, and the IAM actions they need: the source of
+//! `sra permissions plan|apply`. A test reads every `call_error(..)` site in the
+//! code and fails when a call is missing here or listed here but never made, so
+//! this list is the code's own, not a hand-kept one that drifts.
+
+use serde_json::json;
+
+/// Which account's credentials make the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Account {
+    /// The management account's own credentials.
+    Management,
+    /// A member account (Log Archive), through `organization.access_role`.
+    Member,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Call {
+    pub service: &'static str,
+    pub operation: &'static str,
+    /// The IAM actions the call needs.
+    pub actions: &'static [&'static str],
+    /// Only `sra apply` makes it.
+    pub write: bool,
+    pub account: Account,
+}
+
+const fn read(
+    service: &'static str,
+    operation: &'static str,
+    actions: &'static [&'static str],
+    account: Account,
+) -> Call {
+    Call {
+        service,
+        operation,
+        actions,
+        write: false,
+        account,
+    }
+}
+
+const fn write(
+    service: &'static str,
+    operation: &'static str,
+    actions: &'static [&'static str],
+    account: Account,
+) -> Call {
+    Call {
+        service,
+        operation,
+        actions,
+        write: true,
+        account,
+    }
+}
+
+use Account::{Management as M, Member as L};
+
+pub const CALLS: &[Call] = &[
+    read("sts", "GetCallerIdentity", &["sts:GetCallerIdentity"], M),
+    read("sts", "AssumeRole", &["sts:AssumeRole"], M),
+    read(
+        "organizations",
+        "DescribeOrganization",
+        &["organizations:DescribeOrganization"],
+        M,
+    ),
+    read("organizations", "ListRoots", &["organizations:ListRoots"], M),
+    read(
+        "organizations",
+        "ListOrganizationalUnitsForParent",
+        &["organizations:ListOrganizationalUnitsForParent"],
+        M,
+    ),
+    read(
+        "organizations",
+        "DescribeOrganizationalUnit",
+        &["organizations:DescribeOrganizationalUnit"],
+        M,
+    ),
+    read("organizations", "ListAccounts", &["organizations:ListAccounts"], M),
+    read("organizations", "ListParents", &["organizations:ListParents"], M),
+    read(
+        "organizations",
+        "ListTagsForResource",
+        &["organizations:ListTagsForResource"],
+        M,
+    ),
+    read(
+        "organizations",
+        "ListCreateAccountStatus",
+        &["organizations:ListCreateAccountStatus"],
+        M,
+    ),
+    read(
+        "organizations",
+        "DescribeCreateAccountStatus",
+        &["organizations:DescribeCreateAccountStatus"],
+        M,
+    ),
+    read(
+        "organizations",
+        "ListAWSServiceAccessForOrganization",
+        &["organizations:ListAWSServiceAccessForOrganization"],
+        M,
+    ),
+    read("organizations", "ListPolicies", &["organizations:ListPolicies"], M),
+    read("organizations", "DescribePolicy", &["organizations:DescribePolicy"], M),
+    read(
+        "organizations",
+        "ListTargetsForPolicy",
+        &["organizations:ListTargetsForPolicy"],
+        M,
+    ),
+    read(
+        "organizations",
+        "ListPoliciesForTarget",
+        &["organizations:ListPoliciesForTarget"],
+        M,
+    ),
+    write(
+        "organizations",
+        "CreateOrganization",
+        &["organizations:CreateOrganization", "iam:CreateServiceLinkedRole"],
+        M,
+    ),
+    write(
+        "organizations",
+        "CreateOrganizationalUnit",
+        &["organizations:CreateOrganizationalUnit"],
+        M,
+    ),
+    write("organizations", "CreateAccount", &["organizations:CreateAccount"], M),
+    write("organizations", "MoveAccount", &["organizations:MoveAccount"], M),
+    write("organizations", "TagResource", &["organizations:TagResource"], M),
+    write(
+        "organizations",
+        "EnableAWSServiceAccess",
+        &["organizations:EnableAWSServiceAccess"],
+        M,
+    ),
+    write(
+        "organizations",
+        "EnablePolicyType",
+        &["organizations:EnablePolicyType"],
+        M,
+    ),
+    write("organizations", "CreatePolicy", &["organizations:CreatePolicy"], M),
+    write("organizations", "UpdatePolicy", &["organizations:UpdatePolicy"], M),
+    write("organizations", "AttachPolicy", &["organizations:AttachPolicy"], M),
+    write("organizations", "DetachPolicy", &["organizations:DetachPolicy"], M),
+    read("cloudtrail", "GetTrail", &["cloudtrail:GetTrail"], M),
+    read("cloudtrail", "GetTrailStatus", &["cloudtrail:GetTrailStatus"], M),
+    read("cloudtrail", "GetEventSelectors", &["cloudtrail:GetEventSelectors"], M),
+    write(
+        "cloudtrail",
+        "CreateTrail",
+        &[
+            "cloudtrail:CreateTrail",
+            "iam:GetRole",
+            "iam:CreateServiceLinkedRole",
+            "organizations:ListAWSServiceAccessForOrganization",
+        ],
+        M,
+    ),
+    write("cloudtrail", "UpdateTrail", &["cloudtrail:UpdateTrail"], M),
+    write("cloudtrail", "PutEventSelectors", &["cloudtrail:PutEventSelectors"], M),
+    write("cloudtrail", "StartLogging", &["cloudtrail:StartLogging"], M),
+    read("kms", "DescribeKey", &["kms:DescribeKey"], L),
+    read("kms", "GetKeyRotationStatus", &["kms:GetKeyRotationStatus"], L),
+    read("kms", "GetKeyPolicy", &["kms:GetKeyPolicy"], L),
+    write("kms", "CreateKey", &["kms:CreateKey", "kms:TagResource"], L),
+    write("kms", "CreateAlias", &["kms:CreateAlias"], L),
+    write("kms", "EnableKeyRotation", &["kms:EnableKeyRotation"], L),
+    write("kms", "EnableKey", &["kms:EnableKey"], L),
+    write("kms", "PutKeyPolicy", &["kms:PutKeyPolicy"], L),
+    read(
+        "s3control",
+        "GetPublicAccessBlock",
+        &["s3:GetAccountPublicAccessBlock"],
+        L,
+    ),
+    write(
+        "s3control",
+        "PutPublicAccessBlock",
+        &["s3:PutAccountPublicAccessBlock"],
+        L,
+    ),
+    read("s3", "HeadBucket", &["s3:ListBucket"], L),
+    read("s3", "GetPublicAccessBlock", &["s3:GetBucketPublicAccessBlock"], L),
+    read("s3", "GetBucketVersioning", &["s3:GetBucketVersioning"], L),
+    read("s3", "GetBucketEncryption", &["s3:GetEncryptionConfiguration"], L),
+    read(
+        "s3",
+        "GetBucketOwnershipControls",
+        &["s3:GetBucketOwnershipControls"],
+        L,
+    ),
+    read("s3", "GetBucketPolicy", &["s3:GetBucketPolicy"], L),
+    read(
+        "s3",
+        "GetBucketLifecycleConfiguration",
+        &["s3:GetLifecycleConfiguration"],
+        L,
+    ),
+    read("s3", "GetBucketLogging", &["s3:GetBucketLogging"], L),
+    read(
+        "s3",
+        "GetObjectLockConfiguration",
+        &["s3:GetBucketObjectLockConfiguration"],
+        L,
+    ),
+    write("s3", "CreateBucket", &["s3:CreateBucket"], L),
+    write("s3", "PutPublicAccessBlock", &["s3:PutBucketPublicAccessBlock"], L),
+    write("s3", "PutBucketVersioning", &["s3:PutBucketVersioning"], L),
+    write("s3", "PutBucketEncryption", &["s3:PutEncryptionConfiguration"], L),
+    write(
+        "s3",
+        "PutBucketOwnershipControls",
+        &["s3:PutBucketOwnershipControls"],
+        L,
+    ),
+    write("s3", "PutBucketPolicy", &["s3:PutBucketPolicy"], L),
+    write(
+        "s3",
+        "PutBucketLifecycleConfiguration",
+        &["s3:PutLifecycleConfiguration"],
+        L,
+    ),
+    write("s3", "PutBucketLogging", &["s3:PutBucketLogging"], L),
+    write(
+        "s3",
+        "PutObjectLockConfiguration",
+        &["s3:PutBucketObjectLockConfiguration"],
+        L,
+    ),
+];
+
+/// The IAM actions a command needs in the management account, sorted.
+pub fn management_actions(apply: bool) -> Vec<&'static str> {
+    let mut out: Vec<&str> = CALLS
+        .iter()
+        .filter(|c| c.account == Account::Management && (apply || !c.write))
+        .flat_map(|c| c.actions.iter().copied())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The IAM policy for the management account's credentials, as JSON.
+///
+/// Work in Log Archive runs through `organization.access_role`, which
+/// CreateAccount makes with AdministratorAccess; the policy lets the caller assume
+/// that role and nothing else in member accounts.
+pub fn policy(apply: bool) -> String {
+    let actions: Vec<&str> = management_actions(apply)
+        .into_iter()
+        .filter(|a| *a != "sts:AssumeRole")
+        .collect();
+    let doc = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": if apply { "SraApply" } else { "SraPlanReadOnly" },
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": "*"
+            },
+            {
+                "Sid": "SraAssumeAccessRole",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": "arn:aws:iam::*:role/*"
+            }
+        ]
+    });
+    serde_json::to_string_pretty(&doc).expect("a policy serializes") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// (service, operation) of every `call_error(e, service, "Operation", ..)` site.
+    fn calls_in_code() -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        let mut stack = vec![std::path::PathBuf::from("src")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") || path.ends_with("permissions.rs") {
+                    continue;
+                }
+                let text: String = std::fs::read_to_string(&path).unwrap().split_whitespace().collect();
+                let svc = text
+                    .split("constSVC:&str=\"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .map(str::to_string);
+                for site in text.split("call_error(e,").skip(1) {
+                    let mut parts = site.splitn(3, ',');
+                    let (Some(service), Some(op)) = (parts.next(), parts.next()) else {
+                        continue;
+                    };
+                    let service = if service == "SVC" {
+                        svc.clone().expect("SVC is defined")
+                    } else {
+                        service.trim_matches('"').to_string()
+                    };
+                    out.insert((service, op.trim_matches('"').to_string()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_call_the_code_makes_is_listed_and_nothing_else() {
+        let code = calls_in_code();
+        let listed: BTreeSet<(String, String)> = CALLS
+            .iter()
+            .map(|c| (c.service.to_string(), c.operation.to_string()))
+            .collect();
+        let missing: Vec<_> = code.difference(&listed).collect();
+        let unused: Vec<_> = listed.difference(&code).collect();
+        assert!(
+            missing.is_empty(),
+            "calls made but not listed in permissions::CALLS: {missing:?}"
+        );
+        assert!(
+            unused.is_empty(),
+            "listed in permissions::CALLS but never made: {unused:?}"
+        );
+    }
+
+    #[test]
+    fn plan_policy_is_read_only() {
+        let plan = management_actions(false);
+        for a in &plan {
+            let op = a.split(':').nth(1).unwrap();
+            assert!(
+                ["Describe", "List", "Get", "AssumeRole"]
+                    .iter()
+                    .any(|p| op.starts_with(p)),
+                "plan needs only reads, not {a}"
+            );
+        }
+        assert!(plan.contains(&"organizations:ListAccounts"));
+        let apply = management_actions(true);
+        assert!(apply.contains(&"organizations:CreateAccount") && apply.len() > plan.len());
+    }
+}
