@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import run_simple
 
-from . import config, organizations, s3
+from . import config, guardduty, organizations, s3
 
 
 def _operation(environ):
@@ -140,6 +140,7 @@ def main(argv=None):
 
     organizations.apply()
     s3.apply()
+    guardduty.apply()
 
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,

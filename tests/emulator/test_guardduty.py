@@ -1,0 +1,68 @@
+"""The extension's GuardDuty operations, against the emulator over HTTP."""
+import time
+
+from botocore.exceptions import ClientError
+
+from test_organizations import EmulatorCase
+
+
+class GuardDuty(EmulatorCase):
+    def setUp(self):
+        super().setUp()
+        self.orgs.create_organization(FeatureSet="ALL")
+        ids = []
+        for name in ("admin", "w1", "w2"):
+            r = self.orgs.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]
+            ids.append(r["Id"])
+        time.sleep(0.05)
+        self.accounts = [
+            self.orgs.describe_create_account_status(CreateAccountRequestId=i)["CreateAccountStatus"]["AccountId"]
+            for i in ids
+        ]
+        self.admin = self.accounts[0]
+        self.gd = self.client("guardduty")
+
+    def member_client(self, account):
+        sts = self.client("sts")
+        c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="test")["Credentials"]
+        import boto3
+        from botocore.config import Config
+        return boto3.client(
+            "guardduty", endpoint_url=self.url, region_name="us-east-1",
+            aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"],
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    def test_enable_admin_is_idempotent_and_checks_membership(self):
+        self.gd.enable_organization_admin_account(AdminAccountId=self.admin)
+        self.gd.enable_organization_admin_account(AdminAccountId=self.admin)
+        admins = self.gd.list_organization_admin_accounts()["AdminAccounts"]
+        self.assertEqual([a["AdminAccountId"] for a in admins], [self.admin])
+        self.assertEqual(self.code(self.gd.enable_organization_admin_account, AdminAccountId="999999999999"), "BadRequestException")
+        self.assertEqual(self.code(self.gd.enable_organization_admin_account, AdminAccountId=self.accounts[1]), "BadRequestException")
+        self.gd.disable_organization_admin_account(AdminAccountId=self.admin)
+        self.assertEqual(self.gd.list_organization_admin_accounts()["AdminAccounts"], [])
+
+    def test_organization_configuration_only_for_the_admin_and_auto_enable_all_enrolls(self):
+        admin = self.member_client(self.admin)
+        detector = admin.create_detector(Enable=True)["DetectorId"]
+        self.assertEqual(self.code(admin.describe_organization_configuration, DetectorId=detector), "BadRequestException")
+        self.gd.enable_organization_admin_account(AdminAccountId=self.admin)
+        admin.update_organization_configuration(
+            DetectorId=detector, AutoEnableOrganizationMembers="ALL",
+            Features=[{"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"}],
+        )
+        conf = admin.describe_organization_configuration(DetectorId=detector)
+        self.assertEqual(conf["AutoEnableOrganizationMembers"], "ALL")
+        self.assertEqual(conf["Features"], [{"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"}])
+        members = admin.list_members(DetectorId=detector)["Members"]
+        enrolled = sorted(m["AccountId"] for m in members)
+        expected = sorted(a for a in self.accounts[1:] + ["123456789012"])
+        self.assertEqual(enrolled, expected)
+        admin.delete_members(DetectorId=detector, AccountIds=[self.accounts[1]])
+        self.assertNotIn(self.accounts[1], [m["AccountId"] for m in admin.list_members(DetectorId=detector)["Members"]])
+        out = admin.create_members(DetectorId=detector, AccountDetails=[{"AccountId": self.accounts[1], "Email": "w1@example.com"}, {"AccountId": "999999999999", "Email": "x@example.com"}])
+        self.assertEqual([u["AccountId"] for u in out["UnprocessedAccounts"]], ["999999999999"])
+        self.assertIn(self.accounts[1], [m["AccountId"] for m in admin.list_members(DetectorId=detector)["Members"]])
+        pages = list(admin.get_paginator("list_members").paginate(DetectorId=detector, PaginationConfig={"PageSize": 1}))
+        self.assertEqual(len(pages), 3)
