@@ -24,10 +24,7 @@ impl Aws {
         if let Some(p) = profile {
             loader = loader.profile_name(p);
         }
-        Aws {
-            config: loader.load().await,
-            region: region.to_string(),
-        }
+        Aws { config: loader.load().await, region: region.to_string() }
     }
 
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
@@ -123,13 +120,7 @@ where
         (Some(c), None) => c.clone(),
         _ => error_chain(&err),
     };
-    let hint = hint_for(
-        code.as_deref(),
-        matches!(err, SdkError::ServiceError(_)),
-        &detail,
-        service,
-        operation,
-    );
+    let hint = hint_for(code.as_deref(), matches!(err, SdkError::ServiceError(_)), &detail, service, operation);
     CallError {
         service,
         operation,
@@ -183,11 +174,7 @@ impl fmt::Display for Hinted {
 impl std::error::Error for Hinted {}
 
 pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
-    Hinted {
-        message: message.into(),
-        hint: hint.into(),
-    }
-    .into()
+    Hinted { message: message.into(), hint: hint.into() }.into()
 }
 
 /// The hint attached anywhere in an error chain.
@@ -233,10 +220,7 @@ impl Sessions {
     }
 
     pub fn site(&self, account: &str) -> Site {
-        Site {
-            account: account.to_string(),
-            region: self.base.region.clone(),
-        }
+        Site { account: account.to_string(), region: self.base.region.clone() }
     }
 
     /// The configuration for `account` in the home region. For a member account,
@@ -279,13 +263,8 @@ impl Sessions {
                     delay = (delay * 2).min(std::time::Duration::from_secs(15));
                 }
                 Err(e) => {
-                    let mut err = call_error(
-                        e,
-                        "sts",
-                        "AssumeRole",
-                        &self.site(account),
-                        format!("assuming {role_arn}"),
-                    );
+                    let mut err =
+                        call_error(e, "sts", "AssumeRole", &self.site(account), format!("assuming {role_arn}"));
                     err.hint = format!(
                         "sra works in member accounts through the role {}: make sure it exists in account {account} and trusts the management account, or set organization.access_role (AWSControlTowerExecution under Control Tower)",
                         self.role

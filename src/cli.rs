@@ -15,7 +15,7 @@ use crate::render::document::{FORMAT_VERSION, PlanDocument};
 use crate::render::{self, Format, human::Style};
 use crate::report::Reporter;
 use crate::services::organizations::{self, Waits};
-use crate::services::{guardrails, log_archive};
+use crate::services::{guardduty, guardrails, log_archive};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -65,6 +65,10 @@ pub enum Command {
         /// Apply without asking (for automation); a saved plan never asks
         #[arg(long)]
         auto_approve: bool,
+        /// Allow replacing a security service's delegated administrator that is
+        /// not Security Tooling (otherwise apply refuses)
+        #[arg(long)]
+        allow_admin_change: bool,
         #[command(flatten)]
         waits: WaitArgs,
     },
@@ -126,13 +130,7 @@ impl std::fmt::Display for PlanFileInvalid {
 impl std::error::Error for PlanFileInvalid {}
 
 fn style(cli: &Cli) -> Style {
-    Style {
-        color: render::use_color(
-            cli.no_color,
-            std::env::var_os("NO_COLOR"),
-            std::io::stdout().is_terminal(),
-        ),
-    }
+    Style { color: render::use_color(cli.no_color, std::env::var_os("NO_COLOR"), std::io::stdout().is_terminal()) }
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -146,21 +144,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 desired.home_region,
                 desired.governed_regions.len(),
                 if desired.governed_regions.len() == 1 { "" } else { "s" },
-                desired
-                    .accounts
-                    .iter()
-                    .map(|a| a.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                desired.accounts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
             );
             Ok(ExitCode::from(EXIT_OK))
         }
-        Command::Plan {
-            plan,
-            detailed_exitcode,
-            format,
-            out,
-        } => {
+        Command::Plan { plan, detailed_exitcode, format, out } => {
             let desired = load(plan)?;
             let aws = Aws::load(cli.profile.as_deref(), &desired.home_region).await;
             let computed = compute(&aws, &desired, &rep).await?;
@@ -182,11 +170,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", render::render(&doc, *format, style(&cli)));
             check_blockers(&computed.plan)?;
             let differs = doc.has_changes() || doc.has_manual();
-            Ok(ExitCode::from(if *detailed_exitcode && differs {
-                EXIT_CHANGES
-            } else {
-                EXIT_OK
-            }))
+            Ok(ExitCode::from(if *detailed_exitcode && differs { EXIT_CHANGES } else { EXIT_OK }))
         }
         Command::Show { saved, format } => {
             let doc = load_saved(saved)?;
@@ -197,16 +181,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", crate::permissions::policy(*command == PermissionsFor::Apply));
             Ok(ExitCode::from(EXIT_OK))
         }
-        Command::Apply {
-            plan,
-            auto_approve,
-            waits,
-        } => {
-            let waits = Waits {
-                account_timeout: Duration::from_secs(waits.account_timeout),
-            };
+        Command::Apply { plan, auto_approve, waits, allow_admin_change } => {
+            let waits = Waits { account_timeout: Duration::from_secs(waits.account_timeout) };
             if is_saved_plan(plan) {
-                return apply_saved(&cli, plan, waits, &rep).await;
+                return apply_saved(&cli, plan, waits, *allow_admin_change, &rep).await;
             }
             let desired = load(plan)?;
             let aws = Aws::load(cli.profile.as_deref(), &desired.home_region).await;
@@ -214,6 +192,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let doc = computed.document(&plan.display().to_string(), &desired);
             print!("{}", render::human::plan(&doc, style(&cli)));
             check_blockers(&computed.plan)?;
+            check_destructive(&computed.plan, *allow_admin_change)?;
             if !computed.plan.has_changes() {
                 return Ok(ExitCode::from(EXIT_OK));
             }
@@ -227,17 +206,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Apply a saved plan: only if the plan file and the live state it was computed
 /// from are unchanged; then exactly its changes.
-async fn apply_saved(cli: &Cli, saved: &Path, waits: Waits, rep: &Reporter) -> Result<ExitCode> {
+async fn apply_saved(
+    cli: &Cli,
+    saved: &Path,
+    waits: Waits,
+    allow_admin_change: bool,
+    rep: &Reporter,
+) -> Result<ExitCode> {
     let doc = load_saved(saved)?;
     let plan_path = PathBuf::from(&doc.plan_file.path);
     let desired = load(&plan_path)?;
     if digest_of(&desired) != doc.plan_file.digest {
         return Err(hinted(
-            format!(
-                "the plan file {} changed since {} was saved",
-                plan_path.display(),
-                saved.display()
-            ),
+            format!("the plan file {} changed since {} was saved", plan_path.display(), saved.display()),
             "run `sra plan --out` again and have the new plan reviewed",
         ));
     }
@@ -247,15 +228,12 @@ async fn apply_saved(cli: &Cli, saved: &Path, waits: Waits, rep: &Reporter) -> R
     let stale = doc.stale_against(&now);
     if !stale.is_empty() {
         return Err(hinted(
-            format!(
-                "live state changed since {} was saved: {}",
-                saved.display(),
-                stale.join(", ")
-            ),
+            format!("live state changed since {} was saved: {}", saved.display(), stale.join(", ")),
             "run `sra plan --out` again and have the new plan reviewed",
         ));
     }
     check_blockers(&computed.plan)?;
+    check_destructive(&computed.plan, allow_admin_change)?;
     if !computed.plan.has_changes() {
         println!("No changes. Live state matches the plan.");
         return Ok(ExitCode::from(EXIT_OK));
@@ -267,9 +245,7 @@ async fn execute(aws: &Aws, desired: &Desired, plan: &Plan, waits: Waits, rep: &
     let sessions = Sessions::new(aws.clone(), plan.caller_account.clone(), desired.access_role.clone());
     let done = apply::apply(plan, desired, &sessions, waits, rep).await?;
     rep.progress("checking that live state now matches the plan");
-    let after = compute(aws, desired, rep)
-        .await
-        .context("re-reading live state after apply")?;
+    let after = compute(aws, desired, rep).await.context("re-reading live state after apply")?;
     if after.plan.has_changes() {
         let left: Vec<String> = after
             .plan
@@ -279,11 +255,7 @@ async fn execute(aws: &Aws, desired: &Desired, plan: &Plan, waits: Waits, rep: &
             .map(|c| c.address.to_string())
             .collect();
         return Err(hinted(
-            format!(
-                "apply ran {} steps but live state still differs from the plan: {}",
-                done.steps,
-                left.join(", ")
-            ),
+            format!("apply ran {} steps but live state still differs from the plan: {}", done.steps, left.join(", ")),
             "run `sra plan` to see what differs; AWS may still be propagating a change, so rerunning apply is safe",
         ));
     }
@@ -291,10 +263,7 @@ async fn execute(aws: &Aws, desired: &Desired, plan: &Plan, waits: Waits, rep: &
         organizations::record_applied(&sessions, root, &digest_of(desired)).await?;
     }
     let s = plan.summary();
-    println!(
-        "Apply complete: {} created, {} updated; live state matches the plan.",
-        s.create, s.update
-    );
+    println!("Apply complete: {} created, {} updated; live state matches the plan.", s.create, s.update);
     Ok(ExitCode::from(EXIT_OK))
 }
 
@@ -304,18 +273,12 @@ pub fn digest_of(desired: &Desired) -> String {
 }
 
 fn is_saved_plan(path: &Path) -> bool {
-    std::fs::read(path)
-        .ok()
-        .is_some_and(|b| b.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{'))
+    std::fs::read(path).ok().is_some_and(|b| b.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{'))
 }
 
 fn load_saved(path: &Path) -> Result<PlanDocument> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        hinted(
-            format!("cannot read the saved plan {}: {e}", path.display()),
-            "check the path",
-        )
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| hinted(format!("cannot read the saved plan {}: {e}", path.display()), "check the path"))?;
     let doc: PlanDocument = serde_json::from_str(&text).map_err(|e| {
         hinted(
             format!("{} is not a plan saved by this sra: {e}", path.display()),
@@ -353,41 +316,30 @@ impl Computed {
 async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Computed> {
     rep.progress("reading live state");
     let mut observed = organizations::observe(aws, desired, rep).await?;
-    let root_id = observed
-        .organization
-        .as_ref()
-        .map(|o| o.root_id.clone())
-        .filter(|r| !r.is_empty());
+    let root_id = observed.organization.as_ref().map(|o| o.root_id.clone()).filter(|r| !r.is_empty());
     let applied_digest = observed.applied_digest.clone();
     let plan = diff(desired, &observed);
     if !plan.blockers.is_empty() {
-        return Ok(Computed {
-            plan,
-            applied_digest,
-            root_id,
-        });
+        return Ok(Computed { plan, applied_digest, root_id });
     }
-    let sessions = Sessions::new(
-        aws.clone(),
-        observed.caller_account.clone(),
-        desired.access_role.clone(),
-    );
+    let sessions = Sessions::new(aws.clone(), observed.caller_account.clone(), desired.access_role.clone());
     observed.log_archive = log_archive::observe(&sessions, &desired.log_archive, &plan.ids, rep).await?;
     if desired.guardrails.enabled && observed.organization.is_some() {
         let mut targets: Vec<String> = root_id.clone().into_iter().collect();
-        targets.extend(
-            desired
-                .guardrail_ous()
-                .iter()
-                .filter_map(|p| observed.ous.get(p).cloned()),
-        );
+        targets.extend(desired.guardrail_ous().iter().filter_map(|p| observed.ous.get(p).cloned()));
         observed.guardrails = guardrails::observe(&sessions, &targets, rep).await?;
     }
-    Ok(Computed {
-        plan: diff(desired, &observed),
-        applied_digest,
-        root_id,
-    })
+    if observed.organization.is_some() {
+        observed.guardduty = guardduty::observe(
+            &sessions,
+            &desired.services.guardduty,
+            &desired.governed_regions,
+            plan.ids.security_tooling.as_deref(),
+            rep,
+        )
+        .await?;
+    }
+    Ok(Computed { plan: diff(desired, &observed), applied_digest, root_id })
 }
 
 fn check_blockers(p: &Plan) -> Result<()> {
@@ -395,6 +347,16 @@ fn check_blockers(p: &Plan) -> Result<()> {
         None => Ok(()),
         Some(b) => Err(hinted(format!("cannot plan: {}", b.message), b.hint.clone())),
     }
+}
+
+fn check_destructive(p: &Plan, allowed: bool) -> Result<()> {
+    if p.destructive.is_empty() || allowed {
+        return Ok(());
+    }
+    Err(hinted(
+        format!("refusing destructive changes: {}", p.destructive.join("; ")),
+        "another account administers the service now: check with its owners, then rerun with --allow-admin-change",
+    ))
 }
 
 fn confirm() -> Result<()> {
@@ -406,18 +368,12 @@ fn confirm() -> Result<()> {
         ));
     }
     let mut err = std::io::stderr();
-    let _ = write!(
-        err,
-        "\nDo you want to perform these actions? Only 'yes' will be accepted: "
-    );
+    let _ = write!(err, "\nDo you want to perform these actions? Only 'yes' will be accepted: ");
     let _ = err.flush();
     let mut answer = String::new();
     stdin.lock().read_line(&mut answer)?;
     if answer.trim() != "yes" {
-        return Err(hinted(
-            "apply cancelled: nothing was changed",
-            "answer 'yes' to apply, or use --auto-approve",
-        ));
+        return Err(hinted("apply cancelled: nothing was changed", "answer 'yes' to apply, or use --auto-approve"));
     }
     Ok(())
 }

@@ -16,12 +16,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(span: Range<usize>, key: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            span,
-            key: key.into(),
-            message: message.into(),
-            hint: None,
-        }
+        Diagnostic { span, key: key.into(), message: message.into(), hint: None }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {

@@ -101,14 +101,12 @@ pub struct Desired {
     pub accounts: Vec<DesiredAccount>,
     pub log_archive: LogArchiveSpec,
     pub guardrails: GuardrailSpec,
+    pub services: ServicesSpec,
 }
 
 impl Desired {
     pub fn account(&self, role: AccountRole) -> &DesiredAccount {
-        self.accounts
-            .iter()
-            .find(|a| a.role == role)
-            .expect("the loader always yields both SRA accounts")
+        self.accounts.iter().find(|a| a.role == role).expect("the loader always yields both SRA accounts")
     }
 
     /// OU paths guardrails are attached to (they must exist; sra does not create them).
@@ -217,6 +215,7 @@ pub struct Observed {
     pub guardrails: crate::services::guardrails::ObservedGuardrails,
     /// The `sra:applied-digest` tag on the organization root: the plan file last applied.
     pub applied_digest: Option<String>,
+    pub guardduty: crate::services::guardduty::ObservedGuardDuty,
 }
 
 impl Observed {
@@ -335,4 +334,34 @@ pub struct GuardrailSpec {
     pub exempt_roles: Vec<String>,
     /// Guardrails left out, by name.
     pub disabled: Vec<String>,
+}
+
+/// `[services.guardduty]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardDutySpec {
+    pub enabled: bool,
+    /// Protection features auto-enabled for every member (GuardDuty's names).
+    pub features: Vec<String>,
+}
+
+/// GuardDuty's protection features, all on in the SRA baseline.
+pub const GUARDDUTY_FEATURES: &[&str] = &[
+    "S3_DATA_EVENTS",
+    "EKS_AUDIT_LOGS",
+    "EBS_MALWARE_PROTECTION",
+    "RDS_LOGIN_EVENTS",
+    "RUNTIME_MONITORING",
+    "LAMBDA_NETWORK_LOGS",
+];
+
+impl Default for GuardDutySpec {
+    fn default() -> Self {
+        GuardDutySpec { enabled: true, features: GUARDDUTY_FEATURES.iter().map(|s| s.to_string()).collect() }
+    }
+}
+
+/// `[services.*]`: the security services delegated to Security Tooling.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServicesSpec {
+    pub guardduty: GuardDutySpec,
 }

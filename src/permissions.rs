@@ -10,7 +10,7 @@ use serde_json::json;
 pub enum Account {
     /// The management account's own credentials.
     Management,
-    /// A member account (Log Archive), through `organization.access_role`.
+    /// A member account (Log Archive, Security Tooling), through `organization.access_role`.
     Member,
 }
 
@@ -31,13 +31,7 @@ const fn read(
     actions: &'static [&'static str],
     account: Account,
 ) -> Call {
-    Call {
-        service,
-        operation,
-        actions,
-        write: false,
-        account,
-    }
+    Call { service, operation, actions, write: false, account }
 }
 
 const fn write(
@@ -46,13 +40,7 @@ const fn write(
     actions: &'static [&'static str],
     account: Account,
 ) -> Call {
-    Call {
-        service,
-        operation,
-        actions,
-        write: true,
-        account,
-    }
+    Call { service, operation, actions, write: true, account }
 }
 
 use Account::{Management as M, Member as L};
@@ -60,45 +48,15 @@ use Account::{Management as M, Member as L};
 pub const CALLS: &[Call] = &[
     read("sts", "GetCallerIdentity", &["sts:GetCallerIdentity"], M),
     read("sts", "AssumeRole", &["sts:AssumeRole"], M),
-    read(
-        "organizations",
-        "DescribeOrganization",
-        &["organizations:DescribeOrganization"],
-        M,
-    ),
+    read("organizations", "DescribeOrganization", &["organizations:DescribeOrganization"], M),
     read("organizations", "ListRoots", &["organizations:ListRoots"], M),
-    read(
-        "organizations",
-        "ListOrganizationalUnitsForParent",
-        &["organizations:ListOrganizationalUnitsForParent"],
-        M,
-    ),
-    read(
-        "organizations",
-        "DescribeOrganizationalUnit",
-        &["organizations:DescribeOrganizationalUnit"],
-        M,
-    ),
+    read("organizations", "ListOrganizationalUnitsForParent", &["organizations:ListOrganizationalUnitsForParent"], M),
+    read("organizations", "DescribeOrganizationalUnit", &["organizations:DescribeOrganizationalUnit"], M),
     read("organizations", "ListAccounts", &["organizations:ListAccounts"], M),
     read("organizations", "ListParents", &["organizations:ListParents"], M),
-    read(
-        "organizations",
-        "ListTagsForResource",
-        &["organizations:ListTagsForResource"],
-        M,
-    ),
-    read(
-        "organizations",
-        "ListCreateAccountStatus",
-        &["organizations:ListCreateAccountStatus"],
-        M,
-    ),
-    read(
-        "organizations",
-        "DescribeCreateAccountStatus",
-        &["organizations:DescribeCreateAccountStatus"],
-        M,
-    ),
+    read("organizations", "ListTagsForResource", &["organizations:ListTagsForResource"], M),
+    read("organizations", "ListCreateAccountStatus", &["organizations:ListCreateAccountStatus"], M),
+    read("organizations", "DescribeCreateAccountStatus", &["organizations:DescribeCreateAccountStatus"], M),
     read(
         "organizations",
         "ListAWSServiceAccessForOrganization",
@@ -107,45 +65,20 @@ pub const CALLS: &[Call] = &[
     ),
     read("organizations", "ListPolicies", &["organizations:ListPolicies"], M),
     read("organizations", "DescribePolicy", &["organizations:DescribePolicy"], M),
-    read(
-        "organizations",
-        "ListTargetsForPolicy",
-        &["organizations:ListTargetsForPolicy"],
-        M,
-    ),
-    read(
-        "organizations",
-        "ListPoliciesForTarget",
-        &["organizations:ListPoliciesForTarget"],
-        M,
-    ),
+    read("organizations", "ListTargetsForPolicy", &["organizations:ListTargetsForPolicy"], M),
+    read("organizations", "ListPoliciesForTarget", &["organizations:ListPoliciesForTarget"], M),
     write(
         "organizations",
         "CreateOrganization",
         &["organizations:CreateOrganization", "iam:CreateServiceLinkedRole"],
         M,
     ),
-    write(
-        "organizations",
-        "CreateOrganizationalUnit",
-        &["organizations:CreateOrganizationalUnit"],
-        M,
-    ),
+    write("organizations", "CreateOrganizationalUnit", &["organizations:CreateOrganizationalUnit"], M),
     write("organizations", "CreateAccount", &["organizations:CreateAccount"], M),
     write("organizations", "MoveAccount", &["organizations:MoveAccount"], M),
     write("organizations", "TagResource", &["organizations:TagResource"], M),
-    write(
-        "organizations",
-        "EnableAWSServiceAccess",
-        &["organizations:EnableAWSServiceAccess"],
-        M,
-    ),
-    write(
-        "organizations",
-        "EnablePolicyType",
-        &["organizations:EnablePolicyType"],
-        M,
-    ),
+    write("organizations", "EnableAWSServiceAccess", &["organizations:EnableAWSServiceAccess"], M),
+    write("organizations", "EnablePolicyType", &["organizations:EnablePolicyType"], M),
     write("organizations", "CreatePolicy", &["organizations:CreatePolicy"], M),
     write("organizations", "UpdatePolicy", &["organizations:UpdatePolicy"], M),
     write("organizations", "AttachPolicy", &["organizations:AttachPolicy"], M),
@@ -167,6 +100,31 @@ pub const CALLS: &[Call] = &[
     write("cloudtrail", "UpdateTrail", &["cloudtrail:UpdateTrail"], M),
     write("cloudtrail", "PutEventSelectors", &["cloudtrail:PutEventSelectors"], M),
     write("cloudtrail", "StartLogging", &["cloudtrail:StartLogging"], M),
+    read("guardduty", "ListOrganizationAdminAccounts", &["guardduty:ListOrganizationAdminAccounts"], M),
+    write(
+        "guardduty",
+        "EnableOrganizationAdminAccount",
+        &[
+            "guardduty:EnableOrganizationAdminAccount",
+            "organizations:EnableAWSServiceAccess",
+            "organizations:RegisterDelegatedAdministrator",
+            "organizations:ListDelegatedAdministrators",
+            "iam:CreateServiceLinkedRole",
+        ],
+        M,
+    ),
+    write(
+        "guardduty",
+        "DisableOrganizationAdminAccount",
+        &["guardduty:DisableOrganizationAdminAccount", "organizations:DeregisterDelegatedAdministrator"],
+        M,
+    ),
+    read("guardduty", "ListDetectors", &["guardduty:ListDetectors"], L),
+    read("guardduty", "DescribeOrganizationConfiguration", &["guardduty:DescribeOrganizationConfiguration"], L),
+    read("guardduty", "ListMembers", &["guardduty:ListMembers"], L),
+    write("guardduty", "CreateDetector", &["guardduty:CreateDetector", "iam:CreateServiceLinkedRole"], L),
+    write("guardduty", "UpdateOrganizationConfiguration", &["guardduty:UpdateOrganizationConfiguration"], L),
+    write("guardduty", "CreateMembers", &["guardduty:CreateMembers"], L),
     read("kms", "DescribeKey", &["kms:DescribeKey"], L),
     read("kms", "GetKeyRotationStatus", &["kms:GetKeyRotationStatus"], L),
     read("kms", "GetKeyPolicy", &["kms:GetKeyPolicy"], L),
@@ -175,66 +133,26 @@ pub const CALLS: &[Call] = &[
     write("kms", "EnableKeyRotation", &["kms:EnableKeyRotation"], L),
     write("kms", "EnableKey", &["kms:EnableKey"], L),
     write("kms", "PutKeyPolicy", &["kms:PutKeyPolicy"], L),
-    read(
-        "s3control",
-        "GetPublicAccessBlock",
-        &["s3:GetAccountPublicAccessBlock"],
-        L,
-    ),
-    write(
-        "s3control",
-        "PutPublicAccessBlock",
-        &["s3:PutAccountPublicAccessBlock"],
-        L,
-    ),
+    read("s3control", "GetPublicAccessBlock", &["s3:GetAccountPublicAccessBlock"], L),
+    write("s3control", "PutPublicAccessBlock", &["s3:PutAccountPublicAccessBlock"], L),
     read("s3", "HeadBucket", &["s3:ListBucket"], L),
     read("s3", "GetPublicAccessBlock", &["s3:GetBucketPublicAccessBlock"], L),
     read("s3", "GetBucketVersioning", &["s3:GetBucketVersioning"], L),
     read("s3", "GetBucketEncryption", &["s3:GetEncryptionConfiguration"], L),
-    read(
-        "s3",
-        "GetBucketOwnershipControls",
-        &["s3:GetBucketOwnershipControls"],
-        L,
-    ),
+    read("s3", "GetBucketOwnershipControls", &["s3:GetBucketOwnershipControls"], L),
     read("s3", "GetBucketPolicy", &["s3:GetBucketPolicy"], L),
-    read(
-        "s3",
-        "GetBucketLifecycleConfiguration",
-        &["s3:GetLifecycleConfiguration"],
-        L,
-    ),
+    read("s3", "GetBucketLifecycleConfiguration", &["s3:GetLifecycleConfiguration"], L),
     read("s3", "GetBucketLogging", &["s3:GetBucketLogging"], L),
-    read(
-        "s3",
-        "GetObjectLockConfiguration",
-        &["s3:GetBucketObjectLockConfiguration"],
-        L,
-    ),
+    read("s3", "GetObjectLockConfiguration", &["s3:GetBucketObjectLockConfiguration"], L),
     write("s3", "CreateBucket", &["s3:CreateBucket"], L),
     write("s3", "PutPublicAccessBlock", &["s3:PutBucketPublicAccessBlock"], L),
     write("s3", "PutBucketVersioning", &["s3:PutBucketVersioning"], L),
     write("s3", "PutBucketEncryption", &["s3:PutEncryptionConfiguration"], L),
-    write(
-        "s3",
-        "PutBucketOwnershipControls",
-        &["s3:PutBucketOwnershipControls"],
-        L,
-    ),
+    write("s3", "PutBucketOwnershipControls", &["s3:PutBucketOwnershipControls"], L),
     write("s3", "PutBucketPolicy", &["s3:PutBucketPolicy"], L),
-    write(
-        "s3",
-        "PutBucketLifecycleConfiguration",
-        &["s3:PutLifecycleConfiguration"],
-        L,
-    ),
+    write("s3", "PutBucketLifecycleConfiguration", &["s3:PutLifecycleConfiguration"], L),
     write("s3", "PutBucketLogging", &["s3:PutBucketLogging"], L),
-    write(
-        "s3",
-        "PutObjectLockConfiguration",
-        &["s3:PutBucketObjectLockConfiguration"],
-        L,
-    ),
+    write("s3", "PutObjectLockConfiguration", &["s3:PutBucketObjectLockConfiguration"], L),
 ];
 
 /// The IAM actions a command needs in the management account, sorted.
@@ -255,10 +173,7 @@ pub fn management_actions(apply: bool) -> Vec<&'static str> {
 /// CreateAccount makes with AdministratorAccess; the policy lets the caller assume
 /// that role and nothing else in member accounts.
 pub fn policy(apply: bool) -> String {
-    let actions: Vec<&str> = management_actions(apply)
-        .into_iter()
-        .filter(|a| *a != "sts:AssumeRole")
-        .collect();
+    let actions: Vec<&str> = management_actions(apply).into_iter().filter(|a| *a != "sts:AssumeRole").collect();
     let doc = json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -299,11 +214,8 @@ mod tests {
                     continue;
                 }
                 let text: String = std::fs::read_to_string(&path).unwrap().split_whitespace().collect();
-                let svc = text
-                    .split("constSVC:&str=\"")
-                    .nth(1)
-                    .and_then(|rest| rest.split('"').next())
-                    .map(str::to_string);
+                let svc =
+                    text.split("constSVC:&str=\"").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_string);
                 for site in text.split("call_error(e,").skip(1) {
                     let mut parts = site.splitn(3, ',');
                     let (Some(service), Some(op)) = (parts.next(), parts.next()) else {
@@ -324,20 +236,12 @@ mod tests {
     #[test]
     fn every_call_the_code_makes_is_listed_and_nothing_else() {
         let code = calls_in_code();
-        let listed: BTreeSet<(String, String)> = CALLS
-            .iter()
-            .map(|c| (c.service.to_string(), c.operation.to_string()))
-            .collect();
+        let listed: BTreeSet<(String, String)> =
+            CALLS.iter().map(|c| (c.service.to_string(), c.operation.to_string())).collect();
         let missing: Vec<_> = code.difference(&listed).collect();
         let unused: Vec<_> = listed.difference(&code).collect();
-        assert!(
-            missing.is_empty(),
-            "calls made but not listed in permissions::CALLS: {missing:?}"
-        );
-        assert!(
-            unused.is_empty(),
-            "listed in permissions::CALLS but never made: {unused:?}"
-        );
+        assert!(missing.is_empty(), "calls made but not listed in permissions::CALLS: {missing:?}");
+        assert!(unused.is_empty(), "listed in permissions::CALLS but never made: {unused:?}");
     }
 
     #[test]
@@ -346,9 +250,7 @@ mod tests {
         for a in &plan {
             let op = a.split(':').nth(1).unwrap();
             assert!(
-                ["Describe", "List", "Get", "AssumeRole"]
-                    .iter()
-                    .any(|p| op.starts_with(p)),
+                ["Describe", "List", "Get", "AssumeRole"].iter().any(|p| op.starts_with(p)),
                 "plan needs only reads, not {a}"
             );
         }

@@ -110,11 +110,7 @@ pub fn pretty(doc: &Value) -> String {
 
 /// A unified diff of two normalized documents (empty when they are equivalent).
 pub fn diff(before: &str, after: &str) -> String {
-    similar::TextDiff::from_lines(before, after)
-        .unified_diff()
-        .context_radius(3)
-        .header("live", "plan")
-        .to_string()
+    similar::TextDiff::from_lines(before, after).unified_diff().context_radius(3).header("live", "plan").to_string()
 }
 
 #[cfg(test)]
@@ -123,21 +119,11 @@ mod tests {
     use serde_json::json;
 
     fn same(a: Value, b: Value) {
-        assert!(
-            equivalent(&a, &b),
-            "expected equivalent:\n{}\n{}",
-            pretty(&a),
-            pretty(&b)
-        );
+        assert!(equivalent(&a, &b), "expected equivalent:\n{}\n{}", pretty(&a), pretty(&b));
     }
 
     fn differ(a: Value, b: Value) {
-        assert!(
-            !equivalent(&a, &b),
-            "expected different:\n{}\n{}",
-            pretty(&a),
-            pretty(&b)
-        );
+        assert!(!equivalent(&a, &b), "expected different:\n{}\n{}", pretty(&a), pretty(&b));
     }
 
     #[test]
@@ -196,10 +182,7 @@ mod tests {
             base.clone(),
             json!({"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]}),
         );
-        differ(
-            base.clone(),
-            json!({"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}),
-        );
+        differ(base.clone(), json!({"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}));
         differ(
             base.clone(),
             json!({"Statement": [{"Effect": "Deny", "Action": ["s3:*", "kms:*"], "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}),

@@ -12,10 +12,7 @@ pub struct Reporter {
 
 impl Reporter {
     pub fn new(verbose: u8) -> Reporter {
-        Reporter {
-            verbose,
-            start: Instant::now(),
-        }
+        Reporter { verbose, start: Instant::now() }
     }
 
     /// A line of progress, e.g. `account.log_archive: creating account`.

@@ -8,21 +8,13 @@ use aws_sdk_organizations::types::PolicyType;
 use common::{Emulator, MINIMAL, Tripwire};
 use serde_json::Value;
 
-const POLICIES: [&str; 3] = [
-    "sra-guardrails-logging",
-    "sra-guardrails-organization",
-    "sra-guardrails-security-services",
-];
+const POLICIES: [&str; 3] =
+    ["sra-guardrails-logging", "sra-guardrails-organization", "sra-guardrails-security-services"];
 
 /// sra's SCPs: name → (id, document, target ids).
 async fn scps(emu: &Emulator) -> Vec<(String, String, Value, Vec<String>)> {
     let orgs = emu.orgs().await;
-    let list = orgs
-        .list_policies()
-        .filter(PolicyType::ServiceControlPolicy)
-        .send()
-        .await
-        .unwrap();
+    let list = orgs.list_policies().filter(PolicyType::ServiceControlPolicy).send().await.unwrap();
     let mut out = Vec::new();
     for p in list.policies() {
         let name = p.name().unwrap().to_string();
@@ -64,9 +56,7 @@ async fn apply_creates_every_guardrail_exempting_sra_attached_to_the_root() {
     let root = emu.orgs().await.list_roots().send().await.unwrap().roots()[0].clone();
     let root_id = root.id().unwrap().to_string();
     assert!(
-        root.policy_types()
-            .iter()
-            .any(|t| t.r#type() == Some(&PolicyType::ServiceControlPolicy)),
+        root.policy_types().iter().any(|t| t.r#type() == Some(&PolicyType::ServiceControlPolicy)),
         "SCPs enabled on the root"
     );
     let got = scps(&emu).await;
@@ -78,10 +68,7 @@ async fn apply_creates_every_guardrail_exempting_sra_attached_to_the_root() {
         for st in doc["Statement"].as_array().unwrap() {
             assert_eq!(st["Effect"], "Deny", "{name}");
             let exempt = st["Condition"]["ArnNotLike"]["aws:PrincipalArn"].to_string();
-            assert!(
-                exempt.contains("arn:aws:iam::*:role/OrganizationAccountAccessRole"),
-                "{name}: {st}"
-            );
+            assert!(exempt.contains("arn:aws:iam::*:role/OrganizationAccountAccessRole"), "{name}: {st}");
             sids.push(st["Sid"].as_str().unwrap().to_string());
         }
     }
@@ -116,14 +103,7 @@ async fn a_detached_guardrail_is_drift() {
     let (emu, plan) = applied(MINIMAL).await;
     let got = scps(&emu).await;
     let (_, id, _, targets) = &got[1];
-    emu.orgs()
-        .await
-        .detach_policy()
-        .policy_id(id)
-        .target_id(&targets[0])
-        .send()
-        .await
-        .unwrap();
+    emu.orgs().await.detach_policy().policy_id(id).target_id(&targets[0]).send().await.unwrap();
     expect_one_drift(&emu, &plan, "guardrail[\"sra-guardrails-organization\"]", "attached_to");
 }
 
@@ -133,24 +113,10 @@ async fn an_edited_guardrail_is_drift_shown_as_a_policy_diff() {
     let got = scps(&emu).await;
     let (_, id, doc, _) = &got[0];
     let mut doc = doc.clone();
-    doc["Statement"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|s| s["Sid"] != "ProtectOrganizationTrail");
-    emu.orgs()
-        .await
-        .update_policy()
-        .policy_id(id)
-        .content(doc.to_string())
-        .send()
-        .await
-        .unwrap();
+    doc["Statement"].as_array_mut().unwrap().retain(|s| s["Sid"] != "ProtectOrganizationTrail");
+    emu.orgs().await.update_policy().policy_id(id).content(doc.to_string()).send().await.unwrap();
     let run = emu.run(&["plan", &plan]);
-    assert!(
-        run.stdout.contains("+ ") && run.stdout.contains("\"cloudtrail:StopLogging\""),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("+ ") && run.stdout.contains("\"cloudtrail:StopLogging\""), "{}", run.stdout);
     expect_one_drift(&emu, &plan, "guardrail[\"sra-guardrails-logging\"]", "policy");
 }
 
@@ -164,19 +130,10 @@ async fn an_added_statement_is_drift() {
         .as_array_mut()
         .unwrap()
         .push(serde_json::json!({"Sid": "Extra", "Effect": "Allow", "Action": "*", "Resource": "*"}));
-    emu.orgs()
-        .await
-        .update_policy()
-        .policy_id(id)
-        .content(doc.to_string())
-        .send()
-        .await
-        .unwrap();
+    emu.orgs().await.update_policy().policy_id(id).content(doc.to_string()).send().await.unwrap();
     let run = emu.run(&["plan", &plan]);
     assert!(
-        run.stdout
-            .lines()
-            .any(|l| l.trim_start().starts_with('-') && l.contains("\"Sid\": \"Extra\"")),
+        run.stdout.lines().any(|l| l.trim_start().starts_with('-') && l.contains("\"Sid\": \"Extra\"")),
         "the diff shows the extra statement going:\n{}",
         run.stdout
     );
@@ -187,21 +144,13 @@ async fn an_added_statement_is_drift() {
 fn removing_the_access_role_exemption_is_refused_before_any_call() {
     let wire = Tripwire::new();
     let dir = tempfile::tempdir().unwrap();
-    let path = common::write_temp(
-        dir.path(),
-        "p.toml",
-        &format!("{MINIMAL}[guardrails]\nexempt_roles = [\"BreakGlass\"]\n"),
-    );
+    let path =
+        common::write_temp(dir.path(), "p.toml", &format!("{MINIMAL}[guardrails]\nexempt_roles = [\"BreakGlass\"]\n"));
     for cmd in ["validate", "plan"] {
-        let run = common::Run::from(
-            common::sra_at(&wire.url(), &[cmd, path.to_str().unwrap()])
-                .output()
-                .unwrap(),
-        );
+        let run = common::Run::from(common::sra_at(&wire.url(), &[cmd, path.to_str().unwrap()]).output().unwrap());
         run.expect_code(1);
         assert!(
-            run.stderr
-                .contains("the guardrails would deny the role sra works through (OrganizationAccountAccessRole)"),
+            run.stderr.contains("the guardrails would deny the role sra works through (OrganizationAccountAccessRole)"),
             "{}",
             run.stderr
         );
@@ -214,32 +163,15 @@ fn removing_the_access_role_exemption_is_refused_before_any_call() {
 fn an_over_size_guardrail_fails_validate_naming_it() {
     let wire = Tripwire::new();
     let dir = tempfile::tempdir().unwrap();
-    let roles: Vec<String> = (0..14)
-        .map(|i| format!("\"Role-with-a-rather-long-name-{i:02}-for-the-size-check\""))
-        .collect();
-    let text = format!(
-        "{MINIMAL}[guardrails]\nexempt_roles = [\"OrganizationAccountAccessRole\", {}]\n",
-        roles.join(", ")
-    );
+    let roles: Vec<String> =
+        (0..14).map(|i| format!("\"Role-with-a-rather-long-name-{i:02}-for-the-size-check\"")).collect();
+    let text =
+        format!("{MINIMAL}[guardrails]\nexempt_roles = [\"OrganizationAccountAccessRole\", {}]\n", roles.join(", "));
     let path = common::write_temp(dir.path(), "p.toml", &text);
-    let run = common::Run::from(
-        common::sra_at(&wire.url(), &["validate", path.to_str().unwrap()])
-            .output()
-            .unwrap(),
-    );
+    let run = common::Run::from(common::sra_at(&wire.url(), &["validate", path.to_str().unwrap()]).output().unwrap());
     run.expect_code(1);
-    assert!(
-        run.stderr
-            .contains("the guardrail policy sra-guardrails-security-services would be"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("hint: it holds ProtectGuardDuty, ProtectSecurityHub"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("the guardrail policy sra-guardrails-security-services would be"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: it holds ProtectGuardDuty, ProtectSecurityHub"), "{}", run.stderr);
     assert!(run.stderr.contains("AWS allows 5120"), "{}", run.stderr);
     assert_eq!(wire.hits(), 0);
 }
@@ -251,8 +183,7 @@ fn attaching_to_a_missing_ou_is_blocked() {
     let run = emu.run(&["plan", plan.to_str().unwrap()]);
     run.expect_code(1);
     assert!(
-        run.stderr
-            .contains("guardrails.attach_to names the OU \"Workloads\", which does not exist"),
+        run.stderr.contains("guardrails.attach_to names the OU \"Workloads\", which does not exist"),
         "{}",
         run.stderr
     );

@@ -50,14 +50,8 @@ fn expect_drift(a: &Applied, resource: &str, properties: &[&str]) {
     let run = a.emu.run(&["plan", &a.plan, "--detailed-exitcode"]);
     run.expect_code(2);
     let out = &run.stdout;
-    assert!(
-        out.contains("Plan: 0 to create, 1 to update"),
-        "exactly one resource drifted:\n{out}"
-    );
-    assert!(
-        out.contains(&format!("~ {resource} (")),
-        "{resource} is the one:\n{out}"
-    );
+    assert!(out.contains("Plan: 0 to create, 1 to update"), "exactly one resource drifted:\n{out}");
+    assert!(out.contains(&format!("~ {resource} (")), "{resource} is the one:\n{out}");
     let changed: Vec<&str> = out
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("~ "))
@@ -73,12 +67,7 @@ fn expect_drift(a: &Applied, resource: &str, properties: &[&str]) {
 
 fn sids(policy: &str) -> Vec<String> {
     let v: Value = serde_json::from_str(policy).unwrap();
-    v["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["Sid"].as_str().unwrap().to_string())
-        .collect()
+    v["Statement"].as_array().unwrap().iter().map(|s| s["Sid"].as_str().unwrap().to_string()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -89,39 +78,15 @@ async fn apply_sets_every_setting_then_plan_shows_no_changes() {
 
     // the key, in Log Archive
     let kms = aws_sdk_kms::Client::new(&la_cfg);
-    let key = kms
-        .describe_key()
-        .key_id("alias/sra-organization-trail")
-        .send()
-        .await
-        .unwrap();
+    let key = kms.describe_key().key_id("alias/sra-organization-trail").send().await.unwrap();
     let key = key.key_metadata().unwrap();
     let key_arn = key.arn().unwrap().to_string();
     assert!(key.enabled());
-    assert!(
-        kms.get_key_rotation_status()
-            .key_id(key.key_id())
-            .send()
-            .await
-            .unwrap()
-            .key_rotation_enabled()
-    );
-    let key_policy = kms
-        .get_key_policy()
-        .key_id(key.key_id())
-        .policy_name("default")
-        .send()
-        .await
-        .unwrap();
+    assert!(kms.get_key_rotation_status().key_id(key.key_id()).send().await.unwrap().key_rotation_enabled());
+    let key_policy = kms.get_key_policy().key_id(key.key_id()).policy_name("default").send().await.unwrap();
     let key_policy = key_policy.policy().unwrap();
-    assert!(
-        sids(key_policy).contains(&"CloudTrailEncryptsForThisTrail".to_string()),
-        "{key_policy}"
-    );
-    assert!(
-        key_policy.contains(&format!("arn:aws:cloudtrail:us-east-1:123456789012:trail/{TRAIL}")),
-        "{key_policy}"
-    );
+    assert!(sids(key_policy).contains(&"CloudTrailEncryptsForThisTrail".to_string()), "{key_policy}");
+    assert!(key_policy.contains(&format!("arn:aws:cloudtrail:us-east-1:123456789012:trail/{TRAIL}")), "{key_policy}");
 
     // the account's Block Public Access (S3 Control, read with boto3 through the
     // emulator as proxy: the Rust SDK here does not route the account-id host)
@@ -130,12 +95,7 @@ async fn apply_sets_every_setting_then_plan_shows_no_changes() {
         a.la, a.la
     ));
     let pab: Value = serde_json::from_str(pab.trim()).unwrap();
-    for flag in [
-        "BlockPublicAcls",
-        "IgnorePublicAcls",
-        "BlockPublicPolicy",
-        "RestrictPublicBuckets",
-    ] {
+    for flag in ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] {
         assert_eq!(pab[flag], Value::Bool(true), "{flag}: {pab}");
     }
 
@@ -165,31 +125,15 @@ async fn apply_sets_every_setting_then_plan_shows_no_changes() {
             assert_eq!(rule.bucket_key_enabled(), Some(true));
         }
         let own = s3.get_bucket_ownership_controls().bucket(&bucket).send().await.unwrap();
-        assert_eq!(
-            own.ownership_controls().unwrap().rules()[0].object_ownership().as_str(),
-            "BucketOwnerEnforced"
-        );
-        let lc = s3
-            .get_bucket_lifecycle_configuration()
-            .bucket(&bucket)
-            .send()
-            .await
-            .unwrap();
+        assert_eq!(own.ownership_controls().unwrap().rules()[0].object_ownership().as_str(), "BucketOwnerEnforced");
+        let lc = s3.get_bucket_lifecycle_configuration().bucket(&bucket).send().await.unwrap();
         let rule = &lc.rules()[0];
         assert_eq!(rule.id(), Some("sra-log-retention"));
         assert_eq!(rule.transitions()[0].days(), Some(90));
-        assert_eq!(
-            rule.noncurrent_version_expiration().unwrap().noncurrent_days(),
-            Some(365)
-        );
+        assert_eq!(rule.noncurrent_version_expiration().unwrap().noncurrent_days(), Some(365));
         let policy = s3.get_bucket_policy().bucket(&bucket).send().await.unwrap();
         let got = sids(policy.policy().unwrap());
-        for sid in [
-            "DenyInsecureTransport",
-            "DenyOutsideOrganization",
-            "DenyWeakeningTheBucket",
-            "DenyDeletingLogs",
-        ] {
+        for sid in ["DenyInsecureTransport", "DenyOutsideOrganization", "DenyWeakeningTheBucket", "DenyDeletingLogs"] {
             assert!(got.contains(&sid.to_string()), "{bucket}: {got:?}");
         }
     }
@@ -210,23 +154,14 @@ async fn apply_sets_every_setting_then_plan_shows_no_changes() {
     assert_eq!(trail.include_global_service_events(), Some(true));
     assert_eq!(trail.log_file_validation_enabled(), Some(true));
     assert_eq!(trail.kms_key_id(), Some(key_arn.as_str()));
-    assert_eq!(
-        ct.get_trail_status().name(TRAIL).send().await.unwrap().is_logging(),
-        Some(true)
-    );
+    assert_eq!(ct.get_trail_status().name(TRAIL).send().await.unwrap().is_logging(), Some(true));
     let sel = ct.get_event_selectors().trail_name(TRAIL).send().await.unwrap();
-    assert_eq!(
-        sel.advanced_event_selectors()[0].field_selectors()[0].equals(),
-        ["Management"]
-    );
+    assert_eq!(sel.advanced_event_selectors()[0].field_selectors()[0].equals(), ["Management"]);
 
     let orgs = a.emu.orgs().await;
     let access = orgs.list_aws_service_access_for_organization().send().await.unwrap();
     assert!(
-        access
-            .enabled_service_principals()
-            .iter()
-            .any(|p| p.service_principal() == Some("cloudtrail.amazonaws.com"))
+        access.enabled_service_principals().iter().any(|p| p.service_principal() == Some("cloudtrail.amazonaws.com"))
     );
 }
 
@@ -236,16 +171,8 @@ async fn loosened_bucket_policy_is_drift() {
     let s3 = a.s3().await;
     let policy = s3.get_bucket_policy().bucket(a.log_bucket()).send().await.unwrap();
     let mut doc: Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
-    doc["Statement"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|s| s["Sid"] != "DenyOutsideOrganization");
-    s3.put_bucket_policy()
-        .bucket(a.log_bucket())
-        .policy(doc.to_string())
-        .send()
-        .await
-        .unwrap();
+    doc["Statement"].as_array_mut().unwrap().retain(|s| s["Sid"] != "DenyOutsideOrganization");
+    s3.put_bucket_policy().bucket(a.log_bucket()).policy(doc.to_string()).send().await.unwrap();
     let run = a.emu.run(&["plan", &a.plan]);
     assert!(
         run.stdout.contains("+ ") && run.stdout.contains("\"DenyOutsideOrganization\""),
@@ -273,11 +200,7 @@ async fn public_access_block_flag_off_is_drift() {
         .send()
         .await
         .unwrap();
-    expect_drift(
-        &a,
-        "log_archive.access_log_bucket",
-        &["public_access_block.block_public_policy"],
-    );
+    expect_drift(&a, "log_archive.access_log_bucket", &["public_access_block.block_public_policy"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -287,11 +210,7 @@ async fn suspended_versioning_is_drift() {
         .await
         .put_bucket_versioning()
         .bucket(a.log_bucket())
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Suspended)
-                .build(),
-        )
+        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Suspended).build())
         .send()
         .await
         .unwrap();
@@ -301,13 +220,7 @@ async fn suspended_versioning_is_drift() {
 #[tokio::test(flavor = "multi_thread")]
 async fn removed_default_encryption_is_drift() {
     let a = applied().await;
-    a.s3()
-        .await
-        .delete_bucket_encryption()
-        .bucket(a.log_bucket())
-        .send()
-        .await
-        .unwrap();
+    a.s3().await.delete_bucket_encryption().bucket(a.log_bucket()).send().await.unwrap();
     expect_drift(
         &a,
         "log_archive.log_bucket",
@@ -325,28 +238,14 @@ async fn stopped_logging_is_drift() {
 #[tokio::test(flavor = "multi_thread")]
 async fn log_file_validation_off_is_drift() {
     let a = applied().await;
-    a.cloudtrail()
-        .await
-        .update_trail()
-        .name(TRAIL)
-        .enable_log_file_validation(false)
-        .send()
-        .await
-        .unwrap();
+    a.cloudtrail().await.update_trail().name(TRAIL).enable_log_file_validation(false).send().await.unwrap();
     expect_drift(&a, "trail", &["log_file_validation"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn single_region_trail_is_drift() {
     let a = applied().await;
-    a.cloudtrail()
-        .await
-        .update_trail()
-        .name(TRAIL)
-        .is_multi_region_trail(false)
-        .send()
-        .await
-        .unwrap();
+    a.cloudtrail().await.update_trail().name(TRAIL).is_multi_region_trail(false).send().await.unwrap();
     expect_drift(&a, "trail", &["multi_region"]);
 }
 
@@ -354,17 +253,8 @@ async fn single_region_trail_is_drift() {
 async fn disabled_key_rotation_is_drift() {
     let a = applied().await;
     let kms = aws_sdk_kms::Client::new(&a.la_config().await);
-    let key = kms
-        .describe_key()
-        .key_id("alias/sra-organization-trail")
-        .send()
-        .await
-        .unwrap();
-    kms.disable_key_rotation()
-        .key_id(key.key_metadata().unwrap().key_id())
-        .send()
-        .await
-        .unwrap();
+    let key = kms.describe_key().key_id("alias/sra-organization-trail").send().await.unwrap();
+    kms.disable_key_rotation().key_id(key.key_metadata().unwrap().key_id()).send().await.unwrap();
     expect_drift(&a, "log_archive.kms_key", &["rotation"]);
 }
 
@@ -382,12 +272,7 @@ async fn an_equivalent_policy_rewritten_by_hand_is_not_drift() {
         }
     }
     let text = serde_json::to_string_pretty(&doc).unwrap().replace("  ", "\t");
-    s3.put_bucket_policy()
-        .bucket(a.log_bucket())
-        .policy(text)
-        .send()
-        .await
-        .unwrap();
+    s3.put_bucket_policy().bucket(a.log_bucket()).policy(text).send().await.unwrap();
     let run = a.emu.run(&["plan", &a.plan, "--detailed-exitcode"]);
     run.expect_code(0);
     assert!(run.stdout.contains("No changes."), "{}", run.stdout);

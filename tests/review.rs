@@ -9,12 +9,7 @@ use serde_json::Value;
 const TRAIL: &str = "sra-organization-trail";
 
 async fn stop_trail(emu: &Emulator) {
-    aws_sdk_cloudtrail::Client::new(&emu.sdk().await)
-        .stop_logging()
-        .name(TRAIL)
-        .send()
-        .await
-        .unwrap();
+    aws_sdk_cloudtrail::Client::new(&emu.sdk().await).stop_logging().name(TRAIL).send().await.unwrap();
 }
 
 fn applied() -> (Emulator, String) {
@@ -54,11 +49,7 @@ async fn a_saved_plan_is_applied_as_is() {
     assert_eq!(changed, ["trail"]);
     let applied = emu.run(&["apply", saved.to_str().unwrap()]);
     applied.expect_code(0);
-    assert!(
-        applied.stdout.contains("Apply complete: 0 created, 1 updated"),
-        "{}",
-        applied.stdout
-    );
+    assert!(applied.stdout.contains("Apply complete: 0 created, 1 updated"), "{}", applied.stdout);
     emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
 }
 
@@ -66,18 +57,13 @@ async fn a_saved_plan_is_applied_as_is() {
 async fn a_saved_plan_is_refused_after_an_out_of_band_change() {
     let (emu, plan) = applied();
     let saved = emu.dir.path().join("plan.json");
-    emu.run(&["plan", &plan, "--out", saved.to_str().unwrap()])
-        .expect_code(0);
+    emu.run(&["plan", &plan, "--out", saved.to_str().unwrap()]).expect_code(0);
     stop_trail(&emu).await;
     let run = emu.run(&["apply", saved.to_str().unwrap()]);
     run.expect_code(1);
     assert!(run.stderr.contains("live state changed since"), "{}", run.stderr);
     assert!(run.stderr.contains(": trail"), "names what changed: {}", run.stderr);
-    assert!(
-        run.stderr.contains("hint: run `sra plan --out` again"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("hint: run `sra plan --out` again"), "{}", run.stderr);
     // nothing was applied
     emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(2);
 }
@@ -86,13 +72,8 @@ async fn a_saved_plan_is_refused_after_an_out_of_band_change() {
 fn a_saved_plan_is_refused_after_the_plan_file_changed() {
     let (emu, plan) = applied();
     let saved = emu.dir.path().join("plan.json");
-    emu.run(&["plan", &plan, "--out", saved.to_str().unwrap()])
-        .expect_code(0);
-    std::fs::write(
-        &plan,
-        MINIMAL.replace("name = \"Log Archive\"", "name = \"Log Archive\"\nou = \"Logs\""),
-    )
-    .unwrap();
+    emu.run(&["plan", &plan, "--out", saved.to_str().unwrap()]).expect_code(0);
+    std::fs::write(&plan, MINIMAL.replace("name = \"Log Archive\"", "name = \"Log Archive\"\nou = \"Logs\"")).unwrap();
     let run = emu.run(&["apply", saved.to_str().unwrap()]);
     run.expect_code(1);
     assert!(run.stderr.contains("changed since"), "{}", run.stderr);
@@ -105,15 +86,12 @@ fn show_renders_a_saved_plan_without_any_aws_call() {
     let plan = emu.plan_file(MINIMAL);
     let keep = tempfile::tempdir().unwrap();
     let saved = keep.path().join("plan.json");
-    emu.run(&["plan", plan.to_str().unwrap(), "--out", saved.to_str().unwrap()])
-        .expect_code(0);
+    emu.run(&["plan", plan.to_str().unwrap(), "--out", saved.to_str().unwrap()]).expect_code(0);
     drop(emu); // the emulator is gone: show must not need it
     let wire = Tripwire::new();
     for format in ["human", "json", "markdown"] {
         let run = Run::from(
-            common::sra_at(&wire.url(), &["show", saved.to_str().unwrap(), "--format", format])
-                .output()
-                .unwrap(),
+            common::sra_at(&wire.url(), &["show", saved.to_str().unwrap(), "--format", format]).output().unwrap(),
         );
         run.expect_code(0);
         assert!(run.stdout.contains("account.log_archive"), "{format}: {}", run.stdout);
@@ -131,17 +109,8 @@ async fn markdown_and_json_match_their_snapshots() {
     let orgs = emu.orgs().await;
     let all = common::accounts(&orgs).await;
     let la = all.iter().find(|a| a.2 == "aws+log-archive@example.com").unwrap();
-    let root = orgs.list_roots().send().await.unwrap().roots()[0]
-        .id()
-        .unwrap()
-        .to_string();
-    orgs.move_account()
-        .account_id(&la.0)
-        .source_parent_id(&la.3)
-        .destination_parent_id(&root)
-        .send()
-        .await
-        .unwrap();
+    let root = orgs.list_roots().send().await.unwrap().roots()[0].id().unwrap().to_string();
+    orgs.move_account().account_id(&la.0).source_parent_id(&la.3).destination_parent_id(&root).send().await.unwrap();
 
     let md = emu.run(&["plan", &plan, "--format", "markdown"]);
     md.expect_code(0);
@@ -177,26 +146,15 @@ async fn exit_codes_and_drift_labels() {
     stop_trail(&emu).await;
     let drift = emu.run(&["plan", &plan, "--detailed-exitcode"]);
     drift.expect_code(2);
-    assert!(
-        drift.stdout.contains("Drift: the plan file is the one last applied"),
-        "{}",
-        drift.stdout
-    );
+    assert!(drift.stdout.contains("Drift: the plan file is the one last applied"), "{}", drift.stdout);
     emu.run(&["plan", &plan]).expect_code(0);
     std::fs::write(&plan, format!("{MINIMAL}[trail]\ndata_events = [\"lambda\"]\n")).unwrap();
     let intent = emu.run(&["plan", &plan, "--detailed-exitcode"]);
     intent.expect_code(2);
-    assert!(
-        intent.stdout.contains("The plan file changed since the last apply"),
-        "{}",
-        intent.stdout
-    );
+    assert!(intent.stdout.contains("The plan file changed since the last apply"), "{}", intent.stdout);
     // errors are 1, with or without --detailed-exitcode
-    let down = Run::from(
-        common::sra_at("http://127.0.0.1:9", &["plan", &plan, "--detailed-exitcode"])
-            .output()
-            .unwrap(),
-    );
+    let down =
+        Run::from(common::sra_at("http://127.0.0.1:9", &["plan", &plan, "--detailed-exitcode"]).output().unwrap());
     down.expect_code(1);
     assert!(down.stderr.contains("hint:"), "{}", down.stderr);
 }
@@ -240,15 +198,9 @@ print(json.dumps(out))
     assert!(planned.stdout.contains("~ trail"), "{}", planned.stdout);
     let refused = as_user("planner", &["apply", &plan, "--auto-approve"]);
     refused.expect_code(1);
+    assert!(refused.stderr.contains("cloudtrail:StartLogging failed"), "{}", refused.stderr);
     assert!(
-        refused.stderr.contains("cloudtrail:StartLogging failed"),
-        "{}",
-        refused.stderr
-    );
-    assert!(
-        refused
-            .stderr
-            .contains("hint: the credentials lack the permission cloudtrail:StartLogging"),
+        refused.stderr.contains("hint: the credentials lack the permission cloudtrail:StartLogging"),
         "{}",
         refused.stderr
     );

@@ -72,33 +72,19 @@ pub async fn apply(
                 let id = orgs::create_ou(&client, &site, &parent_id, path).await?;
                 produced.0.insert(IdRef::Ou(path.clone()), id);
             }
-            Step::CreateAccount {
-                role,
-                name,
-                email,
-                access_role,
-                tags,
-            } => {
+            Step::CreateAccount { role, name, email, access_role, tags } => {
                 rep.progress(format!("{addr}: creating account \"{name}\" <{email}>"));
                 let request = orgs::create_account(&client, &site, *role, name, email, access_role, tags, rep).await?;
                 let id = orgs::await_account(&client, &site, *role, email, &request, waits, rep).await?;
                 account_produced(&mut produced, &mut ids, *role, id);
             }
-            Step::AwaitAccount {
-                role,
-                request_id,
-                email,
-            } => {
+            Step::AwaitAccount { role, request_id, email } => {
                 rep.progress(format!("{addr}: resuming the wait for request {request_id}"));
                 let id = orgs::await_account(&client, &site, *role, email, request_id, waits, rep).await?;
                 account_produced(&mut produced, &mut ids, *role, id);
             }
             Step::MoveAccount { account, from, to } => {
-                let (account, from, to) = (
-                    produced.resolve(account)?,
-                    produced.resolve(from)?,
-                    produced.resolve(to)?,
-                );
+                let (account, from, to) = (produced.resolve(account)?, produced.resolve(from)?, produced.resolve(to)?);
                 rep.progress(format!("{addr}: moving account {account} into {to}"));
                 orgs::move_account(&client, &site, &account, &from, &to).await?;
             }
@@ -118,10 +104,7 @@ pub async fn apply(
                     _ => None,
                 };
                 rep.progress(format!("{addr}: {}", describe_guardrail_op(op)));
-                let refs = guardrails::Refs {
-                    ids: &ids,
-                    log_archive: &desired.log_archive,
-                };
+                let refs = guardrails::Refs { ids: &ids, log_archive: &desired.log_archive };
                 guardrails::run(
                     policy,
                     op,
@@ -133,6 +116,13 @@ pub async fn apply(
                     rep,
                 )
                 .await?;
+            }
+            Step::GuardDuty { region, op } => {
+                let admin = ids.security_tooling.clone().ok_or_else(|| {
+                    crate::aws::hinted("the Security Tooling account does not exist yet", "rerun sra apply")
+                })?;
+                rep.progress(format!("{addr}: {}", crate::render::document::step_text(step)));
+                crate::services::guardduty::run(region, op, &desired.services.guardduty, &admin, sessions, rep).await?;
             }
             Step::LogArchive { target, op } => {
                 rep.progress(format!("{addr}: {op:?}"));
@@ -155,8 +145,9 @@ fn describe_guardrail_op(op: &GuardrailOp) -> String {
 }
 
 fn account_produced(produced: &mut Produced, ids: &mut log_archive::Ids, role: AccountRole, id: String) {
-    if role == AccountRole::LogArchive {
-        ids.log_archive = Some(id.clone());
+    match role {
+        AccountRole::LogArchive => ids.log_archive = Some(id.clone()),
+        AccountRole::SecurityTooling => ids.security_tooling = Some(id.clone()),
     }
     produced.0.insert(IdRef::Account(role), id);
 }

@@ -16,6 +16,9 @@ pub fn ids(desired: &Desired, observed: &Observed) -> Ids {
         access_role: desired.access_role.clone(),
         org_id: observed.organization.as_ref().map(|o| o.id.clone()),
         log_archive: observed.account_by_email(&la.email).map(|a| a.id.clone()),
+        security_tooling: observed
+            .account_by_email(&desired.account(AccountRole::SecurityTooling).email)
+            .map(|a| a.id.clone()),
         key_arn: observed.log_archive.key.as_ref().and_then(|k| k.arn.clone()),
     }
 }
@@ -26,6 +29,9 @@ pub fn trusted_principals(desired: &Desired) -> Vec<String> {
     if desired.log_archive.enabled {
         out.push("cloudtrail.amazonaws.com".to_string());
     }
+    out.extend(
+        crate::services::guardduty::trusted_principals(&desired.services.guardduty).iter().map(|p| p.to_string()),
+    );
     out
 }
 
@@ -36,6 +42,7 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
         caller_account: observed.caller_account.clone(),
         changes: Vec::new(),
         blockers: org_blockers(observed),
+        destructive: vec![],
     };
     if !plan.blockers.is_empty() {
         return plan;
@@ -67,20 +74,21 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
             } else {
                 format!("{principal} needs trusted access to act for the organization")
             },
-            steps: if enabled {
-                vec![]
-            } else {
-                vec![Step::EnableServiceAccess { principal }]
-            },
+            steps: if enabled { vec![] } else { vec![Step::EnableServiceAccess { principal }] },
         });
     }
-    plan.changes.extend(crate::services::log_archive::diff(
-        &desired.log_archive,
-        &plan.ids,
-        &observed.log_archive,
-    ));
-    plan.changes
-        .extend(guardrail_changes(desired, observed, &plan.ids, &mut plan.blockers));
+    plan.changes.extend(crate::services::log_archive::diff(&desired.log_archive, &plan.ids, &observed.log_archive));
+    plan.changes.extend(guardrail_changes(desired, observed, &plan.ids, &mut plan.blockers));
+    let accounts: Vec<(String, String)> = observed.accounts.iter().map(|a| (a.id.clone(), a.email.clone())).collect();
+    let (gd, refused) = crate::services::guardduty::diff(
+        &desired.services.guardduty,
+        &desired.governed_regions,
+        plan.ids.security_tooling.as_deref(),
+        &accounts,
+        &observed.guardduty,
+    );
+    plan.changes.extend(gd);
+    plan.destructive.extend(refused);
     order::sort(&mut plan.changes);
     plan
 }
@@ -91,14 +99,8 @@ fn guardrail_changes(desired: &Desired, observed: &Observed, ids: &Ids, blockers
     if !spec.enabled {
         return vec![];
     }
-    let refs = Refs {
-        ids,
-        log_archive: &desired.log_archive,
-    };
-    let places = Places {
-        root: observed.organization.as_ref().map(|o| o.root_id.as_str()),
-        ous: &observed.ous,
-    };
+    let refs = Refs { ids, log_archive: &desired.log_archive };
+    let places = Places { root: observed.organization.as_ref().map(|o| o.root_id.as_str()), ous: &observed.ous };
     let scps = guardrails::desired(spec, &refs);
     let locked_out = guardrails::missing_exemptions(&scps, &ids.partition, &desired.access_role);
     if !locked_out.is_empty() {
@@ -160,25 +162,15 @@ fn org_blockers(observed: &Observed) -> Vec<Blocker> {
 }
 
 fn root_ref(observed: &Observed) -> IdRef {
-    observed
-        .organization
-        .as_ref()
-        .map_or(IdRef::Root, |o| IdRef::Known(o.root_id.clone()))
+    observed.organization.as_ref().map_or(IdRef::Root, |o| IdRef::Known(o.root_id.clone()))
 }
 
 fn ou_ref(path: &OuPath, observed: &Observed) -> IdRef {
-    observed
-        .ous
-        .get(path)
-        .map_or_else(|| IdRef::Ou(path.clone()), |id| IdRef::Known(id.clone()))
+    observed.ous.get(path).map_or_else(|| IdRef::Ou(path.clone()), |id| IdRef::Known(id.clone()))
 }
 
 fn prop(name: &str, before: Option<&str>, after: Option<&str>) -> Property {
-    Property {
-        name: name.to_string(),
-        before: before.map(str::to_string),
-        after: after.map(str::to_string),
-    }
+    Property { name: name.to_string(), before: before.map(str::to_string), after: after.map(str::to_string) }
 }
 
 fn organization_change(observed: &Observed) -> Change {
@@ -205,9 +197,7 @@ fn organization_change(observed: &Observed) -> Change {
 }
 
 fn ou_change(path: &OuPath, observed: &Observed) -> Change {
-    let parent_label = path
-        .parent()
-        .map_or_else(|| Parent::Root.to_string(), |p| p.to_string());
+    let parent_label = path.parent().map_or_else(|| Parent::Root.to_string(), |p| p.to_string());
     match observed.ous.get(path) {
         Some(id) => Change {
             manual: vec![],
@@ -228,15 +218,9 @@ fn ou_change(path: &OuPath, observed: &Observed) -> Change {
                 address: Address::Ou(path.clone()),
                 action: Action::Create,
                 id: None,
-                properties: vec![
-                    prop("name", None, Some(path.name())),
-                    prop("parent", None, Some(&parent_label)),
-                ],
+                properties: vec![prop("name", None, Some(path.name())), prop("parent", None, Some(&parent_label))],
                 reason: "no OU of this name under its parent".into(),
-                steps: vec![Step::CreateOu {
-                    path: path.clone(),
-                    parent,
-                }],
+                steps: vec![Step::CreateOu { path: path.clone(), parent }],
             }
         }
     }
@@ -265,11 +249,7 @@ fn account_change(want: &DesiredAccount, desired: &Desired, observed: &Observed)
     properties.push(prop("ou", Some(&live_parent.to_string()), Some(&want.ou.to_string())));
     if live_parent != wanted_parent {
         let from = have.parent_id.clone().map_or_else(|| root_ref(observed), IdRef::Known);
-        steps.push(Step::MoveAccount {
-            account: IdRef::Known(have.id.clone()),
-            from,
-            to: target,
-        });
+        steps.push(Step::MoveAccount { account: IdRef::Known(have.id.clone()), from, to: target });
         notes.push("it is not in its OU".to_string());
     }
     let mut retag = std::collections::BTreeMap::new();
@@ -281,20 +261,14 @@ fn account_change(want: &DesiredAccount, desired: &Desired, observed: &Observed)
         }
     }
     if !retag.is_empty() {
-        steps.push(Step::TagAccount {
-            account: IdRef::Known(have.id.clone()),
-            tags: retag,
-        });
+        steps.push(Step::TagAccount { account: IdRef::Known(have.id.clone()), tags: retag });
         notes.push("its tags differ".to_string());
     }
     if !have.tags.contains_key(crate::model::ROLE_TAG) {
         notes.insert(0, format!("adopts the existing account {} (matched by email)", have.id));
     }
     if have.name != want.name {
-        notes.push(format!(
-            "its name is \"{}\", not \"{}\" (sra does not rename accounts)",
-            have.name, want.name
-        ));
+        notes.push(format!("its name is \"{}\", not \"{}\" (sra does not rename accounts)", have.name, want.name));
     }
     Ok(Change {
         manual: vec![],
@@ -323,17 +297,9 @@ fn new_account(
     for (k, v) in &want.tags {
         properties.push(prop(&format!("tags.{k}"), None, Some(v)));
     }
-    let same_name = |state: &str| {
-        observed
-            .create_requests
-            .iter()
-            .find(|r| r.state == state && r.account_name == want.name)
-    };
-    let move_step = Step::MoveAccount {
-        account: account.clone(),
-        from: root_ref(observed),
-        to: target,
-    };
+    let same_name =
+        |state: &str| observed.create_requests.iter().find(|r| r.state == state && r.account_name == want.name);
+    let move_step = Step::MoveAccount { account: account.clone(), from: root_ref(observed), to: target };
     if let Some(pending) = same_name("IN_PROGRESS") {
         return Change {
             manual: vec![],
@@ -346,16 +312,9 @@ fn new_account(
                 pending.id, want.name
             ),
             steps: vec![
-                Step::AwaitAccount {
-                    role: want.role,
-                    request_id: pending.id.clone(),
-                    email: want.email.clone(),
-                },
+                Step::AwaitAccount { role: want.role, request_id: pending.id.clone(), email: want.email.clone() },
                 move_step,
-                Step::TagAccount {
-                    account,
-                    tags: want.tags.clone(),
-                },
+                Step::TagAccount { account, tags: want.tags.clone() },
             ],
         };
     }

@@ -8,48 +8,22 @@ use super::plan::{Address, Change};
 
 /// The stages in the order apply must run them; a change's stage comes from its
 /// address kind.
+#[rustfmt::skip]
 pub const STAGES: &[(&str, &str)] = &[
-    (
-        "organization",
-        "the organization must exist with all features before anything in it",
-    ),
+    ("organization", "the organization must exist with all features before anything in it"),
     ("ou", "an OU needs its parent (the root or the OU above it)"),
-    (
-        "account",
-        "an account is created, then moved into its OU, which must exist",
-    ),
-    (
-        "trusted_access",
-        "a service needs trusted access before it can act for the organization",
-    ),
-    (
-        "kms_key",
-        "the trail's key lives in Log Archive, which must exist; bucket and trail name it",
-    ),
-    (
-        "account_public_access_block",
-        "set in Log Archive before any bucket is made there",
-    ),
-    (
-        "access_log_bucket",
-        "the log bucket sends its access logs here, so it must exist first",
-    ),
-    (
-        "log_bucket",
-        "CloudTrail checks that the bucket exists and its policy lets it write",
-    ),
-    (
-        "trail",
-        "the organization trail writes to the log bucket, encrypted with the key",
-    ),
-    (
-        "scp_policy_type",
-        "SCPs must be enabled on the root before one is attached",
-    ),
-    (
-        "guardrail",
-        "guardrails protect what the stages above set up, so they come last",
-    ),
+    ("account", "an account is created, then moved into its OU, which must exist"),
+    ("trusted_access", "a service needs trusted access before it can act for the organization"),
+    ("kms_key", "the trail's key lives in Log Archive, which must exist; bucket and trail name it"),
+    ("account_public_access_block", "set in Log Archive before any bucket is made there"),
+    ("access_log_bucket", "the log bucket sends its access logs here, so it must exist first"),
+    ("log_bucket", "CloudTrail checks that the bucket exists and its policy lets it write"),
+    ("trail", "the organization trail writes to the log bucket, encrypted with the key"),
+    ("delegated_admin", "a service is delegated once the admin account exists and the service has trusted access"),
+    ("service_settings", "organization settings are made from inside the admin account, once it is the admin"),
+    ("coverage", "accounts are enrolled by the admin once its organization settings exist"),
+    ("scp_policy_type", "SCPs must be enabled on the root before one is attached"),
+    ("guardrail", "guardrails protect what the stages above set up, so they come last"),
 ];
 
 fn stage(address: &Address) -> usize {
@@ -64,11 +38,11 @@ fn stage(address: &Address) -> usize {
         Address::TrustedAccess(_) => "trusted_access",
         Address::ScpPolicyType => "scp_policy_type",
         Address::Guardrail(_) => "guardrail",
+        Address::DelegatedAdmin { .. } => "delegated_admin",
+        Address::ServiceSettings { .. } => "service_settings",
+        Address::Coverage { .. } => "coverage",
     };
-    STAGES
-        .iter()
-        .position(|(k, _)| *k == kind)
-        .expect("every address kind has a stage")
+    STAGES.iter().position(|(k, _)| *k == kind).expect("every address kind has a stage")
 }
 
 fn depth(address: &Address) -> usize {
@@ -117,6 +91,9 @@ mod tests {
             Address::Bucket(BucketKind::AccessLog),
             Address::Bucket(BucketKind::Log),
             Address::Trail,
+            Address::DelegatedAdmin { service: "guardduty", region: "us-east-1".into() },
+            Address::ServiceSettings { service: "guardduty", region: "us-east-1".into() },
+            Address::Coverage { service: "guardduty", region: "us-east-1".into() },
             Address::ScpPolicyType,
             Address::Guardrail("x".into()),
         ];

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::model::{AccountRole, OuPath};
+use crate::services::guardduty::GdOp;
 use crate::services::guardrails::GuardrailOp;
 use crate::services::log_archive::{BucketKind, Ids, Op, Target};
 
@@ -36,6 +37,21 @@ pub enum Address {
     ScpPolicyType,
     /// One of sra's guardrail SCPs, by name.
     Guardrail(String),
+    /// A security service's delegated administrator in a region.
+    DelegatedAdmin {
+        service: &'static str,
+        region: String,
+    },
+    /// A security service's settings in the admin account, in a region.
+    ServiceSettings {
+        service: &'static str,
+        region: String,
+    },
+    /// Which organization accounts a security service covers, in a region.
+    Coverage {
+        service: &'static str,
+        region: String,
+    },
 }
 
 impl fmt::Display for Address {
@@ -51,6 +67,9 @@ impl fmt::Display for Address {
             Address::TrustedAccess(p) => write!(f, "trusted_access[\"{p}\"]"),
             Address::ScpPolicyType => f.write_str("guardrails.policy_type"),
             Address::Guardrail(n) => write!(f, "guardrail[\"{n}\"]"),
+            Address::DelegatedAdmin { service, region } => write!(f, "{service}[\"{region}\"].delegated_admin"),
+            Address::ServiceSettings { service, region } => write!(f, "{service}[\"{region}\"].settings"),
+            Address::Coverage { service, region } => write!(f, "{service}[\"{region}\"].coverage"),
         }
     }
 }
@@ -125,6 +144,10 @@ pub enum Step {
         policy: String,
         op: GuardrailOp,
     },
+    GuardDuty {
+        region: String,
+        op: GdOp,
+    },
 }
 
 /// One resource's change: what, why, and the steps that make it so.
@@ -157,6 +180,9 @@ pub struct Plan {
     pub caller_account: String,
     pub changes: Vec<Change>,
     pub blockers: Vec<Blocker>,
+    /// Changes that undo someone else's set-up (another delegated admin):
+    /// apply refuses them unless `--allow-admin-change` is given.
+    pub destructive: Vec<String>,
 }
 
 /// How many changes of each action a plan holds.

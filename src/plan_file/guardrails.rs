@@ -17,12 +17,7 @@ pub struct Read {
 
 pub fn read(r: &mut Reader, top: &mut Table) -> Option<Read> {
     let mut out = Read {
-        spec: GuardrailSpec {
-            enabled: true,
-            attach_to: vec![ScpTarget::Root],
-            exempt_roles: vec![],
-            disabled: vec![],
-        },
+        spec: GuardrailSpec { enabled: true, attach_to: vec![ScpTarget::Root], exempt_roles: vec![], disabled: vec![] },
         exempt_span: None,
         exempt_given: false,
         span: 0..0,
@@ -128,6 +123,7 @@ pub fn finish(r: &mut Reader, read: &mut Read, access_role: &str, home_region: &
         access_role: access_role.to_string(),
         org_id: Some(format!("o-{}", "x".repeat(32))),
         log_archive: Some("123456789012".into()),
+        security_tooling: None,
         key_arn: None,
     };
     let scps = guardrails::desired(spec, &Refs { ids: &ids, log_archive });
@@ -151,10 +147,7 @@ pub fn finish(r: &mut Reader, read: &mut Read, access_role: &str, home_region: &
                 Diagnostic::new(
                     here.clone(),
                     "guardrails",
-                    format!(
-                        "the guardrail policy {} would be {size} characters; AWS allows {MAX_SCP_CHARS}",
-                        scp.name
-                    ),
+                    format!("the guardrail policy {} would be {size} characters; AWS allows {MAX_SCP_CHARS}", scp.name),
                 )
                 .hint(format!(
                     "it holds {}: leave some out with disabled = [...], or exempt fewer roles",

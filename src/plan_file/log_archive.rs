@@ -5,14 +5,8 @@ use super::valid_role_name;
 use crate::diag::Diagnostic;
 use crate::model::{LogArchiveSpec, ObjectLock};
 
-pub const STORAGE_CLASSES: &[&str] = &[
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER_IR",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-];
+pub const STORAGE_CLASSES: &[&str] =
+    &["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"];
 pub const DATA_EVENTS: &[&str] = &["s3", "lambda"];
 
 pub fn read(r: &mut Reader, top: &mut Table) -> Option<LogArchiveSpec> {
@@ -31,10 +25,7 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<LogArchiveSpec> {
 
 fn read_bucket(r: &mut Reader, b: &mut Table, spec: &mut LogArchiveSpec) -> bool {
     let mut ok = true;
-    for (key, slot) in [
-        ("name", &mut spec.bucket),
-        ("access_log_bucket", &mut spec.access_log_bucket),
-    ] {
+    for (key, slot) in [("name", &mut spec.bucket), ("access_log_bucket", &mut spec.access_log_bucket)] {
         if let Some(name) = r.string(b, key) {
             match check_bucket_template(name.get_ref()) {
                 Ok(()) => *slot = name.into_inner(),
@@ -123,10 +114,7 @@ fn read_bucket(r: &mut Reader, b: &mut Table, spec: &mut LogArchiveSpec) -> bool
     match (mode, days) {
         (Some(m), Some(d)) => {
             if ["GOVERNANCE", "COMPLIANCE"].contains(&m.get_ref().as_str()) {
-                spec.object_lock = Some(ObjectLock {
-                    mode: m.into_inner(),
-                    days: d.into_inner(),
-                });
+                spec.object_lock = Some(ObjectLock { mode: m.into_inner(), days: d.into_inner() });
             } else {
                 r.error(
                     Diagnostic::new(
@@ -141,23 +129,15 @@ fn read_bucket(r: &mut Reader, b: &mut Table, spec: &mut LogArchiveSpec) -> bool
         }
         (Some(m), None) if !has(b, "object_lock_days") => {
             r.error(
-                Diagnostic::new(
-                    m.span(),
-                    b.key_path("object_lock_days"),
-                    "object_lock_mode needs object_lock_days",
-                )
-                .hint("add object_lock_days = 365 (the default retention), or remove object_lock_mode"),
+                Diagnostic::new(m.span(), b.key_path("object_lock_days"), "object_lock_mode needs object_lock_days")
+                    .hint("add object_lock_days = 365 (the default retention), or remove object_lock_mode"),
             );
             ok = false;
         }
         (None, Some(d)) if !has(b, "object_lock_mode") => {
             r.error(
-                Diagnostic::new(
-                    d.span(),
-                    b.key_path("object_lock_mode"),
-                    "object_lock_days needs object_lock_mode",
-                )
-                .hint("add object_lock_mode = \"COMPLIANCE\" or \"GOVERNANCE\", or remove object_lock_days"),
+                Diagnostic::new(d.span(), b.key_path("object_lock_mode"), "object_lock_days needs object_lock_mode")
+                    .hint("add object_lock_mode = \"COMPLIANCE\" or \"GOVERNANCE\", or remove object_lock_days"),
             );
             ok = false;
         }
@@ -214,12 +194,8 @@ fn read_trail(r: &mut Reader, t: &mut Table, spec: &mut LogArchiveSpec) -> bool 
             || !name.chars().all(|c| c.is_ascii_alphanumeric() || "/_-".contains(c))
         {
             r.error(
-                Diagnostic::new(
-                    alias.span(),
-                    t.key_path("kms_key_alias"),
-                    format!("`{a}` is not a valid KMS alias"),
-                )
-                .hint("use \"alias/<name>\" (not alias/aws/, which AWS reserves)"),
+                Diagnostic::new(alias.span(), t.key_path("kms_key_alias"), format!("`{a}` is not a valid KMS alias"))
+                    .hint("use \"alias/<name>\" (not alias/aws/, which AWS reserves)"),
             );
             ok = false;
         } else {
@@ -259,9 +235,7 @@ pub fn check_bucket_template(template: &str) -> Result<(), String> {
         return Err("only {account_id} and {region} may stand in braces".into());
     }
     for region in ["us-east-1", "ap-southeast-5"] {
-        let name = template
-            .replace("{account_id}", "123456789012")
-            .replace("{region}", region);
+        let name = template.replace("{account_id}", "123456789012").replace("{region}", region);
         check_bucket_name(&name)?;
     }
     Ok(())
@@ -271,10 +245,7 @@ fn check_bucket_name(name: &str) -> Result<(), String> {
     if !(3..=63).contains(&name.len()) {
         return Err(format!("it expands to {} characters (3 to 63 allowed)", name.len()));
     }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-    {
+    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.') {
         return Err("only lowercase letters, digits, dots and hyphens are allowed".into());
     }
     let first_last_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());

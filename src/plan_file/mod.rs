@@ -5,6 +5,7 @@ mod guardrails;
 mod log_archive;
 mod reader;
 pub mod regions;
+mod services;
 
 use std::collections::BTreeMap;
 
@@ -51,14 +52,11 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
     match r.integer(top, "version") {
         Some(v) if *v.get_ref() == SUPPORTED_VERSION => {}
         Some(v) => r.error(
-            Diagnostic::new(
-                v.span(),
-                "version",
-                format!("unsupported plan-file version {}", v.get_ref()),
-            )
-            .hint(format!(
-                "this sra reads version {SUPPORTED_VERSION}; upgrade sra or write `version = {SUPPORTED_VERSION}`"
-            )),
+            Diagnostic::new(v.span(), "version", format!("unsupported plan-file version {}", v.get_ref())).hint(
+                format!(
+                    "this sra reads version {SUPPORTED_VERSION}; upgrade sra or write `version = {SUPPORTED_VERSION}`"
+                ),
+            ),
         ),
         None if top.keys().iter().any(|(k, _)| k == "version") => {}
         None => r.error(
@@ -71,6 +69,7 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
     let accounts = read_accounts(r, top, &end);
     let log_archive = log_archive::read(r, top);
     let guardrails = guardrails::read(r, top);
+    let services = services::read(r, top);
     let (home_region, governed_regions, access_role) = org?;
     let log_archive = log_archive?;
     let mut guardrails = guardrails?;
@@ -82,6 +81,7 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
         accounts: accounts?,
         log_archive,
         guardrails: guardrails.spec,
+        services: services?,
     })
 }
 
@@ -190,11 +190,7 @@ fn check_region(r: &mut Reader, region: &Spanned<String>, key: &str) -> bool {
     if regions::is_known(region.get_ref()) {
         return true;
     }
-    let mut d = Diagnostic::new(
-        region.span(),
-        key,
-        format!("`{}` is not an AWS region", region.get_ref()),
-    );
+    let mut d = Diagnostic::new(region.span(), key, format!("`{}` is not an AWS region", region.get_ref()));
     d = match did_you_mean(region.get_ref(), regions::KNOWN) {
         Some(best) => d.hint(format!("did you mean `{best}`?")),
         None => d.hint("use a region code such as us-east-1 or eu-west-1"),
@@ -266,12 +262,8 @@ fn read_account(r: &mut Reader, t: &mut Table, role: AccountRole) -> Option<(Des
     for (key, value) in [("name", &name), ("email", &email)] {
         if value.is_none() && !t.keys().iter().any(|(k, _)| k == key) {
             r.error(
-                Diagnostic::new(
-                    t.span.clone(),
-                    t.key_path(key),
-                    format!("missing `{}`", t.key_path(key)),
-                )
-                .hint(format!("add {key} = \"...\" to [accounts.{}]", role.key())),
+                Diagnostic::new(t.span.clone(), t.key_path(key), format!("missing `{}`", t.key_path(key)))
+                    .hint(format!("add {key} = \"...\" to [accounts.{}]", role.key())),
             );
         }
     }
@@ -279,12 +271,8 @@ fn read_account(r: &mut Reader, t: &mut Table, role: AccountRole) -> Option<(Des
         let len = n.get_ref().chars().count();
         if n.get_ref().trim().is_empty() || len > 50 || !n.get_ref().chars().all(|c| (' '..='~').contains(&c)) {
             r.error(
-                Diagnostic::new(
-                    n.span(),
-                    t.key_path("name"),
-                    format!("`{}` is not a valid account name", n.get_ref()),
-                )
-                .hint("AWS account names are 1 to 50 printable ASCII characters, not all blank"),
+                Diagnostic::new(n.span(), t.key_path("name"), format!("`{}` is not a valid account name", n.get_ref()))
+                    .hint("AWS account names are 1 to 50 printable ASCII characters, not all blank"),
             );
             ok = false;
         }
@@ -303,19 +291,17 @@ fn read_account(r: &mut Reader, t: &mut Table, role: AccountRole) -> Option<(Des
         }
     }
     let ou_path = match &ou {
-        Some(o) => {
-            match OuPath::parse(o.get_ref()) {
-                Some(p) if p.segments().iter().all(|s| s.chars().count() <= 128) => Some(p),
-                _ => {
-                    r.error(
+        Some(o) => match OuPath::parse(o.get_ref()) {
+            Some(p) if p.segments().iter().all(|s| s.chars().count() <= 128) => Some(p),
+            _ => {
+                r.error(
                     Diagnostic::new(o.span(), t.key_path("ou"), format!("`{}` is not a valid OU path", o.get_ref()))
                         .hint("write OU names from the root down, separated by `/`, e.g. \"Security\" or \"Infra/Security\""),
                 );
-                    ok = false;
-                    None
-                }
+                ok = false;
+                None
             }
-        }
+        },
         None => OuPath::parse(DEFAULT_OU),
     };
     let mut tag_map = BTreeMap::new();
@@ -335,12 +321,8 @@ fn read_account(r: &mut Reader, t: &mut Table, role: AccountRole) -> Option<(Des
             ok = false;
         } else if k.get_ref().is_empty() || k.get_ref().chars().count() > 128 || v.get_ref().chars().count() > 256 {
             r.error(
-                Diagnostic::new(
-                    k.span(),
-                    key_path,
-                    "tag keys are 1 to 128 characters and values at most 256",
-                )
-                .hint("shorten the tag"),
+                Diagnostic::new(k.span(), key_path, "tag keys are 1 to 128 characters and values at most 256")
+                    .hint("shorten the tag"),
             );
             ok = false;
         } else {
@@ -354,13 +336,7 @@ fn read_account(r: &mut Reader, t: &mut Table, role: AccountRole) -> Option<(Des
     }
     let span = email.span();
     Some((
-        DesiredAccount {
-            role,
-            name: name.into_inner(),
-            email: email.into_inner(),
-            ou: ou_path?,
-            tags: tag_map,
-        },
+        DesiredAccount { role, name: name.into_inner(), email: email.into_inner(), ou: ou_path?, tags: tag_map },
         span,
     ))
 }

@@ -21,38 +21,23 @@ pub struct Table<'t, 'i> {
 
 impl<'t, 'i> Table<'t, 'i> {
     pub fn new(path: impl Into<String>, span: Range<usize>, table: &'t DeTable<'i>) -> Self {
-        Table {
-            path: path.into(),
-            span,
-            table,
-            asked: Vec::new(),
-        }
+        Table { path: path.into(), span, table, asked: Vec::new() }
     }
 
     pub fn key_path(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}.{key}", self.path)
-        }
+        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
     }
 
     /// The value under `key`, marking the key as known.
     pub fn get(&mut self, key: &'static str) -> Option<&'t Value<'i>> {
         self.asked.push(key);
-        self.table
-            .iter()
-            .find(|(k, _)| k.get_ref().as_ref() == key)
-            .map(|(_, v)| v)
+        self.table.iter().find(|(k, _)| k.get_ref().as_ref() == key).map(|(_, v)| v)
     }
 
     /// Keys present in the file, with their spans, in file order.
     pub fn keys(&self) -> Vec<(String, Range<usize>)> {
-        let mut keys: Vec<(String, Range<usize>)> = self
-            .table
-            .iter()
-            .map(|(k, _)| (k.get_ref().to_string(), k.span()))
-            .collect();
+        let mut keys: Vec<(String, Range<usize>)> =
+            self.table.iter().map(|(k, _)| (k.get_ref().to_string(), k.span())).collect();
         keys.sort_by_key(|(_, span)| span.start);
         keys
     }
@@ -73,12 +58,8 @@ impl Reader {
         let got = v.get_ref().type_str();
         let key_path = t.key_path(key);
         self.error(
-            Diagnostic::new(
-                v.span(),
-                key_path.clone(),
-                format!("`{key_path}` must be {want}, found {got}"),
-            )
-            .hint(format!("write it as {}", example_of(want))),
+            Diagnostic::new(v.span(), key_path.clone(), format!("`{key_path}` must be {want}, found {got}"))
+                .hint(format!("write it as {}", example_of(want))),
         );
     }
 
@@ -95,10 +76,7 @@ impl Reader {
 
     pub fn integer(&mut self, t: &mut Table, key: &'static str) -> Option<Spanned<i64>> {
         let v = t.get(key)?;
-        let parsed = v
-            .get_ref()
-            .as_integer()
-            .and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok());
+        let parsed = v.get_ref().as_integer().and_then(|i| i64::from_str_radix(i.as_str(), i.radix()).ok());
         match parsed {
             Some(n) => Some(Spanned::new(v.span(), n)),
             None => {
@@ -133,12 +111,7 @@ impl Reader {
                 Diagnostic::new(
                     n.span(),
                     key_path.clone(),
-                    format!(
-                        "`{key_path}` is {}, outside {}..={}",
-                        n.get_ref(),
-                        range.start(),
-                        range.end()
-                    ),
+                    format!("`{key_path}` is {}, outside {}..={}", n.get_ref(), range.start(), range.end()),
                 )
                 .hint(format!("use a number from {} to {}", range.start(), range.end())),
             );
@@ -163,10 +136,7 @@ impl Reader {
                         Diagnostic::new(
                             item.span(),
                             key_path.clone(),
-                            format!(
-                                "`{key_path}` must hold only strings, found {}",
-                                item.get_ref().type_str()
-                            ),
+                            format!("`{key_path}` must hold only strings, found {}", item.get_ref().type_str()),
                         )
                         .hint("quote each element, e.g. [\"us-east-1\", \"eu-west-1\"]"),
                     );
@@ -223,11 +193,7 @@ impl Reader {
                 continue;
             }
             let key_path = t.key_path(&key);
-            let place = if t.path.is_empty() {
-                "at the top level".to_string()
-            } else {
-                format!("in [{}]", t.path)
-            };
+            let place = if t.path.is_empty() { "at the top level".to_string() } else { format!("in [{}]", t.path) };
             let mut d = Diagnostic::new(span, key_path, format!("unknown key `{key}` {place}"));
             d = match did_you_mean(&key, &t.asked) {
                 Some(best) => d.hint(format!("did you mean `{best}`?")),
@@ -266,10 +232,7 @@ mod tests {
     #[test]
     fn did_you_mean_finds_typos_only() {
         assert_eq!(did_you_mean("emial", &["name", "email", "ou"]), Some("email"));
-        assert_eq!(
-            did_you_mean("home_regoin", &["home_region", "governed_regions"]),
-            Some("home_region")
-        );
+        assert_eq!(did_you_mean("home_regoin", &["home_region", "governed_regions"]), Some("home_region"));
         assert_eq!(did_you_mean("zzz", &["name", "email"]), None);
     }
 }

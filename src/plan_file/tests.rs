@@ -20,12 +20,7 @@ fn problems(src: &str) -> Vec<String> {
             .iter()
             .map(|d| {
                 let (l, c) = line_col(src, d.span.start);
-                format!(
-                    "{l}:{c} {}: {} | {}",
-                    d.key,
-                    d.message,
-                    d.hint.clone().unwrap_or_default()
-                )
+                format!("{l}:{c} {}: {} | {}", d.key, d.message, d.hint.clone().unwrap_or_default())
             })
             .collect(),
     }
@@ -113,18 +108,12 @@ ou = "A//B"
 
 #[test]
 fn version_problems() {
-    check(
-        &MINIMAL.replace("version = 1", "version = 2"),
-        &["1:11 version: unsupported plan-file version 2"],
-    );
+    check(&MINIMAL.replace("version = 1", "version = 2"), &["1:11 version: unsupported plan-file version 2"]);
     check(
         &MINIMAL.replace("version = 1", "version = \"1\""),
         &["1:11 version: `version` must be an integer, found string"],
     );
-    check(
-        &MINIMAL.replace("version = 1\n", ""),
-        &["1:1 version: missing `version`"],
-    );
+    check(&MINIMAL.replace("version = 1\n", ""), &["1:1 version: missing `version`"]);
 }
 
 #[test]
@@ -140,17 +129,9 @@ fn duplicate_emails_differ_only_in_case() {
 
 #[test]
 fn missing_sections() {
-    check(
-        "version = 1\n",
-        &[
-            "missing section [organization]",
-            "missing sections [accounts.security_tooling]",
-        ],
-    );
-    let src = MINIMAL.replace(
-        "[accounts.log_archive]\nname = \"Log Archive\"\nemail = \"aws+log-archive@example.com\"\n",
-        "",
-    );
+    check("version = 1\n", &["missing section [organization]", "missing sections [accounts.security_tooling]"]);
+    let src = MINIMAL
+        .replace("[accounts.log_archive]\nname = \"Log Archive\"\nemail = \"aws+log-archive@example.com\"\n", "");
     check(&src, &["missing section [accounts.log_archive]"]);
 }
 
@@ -159,10 +140,7 @@ fn unknown_account_and_section() {
     let src = format!("{MINIMAL}[accounts.audit]\nname = \"x\"\n[sevices]\n");
     check(
         &src,
-        &[
-            "accounts.audit: unknown key `audit` in [accounts]",
-            "sevices: unknown key `sevices` at the top level",
-        ],
+        &["accounts.audit: unknown key `audit` in [accounts]", "sevices: unknown key `sevices` at the top level"],
     );
 }
 
@@ -178,20 +156,14 @@ fn wrong_types() {
     );
     check(
         &MINIMAL.replace("[organization]\n", "organization = 3\n[x]\n"),
-        &[
-            "2:16 organization: `organization` must be a table",
-            "3:2 x: unknown key `x` at the top level",
-        ],
+        &["2:16 organization: `organization` must be a table", "3:2 x: unknown key `x` at the top level"],
     );
 }
 
 #[test]
 fn reserved_tags_and_bad_role() {
     let src = MINIMAL
-        .replace(
-            "home_region = \"us-east-1\"",
-            "home_region = \"us-east-1\"\naccess_role = \"bad role\"",
-        )
+        .replace("home_region = \"us-east-1\"", "home_region = \"us-east-1\"\naccess_role = \"bad role\"")
         .replace(
             "name = \"Log Archive\"",
             "name = \"Log Archive\"\ntags = { \"aws:x\" = \"1\", \"sra:account\" = \"y\" }",
@@ -201,19 +173,11 @@ fn reserved_tags_and_bad_role() {
 
 #[test]
 fn empty_or_foreign_governed_regions() {
-    let src = MINIMAL.replace(
-        "home_region = \"us-east-1\"",
-        "home_region = \"us-east-1\"\ngoverned_regions = []",
-    );
+    let src = MINIMAL.replace("home_region = \"us-east-1\"", "home_region = \"us-east-1\"\ngoverned_regions = []");
     check(&src, &["governed_regions` is empty"]);
-    let src = MINIMAL.replace(
-        "home_region = \"us-east-1\"",
-        "home_region = \"us-east-1\"\ngoverned_regions = [\"eu-west-1\"]",
-    );
-    check(
-        &src,
-        &["the home region `us-east-1` is not among the governed regions | add \"us-east-1\""],
-    );
+    let src = MINIMAL
+        .replace("home_region = \"us-east-1\"", "home_region = \"us-east-1\"\ngoverned_regions = [\"eu-west-1\"]");
+    check(&src, &["the home region `us-east-1` is not among the governed regions | add \"us-east-1\""]);
 }
 
 #[test]
@@ -221,15 +185,7 @@ fn email_rules() {
     for ok in ["a@b.co", "aws+security-tooling@example.com"] {
         assert!(valid_email(ok), "{ok}");
     }
-    for bad in [
-        "a@b.c".repeat(20).as_str(),
-        "ab@c",
-        "a b@c.de",
-        "@b.com",
-        "a@.com",
-        "a@b@c.de",
-        "abcdef",
-    ] {
+    for bad in ["a@b.c".repeat(20).as_str(), "ab@c", "a b@c.de", "@b.com", "a@.com", "a@b@c.de", "abcdef"] {
         assert!(!valid_email(bad), "{bad}");
     }
 }
@@ -244,10 +200,7 @@ fn guardrails_defaults_and_choices() {
         "{MINIMAL}[log_bucket]\nbreak_glass_role = \"BreakGlass\"\n[guardrails]\nattach_to = [\"Root\", \"Workloads/Prod\"]\ndisabled = [\"ProtectMacie\"]\n"
     );
     let d = parse(&src).unwrap();
-    assert_eq!(
-        d.guardrails.exempt_roles,
-        ["OrganizationAccountAccessRole", "BreakGlass"]
-    );
+    assert_eq!(d.guardrails.exempt_roles, ["OrganizationAccountAccessRole", "BreakGlass"]);
     assert_eq!(d.guardrails.attach_to.len(), 2);
     assert_eq!(d.guardrail_ous()[0].to_string(), "Workloads/Prod");
 }
@@ -255,10 +208,7 @@ fn guardrails_defaults_and_choices() {
 #[test]
 fn guardrail_problems() {
     let src = format!("{MINIMAL}[guardrails]\ndisabled = [\"ProtectMacei\"]\nattach_to = [\"A//B\"]\n");
-    check(
-        &src,
-        &["did you mean `ProtectMacie`?", "`A//B` is not \"Root\" or an OU path"],
-    );
+    check(&src, &["did you mean `ProtectMacie`?", "`A//B` is not \"Root\" or an OU path"]);
     let src = format!("{MINIMAL}[guardrails]\nexempt_roles = [\"BreakGlass\"]\n");
     check(
         &src,
@@ -270,24 +220,16 @@ fn guardrail_problems() {
 
 #[test]
 fn oversize_guardrail_policy_is_named() {
-    let roles: Vec<String> = (0..14)
-        .map(|i| format!("\"OrganizationAccountAccessRole-with-a-long-name-{i:02}-abcdefghij\""))
-        .collect();
-    let src = format!(
-        "{MINIMAL}[guardrails]\nexempt_roles = [\"OrganizationAccountAccessRole\", {}]\n",
-        roles.join(", ")
-    );
+    let roles: Vec<String> =
+        (0..14).map(|i| format!("\"OrganizationAccountAccessRole-with-a-long-name-{i:02}-abcdefghij\"")).collect();
+    let src =
+        format!("{MINIMAL}[guardrails]\nexempt_roles = [\"OrganizationAccountAccessRole\", {}]\n", roles.join(", "));
     let got = problems(&src);
     assert!(!got.is_empty(), "expected an over-size error");
     assert!(got.iter().all(|p| p.contains("AWS allows 5120")), "{got:#?}");
+    assert!(got.iter().any(|p| p.contains("the guardrail policy sra-guardrails-logging would be")), "{got:#?}");
     assert!(
-        got.iter()
-            .any(|p| p.contains("the guardrail policy sra-guardrails-logging would be")),
-        "{got:#?}"
-    );
-    assert!(
-        got.iter()
-            .any(|p| p.contains("it holds ProtectOrganizationTrail, ProtectLogBuckets, ProtectConfigRecorders")),
+        got.iter().any(|p| p.contains("it holds ProtectOrganizationTrail, ProtectLogBuckets, ProtectConfigRecorders")),
         "{got:#?}"
     );
 }

@@ -115,7 +115,7 @@ fn change_fingerprint(c: &Change) -> String {
     sha256(&text)
 }
 
-fn step_text(s: &Step) -> String {
+pub fn step_text(s: &Step) -> String {
     match s {
         Step::CreateOrganization => "CreateOrganization (all features)".into(),
         Step::CreateOu { path, .. } => format!("CreateOrganizationalUnit {path}"),
@@ -126,6 +126,12 @@ fn step_text(s: &Step) -> String {
         Step::EnableServiceAccess { principal } => format!("EnableAWSServiceAccess {principal}"),
         Step::LogArchive { op, .. } => format!("{op:?}"),
         Step::Guardrail { op, .. } => format!("{op:?}"),
+        Step::GuardDuty { region, op } => match op {
+            crate::services::guardduty::GdOp::CreateMembers { accounts } => {
+                format!("CreateMembers in {region}: {} accounts", accounts.len())
+            }
+            other => format!("{other:?} in {region}"),
+        },
     }
 }
 
@@ -159,19 +165,11 @@ pub fn document(plan: &Plan, plan_path: &str, plan_digest: &str, applied_before:
             fingerprint: change_fingerprint(c),
         })
         .collect();
-    let fingerprint = sha256(
-        &changes
-            .iter()
-            .map(|c| format!("{}:{}\n", c.address, c.fingerprint))
-            .collect::<String>(),
-    );
+    let fingerprint = sha256(&changes.iter().map(|c| format!("{}:{}\n", c.address, c.fingerprint)).collect::<String>());
     PlanDocument {
         format_version: FORMAT_VERSION,
         sra_version: env!("CARGO_PKG_VERSION").to_string(),
-        plan_file: PlanFileRef {
-            path: plan_path.to_string(),
-            digest: plan_digest.to_string(),
-        },
+        plan_file: PlanFileRef { path: plan_path.to_string(), digest: plan_digest.to_string() },
         organization_id: plan.organization_id.clone(),
         caller_account: plan.caller_account.clone(),
         plan_file_applied_before: applied_before,
@@ -186,10 +184,7 @@ pub fn document(plan: &Plan, plan_path: &str, plan_digest: &str, applied_before:
         blockers: plan
             .blockers
             .iter()
-            .map(|b| BlockerDoc {
-                message: b.message.clone(),
-                hint: b.hint.clone(),
-            })
+            .map(|b| BlockerDoc { message: b.message.clone(), hint: b.hint.clone() })
             .collect(),
     }
 }
@@ -263,10 +258,7 @@ mod tests {
         let doc = |changes| PlanDocument {
             format_version: 1,
             sra_version: "0".into(),
-            plan_file: PlanFileRef {
-                path: "p".into(),
-                digest: "d".into(),
-            },
+            plan_file: PlanFileRef { path: "p".into(), digest: "d".into() },
             organization_id: None,
             caller_account: "1".into(),
             plan_file_applied_before: None,
@@ -277,9 +269,6 @@ mod tests {
         };
         assert!(doc(vec![mk("a")]).stale_against(&doc(vec![mk("a")])).is_empty());
         assert_eq!(doc(vec![mk("a")]).stale_against(&doc(vec![mk("b")])), ["trail"]);
-        assert_eq!(
-            doc(vec![]).stale_against(&doc(vec![mk("b")])),
-            ["trail (new in the plan)"]
-        );
+        assert_eq!(doc(vec![]).stale_against(&doc(vec![mk("b")])), ["trail (new in the plan)"]);
     }
 }

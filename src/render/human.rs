@@ -12,11 +12,7 @@ pub struct Style {
 
 impl Style {
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     }
     fn green(&self, t: &str) -> String {
         self.paint("32", t)
@@ -91,18 +87,9 @@ fn change(out: &mut String, c: &ChangeDoc, style: Style) {
         ActionDoc::Create => c.properties.iter().filter(|p| p.after.is_some()).collect(),
         _ => c.properties.iter().filter(|p| p.changed).collect(),
     };
-    let width = props
-        .iter()
-        .filter(|p| !is_block(p))
-        .map(|p| p.name.len())
-        .max()
-        .unwrap_or(0);
+    let width = props.iter().filter(|p| !is_block(p)).map(|p| p.name.len()).max().unwrap_or(0);
     let paint = |line: &str| {
-        if c.action == ActionDoc::Create {
-            style.green(line)
-        } else {
-            style.yellow(line)
-        }
+        if c.action == ActionDoc::Create { style.green(line) } else { style.yellow(line) }
     };
     for p in props {
         if is_block(p) {
@@ -111,11 +98,7 @@ fn change(out: &mut String, c: &ChangeDoc, style: Style) {
                 ActionDoc::Create => ("+", indent(p.after.as_deref().unwrap_or_default(), "+ ")),
                 _ => (
                     "~",
-                    diff_lines(
-                        p.before.as_deref().unwrap_or_default(),
-                        p.after.as_deref().unwrap_or_default(),
-                        style,
-                    ),
+                    diff_lines(p.before.as_deref().unwrap_or_default(), p.after.as_deref().unwrap_or_default(), style),
                 ),
             };
             let _ = writeln!(out, "      {}", paint(&format!("{sym} {}:", p.name)));
@@ -152,11 +135,7 @@ pub fn plan(doc: &PlanDocument, style: Style) -> String {
     let _ = writeln!(out, "organization {org}, management account {}", doc.caller_account);
     let _ = writeln!(out);
     if !doc.has_changes() && !doc.has_manual() {
-        let _ = writeln!(
-            out,
-            "No changes. Live state matches the plan ({} resources checked).",
-            doc.changes.len()
-        );
+        let _ = writeln!(out, "No changes. Live state matches the plan ({} resources checked).", doc.changes.len());
         return out;
     }
     match doc.plan_file_applied_before {
@@ -169,37 +148,25 @@ pub fn plan(doc: &PlanDocument, style: Style) -> String {
             let _ = writeln!(out);
         }
         Some(false) => {
-            let _ = writeln!(
-                out,
-                "The plan file changed since the last apply: changes below may be new intent or drift."
-            );
+            let _ =
+                writeln!(out, "The plan file changed since the last apply: changes below may be new intent or drift.");
             let _ = writeln!(out);
         }
         None => {}
     }
     let _ = writeln!(out, "sra will perform these actions:");
     let _ = writeln!(out);
-    for c in doc
-        .changes
-        .iter()
-        .filter(|c| c.action != ActionDoc::NoOp || !c.manual.is_empty())
-    {
+    for c in doc.changes.iter().filter(|c| c.action != ActionDoc::NoOp || !c.manual.is_empty()) {
         change(&mut out, c, style);
         let _ = writeln!(out);
     }
     let s = doc.summary;
-    let manual = if s.manual > 0 {
-        format!(", {} to resolve by hand", s.manual)
-    } else {
-        String::new()
-    };
+    let manual = if s.manual > 0 { format!(", {} to resolve by hand", s.manual) } else { String::new() };
     let _ = writeln!(
         out,
         "{}",
-        style.bold(&format!(
-            "Plan: {} to create, {} to update, {} unchanged{manual}.",
-            s.create, s.update, s.unchanged
-        ))
+        style
+            .bold(&format!("Plan: {} to create, {} to update, {} unchanged{manual}.", s.create, s.update, s.unchanged))
     );
     out
 }
@@ -229,19 +196,11 @@ mod tests {
         PlanDocument {
             format_version: 1,
             sra_version: "0.1.0".into(),
-            plan_file: PlanFileRef {
-                path: "p.toml".into(),
-                digest: "d".into(),
-            },
+            plan_file: PlanFileRef { path: "p.toml".into(), digest: "d".into() },
             organization_id: Some("o-abc".into()),
             caller_account: "111111111111".into(),
             plan_file_applied_before: None,
-            summary: Summary {
-                create: 1,
-                update: 1,
-                unchanged: 1,
-                manual: 0,
-            },
+            summary: Summary { create: 1, update: 1, unchanged: 1, manual: 0 },
             fingerprint: "f".into(),
             blockers: vec![],
             changes: vec![
@@ -250,10 +209,7 @@ mod tests {
                     "ou[\"Security\"]",
                     ActionDoc::Create,
                     None,
-                    vec![
-                        prop("name", None, Some("Security")),
-                        prop("parent", None, Some("(root)")),
-                    ],
+                    vec![prop("name", None, Some("Security")), prop("parent", None, Some("(root)"))],
                     "no OU of this name under its parent",
                 ),
                 change(
@@ -303,10 +259,7 @@ Plan: 1 to create, 1 to update, 1 unchanged.
         let mut p = sample();
         p.changes.truncate(1);
         let text = plan(&p, Style { color: false });
-        assert!(
-            text.contains("No changes. Live state matches the plan (1 resources checked)."),
-            "{text}"
-        );
+        assert!(text.contains("No changes. Live state matches the plan (1 resources checked)."), "{text}");
     }
 
     #[test]

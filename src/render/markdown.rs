@@ -19,27 +19,12 @@ fn word(a: ActionDoc) -> &'static str {
 
 fn details(c: &ChangeDoc) -> String {
     let mut body = String::new();
-    for p in c.properties.iter().filter(|p| {
-        if c.action == ActionDoc::Create {
-            p.after.is_some()
-        } else {
-            p.changed
-        }
-    }) {
+    for p in c.properties.iter().filter(|p| if c.action == ActionDoc::Create { p.after.is_some() } else { p.changed }) {
         if is_block(p) {
             let _ = writeln!(body, "~ {}:", p.name);
             let text = match c.action {
-                ActionDoc::Create => p
-                    .after
-                    .clone()
-                    .unwrap_or_default()
-                    .lines()
-                    .map(|l| format!("+ {l}\n"))
-                    .collect(),
-                _ => document_diff(
-                    p.before.as_deref().unwrap_or_default(),
-                    p.after.as_deref().unwrap_or_default(),
-                ),
+                ActionDoc::Create => p.after.clone().unwrap_or_default().lines().map(|l| format!("+ {l}\n")).collect(),
+                _ => document_diff(p.before.as_deref().unwrap_or_default(), p.after.as_deref().unwrap_or_default()),
             };
             body.push_str(&text);
         } else if c.action == ActionDoc::Create {
@@ -55,11 +40,7 @@ fn details(c: &ChangeDoc) -> String {
             );
         }
     }
-    let mut out = format!(
-        "<details><summary><code>{}</code>: {}</summary>\n\n",
-        c.address,
-        word(c.action)
-    );
+    let mut out = format!("<details><summary><code>{}</code>: {}</summary>\n\n", c.address, word(c.action));
     if !c.reason.is_empty() {
         let _ = writeln!(out, "{}\n", c.reason);
     }
@@ -76,11 +57,7 @@ fn details(c: &ChangeDoc) -> String {
 pub fn plan(doc: &PlanDocument) -> String {
     let s = doc.summary;
     let mut head = String::new();
-    let _ = writeln!(
-        head,
-        "### sra plan: {} to create, {} to update, {} unchanged",
-        s.create, s.update, s.unchanged
-    );
+    let _ = writeln!(head, "### sra plan: {} to create, {} to update, {} unchanged", s.create, s.update, s.unchanged);
     let _ = writeln!(head);
     let _ = writeln!(
         head,
@@ -102,11 +79,8 @@ pub fn plan(doc: &PlanDocument) -> String {
         }
         None => {}
     }
-    let shown: Vec<&ChangeDoc> = doc
-        .changes
-        .iter()
-        .filter(|c| c.action != ActionDoc::NoOp || !c.manual.is_empty())
-        .collect();
+    let shown: Vec<&ChangeDoc> =
+        doc.changes.iter().filter(|c| c.action != ActionDoc::NoOp || !c.manual.is_empty()).collect();
     if shown.is_empty() && doc.blockers.is_empty() {
         head.push_str("No changes. Live state matches the plan.\n");
         return head;
@@ -115,20 +89,9 @@ pub fn plan(doc: &PlanDocument) -> String {
     for c in &shown {
         let changed: Vec<&str> = match c.action {
             ActionDoc::Create => vec!["(new)"],
-            _ => c
-                .properties
-                .iter()
-                .filter(|p| p.changed)
-                .map(|p| p.name.as_str())
-                .collect(),
+            _ => c.properties.iter().filter(|p| p.changed).map(|p| p.name.as_str()).collect(),
         };
-        let _ = writeln!(
-            head,
-            "| `{}` | {} | {} |",
-            c.address,
-            word(c.action),
-            changed.join(", ")
-        );
+        let _ = writeln!(head, "| `{}` | {} | {} |", c.address, word(c.action), changed.join(", "));
     }
     head.push('\n');
 
@@ -160,19 +123,11 @@ mod tests {
         PlanDocument {
             format_version: 1,
             sra_version: "0".into(),
-            plan_file: PlanFileRef {
-                path: "plans/org.toml".into(),
-                digest: "0123456789abcdef".into(),
-            },
+            plan_file: PlanFileRef { path: "plans/org.toml".into(), digest: "0123456789abcdef".into() },
             organization_id: Some("o-abc".into()),
             caller_account: "111111111111".into(),
             plan_file_applied_before: Some(true),
-            summary: Summary {
-                create: 0,
-                update: n,
-                unchanged: 0,
-                manual: 0,
-            },
+            summary: Summary { create: 0, update: n, unchanged: 0, manual: 0 },
             fingerprint: "f".into(),
             blockers: vec![],
             changes: (0..n)
@@ -198,16 +153,10 @@ mod tests {
     #[test]
     fn summary_table_and_collapsible_diffs() {
         let md = plan(&doc(2, 3));
-        assert!(
-            md.starts_with("### sra plan: 0 to create, 2 to update, 0 unchanged\n"),
-            "{md}"
-        );
+        assert!(md.starts_with("### sra plan: 0 to create, 2 to update, 0 unchanged\n"), "{md}");
         assert!(md.contains("> **Drift:**"), "{md}");
         assert!(md.contains("| `guardrail[\"g1\"]` | update | policy |"), "{md}");
-        assert!(
-            md.contains("<details><summary><code>guardrail[\"g0\"]</code>: update</summary>"),
-            "{md}"
-        );
+        assert!(md.contains("<details><summary><code>guardrail[\"g0\"]</code>: update</summary>"), "{md}");
         assert!(md.contains("```diff\n~ policy:\n--- live\n+++ plan\n"), "{md}");
         assert!(md.contains("+  \"x\""), "{md}");
     }
@@ -221,9 +170,6 @@ mod tests {
             "{}",
             &md[md.len() - 300..]
         );
-        assert!(
-            md.contains("| `guardrail[\"g39\"]` | update | policy |"),
-            "the table lists every resource"
-        );
+        assert!(md.contains("| `guardrail[\"g39\"]` | update | policy |"), "the table lists every resource");
     }
 }

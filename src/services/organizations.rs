@@ -17,40 +17,20 @@ const SVC: &str = "organizations";
 /// Read everything the organization part of the plan depends on.
 pub async fn observe(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Observed> {
     let region = aws.region.clone();
-    let unknown = Site {
-        account: "(caller)".into(),
-        region: region.clone(),
-    };
+    let unknown = Site { account: "(caller)".into(), region: region.clone() };
     rep.debug("sts:GetCallerIdentity");
     let who = aws.sts().get_caller_identity().send().await.map_err(|e| {
-        call_error(
-            e,
-            "sts",
-            "GetCallerIdentity",
-            &unknown,
-            "finding out which account the credentials belong to",
-        )
+        call_error(e, "sts", "GetCallerIdentity", &unknown, "finding out which account the credentials belong to")
     })?;
     let caller = who.account().unwrap_or_default().to_string();
-    let site = Site {
-        account: caller.clone(),
-        region,
-    };
+    let site = Site { account: caller.clone(), region };
     let orgs = aws.organizations();
 
-    let mut observed = Observed {
-        caller_account: caller,
-        ..Default::default()
-    };
+    let mut observed = Observed { caller_account: caller, ..Default::default() };
     rep.debug("organizations:DescribeOrganization");
     let org = match orgs.describe_organization().send().await {
         Ok(out) => out.organization().cloned(),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_aws_organizations_not_in_use_exception()) =>
-        {
-            None
-        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_aws_organizations_not_in_use_exception()) => None,
         Err(e) => {
             return Err(call_error(e, SVC, "DescribeOrganization", &site, "reading the organization").into());
         }
@@ -61,12 +41,8 @@ pub async fn observe(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Obs
     let id = org.id().unwrap_or_default().to_string();
     if management != observed.caller_account {
         // A member account cannot read the rest; the diff turns this into a blocker.
-        observed.organization = Some(ObservedOrg {
-            id,
-            management_account_id: management,
-            feature_set,
-            root_id: String::new(),
-        });
+        observed.organization =
+            Some(ObservedOrg { id, management_account_id: management, feature_set, root_id: String::new() });
         return Ok(observed);
     }
     rep.debug("organizations:ListRoots");
@@ -75,27 +51,14 @@ pub async fn observe(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Obs
         .send()
         .await
         .map_err(|e| call_error(e, SVC, "ListRoots", &site, "finding the organization root"))?;
-    let root_id = roots
-        .roots()
-        .first()
-        .and_then(|r| r.id())
-        .unwrap_or_default()
-        .to_string();
-    observed.organization = Some(ObservedOrg {
-        id,
-        management_account_id: management,
-        feature_set,
-        root_id: root_id.clone(),
-    });
+    let root_id = roots.roots().first().and_then(|r| r.id()).unwrap_or_default().to_string();
+    observed.organization =
+        Some(ObservedOrg { id, management_account_id: management, feature_set, root_id: root_id.clone() });
 
     observed.ous = observe_ous(&orgs, &site, &root_id, desired, rep).await?;
     observed.accounts = observe_accounts(&orgs, &site, rep).await?;
     for want in &desired.accounts {
-        let Some(i) = observed
-            .accounts
-            .iter()
-            .position(|a| a.email.eq_ignore_ascii_case(&want.email))
-        else {
+        let Some(i) = observed.accounts.iter().position(|a| a.email.eq_ignore_ascii_case(&want.email)) else {
             continue;
         };
         let account_id = observed.accounts[i].id.clone();
@@ -146,23 +109,12 @@ async fn observe_ous(
                 .try_collect()
                 .await
                 .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "ListOrganizationalUnitsForParent",
-                        site,
-                        format!("looking for OU \"{path}\""),
-                    )
+                    call_error(e, SVC, "ListOrganizationalUnitsForParent", site, format!("looking for OU \"{path}\""))
                 })?;
             let list = ous
                 .iter()
                 .flat_map(|page| page.organizational_units())
-                .map(|ou| {
-                    (
-                        ou.name().unwrap_or_default().to_string(),
-                        ou.id().unwrap_or_default().to_string(),
-                    )
-                })
+                .map(|ou| (ou.name().unwrap_or_default().to_string(), ou.id().unwrap_or_default().to_string()))
                 .collect();
             children.insert(parent_id.clone(), list);
         }
@@ -189,9 +141,7 @@ async fn observe_accounts(orgs: &Client, site: &Site, rep: &Reporter) -> Result<
             id: a.id().unwrap_or_default().to_string(),
             name: a.name().unwrap_or_default().to_string(),
             email: a.email().unwrap_or_default().to_string(),
-            status: a
-                .state()
-                .map_or_else(|| "ACTIVE".to_string(), |s| s.as_str().to_string()),
+            status: a.state().map_or_else(|| "ACTIVE".to_string(), |s| s.as_str().to_string()),
             parent_id: None,
             parent: None,
             tags: BTreeMap::new(),
@@ -208,15 +158,12 @@ async fn observe_parent(
     rep: &Reporter,
 ) -> Result<(String, Parent)> {
     rep.debug(format!("organizations:ListParents {account_id}"));
-    let out = orgs.list_parents().child_id(account_id).send().await.map_err(|e| {
-        call_error(
-            e,
-            SVC,
-            "ListParents",
-            site,
-            format!("finding the OU of account {account_id}"),
-        )
-    })?;
+    let out = orgs
+        .list_parents()
+        .child_id(account_id)
+        .send()
+        .await
+        .map_err(|e| call_error(e, SVC, "ListParents", site, format!("finding the OU of account {account_id}")))?;
     let Some(p) = out.parents().first() else {
         return Ok((root_id.to_string(), Parent::Root));
     };
@@ -227,25 +174,10 @@ async fn observe_parent(
     if let Some((path, _)) = ous.iter().find(|(_, v)| **v == id) {
         return Ok((id, Parent::Ou(path.clone())));
     }
-    let ou = orgs
-        .describe_organizational_unit()
-        .organizational_unit_id(&id)
-        .send()
-        .await
-        .map_err(|e| {
-            call_error(
-                e,
-                SVC,
-                "DescribeOrganizationalUnit",
-                site,
-                format!("naming the OU {id} of account {account_id}"),
-            )
-        })?;
-    let name = ou
-        .organizational_unit()
-        .and_then(|o| o.name())
-        .unwrap_or_default()
-        .to_string();
+    let ou = orgs.describe_organizational_unit().organizational_unit_id(&id).send().await.map_err(|e| {
+        call_error(e, SVC, "DescribeOrganizationalUnit", site, format!("naming the OU {id} of account {account_id}"))
+    })?;
+    let name = ou.organizational_unit().and_then(|o| o.name()).unwrap_or_default().to_string();
     Ok((id.clone(), Parent::Other { id, name }))
 }
 
@@ -256,27 +188,11 @@ async fn observe_tags(
     rep: &Reporter,
 ) -> Result<BTreeMap<String, String>> {
     rep.debug(format!("organizations:ListTagsForResource {account_id}"));
-    let tags = orgs
-        .list_tags_for_resource()
-        .resource_id(account_id)
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| {
-            call_error(
-                e,
-                SVC,
-                "ListTagsForResource",
-                site,
-                format!("reading the tags of account {account_id}"),
-            )
-        })?;
-    Ok(tags
-        .iter()
-        .flat_map(|page| page.tags())
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect())
+    let tags =
+        orgs.list_tags_for_resource().resource_id(account_id).into_paginator().send().try_collect().await.map_err(
+            |e| call_error(e, SVC, "ListTagsForResource", site, format!("reading the tags of account {account_id}")),
+        )?;
+    Ok(tags.iter().flat_map(|page| page.tags()).map(|t| (t.key().to_string(), t.value().to_string())).collect())
 }
 
 async fn observe_requests(orgs: &Client, site: &Site, rep: &Reporter) -> Result<Vec<CreateRequest>> {
@@ -290,19 +206,9 @@ async fn observe_requests(orgs: &Client, site: &Site, rep: &Reporter) -> Result<
         .try_collect()
         .await
         .map_err(|e| {
-            call_error(
-                e,
-                SVC,
-                "ListCreateAccountStatus",
-                site,
-                "looking for account creations still in progress",
-            )
+            call_error(e, SVC, "ListCreateAccountStatus", site, "looking for account creations still in progress")
         })?;
-    Ok(statuses
-        .iter()
-        .flat_map(|page| page.create_account_statuses())
-        .map(request_of)
-        .collect())
+    Ok(statuses.iter().flat_map(|page| page.create_account_statuses()).map(request_of).collect())
 }
 
 fn request_of(s: &aws_sdk_organizations::types::CreateAccountStatus) -> CreateRequest {
@@ -329,27 +235,15 @@ pub async fn create_organization(orgs: &Client, site: &Site) -> Result<(String, 
         .send()
         .await
         .map_err(|e| call_error(e, SVC, "CreateOrganization", site, "creating the organization"))?;
-    let org_id = created
-        .organization()
-        .and_then(|o| o.id())
-        .unwrap_or_default()
-        .to_string();
+    let org_id = created.organization().and_then(|o| o.id()).unwrap_or_default().to_string();
     let roots = orgs
         .list_roots()
         .send()
         .await
         .map_err(|e| call_error(e, SVC, "ListRoots", site, "finding the new organization's root"))?;
-    roots
-        .roots()
-        .first()
-        .and_then(|r| r.id())
-        .map(|root| (org_id, root.to_string()))
-        .ok_or_else(|| {
-            hinted(
-                "the new organization has no root",
-                "rerun sra; if it persists, check the organization in the console",
-            )
-        })
+    roots.roots().first().and_then(|r| r.id()).map(|root| (org_id, root.to_string())).ok_or_else(|| {
+        hinted("the new organization has no root", "rerun sra; if it persists, check the organization in the console")
+    })
 }
 
 /// The root tag that records the digest of the plan file last applied.
@@ -362,53 +256,24 @@ pub async fn record_applied(sessions: &crate::aws::Sessions, root_id: &str, dige
     let site = sessions.site(&sessions.management_account);
     orgs.tag_resource()
         .resource_id(root_id)
-        .tags(
-            Tag::builder()
-                .key(APPLIED_TAG)
-                .value(digest)
-                .build()
-                .expect("key and value are set"),
-        )
+        .tags(Tag::builder().key(APPLIED_TAG).value(digest).build().expect("key and value are set"))
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                e,
-                SVC,
-                "TagResource",
-                &site,
-                "recording the applied plan on the organization root",
-            )
-        })?;
+        .map_err(|e| call_error(e, SVC, "TagResource", &site, "recording the applied plan on the organization root"))?;
     Ok(())
 }
 
 pub async fn enable_service_access(orgs: &Client, site: &Site, principal: &str) -> Result<()> {
-    orgs.enable_aws_service_access()
-        .service_principal(principal)
-        .send()
-        .await
-        .map_err(|e| {
-            call_error(
-                e,
-                SVC,
-                "EnableAWSServiceAccess",
-                site,
-                format!("giving {principal} trusted access"),
-            )
-        })?;
+    orgs.enable_aws_service_access().service_principal(principal).send().await.map_err(|e| {
+        call_error(e, SVC, "EnableAWSServiceAccess", site, format!("giving {principal} trusted access"))
+    })?;
     Ok(())
 }
 
 async fn observe_trusted_access(orgs: &Client, site: &Site, rep: &Reporter) -> Result<Vec<String>> {
     rep.debug("organizations:ListAWSServiceAccessForOrganization");
-    let pages = orgs
-        .list_aws_service_access_for_organization()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| {
+    let pages =
+        orgs.list_aws_service_access_for_organization().into_paginator().send().try_collect().await.map_err(|e| {
             call_error(
                 e,
                 SVC,
@@ -425,18 +290,9 @@ async fn observe_trusted_access(orgs: &Client, site: &Site, rep: &Reporter) -> R
 }
 
 pub async fn create_ou(orgs: &Client, site: &Site, parent_id: &str, path: &OuPath) -> Result<String> {
-    let out = orgs
-        .create_organizational_unit()
-        .parent_id(parent_id)
-        .name(path.name())
-        .send()
-        .await;
+    let out = orgs.create_organizational_unit().parent_id(parent_id).name(path.name()).send().await;
     match out {
-        Ok(o) => Ok(o
-            .organizational_unit()
-            .and_then(|u| u.id())
-            .unwrap_or_default()
-            .to_string()),
+        Ok(o) => Ok(o.organizational_unit().and_then(|u| u.id()).unwrap_or_default().to_string()),
         Err(e) if error_code(&e) == Some("DuplicateOrganizationalUnitException") => {
             // Made meanwhile (by a concurrent run): use it.
             let ous = orgs
@@ -447,13 +303,7 @@ pub async fn create_ou(orgs: &Client, site: &Site, parent_id: &str, path: &OuPat
                 .try_collect()
                 .await
                 .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "ListOrganizationalUnitsForParent",
-                        site,
-                        format!("finding OU \"{path}\""),
-                    )
+                    call_error(e, SVC, "ListOrganizationalUnitsForParent", site, format!("finding OU \"{path}\""))
                 })?;
             ous.iter()
                 .flat_map(|page| page.organizational_units())
@@ -462,14 +312,7 @@ pub async fn create_ou(orgs: &Client, site: &Site, parent_id: &str, path: &OuPat
                 .map(str::to_string)
                 .ok_or_else(|| hinted(format!("OU \"{path}\" exists but cannot be found"), "rerun sra"))
         }
-        Err(e) => Err(call_error(
-            e,
-            SVC,
-            "CreateOrganizationalUnit",
-            site,
-            format!("creating OU \"{path}\""),
-        )
-        .into()),
+        Err(e) => Err(call_error(e, SVC, "CreateOrganizationalUnit", site, format!("creating OU \"{path}\"")).into()),
     }
 }
 
@@ -485,10 +328,8 @@ pub async fn create_account(
     tags: &BTreeMap<String, String>,
     rep: &Reporter,
 ) -> Result<String> {
-    let tags: Vec<Tag> = tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set"))
-        .collect();
+    let tags: Vec<Tag> =
+        tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set")).collect();
     let purpose = format!("creating account \"{name}\" ({})", role.key());
     for attempt in 1..=3 {
         let sent = orgs
@@ -506,11 +347,7 @@ pub async fn create_account(
             .await;
         match sent {
             Ok(out) => {
-                let id = out
-                    .create_account_status()
-                    .and_then(|s| s.id())
-                    .unwrap_or_default()
-                    .to_string();
+                let id = out.create_account_status().and_then(|s| s.id()).unwrap_or_default().to_string();
                 return Ok(id);
             }
             Err(e) if is_ambiguous(&e) || error_code(&e).is_some_and(is_transient_code) => {
@@ -550,13 +387,7 @@ async fn find_request(orgs: &Client, site: &Site, name: &str) -> Result<Option<S
         .try_collect()
         .await
         .map_err(|e| {
-            call_error(
-                e,
-                SVC,
-                "ListCreateAccountStatus",
-                site,
-                format!("looking for a request for \"{name}\""),
-            )
+            call_error(e, SVC, "ListCreateAccountStatus", site, format!("looking for a request for \"{name}\""))
         })?;
     Ok(statuses
         .iter()
@@ -580,12 +411,8 @@ pub async fn await_account(
     let start = Instant::now();
     let mut delay = Duration::from_millis(500);
     loop {
-        let out = orgs
-            .describe_create_account_status()
-            .create_account_request_id(request_id)
-            .send()
-            .await
-            .map_err(|e| {
+        let out =
+            orgs.describe_create_account_status().create_account_request_id(request_id).send().await.map_err(|e| {
                 call_error(
                     e,
                     SVC,
@@ -604,20 +431,13 @@ pub async fn await_account(
         match status.state.as_str() {
             "SUCCEEDED" => {
                 let id = status.account_id.unwrap_or_default();
-                rep.progress(format!(
-                    "account.{}: created account {id} in {}s",
-                    role.key(),
-                    start.elapsed().as_secs()
-                ));
+                rep.progress(format!("account.{}: created account {id} in {}s", role.key(), start.elapsed().as_secs()));
                 return Ok(id);
             }
             "FAILED" => {
                 let reason = status.failure_reason.unwrap_or_else(|| "no reason given".into());
                 return Err(hinted(
-                    format!(
-                        "account.{}: AWS could not create the account ({request_id}): {reason}",
-                        role.key()
-                    ),
+                    format!("account.{}: AWS could not create the account ({request_id}): {reason}", role.key()),
                     failure_hint(&reason, role, email),
                 ));
             }
@@ -625,11 +445,7 @@ pub async fn await_account(
                 let waited = start.elapsed();
                 if waited >= waits.account_timeout {
                     return Err(hinted(
-                        format!(
-                            "account.{}: still {state} after {}s ({request_id})",
-                            role.key(),
-                            waited.as_secs()
-                        ),
+                        format!("account.{}: still {state} after {}s ({request_id})", role.key(), waited.as_secs()),
                         "AWS is still creating the account: rerun sra later; it waits for this request instead of sending another",
                     ));
                 }
@@ -661,33 +477,19 @@ fn failure_hint(reason: &str, role: AccountRole, email: &str) -> String {
 }
 
 pub async fn move_account(orgs: &Client, site: &Site, account_id: &str, from: &str, to: &str) -> Result<()> {
-    match orgs
-        .move_account()
-        .account_id(account_id)
-        .source_parent_id(from)
-        .destination_parent_id(to)
-        .send()
-        .await
-    {
+    match orgs.move_account().account_id(account_id).source_parent_id(from).destination_parent_id(to).send().await {
         Ok(_) => Ok(()),
         // Already there (a rerun after a crash): nothing to do.
         Err(e) if error_code(&e) == Some("DuplicateAccountException") => Ok(()),
-        Err(e) => Err(call_error(
-            e,
-            SVC,
-            "MoveAccount",
-            site,
-            format!("moving account {account_id} into its OU"),
-        )
-        .into()),
+        Err(e) => {
+            Err(call_error(e, SVC, "MoveAccount", site, format!("moving account {account_id} into its OU")).into())
+        }
     }
 }
 
 pub async fn tag_account(orgs: &Client, site: &Site, account_id: &str, tags: &BTreeMap<String, String>) -> Result<()> {
-    let tags: Vec<Tag> = tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set"))
-        .collect();
+    let tags: Vec<Tag> =
+        tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set")).collect();
     orgs.tag_resource()
         .resource_id(account_id)
         .set_tags(Some(tags))

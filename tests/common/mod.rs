@@ -128,8 +128,7 @@ impl Emulator {
             .await
             .unwrap();
         let c = out.credentials().unwrap();
-        self.sdk_as(c.access_key_id(), c.secret_access_key(), Some(c.session_token()))
-            .await
+        self.sdk_as(c.access_key_id(), c.secret_access_key(), Some(c.session_token())).await
     }
 
     /// Run Python with boto3 (from the emulator's virtualenv) against this emulator.
@@ -152,16 +151,8 @@ def client(service, account):
 "#,
             url = self.url()
         );
-        let out = Command::new(venv.join("bin/python"))
-            .arg("-c")
-            .arg(format!("{prelude}\n{code}"))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "python failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = Command::new(venv.join("bin/python")).arg("-c").arg(format!("{prelude}\n{code}")).output().unwrap();
+        assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -218,11 +209,7 @@ impl From<Output> for Run {
 impl Run {
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code, code,
-            "exit code\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout, self.stderr
-        );
+        assert_eq!(self.code, code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
         assert!(!self.stderr.contains("panicked"), "sra panicked:\n{}", self.stderr);
         self
     }
@@ -240,10 +227,7 @@ pub fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<
     let mut out = String::new();
     s.read_to_string(&mut out)?;
     let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = out
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     Ok((status, body))
 }
 
@@ -286,24 +270,13 @@ pub fn write_temp(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// Every account of the organization as (id, name, email, parent id).
 pub async fn accounts(orgs: &aws_sdk_organizations::Client) -> Vec<(String, String, String, String)> {
-    let pages: Vec<_> = orgs
-        .list_accounts()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .unwrap();
+    let pages: Vec<_> = orgs.list_accounts().into_paginator().send().try_collect().await.unwrap();
     let mut out = Vec::new();
     for a in pages.iter().flat_map(|p| p.accounts()) {
         let id = a.id().unwrap().to_string();
         let parents = orgs.list_parents().child_id(&id).send().await.unwrap();
         let parent = parents.parents()[0].id().unwrap().to_string();
-        out.push((
-            id,
-            a.name().unwrap().to_string(),
-            a.email().unwrap().to_string(),
-            parent,
-        ));
+        out.push((id, a.name().unwrap().to_string(), a.email().unwrap().to_string(), parent));
     }
     out
 }

@@ -22,6 +22,7 @@ ou = "Infra/Security"
         // these tests are about the organization part
         d.log_archive.enabled = false;
         d.guardrails.enabled = false;
+        d.services.guardduty.enabled = false;
         d
     })
     .unwrap()
@@ -55,13 +56,7 @@ fn converged() -> Observed {
             tags: a.tags.clone(),
         })
         .collect();
-    Observed {
-        caller_account: "111111111111".into(),
-        organization: Some(org()),
-        ous,
-        accounts,
-        ..Default::default()
-    }
+    Observed { caller_account: "111111111111".into(), organization: Some(org()), ous, accounts, ..Default::default() }
 }
 
 /// One line per change: `<action> <address>: <changed properties> [steps]`.
@@ -76,36 +71,21 @@ fn summary(plan: &Plan) -> Vec<String> {
                 .filter(|p| p.changed())
                 .map(|p| format!("{}={:?}->{:?}", p.name, p.before, p.after))
                 .collect();
-            let steps: Vec<String> = c
-                .steps
-                .iter()
-                .map(|s| format!("{s:?}").split([' ', '{']).next().unwrap().to_string())
-                .collect();
-            format!(
-                "{:?} {}: {} [{}]",
-                c.action,
-                c.address,
-                props.join(" "),
-                steps.join(",")
-            )
+            let steps: Vec<String> =
+                c.steps.iter().map(|s| format!("{s:?}").split([' ', '{']).next().unwrap().to_string()).collect();
+            format!("{:?} {}: {} [{}]", c.action, c.address, props.join(" "), steps.join(","))
         })
         .collect()
 }
 
 #[test]
 fn empty_caller_creates_everything_in_order() {
-    let observed = Observed {
-        caller_account: "111111111111".into(),
-        ..Default::default()
-    };
+    let observed = Observed { caller_account: "111111111111".into(), ..Default::default() };
     let plan = diff(&desired(), &observed);
     assert!(plan.blockers.is_empty());
     let s = summary(&plan);
     assert_eq!(s.len(), 5, "{s:#?}");
-    assert!(
-        s[0].starts_with("Create organization: feature_set=None->Some(\"ALL\")"),
-        "{s:#?}"
-    );
+    assert!(s[0].starts_with("Create organization: feature_set=None->Some(\"ALL\")"), "{s:#?}");
     assert!(s[1].starts_with("Create ou[\"Infra\"]"), "{s:#?}");
     assert!(s[2].starts_with("Create ou[\"Infra/Security\"]"), "{s:#?}");
     assert!(
@@ -162,10 +142,7 @@ fn existing_account_without_role_tag_is_adopted() {
         ["Update account.security_tooling: tags.sra:account=None->Some(\"security-tooling\") [TagAccount]"]
     );
     let reason = &plan.changes.iter().find(|c| c.action == Action::Update).unwrap().reason;
-    assert!(
-        reason.contains("adopts the existing account 222222222220 (matched by email)"),
-        "{reason}"
-    );
+    assert!(reason.contains("adopts the existing account 222222222220 (matched by email)"), "{reason}");
     assert!(reason.contains("sra does not rename accounts"), "{reason}");
 }
 
@@ -181,11 +158,7 @@ fn in_progress_request_is_awaited_not_duplicated() {
         failure_reason: None,
     });
     let plan = diff(&desired(), &observed);
-    let change = plan
-        .changes
-        .iter()
-        .find(|c| c.address == Address::Account(AccountRole::SecurityTooling))
-        .unwrap();
+    let change = plan.changes.iter().find(|c| c.address == Address::Account(AccountRole::SecurityTooling)).unwrap();
     assert_eq!(
         change.steps[0],
         Step::AwaitAccount {
@@ -211,11 +184,7 @@ fn failed_request_is_explained() {
     });
     let plan = diff(&desired(), &observed);
     let change = plan.changes.last().unwrap();
-    assert!(
-        change.reason.contains("failed: EMAIL_ALREADY_EXISTS"),
-        "{}",
-        change.reason
-    );
+    assert!(change.reason.contains("failed: EMAIL_ALREADY_EXISTS"), "{}", change.reason);
 }
 
 #[test]
@@ -254,17 +223,7 @@ fn missing_ou_under_existing_parent_references_known_id() {
     let ou = plan.changes.iter().find(|c| c.action == Action::Create).unwrap();
     assert_eq!(
         ou.steps[0],
-        Step::CreateOu {
-            path: OuPath::parse("Infra/Security").unwrap(),
-            parent: IdRef::Known("ou-infra".into())
-        }
+        Step::CreateOu { path: OuPath::parse("Infra/Security").unwrap(), parent: IdRef::Known("ou-infra".into()) }
     );
-    assert_eq!(
-        plan.summary(),
-        crate::engine::plan::Summary {
-            create: 1,
-            update: 2,
-            unchanged: 2
-        }
-    );
+    assert_eq!(plan.summary(), crate::engine::plan::Summary { create: 1, update: 2, unchanged: 2 });
 }

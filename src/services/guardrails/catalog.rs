@@ -16,14 +16,8 @@ pub struct Guardrail {
 
 /// The SCPs guardrails are grouped in: (name, description).
 pub const POLICIES: &[(&str, &str)] = &[
-    (
-        "sra-guardrails-organization",
-        "sra guardrails: membership of the organization and the access role sra uses",
-    ),
-    (
-        "sra-guardrails-logging",
-        "sra guardrails: the organization trail, its log buckets and AWS Config",
-    ),
+    ("sra-guardrails-organization", "sra guardrails: membership of the organization and the access role sra uses"),
+    ("sra-guardrails-logging", "sra guardrails: the organization trail, its log buckets and AWS Config"),
     (
         "sra-guardrails-security-services",
         "sra guardrails: GuardDuty, Security Hub, Macie, Inspector, Detective, Access Analyzer",
@@ -191,12 +185,7 @@ pub const CATALOG: &[Guardrail] = &[
         name: "ProtectDetective",
         policy: "sra-guardrails-security-services",
         summary: "leaving the Detective behaviour graph or deleting it",
-        statement: |_| {
-            (
-                json!(["detective:DeleteGraph", "detective:DisassociateMembership"]),
-                all(),
-            )
-        },
+        statement: |_| (json!(["detective:DeleteGraph", "detective:DisassociateMembership"]), all()),
     },
     Guardrail {
         name: "ProtectAccessAnalyzer",

@@ -47,18 +47,13 @@ pub fn desired(spec: &GuardrailSpec, refs: &Refs) -> Vec<Scp> {
     if !spec.enabled {
         return vec![];
     }
-    let exempt: Vec<String> = spec
-        .exempt_roles
-        .iter()
-        .map(|r| format!("arn:{}:iam::*:role/{r}", refs.ids.partition))
-        .collect();
+    let exempt: Vec<String> =
+        spec.exempt_roles.iter().map(|r| format!("arn:{}:iam::*:role/{r}", refs.ids.partition)).collect();
     POLICIES
         .iter()
         .filter_map(|(name, description)| {
-            let members: Vec<&Guardrail> = CATALOG
-                .iter()
-                .filter(|g| g.policy == *name && !spec.disabled.iter().any(|d| d == g.name))
-                .collect();
+            let members: Vec<&Guardrail> =
+                CATALOG.iter().filter(|g| g.policy == *name && !spec.disabled.iter().any(|d| d == g.name)).collect();
             if members.is_empty() {
                 return None;
             }
@@ -100,10 +95,7 @@ pub fn missing_exemptions(scps: &[Scp], partition: &str, role: &str) -> Vec<Stri
             if st["Effect"] != "Deny" {
                 continue;
             }
-            let exempt = st["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
+            let exempt = st["Condition"]["ArnNotLike"]["aws:PrincipalArn"].as_array().cloned().unwrap_or_default();
             if !exempt.iter().any(|e| e.as_str() == Some(wanted.as_str())) {
                 out.push(format!("{}:{}", scp.name, st["Sid"].as_str().unwrap_or("(no Sid)")));
             }
@@ -151,20 +143,14 @@ impl Places<'_> {
     fn id_ref(&self, t: &ScpTarget) -> IdRef {
         match t {
             ScpTarget::Root => self.root.map_or(IdRef::Root, |r| IdRef::Known(r.to_string())),
-            ScpTarget::Ou(p) => self
-                .ous
-                .get(p)
-                .map_or_else(|| IdRef::Ou(p.clone()), |id| IdRef::Known(id.clone())),
+            ScpTarget::Ou(p) => self.ous.get(p).map_or_else(|| IdRef::Ou(p.clone()), |id| IdRef::Known(id.clone())),
         }
     }
     fn label_of(&self, id: &str) -> String {
         if Some(id) == self.root {
             return "Root".into();
         }
-        self.ous
-            .iter()
-            .find(|(_, v)| v.as_str() == id)
-            .map_or_else(|| id.to_string(), |(p, _)| p.to_string())
+        self.ous.iter().find(|(_, v)| v.as_str() == id).map_or_else(|| id.to_string(), |(p, _)| p.to_string())
     }
 }
 
@@ -174,37 +160,21 @@ pub fn diff(spec: &GuardrailSpec, refs: &Refs, places: &Places, have: &ObservedG
         return vec![];
     }
     let mut out = Vec::new();
-    let step = |policy: &str, op: GuardrailOp| Step::Guardrail {
-        policy: policy.to_string(),
-        op,
-    };
+    let step = |policy: &str, op: GuardrailOp| Step::Guardrail { policy: policy.to_string(), op };
     out.push(Change {
         address: Address::ScpPolicyType,
-        action: if have.scp_type_enabled {
-            Action::NoOp
-        } else {
-            Action::Create
-        },
+        action: if have.scp_type_enabled { Action::NoOp } else { Action::Create },
         id: places.root.map(str::to_string),
         properties: vec![Property {
             name: "service_control_policies".into(),
             before: have.scp_type_enabled.then(|| "enabled".into()),
             after: Some("enabled".into()),
         }],
-        reason: if have.scp_type_enabled {
-            String::new()
-        } else {
-            "SCPs are not enabled on the root".into()
-        },
+        reason: if have.scp_type_enabled { String::new() } else { "SCPs are not enabled on the root".into() },
         steps: if have.scp_type_enabled {
             vec![]
         } else {
-            vec![step(
-                "",
-                GuardrailOp::EnablePolicyType {
-                    root: places.id_ref(&ScpTarget::Root),
-                },
-            )]
+            vec![step("", GuardrailOp::EnablePolicyType { root: places.id_ref(&ScpTarget::Root) })]
         },
         manual: vec![],
     });
@@ -213,21 +183,9 @@ pub fn diff(spec: &GuardrailSpec, refs: &Refs, places: &Places, have: &ObservedG
         let want_policy = policy::pretty(&scp.document);
         let have_scp = have.policies.get(scp.name);
         let mut properties = vec![
-            Property {
-                name: "description".into(),
-                before: None,
-                after: Some(scp.description.to_string()),
-            },
-            Property {
-                name: "guardrails".into(),
-                before: None,
-                after: Some(scp.guardrails.join(", ")),
-            },
-            Property {
-                name: "policy".into(),
-                before: None,
-                after: Some(want_policy.clone()),
-            },
+            Property { name: "description".into(), before: None, after: Some(scp.description.to_string()) },
+            Property { name: "guardrails".into(), before: None, after: Some(scp.guardrails.join(", ")) },
+            Property { name: "policy".into(), before: None, after: Some(want_policy.clone()) },
             Property {
                 name: "attached_to".into(),
                 before: None,
@@ -248,13 +206,7 @@ pub fn diff(spec: &GuardrailSpec, refs: &Refs, places: &Places, have: &ObservedG
             None => {
                 steps.push(step(scp.name, GuardrailOp::Create));
                 for t in &spec.attach_to {
-                    steps.push(step(
-                        scp.name,
-                        GuardrailOp::Attach {
-                            target: places.id_ref(t),
-                            label: t.to_string(),
-                        },
-                    ));
+                    steps.push(step(scp.name, GuardrailOp::Attach { target: places.id_ref(t), label: t.to_string() }));
                 }
                 Action::Create
             }
@@ -285,10 +237,7 @@ pub fn diff(spec: &GuardrailSpec, refs: &Refs, places: &Places, have: &ObservedG
                     if !have_labels.contains(&t.to_string()) {
                         steps.push(step(
                             scp.name,
-                            GuardrailOp::Attach {
-                                target: places.id_ref(t),
-                                label: t.to_string(),
-                            },
+                            GuardrailOp::Attach { target: places.id_ref(t), label: t.to_string() },
                         ));
                     }
                 }
@@ -320,10 +269,8 @@ pub fn over_limit(spec: &GuardrailSpec, refs: &Refs, places: &Places, have: &Obs
     for t in &spec.attach_to {
         let IdRef::Known(id) = places.id_ref(t) else { continue };
         let now = have.attached_counts.get(&id).copied().unwrap_or(0);
-        let ours_missing = scps
-            .iter()
-            .filter(|s| !have.policies.get(s.name).is_some_and(|h| h.targets.contains(&id)))
-            .count();
+        let ours_missing =
+            scps.iter().filter(|s| !have.policies.get(s.name).is_some_and(|h| h.targets.contains(&id))).count();
         if now + ours_missing > MAX_SCPS_PER_TARGET {
             out.push(format!("{t} holds {now} SCPs; sra's would make {}", now + ours_missing));
         }

@@ -51,21 +51,9 @@ pub async fn observe(sessions: &Sessions, target_ids: &[String], rep: &Reporter)
             .map_err(|e| call_error(e, SVC, "DescribePolicy", &site, format!("reading the guardrail {name}")))?;
         let content = described.policy().and_then(|p| p.content()).and_then(policy::parse);
         rep.debug(format!("organizations:ListTargetsForPolicy {id}"));
-        let targets = orgs
-            .list_targets_for_policy()
-            .policy_id(&id)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| {
-                call_error(
-                    e,
-                    SVC,
-                    "ListTargetsForPolicy",
-                    &site,
-                    format!("reading where {name} is attached"),
-                )
+        let targets =
+            orgs.list_targets_for_policy().policy_id(&id).into_paginator().send().try_collect().await.map_err(|e| {
+                call_error(e, SVC, "ListTargetsForPolicy", &site, format!("reading where {name} is attached"))
             })?;
         out.policies.insert(
             name.to_string(),
@@ -93,13 +81,7 @@ pub async fn observe(sessions: &Sessions, target_ids: &[String], rep: &Reporter)
             .try_collect()
             .await
             .map_err(|e| {
-                call_error(
-                    e,
-                    SVC,
-                    "ListPoliciesForTarget",
-                    &site,
-                    format!("counting the SCPs on {target}"),
-                )
+                call_error(e, SVC, "ListPoliciesForTarget", &site, format!("counting the SCPs on {target}"))
             })?;
         counts.insert(target.clone(), pages.iter().map(|p| p.policies().len()).sum());
     }

@@ -42,13 +42,7 @@ pub async fn run(
     match op {
         GuardrailOp::EnablePolicyType { .. } => {
             let root = target.unwrap_or_default();
-            match orgs
-                .enable_policy_type()
-                .root_id(root)
-                .policy_type(PolicyType::ServiceControlPolicy)
-                .send()
-                .await
-            {
+            match orgs.enable_policy_type().root_id(root).policy_type(PolicyType::ServiceControlPolicy).send().await {
                 Ok(_) => {}
                 Err(e) if error_code(&e) == Some("PolicyTypeAlreadyEnabledException") => {}
                 Err(e) => {
@@ -67,12 +61,9 @@ pub async fn run(
                 .send()
                 .await;
             let new_id = match created {
-                Ok(o) => o
-                    .policy()
-                    .and_then(|p| p.policy_summary())
-                    .and_then(|s| s.id())
-                    .unwrap_or_default()
-                    .to_string(),
+                Ok(o) => {
+                    o.policy().and_then(|p| p.policy_summary()).and_then(|s| s.id()).unwrap_or_default().to_string()
+                }
                 Err(e) if error_code(&e) == Some("DuplicatePolicyException") => {
                     // Created by an interrupted run: find it and bring it up to date.
                     let pages = orgs
@@ -101,7 +92,7 @@ pub async fn run(
                 }
                 Err(e) => {
                     return Err(
-                        call_error(e, SVC, "CreatePolicy", &site, format!("creating the guardrail {name}")).into(),
+                        call_error(e, SVC, "CreatePolicy", &site, format!("creating the guardrail {name}")).into()
                     );
                 }
             };
@@ -124,7 +115,7 @@ pub async fn run(
                 Err(e) if error_code(&e) == Some("DuplicatePolicyAttachmentException") => {}
                 Err(e) => {
                     return Err(
-                        call_error(e, SVC, "AttachPolicy", &site, format!("attaching {name} to {label}")).into(),
+                        call_error(e, SVC, "AttachPolicy", &site, format!("attaching {name} to {label}")).into()
                     );
                 }
             }

@@ -9,6 +9,7 @@ fn ids() -> Ids {
         access_role: "OrganizationAccountAccessRole".into(),
         org_id: Some("o-abc".into()),
         log_archive: Some("222222222222".into()),
+        security_tooling: None,
         key_arn: None,
     }
 }
@@ -24,20 +25,11 @@ fn spec() -> GuardrailSpec {
 
 fn scps(spec: &GuardrailSpec) -> Vec<Scp> {
     let la = LogArchiveSpec::default();
-    desired(
-        spec,
-        &Refs {
-            ids: &ids(),
-            log_archive: &la,
-        },
-    )
+    desired(spec, &Refs { ids: &ids(), log_archive: &la })
 }
 
 fn observed_converged(spec: &GuardrailSpec) -> ObservedGuardrails {
-    let mut have = ObservedGuardrails {
-        scp_type_enabled: true,
-        ..Default::default()
-    };
+    let mut have = ObservedGuardrails { scp_type_enabled: true, ..Default::default() };
     for (i, s) in scps(spec).into_iter().enumerate() {
         have.policies.insert(
             s.name.to_string(),
@@ -55,61 +47,36 @@ fn observed_converged(spec: &GuardrailSpec) -> ObservedGuardrails {
 fn changes(spec: &GuardrailSpec, have: &ObservedGuardrails) -> Vec<String> {
     let la = LogArchiveSpec::default();
     let ous = BTreeMap::new();
-    let places = Places {
-        root: Some("r-root"),
-        ous: &ous,
-    };
-    diff(
-        spec,
-        &Refs {
-            ids: &ids(),
-            log_archive: &la,
-        },
-        &places,
-        have,
-    )
-    .into_iter()
-    .filter(|c| c.action != Action::NoOp)
-    .map(|c| {
-        let ops: Vec<String> = c
-            .steps
-            .iter()
-            .map(|s| match s {
-                Step::Guardrail { op, .. } => format!("{op:?}"),
-                other => format!("{other:?}"),
-            })
-            .collect();
-        format!("{:?} {}: {}", c.action, c.address, ops.join(", "))
-    })
-    .collect()
+    let places = Places { root: Some("r-root"), ous: &ous };
+    diff(spec, &Refs { ids: &ids(), log_archive: &la }, &places, have)
+        .into_iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| {
+            let ops: Vec<String> = c
+                .steps
+                .iter()
+                .map(|s| match s {
+                    Step::Guardrail { op, .. } => format!("{op:?}"),
+                    other => format!("{other:?}"),
+                })
+                .collect();
+            format!("{:?} {}: {}", c.action, c.address, ops.join(", "))
+        })
+        .collect()
 }
 
 #[test]
 fn three_policies_every_deny_exempts_the_access_role_and_fits() {
     let all = scps(&spec());
-    assert_eq!(
-        all.iter().map(|s| s.name).collect::<Vec<_>>(),
-        POLICIES.iter().map(|p| p.0).collect::<Vec<_>>()
-    );
+    assert_eq!(all.iter().map(|s| s.name).collect::<Vec<_>>(), POLICIES.iter().map(|p| p.0).collect::<Vec<_>>());
     assert!(missing_exemptions(&all, "aws", "OrganizationAccountAccessRole").is_empty());
     for s in &all {
-        assert!(
-            size(&s.document) <= MAX_SCP_CHARS,
-            "{} is {} chars",
-            s.name,
-            size(&s.document)
-        );
+        assert!(size(&s.document) <= MAX_SCP_CHARS, "{} is {} chars", s.name, size(&s.document));
     }
     let logging = all.iter().find(|s| s.name == "sra-guardrails-logging").unwrap();
     let text = logging.document.to_string();
-    assert!(
-        text.contains("arn:aws:cloudtrail:us-east-1:111111111111:trail/sra-organization-trail"),
-        "{text}"
-    );
-    assert!(
-        text.contains("arn:aws:s3:::sra-org-trail-logs-222222222222-us-east-1/*"),
-        "{text}"
-    );
+    assert!(text.contains("arn:aws:cloudtrail:us-east-1:111111111111:trail/sra-organization-trail"), "{text}");
+    assert!(text.contains("arn:aws:s3:::sra-org-trail-logs-222222222222-us-east-1/*"), "{text}");
 }
 
 #[test]
@@ -123,17 +90,10 @@ fn removing_the_access_role_exemption_is_detected() {
 #[test]
 fn disabled_guardrails_leave_their_statements_out_and_empty_policies_go() {
     let mut s = spec();
-    s.disabled = vec![
-        "DenyLeaveOrganization".into(),
-        "ProtectAccessRole".into(),
-        "ProtectMacie".into(),
-    ];
+    s.disabled = vec!["DenyLeaveOrganization".into(), "ProtectAccessRole".into(), "ProtectMacie".into()];
     let all = scps(&s);
     assert_eq!(all.len(), 2);
-    let sec = all
-        .iter()
-        .find(|p| p.name == "sra-guardrails-security-services")
-        .unwrap();
+    let sec = all.iter().find(|p| p.name == "sra-guardrails-security-services").unwrap();
     assert!(!sec.guardrails.contains(&"ProtectMacie"));
     assert!(!sec.document.to_string().contains("macie2"));
 }
@@ -141,15 +101,9 @@ fn disabled_guardrails_leave_their_statements_out_and_empty_policies_go() {
 #[test]
 fn nothing_there_enables_scps_creates_and_attaches() {
     let got = changes(&spec(), &ObservedGuardrails::default());
-    assert_eq!(
-        got[0],
-        "Create guardrails.policy_type: EnablePolicyType { root: Known(\"r-root\") }"
-    );
+    assert_eq!(got[0], "Create guardrails.policy_type: EnablePolicyType { root: Known(\"r-root\") }");
     assert_eq!(got.len(), 4);
-    assert!(
-        got[1].ends_with("Create, Attach { target: Known(\"r-root\"), label: \"Root\" }"),
-        "{got:?}"
-    );
+    assert!(got[1].ends_with("Create, Attach { target: Known(\"r-root\"), label: \"Root\" }"), "{got:?}");
 }
 
 #[test]
@@ -169,59 +123,28 @@ fn detached_edited_or_extended_guardrails_are_drift() {
     );
 
     let mut have = observed_converged(&s);
-    let doc = have
-        .policies
-        .get_mut("sra-guardrails-organization")
-        .unwrap()
-        .document
-        .as_mut()
-        .unwrap();
+    let doc = have.policies.get_mut("sra-guardrails-organization").unwrap().document.as_mut().unwrap();
     doc["Statement"][0]["Action"] = serde_json::json!("organizations:DescribeOrganization");
-    assert_eq!(
-        changes(&s, &have),
-        ["Update guardrail[\"sra-guardrails-organization\"]: Update"]
-    );
+    assert_eq!(changes(&s, &have), ["Update guardrail[\"sra-guardrails-organization\"]: Update"]);
 
     let mut have = observed_converged(&s);
-    let doc = have
-        .policies
-        .get_mut("sra-guardrails-security-services")
-        .unwrap()
-        .document
-        .as_mut()
-        .unwrap();
+    let doc = have.policies.get_mut("sra-guardrails-security-services").unwrap().document.as_mut().unwrap();
     doc["Statement"]
         .as_array_mut()
         .unwrap()
         .push(serde_json::json!({"Effect": "Allow", "Action": "*", "Resource": "*"}));
-    assert_eq!(
-        changes(&s, &have),
-        ["Update guardrail[\"sra-guardrails-security-services\"]: Update"]
-    );
+    assert_eq!(changes(&s, &have), ["Update guardrail[\"sra-guardrails-security-services\"]: Update"]);
 
     let mut have = observed_converged(&s);
-    have.policies
-        .get_mut("sra-guardrails-logging")
-        .unwrap()
-        .targets
-        .push("ou-extra".into());
-    assert_eq!(
-        changes(&s, &have),
-        ["Update guardrail[\"sra-guardrails-logging\"]: Detach { target: \"ou-extra\" }"]
-    );
+    have.policies.get_mut("sra-guardrails-logging").unwrap().targets.push("ou-extra".into());
+    assert_eq!(changes(&s, &have), ["Update guardrail[\"sra-guardrails-logging\"]: Detach { target: \"ou-extra\" }"]);
 }
 
 #[test]
 fn statement_order_is_not_drift() {
     let s = spec();
     let mut have = observed_converged(&s);
-    let doc = have
-        .policies
-        .get_mut("sra-guardrails-security-services")
-        .unwrap()
-        .document
-        .as_mut()
-        .unwrap();
+    let doc = have.policies.get_mut("sra-guardrails-security-services").unwrap().document.as_mut().unwrap();
     doc["Statement"].as_array_mut().unwrap().reverse();
     assert_eq!(changes(&s, &have), Vec::<String>::new());
 }
@@ -231,20 +154,9 @@ fn over_the_per_target_limit_is_reported() {
     let s = spec();
     let la = LogArchiveSpec::default();
     let ous = BTreeMap::new();
-    let places = Places {
-        root: Some("r-root"),
-        ous: &ous,
-    };
+    let places = Places { root: Some("r-root"), ous: &ous };
     let mut have = ObservedGuardrails::default();
     have.attached_counts.insert("r-root".into(), 3);
-    let over = over_limit(
-        &s,
-        &Refs {
-            ids: &ids(),
-            log_archive: &la,
-        },
-        &places,
-        &have,
-    );
+    let over = over_limit(&s, &Refs { ids: &ids(), log_archive: &la }, &places, &have);
     assert_eq!(over, ["Root holds 3 SCPs; sra's would make 6"]);
 }

@@ -9,12 +9,7 @@ use crate::model::LogArchiveSpec;
 /// Who may change or delete the buckets' settings: the role sra itself uses (or it
 /// could never repair drift) and the break-glass role, both in Log Archive.
 fn exempt_principals(spec: &LogArchiveSpec, ids: &Ids) -> Vec<String> {
-    let mut out = vec![format!(
-        "arn:{}:iam::{}:role/{}",
-        ids.partition,
-        ids.la(),
-        ids.access_role
-    )];
+    let mut out = vec![format!("arn:{}:iam::{}:role/{}", ids.partition, ids.la(), ids.access_role)];
     if let Some(role) = &spec.break_glass_role {
         out.push(format!("arn:{}:iam::{}:role/{role}", ids.partition, ids.la()));
     }
@@ -140,12 +135,7 @@ pub fn bucket_policy(spec: &LogArchiveSpec, ids: &Ids, kind: BucketKind) -> Valu
     match kind {
         BucketKind::Log => {
             let trail_arn = ids.trail_arn(spec);
-            let prefix = spec
-                .trail
-                .s3_key_prefix
-                .as_deref()
-                .map(|s| format!("{s}/"))
-                .unwrap_or_default();
+            let prefix = spec.trail.s3_key_prefix.as_deref().map(|s| format!("{s}/")).unwrap_or_default();
             statements.push(json!({
                 "Sid": "CloudTrailAclCheck",
                 "Effect": "Allow",

@@ -46,6 +46,7 @@ pub struct Ids {
     pub access_role: String,
     pub org_id: Option<String>,
     pub log_archive: Option<String>,
+    pub security_tooling: Option<String>,
     pub key_arn: Option<String>,
 }
 
@@ -66,9 +67,7 @@ impl Ids {
             BucketKind::Log => &spec.bucket,
             BucketKind::AccessLog => &spec.access_log_bucket,
         };
-        template
-            .replace("{account_id}", self.la())
-            .replace("{region}", &self.home_region)
+        template.replace("{account_id}", self.la()).replace("{region}", &self.home_region)
     }
     pub fn trail_arn(&self, spec: &LogArchiveSpec) -> String {
         format!(
@@ -106,18 +105,9 @@ impl PublicAccessBlock {
     fn props(&self, prefix: &str) -> Vec<(String, String)> {
         vec![
             (format!("{prefix}block_public_acls"), self.block_public_acls.to_string()),
-            (
-                format!("{prefix}ignore_public_acls"),
-                self.ignore_public_acls.to_string(),
-            ),
-            (
-                format!("{prefix}block_public_policy"),
-                self.block_public_policy.to_string(),
-            ),
-            (
-                format!("{prefix}restrict_public_buckets"),
-                self.restrict_public_buckets.to_string(),
-            ),
+            (format!("{prefix}ignore_public_acls"), self.ignore_public_acls.to_string()),
+            (format!("{prefix}block_public_policy"), self.block_public_policy.to_string()),
+            (format!("{prefix}restrict_public_buckets"), self.restrict_public_buckets.to_string()),
         ]
     }
 }
@@ -207,24 +197,14 @@ pub fn desired(spec: &LogArchiveSpec, ids: &Ids) -> ObservedLogArchive {
 pub fn desired_bucket(spec: &LogArchiveSpec, ids: &Ids, kind: BucketKind) -> BucketState {
     let (encryption, logging, object_lock) = match kind {
         BucketKind::Log => (
-            Encryption {
-                algorithm: "aws:kms".into(),
-                kms_key: Some(ids.key().to_string()),
-                bucket_key: true,
-            },
+            Encryption { algorithm: "aws:kms".into(), kms_key: Some(ids.key().to_string()), bucket_key: true },
             Some((ids.bucket_name(spec, BucketKind::AccessLog), "log-bucket/".to_string())),
             spec.object_lock.clone(),
         ),
         // S3 delivers server access logs only to buckets encrypted with SSE-S3.
-        BucketKind::AccessLog => (
-            Encryption {
-                algorithm: "AES256".into(),
-                kms_key: None,
-                bucket_key: false,
-            },
-            None,
-            None,
-        ),
+        BucketKind::AccessLog => {
+            (Encryption { algorithm: "AES256".into(), kms_key: None, bucket_key: false }, None, None)
+        }
     };
     BucketState {
         name: ids.bucket_name(spec, kind),
@@ -248,10 +228,7 @@ fn key_props(k: &KeyState) -> Props {
     vec![
         ("enabled".into(), k.enabled.to_string()),
         ("rotation".into(), k.rotation.to_string()),
-        (
-            "policy".into(),
-            k.policy.as_ref().map_or_else(|| "(none)".into(), policy::pretty),
-        ),
+        ("policy".into(), k.policy.as_ref().map_or_else(|| "(none)".into(), policy::pretty)),
     ]
 }
 
@@ -260,65 +237,34 @@ fn bucket_props(b: &BucketState) -> Props {
     let mut p = b.public_access_block.unwrap_or_default().props("public_access_block.");
     p.push((
         "versioning".into(),
-        if b.versioning.is_empty() {
-            "(never enabled)".into()
-        } else {
-            b.versioning.clone()
-        },
+        if b.versioning.is_empty() { "(never enabled)".into() } else { b.versioning.clone() },
     ));
     let enc = b.encryption.clone();
-    p.push((
-        "encryption.algorithm".into(),
-        enc.as_ref().map_or_else(none, |e| e.algorithm.clone()),
-    ));
-    p.push((
-        "encryption.kms_key".into(),
-        enc.as_ref().and_then(|e| e.kms_key.clone()).unwrap_or_else(none),
-    ));
-    p.push((
-        "encryption.bucket_key".into(),
-        enc.as_ref().map_or(false, |e| e.bucket_key).to_string(),
-    ));
+    p.push(("encryption.algorithm".into(), enc.as_ref().map_or_else(none, |e| e.algorithm.clone())));
+    p.push(("encryption.kms_key".into(), enc.as_ref().and_then(|e| e.kms_key.clone()).unwrap_or_else(none)));
+    p.push(("encryption.bucket_key".into(), enc.as_ref().map_or(false, |e| e.bucket_key).to_string()));
     p.push(("ownership".into(), b.ownership.clone().unwrap_or_else(none)));
     p.push(("policy".into(), b.policy.as_ref().map_or_else(none, policy::pretty)));
     p.push((
         "lifecycle".into(),
-        b.lifecycle
-            .as_ref()
-            .map_or_else(none, |l| serde_json::to_string_pretty(l).unwrap_or_default()),
+        b.lifecycle.as_ref().map_or_else(none, |l| serde_json::to_string_pretty(l).unwrap_or_default()),
     ));
-    p.push((
-        "logging".into(),
-        b.logging
-            .as_ref()
-            .map_or_else(none, |(t, pre)| format!("s3://{t}/{pre}")),
-    ));
-    p.push((
-        "object_lock".into(),
-        b.object_lock
-            .as_ref()
-            .map_or_else(none, |o| format!("{} {} days", o.mode, o.days)),
-    ));
+    p.push(("logging".into(), b.logging.as_ref().map_or_else(none, |(t, pre)| format!("s3://{t}/{pre}"))));
+    p.push(("object_lock".into(), b.object_lock.as_ref().map_or_else(none, |o| format!("{} {} days", o.mode, o.days))));
     p
 }
 
 fn trail_props(t: &TrailState) -> Props {
     vec![
         ("s3_bucket".into(), t.bucket.clone()),
-        (
-            "s3_key_prefix".into(),
-            t.s3_key_prefix.clone().unwrap_or_else(|| "(none)".into()),
-        ),
+        ("s3_key_prefix".into(), t.s3_key_prefix.clone().unwrap_or_else(|| "(none)".into())),
         ("kms_key".into(), t.kms_key.clone().unwrap_or_else(|| "(none)".into())),
         ("organization_trail".into(), t.organization.to_string()),
         ("multi_region".into(), t.multi_region.to_string()),
         ("global_service_events".into(), t.global_service_events.to_string()),
         ("log_file_validation".into(), t.log_file_validation.to_string()),
         ("logging".into(), t.logging.to_string()),
-        (
-            "event_selectors".into(),
-            serde_json::to_string_pretty(&t.event_selectors).unwrap_or_default(),
-        ),
+        ("event_selectors".into(), serde_json::to_string_pretty(&t.event_selectors).unwrap_or_default()),
     ]
 }
 
@@ -400,14 +346,7 @@ fn compare(
             address,
             action: Action::Create,
             id,
-            properties: want
-                .into_iter()
-                .map(|(n, v)| Property {
-                    name: n,
-                    before: None,
-                    after: Some(v),
-                })
-                .collect(),
+            properties: want.into_iter().map(|(n, v)| Property { name: n, before: None, after: Some(v) }).collect(),
             reason: String::new(),
             steps: create_ops.iter().map(|op| step(*op)).collect(),
             manual: vec![],
@@ -424,11 +363,7 @@ fn compare(
                         ops.push(op);
                     }
                 }
-                properties.push(Property {
-                    name,
-                    before,
-                    after: Some(after),
-                });
+                properties.push(Property { name, before, after: Some(after) });
             }
             ops.sort();
             Change {
@@ -519,15 +454,7 @@ pub fn diff(spec: &LogArchiveSpec, ids: &Ids, have: &ObservedLogArchive) -> Vec<
         // a bucket of logs for it; say what to do instead.
         if let Some(have_b) = have_b {
             if want_b.object_lock.is_some() && !have_b.object_lock_enabled {
-                change.steps.retain(|s| {
-                    !matches!(
-                        s,
-                        Step::LogArchive {
-                            op: Op::PutObjectLock,
-                            ..
-                        }
-                    )
-                });
+                change.steps.retain(|s| !matches!(s, Step::LogArchive { op: Op::PutObjectLock, .. }));
                 change.manual.push(format!(
                     "Object Lock can only be enabled when a bucket is created, and sra never replaces a bucket of logs: \
                      create a new bucket with Object Lock, point [log_bucket].name at it, and keep {} until its logs expire",

@@ -53,24 +53,13 @@ async fn observe_trail(sessions: &Sessions, spec: &LogArchiveSpec, rep: &Reporte
         Err(e) => return Err(call_error(e, "cloudtrail", "GetTrail", &site, format!("reading trail {name}")).into()),
     };
     rep.debug(format!("cloudtrail:GetTrailStatus {name}"));
-    let status = ct.get_trail_status().name(name).send().await.map_err(|e| {
-        call_error(
-            e,
-            "cloudtrail",
-            "GetTrailStatus",
-            &site,
-            format!("reading whether {name} logs"),
-        )
-    })?;
+    let status =
+        ct.get_trail_status().name(name).send().await.map_err(|e| {
+            call_error(e, "cloudtrail", "GetTrailStatus", &site, format!("reading whether {name} logs"))
+        })?;
     rep.debug(format!("cloudtrail:GetEventSelectors {name}"));
     let selectors = ct.get_event_selectors().trail_name(name).send().await.map_err(|e| {
-        call_error(
-            e,
-            "cloudtrail",
-            "GetEventSelectors",
-            &site,
-            format!("reading the event selectors of {name}"),
-        )
+        call_error(e, "cloudtrail", "GetEventSelectors", &site, format!("reading the event selectors of {name}"))
     })?;
     let event_selectors = if !selectors.advanced_event_selectors().is_empty() {
         let list: Vec<Value> = selectors
@@ -156,15 +145,7 @@ async fn observe_key(
         .key_id(&key_id)
         .send()
         .await
-        .map_err(|e| {
-            call_error(
-                e,
-                "kms",
-                "GetKeyRotationStatus",
-                site,
-                format!("reading rotation of {alias}"),
-            )
-        })?;
+        .map_err(|e| call_error(e, "kms", "GetKeyRotationStatus", site, format!("reading rotation of {alias}")))?;
     rep.debug(format!("kms:GetKeyPolicy {key_id}"));
     let key_policy = kms
         .get_key_policy()
@@ -196,14 +177,10 @@ async fn observe_account_pab(
             restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
         })),
         Err(e) if error_code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => Ok(None),
-        Err(e) => Err(call_error(
-            e,
-            "s3control",
-            "GetPublicAccessBlock",
-            site,
-            "reading the account's Block Public Access",
-        )
-        .into()),
+        Err(e) => {
+            Err(call_error(e, "s3control", "GetPublicAccessBlock", site, "reading the account's Block Public Access")
+                .into())
+        }
     }
 }
 
@@ -221,10 +198,7 @@ async fn observe_bucket(
         Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(None),
         Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => {
             return Err(hinted(
-                format!(
-                    "the bucket name {name} is taken by an account that is not Log Archive ({})",
-                    site.account
-                ),
+                format!("the bucket name {name} is taken by an account that is not Log Archive ({})", site.account),
                 "S3 bucket names are global: choose another [log_bucket] name (e.g. with {account_id} in it)",
             ));
         }
@@ -250,25 +224,21 @@ async fn observe_bucket(
         .map(|s| s.as_str().to_string())
         .unwrap_or_default();
     let encryption = match s3.get_bucket_encryption().bucket(name).send().await {
-        Ok(o) => o
-            .server_side_encryption_configuration()
-            .and_then(|c| c.rules().first())
-            .map(|r| {
-                let d = r.apply_server_side_encryption_by_default();
-                Encryption {
-                    algorithm: d.map(|d| d.sse_algorithm().as_str().to_string()).unwrap_or_default(),
-                    kms_key: d.and_then(|d| d.kms_master_key_id()).map(str::to_string),
-                    bucket_key: r.bucket_key_enabled().unwrap_or(false),
-                }
-            }),
+        Ok(o) => o.server_side_encryption_configuration().and_then(|c| c.rules().first()).map(|r| {
+            let d = r.apply_server_side_encryption_by_default();
+            Encryption {
+                algorithm: d.map(|d| d.sse_algorithm().as_str().to_string()).unwrap_or_default(),
+                kms_key: d.and_then(|d| d.kms_master_key_id()).map(str::to_string),
+                bucket_key: r.bucket_key_enabled().unwrap_or(false),
+            }
+        }),
         Err(e) if error_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => None,
         Err(e) => return Err(call_error(e, "s3", "GetBucketEncryption", site, what("default encryption")).into()),
     };
     let ownership = match s3.get_bucket_ownership_controls().bucket(name).send().await {
-        Ok(o) => o
-            .ownership_controls()
-            .and_then(|c| c.rules().first())
-            .map(|r| r.object_ownership().as_str().to_string()),
+        Ok(o) => {
+            o.ownership_controls().and_then(|c| c.rules().first()).map(|r| r.object_ownership().as_str().to_string())
+        }
         Err(e) if error_code(&e) == Some("OwnershipControlsNotFoundError") => None,
         Err(e) => return Err(call_error(e, "s3", "GetBucketOwnershipControls", site, what("object ownership")).into()),
     };
@@ -281,14 +251,7 @@ async fn observe_bucket(
         Ok(o) => Some(Value::Array(o.rules().iter().map(lifecycle_rule_json).collect())),
         Err(e) if error_code(&e) == Some("NoSuchLifecycleConfiguration") => None,
         Err(e) => {
-            return Err(call_error(
-                e,
-                "s3",
-                "GetBucketLifecycleConfiguration",
-                site,
-                what("lifecycle rules"),
-            )
-            .into());
+            return Err(call_error(e, "s3", "GetBucketLifecycleConfiguration", site, what("lifecycle rules")).into());
         }
     };
     let logging = s3
@@ -302,19 +265,11 @@ async fn observe_bucket(
     let (object_lock_enabled, object_lock) = match s3.get_object_lock_configuration().bucket(name).send().await {
         Ok(o) => {
             let c = o.object_lock_configuration();
-            let enabled = c
-                .and_then(|c| c.object_lock_enabled())
-                .is_some_and(|e| e.as_str() == "Enabled");
+            let enabled = c.and_then(|c| c.object_lock_enabled()).is_some_and(|e| e.as_str() == "Enabled");
             // moto reads back an extra `Years: 0` next to Days: ignore a zero.
-            let rule = c
-                .and_then(|c| c.rule())
-                .and_then(|r| r.default_retention())
-                .and_then(|d| {
-                    Some(ObjectLock {
-                        mode: d.mode()?.as_str().to_string(),
-                        days: d.days().filter(|d| *d > 0)? as u32,
-                    })
-                });
+            let rule = c.and_then(|c| c.rule()).and_then(|r| r.default_retention()).and_then(|d| {
+                Some(ObjectLock { mode: d.mode()?.as_str().to_string(), days: d.days().filter(|d| *d > 0)? as u32 })
+            });
             (enabled, rule)
         }
         Err(e) if error_code(&e) == Some("ObjectLockConfigurationNotFoundError") => (false, None),
@@ -339,10 +294,7 @@ fn lifecycle_rule_json(r: &aws_sdk_s3::types::LifecycleRule) -> Value {
     let mut m = Map::new();
     m.insert("ID".into(), json!(r.id().unwrap_or_default()));
     m.insert("Status".into(), json!(r.status().as_str()));
-    m.insert(
-        "Filter".into(),
-        json!({"Prefix": r.filter().and_then(|f| f.prefix()).unwrap_or_default()}),
-    );
+    m.insert("Filter".into(), json!({"Prefix": r.filter().and_then(|f| f.prefix()).unwrap_or_default()}));
     let transitions: Vec<Value> = r
         .transitions()
         .iter()
@@ -354,14 +306,8 @@ fn lifecycle_rule_json(r: &aws_sdk_s3::types::LifecycleRule) -> Value {
     if let Some(n) = r.noncurrent_version_expiration().and_then(|n| n.noncurrent_days()) {
         m.insert("NoncurrentVersionExpiration".into(), json!({"NoncurrentDays": n}));
     }
-    if let Some(a) = r
-        .abort_incomplete_multipart_upload()
-        .and_then(|a| a.days_after_initiation())
-    {
-        m.insert(
-            "AbortIncompleteMultipartUpload".into(),
-            json!({"DaysAfterInitiation": a}),
-        );
+    if let Some(a) = r.abort_incomplete_multipart_upload().and_then(|a| a.days_after_initiation()) {
+        m.insert("AbortIncompleteMultipartUpload".into(), json!({"DaysAfterInitiation": a}));
     }
     if let Some(d) = r.expiration().and_then(|e| e.days()) {
         m.insert("Expiration".into(), json!({"Days": d}));

@@ -23,10 +23,7 @@ pub async fn run(
         _ => {}
     }
     let la = ids.log_archive.clone().ok_or_else(|| {
-        hinted(
-            "the Log Archive account does not exist yet",
-            "rerun sra apply: it creates the account first",
-        )
+        hinted("the Log Archive account does not exist yet", "rerun sra apply: it creates the account first")
     })?;
     let config = sessions.config(&la, rep).await?;
     let site = sessions.site(&la);
@@ -40,18 +37,11 @@ pub async fn run(
                     .create_key()
                     .description(format!("sra: encrypts the organization trail {}", spec.trail.name))
                     .policy(&policy_text)
-                    .tags(
-                        aws_sdk_kms::types::Tag::builder()
-                            .tag_key("sra:managed")
-                            .tag_value("true")
-                            .build()?,
-                    )
+                    .tags(aws_sdk_kms::types::Tag::builder().tag_key("sra:managed").tag_value("true").build()?)
                     .send()
                     .await
                     .map_err(|e| call_error(e, "kms", "CreateKey", &site, format!("creating the trail key {alias}")))?;
-                let meta = key
-                    .key_metadata()
-                    .ok_or_else(|| hinted("CreateKey returned no key", "rerun sra apply"))?;
+                let meta = key.key_metadata().ok_or_else(|| hinted("CreateKey returned no key", "rerun sra apply"))?;
                 let key_id = meta.key_id().to_string();
                 ids.key_arn = meta.arn().map(str::to_string);
                 kms.create_alias()
@@ -61,20 +51,12 @@ pub async fn run(
                     .await
                     .map_err(|e| call_error(e, "kms", "CreateAlias", &site, format!("naming the trail key {alias}")))?;
                 kms.enable_key_rotation().key_id(&key_id).send().await.map_err(|e| {
-                    call_error(
-                        e,
-                        "kms",
-                        "EnableKeyRotation",
-                        &site,
-                        format!("turning on rotation of {alias}"),
-                    )
+                    call_error(e, "kms", "EnableKeyRotation", &site, format!("turning on rotation of {alias}"))
                 })?;
                 return Ok(());
             }
-            let key_id = ids
-                .key_arn
-                .clone()
-                .ok_or_else(|| hinted(format!("the key {alias} is missing"), "rerun sra plan"))?;
+            let key_id =
+                ids.key_arn.clone().ok_or_else(|| hinted(format!("the key {alias} is missing"), "rerun sra plan"))?;
             match op {
                 Op::PutKeyPolicy => {
                     kms.put_key_policy()
@@ -84,24 +66,12 @@ pub async fn run(
                         .send()
                         .await
                         .map_err(|e| {
-                            call_error(
-                                e,
-                                "kms",
-                                "PutKeyPolicy",
-                                &site,
-                                format!("setting the policy of {alias}"),
-                            )
+                            call_error(e, "kms", "PutKeyPolicy", &site, format!("setting the policy of {alias}"))
                         })?;
                 }
                 Op::EnableKeyRotation => {
                     kms.enable_key_rotation().key_id(&key_id).send().await.map_err(|e| {
-                        call_error(
-                            e,
-                            "kms",
-                            "EnableKeyRotation",
-                            &site,
-                            format!("turning on rotation of {alias}"),
-                        )
+                        call_error(e, "kms", "EnableKeyRotation", &site, format!("turning on rotation of {alias}"))
                     })?;
                 }
                 Op::EnableKey => {
@@ -129,13 +99,7 @@ pub async fn run(
                 .send()
                 .await
                 .map_err(|e| {
-                    call_error(
-                        e,
-                        "s3control",
-                        "PutPublicAccessBlock",
-                        &site,
-                        "blocking public access for Log Archive",
-                    )
+                    call_error(e, "s3control", "PutPublicAccessBlock", &site, "blocking public access for Log Archive")
                 })?;
         }
         Target::Bucket(kind) => run_bucket(kind, op, spec, ids, &aws_sdk_s3::Client::new(&config), &site).await?,
@@ -209,9 +173,7 @@ async fn run_bucket(
             s3.put_bucket_versioning()
                 .bucket(&name)
                 .versioning_configuration(
-                    s3t::VersioningConfiguration::builder()
-                        .status(s3t::BucketVersioningStatus::Enabled)
-                        .build(),
+                    s3t::VersioningConfiguration::builder().status(s3t::BucketVersioningStatus::Enabled).build(),
                 )
                 .send()
                 .await
@@ -258,30 +220,18 @@ async fn run_bucket(
                         .build(),
                 )
                 .abort_incomplete_multipart_upload(
-                    s3t::AbortIncompleteMultipartUpload::builder()
-                        .days_after_initiation(7)
-                        .build(),
+                    s3t::AbortIncompleteMultipartUpload::builder().days_after_initiation(7).build(),
                 );
             if let Some(d) = lc.retention_days {
                 rule = rule.expiration(s3t::LifecycleExpiration::builder().days(d as i32).build());
             }
             s3.put_bucket_lifecycle_configuration()
                 .bucket(&name)
-                .lifecycle_configuration(
-                    s3t::BucketLifecycleConfiguration::builder()
-                        .rules(rule.build()?)
-                        .build()?,
-                )
+                .lifecycle_configuration(s3t::BucketLifecycleConfiguration::builder().rules(rule.build()?).build()?)
                 .send()
                 .await
                 .map_err(|e| {
-                    call_error(
-                        e,
-                        "s3",
-                        "PutBucketLifecycleConfiguration",
-                        site,
-                        what("setting lifecycle rules"),
-                    )
+                    call_error(e, "s3", "PutBucketLifecycleConfiguration", site, what("setting lifecycle rules"))
                 })?;
         }
         Op::PutLogging => {
@@ -291,10 +241,7 @@ async fn run_bucket(
                 .bucket_logging_status(
                     s3t::BucketLoggingStatus::builder()
                         .logging_enabled(
-                            s3t::LoggingEnabled::builder()
-                                .target_bucket(target)
-                                .target_prefix(prefix)
-                                .build()?,
+                            s3t::LoggingEnabled::builder().target_bucket(target).target_prefix(prefix).build()?,
                         )
                         .build(),
                 )
@@ -324,13 +271,7 @@ async fn run_bucket(
                 .send()
                 .await
                 .map_err(|e| {
-                    call_error(
-                        e,
-                        "s3",
-                        "PutObjectLockConfiguration",
-                        site,
-                        what("setting Object Lock retention"),
-                    )
+                    call_error(e, "s3", "PutObjectLockConfiguration", site, what("setting Object Lock retention"))
                 })?;
         }
         Op::PutBucketPolicy => {
@@ -367,13 +308,7 @@ async fn run_trail(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Sessions
                 .send()
                 .await
                 .map_err(|e| {
-                    call_error(
-                        e,
-                        "cloudtrail",
-                        "CreateTrail",
-                        &site,
-                        format!("creating the organization trail {name}"),
-                    )
+                    call_error(e, "cloudtrail", "CreateTrail", &site, format!("creating the organization trail {name}"))
                 })?;
         }
         Op::UpdateTrail => {
@@ -389,13 +324,7 @@ async fn run_trail(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Sessions
                 .send()
                 .await
                 .map_err(|e| {
-                    call_error(
-                        e,
-                        "cloudtrail",
-                        "UpdateTrail",
-                        &site,
-                        format!("restoring the settings of {name}"),
-                    )
+                    call_error(e, "cloudtrail", "UpdateTrail", &site, format!("restoring the settings of {name}"))
                 })?;
         }
         Op::PutEventSelectors => {
@@ -406,13 +335,7 @@ async fn run_trail(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Sessions
                 .send()
                 .await
                 .map_err(|e| {
-                    call_error(
-                        e,
-                        "cloudtrail",
-                        "PutEventSelectors",
-                        &site,
-                        format!("setting what {name} logs"),
-                    )
+                    call_error(e, "cloudtrail", "PutEventSelectors", &site, format!("setting what {name} logs"))
                 })?;
         }
         Op::StartLogging => {
@@ -430,20 +353,13 @@ async fn run_trail(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Sessions
 fn advanced_selectors(v: &Value) -> Result<Vec<aws_sdk_cloudtrail::types::AdvancedEventSelector>> {
     use aws_sdk_cloudtrail::types::{AdvancedEventSelector, AdvancedFieldSelector};
     let strings = |f: &Value, k: &str| -> Option<Vec<String>> {
-        f.get(k)
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        f.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
     };
     let mut out = Vec::new();
     for sel in v.as_array().into_iter().flatten() {
         let mut b =
             AdvancedEventSelector::builder().set_name(sel.get("Name").and_then(Value::as_str).map(str::to_string));
-        for f in sel
-            .get("FieldSelectors")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for f in sel.get("FieldSelectors").and_then(Value::as_array).into_iter().flatten() {
             b = b.field_selectors(
                 AdvancedFieldSelector::builder()
                     .field(f.get("Field").and_then(Value::as_str).unwrap_or_default())

@@ -10,6 +10,7 @@ fn ids() -> Ids {
         access_role: "OrganizationAccountAccessRole".into(),
         org_id: Some("o-abc".into()),
         log_archive: Some("222222222222".into()),
+        security_tooling: None,
         key_arn: Some("arn:aws:kms:us-east-1:222222222222:key/k".into()),
     }
 }
@@ -27,12 +28,7 @@ fn changes(spec: &LogArchiveSpec, have: &ObservedLogArchive) -> Vec<String> {
         .map(|c| {
             let props: Vec<&str> = match c.action {
                 Action::Create => vec![],
-                _ => c
-                    .properties
-                    .iter()
-                    .filter(|p| p.changed())
-                    .map(|p| p.name.as_str())
-                    .collect(),
+                _ => c.properties.iter().filter(|p| p.changed()).map(|p| p.name.as_str()).collect(),
             };
             let ops: Vec<String> = c
                 .steps
@@ -157,22 +153,12 @@ fn an_equivalent_policy_written_differently_is_not_drift() {
 fn object_lock_on_an_existing_bucket_is_manual_never_a_replacement() {
     let mut spec = LogArchiveSpec::default();
     let have = converged(&spec);
-    spec.object_lock = Some(ObjectLock {
-        mode: "COMPLIANCE".into(),
-        days: 365,
-    });
+    spec.object_lock = Some(ObjectLock { mode: "COMPLIANCE".into(), days: 365 });
     let d = diff(&spec, &ids(), &have);
-    let bucket = d
-        .iter()
-        .find(|c| c.address == Address::Bucket(BucketKind::Log))
-        .unwrap();
+    let bucket = d.iter().find(|c| c.address == Address::Bucket(BucketKind::Log)).unwrap();
     assert_eq!(bucket.action, Action::NoOp);
     assert!(bucket.steps.is_empty());
-    assert!(
-        bucket.manual[0].contains("only be enabled when a bucket is created"),
-        "{:?}",
-        bucket.manual
-    );
+    assert!(bucket.manual[0].contains("only be enabled when a bucket is created"), "{:?}", bucket.manual);
     // a new bucket gets it at creation
     let fresh = changes(&spec, &ObservedLogArchive::default());
     assert!(fresh.iter().any(|c| c.contains("PutObjectLock")), "{fresh:?}");
@@ -184,10 +170,7 @@ fn unknown_ids_render_as_known_after_apply() {
     let mut i = ids();
     i.log_archive = None;
     i.key_arn = None;
-    assert_eq!(
-        i.bucket_name(&spec, BucketKind::Log),
-        "sra-org-trail-logs-(known after apply)-us-east-1"
-    );
+    assert_eq!(i.bucket_name(&spec, BucketKind::Log), "sra-org-trail-logs-(known after apply)-us-east-1");
     let d = diff(&spec, &i, &ObservedLogArchive::default());
     let trail = d.iter().find(|c| c.address == Address::Trail).unwrap();
     let kms = trail.properties.iter().find(|p| p.name == "kms_key").unwrap();
@@ -196,26 +179,15 @@ fn unknown_ids_render_as_known_after_apply() {
 
 #[test]
 fn opting_out_leaves_everything_alone() {
-    let spec = LogArchiveSpec {
-        enabled: false,
-        ..Default::default()
-    };
+    let spec = LogArchiveSpec { enabled: false, ..Default::default() };
     assert!(diff(&spec, &ids(), &ObservedLogArchive::default()).is_empty());
 }
 
 #[test]
 fn bucket_policy_has_the_lock_down_statements() {
-    let spec = LogArchiveSpec {
-        break_glass_role: Some("BreakGlass".into()),
-        ..Default::default()
-    };
+    let spec = LogArchiveSpec { break_glass_role: Some("BreakGlass".into()), ..Default::default() };
     let p = documents::bucket_policy(&spec, &ids(), BucketKind::Log);
-    let sids: Vec<&str> = p["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["Sid"].as_str().unwrap())
-        .collect();
+    let sids: Vec<&str> = p["Statement"].as_array().unwrap().iter().map(|s| s["Sid"].as_str().unwrap()).collect();
     assert_eq!(
         sids,
         [
@@ -256,12 +228,6 @@ fn s3_data_events_exclude_the_log_buckets() {
     let sel = documents::event_selectors(&spec, &ids());
     let text = sel.to_string();
     assert!(text.contains("NotStartsWith"), "{text}");
-    assert!(
-        text.contains("arn:aws:s3:::sra-org-trail-logs-222222222222-us-east-1/"),
-        "{text}"
-    );
-    assert!(
-        text.contains("arn:aws:s3:::sra-s3-access-logs-222222222222-us-east-1/"),
-        "{text}"
-    );
+    assert!(text.contains("arn:aws:s3:::sra-org-trail-logs-222222222222-us-east-1/"), "{text}");
+    assert!(text.contains("arn:aws:s3:::sra-s3-access-logs-222222222222-us-east-1/"), "{text}");
 }

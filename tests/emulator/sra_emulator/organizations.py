@@ -311,7 +311,14 @@ def _serialized(method):
     return wrapper
 
 
+# Trusted-access principals AWS accepts that moto's list lacks.
+EXTRA_TRUSTED_SERVICES = ["malware-protection.guardduty.amazonaws.com"]
+
+
 def apply():
+    for principal in EXTRA_TRUSTED_SERVICES:
+        if principal not in models.FakeServiceAccess.TRUSTED_SERVICES:
+            models.FakeServiceAccess.TRUSTED_SERVICES.append(principal)
     Backend._reset = _reset
     Backend.create_account = create_account
     Backend.describe_create_account_status = describe_create_account_status

@@ -1,0 +1,43 @@
+//! `[services.<name>]`: which security services sra delegates, and their settings.
+
+use super::reader::{Reader, Table, did_you_mean};
+use crate::diag::Diagnostic;
+use crate::model::{GUARDDUTY_FEATURES, ServicesSpec};
+
+pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
+    let mut spec = ServicesSpec::default();
+    let Some(mut services) = r.table(top, "services") else {
+        return (!top.keys().iter().any(|(k, _)| k == "services")).then_some(spec);
+    };
+    let mut ok = true;
+    if let Some(mut gd) = r.table(&mut services, "guardduty") {
+        if let Some(e) = r.boolean(&mut gd, "enabled") {
+            spec.guardduty.enabled = e.into_inner();
+        }
+        if let Some(list) = r.strings(&mut gd, "features") {
+            spec.guardduty.features.clear();
+            for f in list.get_ref() {
+                if GUARDDUTY_FEATURES.contains(&f.get_ref().as_str()) {
+                    if !spec.guardduty.features.contains(f.get_ref()) {
+                        spec.guardduty.features.push(f.get_ref().clone());
+                    }
+                } else {
+                    let mut d = Diagnostic::new(
+                        f.span(),
+                        gd.key_path("features"),
+                        format!("`{}` is not a GuardDuty protection feature", f.get_ref()),
+                    );
+                    d = match did_you_mean(f.get_ref(), GUARDDUTY_FEATURES) {
+                        Some(best) => d.hint(format!("did you mean `{best}`?")),
+                        None => d.hint(format!("features: {}", GUARDDUTY_FEATURES.join(", "))),
+                    };
+                    r.error(d);
+                    ok = false;
+                }
+            }
+        }
+        r.finish(gd);
+    }
+    r.finish(services);
+    ok.then_some(spec)
+}
