@@ -121,6 +121,27 @@ fn change(out: &mut String, c: &ChangeDoc, style: Style) {
     }
 }
 
+/// Which accounts each security service covers, per region.
+fn coverage(out: &mut String, doc: &PlanDocument) {
+    let lines: Vec<String> = doc
+        .changes
+        .iter()
+        .filter(|c| c.address.ends_with(".coverage"))
+        .filter_map(|c| {
+            let members = c.properties.iter().find(|p| p.name == "members")?;
+            let service = c.address.trim_end_matches(".coverage");
+            Some(format!("  {service}: {}", members.before.as_deref().unwrap_or("(not read yet)")))
+        })
+        .collect();
+    if !lines.is_empty() {
+        let _ = writeln!(out, "Coverage (enrolled accounts):");
+        for l in lines {
+            let _ = writeln!(out, "{l}");
+        }
+        let _ = writeln!(out);
+    }
+}
+
 /// The human view of a plan.
 pub fn plan(doc: &PlanDocument, style: Style) -> String {
     let mut out = String::new();
@@ -160,6 +181,7 @@ pub fn plan(doc: &PlanDocument, style: Style) -> String {
         change(&mut out, c, style);
         let _ = writeln!(out);
     }
+    coverage(&mut out, doc);
     let s = doc.summary;
     let manual = if s.manual > 0 { format!(", {} to resolve by hand", s.manual) } else { String::new() };
     let _ = writeln!(

@@ -16,6 +16,20 @@ from werkzeug.serving import run_simple
 from . import config, guardduty, organizations, s3
 
 
+# Services whose errors are JSON (awsJson and restJson protocols).
+JSON_SERVICES = {
+    "access-analyzer", "cloudtrail", "config", "detective", "guardduty", "inspector2",
+    "kms", "macie2", "organizations", "securityhub",
+}
+
+
+def _is_json_protocol(environ):
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        return True
+    scope = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    return bool(scope) and scope.group(1) in JSON_SERVICES
+
+
 def _operation(environ):
     """The AWS operation a request names, for error messages."""
     target = environ.get("HTTP_X_AMZ_TARGET")
@@ -47,7 +61,7 @@ class Extension:
 
         def hold(status, headers, exc_info=None):
             held["status"] = status
-            if status.startswith("500") or (status.startswith(("401", "403")) and environ.get("HTTP_X_AMZ_TARGET")):
+            if status.startswith("500") or (status.startswith(("401", "403")) and _is_json_protocol(environ)):
                 return lambda data: None
             return start_response(status, headers, exc_info)
 
@@ -57,7 +71,7 @@ class Extension:
             traceback.print_exc()
             held["status"] = "500"
             body = []
-        if held.get("status", "").startswith(("401", "403")) and environ.get("HTTP_X_AMZ_TARGET"):
+        if held.get("status", "").startswith(("401", "403")) and _is_json_protocol(environ):
             return self.json_error(environ, held, body, start_response)
         if not held.get("status", "").startswith("500"):
             return body
