@@ -15,7 +15,7 @@ use crate::render::document::{FORMAT_VERSION, PlanDocument};
 use crate::render::{self, Format, human::Style};
 use crate::report::Reporter;
 use crate::services::organizations::{self, Waits};
-use crate::services::{guardduty, guardrails, log_archive};
+use crate::services::{delegation, guardduty, guardrails, log_archive};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -330,6 +330,7 @@ async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Compute
         observed.guardrails = guardrails::observe(&sessions, &targets, rep).await?;
     }
     if observed.organization.is_some() {
+        observed.delegations = delegation::observe(&sessions, &desired.services, rep).await?;
         observed.guardduty = guardduty::observe(
             &sessions,
             &desired.services.guardduty,

@@ -216,6 +216,7 @@ pub struct Observed {
     /// The `sra:applied-digest` tag on the organization root: the plan file last applied.
     pub applied_digest: Option<String>,
     pub guardduty: crate::services::guardduty::ObservedGuardDuty,
+    pub delegations: crate::services::delegation::ObservedDelegations,
 }
 
 impl Observed {
@@ -364,4 +365,7 @@ impl Default for GuardDutySpec {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServicesSpec {
     pub guardduty: GuardDutySpec,
+    /// `enabled` of the services delegated organization-wide (`config`,
+    /// `cloudtrail`, `access_analyzer`, `trusted_advisor`); absent means on.
+    pub delegated: std::collections::BTreeMap<String, bool>,
 }

@@ -100,6 +100,30 @@ pub const CALLS: &[Call] = &[
     write("cloudtrail", "UpdateTrail", &["cloudtrail:UpdateTrail"], M),
     write("cloudtrail", "PutEventSelectors", &["cloudtrail:PutEventSelectors"], M),
     write("cloudtrail", "StartLogging", &["cloudtrail:StartLogging"], M),
+    read("organizations", "ListDelegatedAdministrators", &["organizations:ListDelegatedAdministrators"], M),
+    write(
+        "organizations",
+        "RegisterDelegatedAdministrator",
+        &["organizations:RegisterDelegatedAdministrator", "iam:CreateServiceLinkedRole"],
+        M,
+    ),
+    write("organizations", "DeregisterDelegatedAdministrator", &["organizations:DeregisterDelegatedAdministrator"], M),
+    write(
+        "cloudtrail",
+        "RegisterOrganizationDelegatedAdmin",
+        &[
+            "cloudtrail:RegisterOrganizationDelegatedAdmin",
+            "organizations:RegisterDelegatedAdministrator",
+            "iam:CreateServiceLinkedRole",
+        ],
+        M,
+    ),
+    write(
+        "cloudtrail",
+        "DeregisterOrganizationDelegatedAdmin",
+        &["cloudtrail:DeregisterOrganizationDelegatedAdmin", "organizations:DeregisterDelegatedAdministrator"],
+        M,
+    ),
     read("guardduty", "ListOrganizationAdminAccounts", &["guardduty:ListOrganizationAdminAccounts"], M),
     write(
         "guardduty",

@@ -32,6 +32,11 @@ pub fn trusted_principals(desired: &Desired) -> Vec<String> {
     out.extend(
         crate::services::guardduty::trusted_principals(&desired.services.guardduty).iter().map(|p| p.to_string()),
     );
+    for p in crate::services::delegation::trusted_principals(&desired.services) {
+        if !out.iter().any(|o| o == p) {
+            out.push(p.to_string());
+        }
+    }
     out
 }
 
@@ -88,6 +93,13 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
         &observed.guardduty,
     );
     plan.changes.extend(gd);
+    plan.destructive.extend(refused);
+    let (delegations, refused) = crate::services::delegation::diff(
+        &desired.services,
+        plan.ids.security_tooling.as_deref(),
+        &observed.delegations,
+    );
+    plan.changes.extend(delegations);
     plan.destructive.extend(refused);
     order::sort(&mut plan.changes);
     plan

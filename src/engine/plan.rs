@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::model::{AccountRole, OuPath};
+use crate::services::delegation::DelegationOp;
 use crate::services::guardduty::GdOp;
 use crate::services::guardrails::GuardrailOp;
 use crate::services::log_archive::{BucketKind, Ids, Op, Target};
@@ -147,6 +148,11 @@ pub enum Step {
     GuardDuty {
         region: String,
         op: GdOp,
+    },
+    Delegate {
+        service: &'static str,
+        principal: &'static str,
+        op: DelegationOp,
     },
 }
 

@@ -38,6 +38,14 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
         }
         r.finish(gd);
     }
+    for (service, _) in crate::services::delegation::SERVICES {
+        if let Some(mut t) = r.table(&mut services, service) {
+            if let Some(e) = r.boolean(&mut t, "enabled") {
+                spec.delegated.insert(service.to_string(), e.into_inner());
+            }
+            r.finish(t);
+        }
+    }
     r.finish(services);
     ok.then_some(spec)
 }

@@ -126,6 +126,12 @@ pub fn step_text(s: &Step) -> String {
         Step::EnableServiceAccess { principal } => format!("EnableAWSServiceAccess {principal}"),
         Step::LogArchive { op, .. } => format!("{op:?}"),
         Step::Guardrail { op, .. } => format!("{op:?}"),
+        Step::Delegate { principal, op, .. } => match op {
+            crate::services::delegation::DelegationOp::Register => format!("register Security Tooling for {principal}"),
+            crate::services::delegation::DelegationOp::Deregister { account } => {
+                format!("deregister {account} for {principal}")
+            }
+        },
         Step::GuardDuty { region, op } => match op {
             crate::services::guardduty::GdOp::CreateMembers { accounts } => {
                 format!("CreateMembers in {region}: {} accounts", accounts.len())

@@ -66,3 +66,35 @@ class GuardDuty(EmulatorCase):
         self.assertIn(self.accounts[1], [m["AccountId"] for m in admin.list_members(DetectorId=detector)["Members"]])
         pages = list(admin.get_paginator("list_members").paginate(DetectorId=detector, PaginationConfig={"PageSize": 1}))
         self.assertEqual(len(pages), 3)
+
+
+class Delegation(EmulatorCase):
+    def setUp(self):
+        super().setUp()
+        self.orgs.create_organization(FeatureSet="ALL")
+        r = self.orgs.create_account(AccountName="admin", Email="admin@example.com")["CreateAccountStatus"]
+        time.sleep(0.05)
+        self.admin = self.orgs.describe_create_account_status(CreateAccountRequestId=r["Id"])["CreateAccountStatus"]["AccountId"]
+
+    def test_security_services_can_be_delegated_and_rejections_leave_nothing(self):
+        for principal in ("securityhub.amazonaws.com", "config.amazonaws.com", "reporting.trustedadvisor.amazonaws.com", "access-analyzer.amazonaws.com"):
+            self.orgs.register_delegated_administrator(AccountId=self.admin, ServicePrincipal=principal)
+            listed = self.orgs.list_delegated_administrators(ServicePrincipal=principal)["DelegatedAdministrators"]
+            self.assertEqual([a["Id"] for a in listed], [self.admin], principal)
+        self.assertEqual(self.code(self.orgs.register_delegated_administrator, AccountId=self.admin, ServicePrincipal="nope.amazonaws.com"), "InvalidInputException")
+        r = self.orgs.create_account(AccountName="other", Email="other@example.com")["CreateAccountStatus"]
+        time.sleep(0.05)
+        other = self.orgs.describe_create_account_status(CreateAccountRequestId=r["Id"])["CreateAccountStatus"]["AccountId"]
+        self.code(self.orgs.register_delegated_administrator, AccountId=other, ServicePrincipal="nope.amazonaws.com")
+        admins = [a["Id"] for a in self.orgs.list_delegated_administrators()["DelegatedAdministrators"]]
+        self.assertNotIn(other, admins, "a rejected registration leaves no residue")
+
+    def test_cloudtrail_delegated_admin(self):
+        ct = self.client("cloudtrail")
+        ct.register_organization_delegated_admin(MemberAccountId=self.admin)
+        listed = self.orgs.list_delegated_administrators(ServicePrincipal="cloudtrail.amazonaws.com")["DelegatedAdministrators"]
+        self.assertEqual([a["Id"] for a in listed], [self.admin])
+        self.assertEqual(self.code(ct.register_organization_delegated_admin, MemberAccountId=self.admin), "AccountRegisteredException")
+        self.assertEqual(self.code(ct.register_organization_delegated_admin, MemberAccountId="999999999999"), "AccountNotFoundException")
+        ct.deregister_organization_delegated_admin(DelegatedAdminAccountId=self.admin)
+        self.assertEqual(self.orgs.list_delegated_administrators(ServicePrincipal="cloudtrail.amazonaws.com")["DelegatedAdministrators"], [])

@@ -23,6 +23,9 @@ ou = "Infra/Security"
         d.log_archive.enabled = false;
         d.guardrails.enabled = false;
         d.services.guardduty.enabled = false;
+        for (service, _) in crate::services::delegation::SERVICES {
+            d.services.delegated.insert(service.to_string(), false);
+        }
         d
     })
     .unwrap()

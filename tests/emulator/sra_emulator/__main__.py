@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import run_simple
 
-from . import config, guardduty, organizations, s3
+from . import cloudtrail, config, guardduty, organizations, s3
 
 
 # Services whose errors are JSON (awsJson and restJson protocols).
@@ -155,6 +155,7 @@ def main(argv=None):
     organizations.apply()
     s3.apply()
     guardduty.apply()
+    cloudtrail.apply()
 
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,

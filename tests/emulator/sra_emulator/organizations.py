@@ -12,6 +12,9 @@
 - CreateOrganizationalUnit rejects a second OU of the same name under one parent
   (DuplicateOrganizationalUnitException) and an unknown parent
   (ParentNotFoundException); stock moto accepted both.
+- RegisterDelegatedAdministrator rejected the principals of Security Hub,
+  Inspector, Detective, Config, CloudTrail and Trusted Advisor, and left an empty
+  administrator behind after a rejection; both fixed.
 - Service control policies: CreatePolicy/UpdatePolicy reject a document that is not
   JSON (MalformedPolicyDocumentException) or longer than 5,120 characters, and
   AttachPolicy a sixth SCP on one target (ConstraintViolationException with
@@ -311,6 +314,29 @@ def _serialized(method):
     return wrapper
 
 
+# Delegated-administrator principals AWS accepts that moto's list lacks.
+EXTRA_DELEGATION_SERVICES = [
+    "securityhub.amazonaws.com",
+    "inspector2.amazonaws.com",
+    "detective.amazonaws.com",
+    "config.amazonaws.com",
+    "cloudtrail.amazonaws.com",
+    "reporting.trustedadvisor.amazonaws.com",
+]
+_original_register = Backend.register_delegated_administrator
+
+
+def register_delegated_administrator(self, **kwargs):
+    """Stock moto left an empty administrator entry behind when it rejected a
+    principal; AWS leaves nothing."""
+    before = list(self.admins)
+    try:
+        return _original_register(self, **kwargs)
+    except Exception:
+        self.admins[:] = [a for a in self.admins if a in before or a.services]
+        raise
+
+
 # Trusted-access principals AWS accepts that moto's list lacks.
 EXTRA_TRUSTED_SERVICES = ["malware-protection.guardduty.amazonaws.com"]
 
@@ -319,6 +345,10 @@ def apply():
     for principal in EXTRA_TRUSTED_SERVICES:
         if principal not in models.FakeServiceAccess.TRUSTED_SERVICES:
             models.FakeServiceAccess.TRUSTED_SERVICES.append(principal)
+    for principal in EXTRA_DELEGATION_SERVICES:
+        if principal not in models.FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+            models.FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(principal)
+    Backend.register_delegated_administrator = register_delegated_administrator
     Backend._reset = _reset
     Backend.create_account = create_account
     Backend.describe_create_account_status = describe_create_account_status

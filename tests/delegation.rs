@@ -1,0 +1,88 @@
+//! Organization-wide delegated administration (Config, CloudTrail, Access Analyzer,
+//! Trusted Advisor) to Security Tooling: set up, drift restored, another admin
+//! replaced only with --allow-admin-change.
+
+mod common;
+
+use common::{Emulator, MINIMAL, accounts};
+
+const PRINCIPALS: [&str; 4] = [
+    "config.amazonaws.com",
+    "cloudtrail.amazonaws.com",
+    "access-analyzer.amazonaws.com",
+    "reporting.trustedadvisor.amazonaws.com",
+];
+
+async fn admins(emu: &Emulator, principal: &str) -> Vec<String> {
+    let out = emu.orgs().await.list_delegated_administrators().service_principal(principal).send().await.unwrap();
+    out.delegated_administrators().iter().filter_map(|a| a.id().map(str::to_string)).collect()
+}
+
+async fn applied() -> (Emulator, String, String, String) {
+    let emu = Emulator::start();
+    let plan = emu.plan_file(MINIMAL).to_str().unwrap().to_string();
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let all = accounts(&emu.orgs().await).await;
+    let st = all.iter().find(|a| a.2 == "aws+security-tooling@example.com").unwrap().0.clone();
+    let la = all.iter().find(|a| a.2 == "aws+log-archive@example.com").unwrap().0.clone();
+    (emu, plan, st, la)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_organization_wide_service_is_delegated_to_security_tooling() {
+    let (emu, plan, st, _) = applied().await;
+    for p in PRINCIPALS {
+        assert_eq!(admins(&emu, p).await, [st.clone()], "{p}");
+    }
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deregistered_admin_is_drift() {
+    let (emu, plan, st, _) = applied().await;
+    emu.orgs()
+        .await
+        .deregister_delegated_administrator()
+        .account_id(&st)
+        .service_principal("config.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    let run = emu.run(&["plan", &plan, "--detailed-exitcode"]);
+    run.expect_code(2);
+    assert!(run.stdout.contains("Plan: 1 to create, 0 to update"), "{}", run.stdout);
+    assert!(run.stdout.contains("+ config[\"organization\"].delegated_admin"), "{}", run.stdout);
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    assert_eq!(admins(&emu, "config.amazonaws.com").await, [st]);
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_admin_is_replaced_only_when_allowed() {
+    let (emu, plan, st, la) = applied().await;
+    let orgs = emu.orgs().await;
+    let p = "access-analyzer.amazonaws.com";
+    orgs.deregister_delegated_administrator().account_id(&st).service_principal(p).send().await.unwrap();
+    orgs.register_delegated_administrator().account_id(&la).service_principal(p).send().await.unwrap();
+    let refused = emu.run(&["apply", &plan, "--auto-approve"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stdout.contains(&format!("DESTRUCTIVE: replaces the delegated administrator {la}")),
+        "{}",
+        refused.stdout
+    );
+    assert!(refused.stderr.contains("refusing destructive changes"), "{}", refused.stderr);
+    assert_eq!(admins(&emu, p).await, [la.clone()]);
+    emu.run(&["apply", &plan, "--auto-approve", "--allow-admin-change"]).expect_code(0);
+    assert_eq!(admins(&emu, p).await, [st]);
+}
+
+#[test]
+fn an_opted_out_service_is_left_alone() {
+    let emu = Emulator::start();
+    let plan = emu.plan_file(&format!("{MINIMAL}[services.trusted_advisor]\nenabled = false\n"));
+    let run = emu.run(&["plan", plan.to_str().unwrap()]);
+    run.expect_code(0);
+    assert!(!run.stdout.contains("trusted_advisor"), "{}", run.stdout);
+    assert!(run.stdout.contains("config[\"organization\"].delegated_admin"), "{}", run.stdout);
+}
