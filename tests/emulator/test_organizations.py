@@ -41,6 +41,8 @@ class EmulatorCase(unittest.TestCase):
                 urllib.request.urlopen(self.url + "/sra-emulator/health", timeout=1)
                 break
             except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"the emulator exited with {self.proc.returncode} before answering")
                 if time.time() > deadline:
                     raise
                 time.sleep(0.1)

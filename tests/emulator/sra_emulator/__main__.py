@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import run_simple
 
-from . import cloudtrail, config, guardduty, organizations, s3
+from . import cloudtrail, config, guardduty, organizations, s3, securityhub
 
 
 # Services whose errors are JSON (awsJson and restJson protocols).
@@ -106,9 +106,13 @@ class Extension:
     def json_error(self, environ, held, body, start_response):
         """moto's IAM enforcement answers every protocol with an XML error; AWS's
         JSON-protocol services answer JSON, and SDKs cannot read the XML there."""
-        text = b"".join(body).decode("utf-8", "replace")
+        raw = b"".join(body)
         if hasattr(body, "close"):
             body.close()
+        if raw.lstrip().startswith(b"{"):  # already a JSON error: pass it on
+            start_response(held["status"], [("Content-Type", "application/json"), ("Content-Length", str(len(raw)))])
+            return [raw]
+        text = raw.decode("utf-8", "replace")
         code = re.search(r"<Code>(.*?)</Code>", text)
         message = re.search(r"<Message>(.*?)</Message>", text, re.S)
         payload = json.dumps({
@@ -156,6 +160,7 @@ def main(argv=None):
     s3.apply()
     guardduty.apply()
     cloudtrail.apply()
+    securityhub.apply()
 
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,

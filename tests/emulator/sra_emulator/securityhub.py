@@ -1,0 +1,247 @@
+"""Security Hub: what stock moto 5.2.5 lacks or gets wrong, to the API reference.
+
+- Organization configuration and the delegated administrator were kept once per
+  organization; AWS keeps them per region. Here they are per (organization, region).
+- EnableOrganizationAdminAccount is idempotent for the same account and refuses a
+  second, different administrator (InvalidInputException) as AWS does.
+- Missing operations added: ListOrganizationAdminAccounts,
+  DisableOrganizationAdminAccount, DescribeStandards, BatchEnableStandards,
+  BatchDisableStandards, GetEnabledStandards, CreateFindingAggregator,
+  ListFindingAggregators, GetFindingAggregator, UpdateFindingAggregator and
+  DeleteMembers. Standards and aggregators need the hub enabled
+  (InvalidAccessException otherwise); an account has at most one aggregator.
+"""
+import json
+
+from moto.securityhub.exceptions import SecurityHubClientError as RESTError
+from moto.securityhub import urls
+from moto.securityhub.models import SecurityHubBackend
+from moto.securityhub.responses import SecurityHubResponse
+
+STANDARDS = [
+    ("aws-foundational-security-best-practices/v/1.0.0", "AWS Foundational Security Best Practices v1.0.0", True),
+    ("cis-aws-foundations-benchmark/v/1.2.0", "CIS AWS Foundations Benchmark v1.2.0", False),
+    ("cis-aws-foundations-benchmark/v/1.4.0", "CIS AWS Foundations Benchmark v1.4.0", False),
+    ("cis-aws-foundations-benchmark/v/3.0.0", "CIS AWS Foundations Benchmark v3.0.0", False),
+    ("nist-800-53/v/5.0.0", "NIST Special Publication 800-53 Revision 5", False),
+    ("pci-dss/v/3.2.1", "PCI DSS v3.2.1", False),
+]
+REGION_LINKING_MODES = ("ALL_REGIONS", "ALL_REGIONS_EXCEPT_SPECIFIED", "SPECIFIED_REGIONS", "NO_REGIONS")
+
+
+def _err(code, message):
+    return RESTError(code, message)
+
+
+def _get_org_config(self):
+    try:
+        org_id = self.org_backend.describe_organization()["Organization"]["Id"]
+    except Exception:
+        from moto.securityhub.exceptions import AWSOrganizationsNotInUseException
+
+        raise AWSOrganizationsNotInUseException()
+    key = f"{org_id}/{self.region_name}"
+    if key not in SecurityHubBackend._org_configs:
+        SecurityHubBackend._org_configs[key] = {
+            "admin_account_id": None,
+            "auto_enable": False,
+            "auto_enable_standards": "DEFAULT",
+            "configuration": {"ConfigurationType": "LOCAL", "Status": "ENABLED", "StatusMessage": ""},
+        }
+    return SecurityHubBackend._org_configs[key]
+
+
+_original_enable_admin = SecurityHubBackend.enable_organization_admin_account
+
+
+def enable_organization_admin_account(self, admin_account_id):
+    current = self._get_org_config()["admin_account_id"]
+    if current == admin_account_id:
+        return
+    if current is not None:
+        raise _err("InvalidInputException", f"The request was rejected because account {current} is already the administrator account.")
+    return _original_enable_admin.__wrapped__(self, admin_account_id) if hasattr(_original_enable_admin, "__wrapped__") else _original_enable_admin(self, admin_account_id)
+
+
+def _state(backend):
+    if "_sra" not in backend.__dict__:
+        backend._sra = {"standards": {}, "aggregator": None}
+    return backend._sra
+
+
+def _require_hub(backend):
+    if not backend.enabled:
+        raise _err("InvalidAccessException", f"Account {backend.account_id} is not subscribed to AWS Security Hub")
+
+
+def _arn(backend, suffix):
+    return f"arn:aws:securityhub:{backend.region_name}::standards/{suffix}"
+
+
+def _json(self):
+    return json.loads(self.body) if self.body else {}
+
+
+def list_organization_admin_accounts(self):
+    backend = self.securityhub_backend
+    admin = backend._get_org_config()["admin_account_id"]
+    accounts = [{"AccountId": admin, "AdminAccountId": admin, "Status": "ENABLED"}] if admin else []
+    return json.dumps({"AdminAccounts": accounts})
+
+
+def disable_organization_admin_account(self):
+    backend = self.securityhub_backend
+    admin = _json(self).get("AdminAccountId")
+    config = backend._get_org_config()
+    if config["admin_account_id"] != admin:
+        raise _err("InvalidInputException", f"The request was rejected because {admin} is not the administrator account.")
+    config["admin_account_id"] = None
+    return "{}"
+
+
+def describe_standards(self):
+    backend = self.securityhub_backend
+    return json.dumps({
+        "Standards": [
+            {"StandardsArn": _arn(backend, s), "Name": n, "Description": n, "EnabledByDefault": d,
+             "StandardsManagedBy": {"Company": "AWS", "Product": "Security Hub"}}
+            for s, n, d in STANDARDS
+        ]
+    })
+
+
+def batch_enable_standards(self):
+    backend = self.securityhub_backend
+    _require_hub(backend)
+    requests = _json(self).get("StandardsSubscriptionRequests") or []
+    if not 1 <= len(requests) <= 25:
+        raise _err("InvalidInputException", "StandardsSubscriptionRequests must hold 1 to 25 requests.")
+    known = {_arn(backend, s): s for s, _, _ in STANDARDS}
+    out = []
+    for r in requests:
+        arn = r.get("StandardsArn")
+        if arn not in known:
+            raise _err("InvalidInputException", f"The request was rejected because {arn} is not a valid standard.")
+        sub = {
+            "StandardsSubscriptionArn": f"arn:aws:securityhub:{backend.region_name}:{backend.account_id}:subscription/{known[arn]}",
+            "StandardsArn": arn,
+            "StandardsInput": r.get("StandardsInput") or {},
+            "StandardsStatus": "READY",
+        }
+        _state(backend)["standards"][arn] = sub
+        out.append(sub)
+    return json.dumps({"StandardsSubscriptions": out})
+
+
+def batch_disable_standards(self):
+    backend = self.securityhub_backend
+    _require_hub(backend)
+    arns = _json(self).get("StandardsSubscriptionArns") or []
+    out = []
+    for sub_arn in arns:
+        for arn, sub in list(_state(backend)["standards"].items()):
+            if sub["StandardsSubscriptionArn"] == sub_arn:
+                del _state(backend)["standards"][arn]
+                out.append(dict(sub, StandardsStatus="DELETING"))
+    return json.dumps({"StandardsSubscriptions": out})
+
+
+def get_enabled_standards(self):
+    backend = self.securityhub_backend
+    _require_hub(backend)
+    return json.dumps({"StandardsSubscriptions": list(_state(backend)["standards"].values())})
+
+
+def _aggregator_out(backend, agg):
+    return {
+        "FindingAggregatorArn": agg["arn"],
+        "FindingAggregationRegion": backend.region_name,
+        "RegionLinkingMode": agg["mode"],
+        "Regions": agg["regions"],
+    }
+
+
+def _check_linking(params):
+    mode = params.get("RegionLinkingMode")
+    if mode not in REGION_LINKING_MODES:
+        raise _err("InvalidInputException", "RegionLinkingMode must be one of " + ", ".join(REGION_LINKING_MODES))
+    regions = params.get("Regions") or []
+    if mode in ("SPECIFIED_REGIONS", "ALL_REGIONS_EXCEPT_SPECIFIED") and not regions:
+        raise _err("InvalidInputException", f"Regions are required with {mode}.")
+    return mode, regions
+
+
+def create_finding_aggregator(self):
+    backend = self.securityhub_backend
+    _require_hub(backend)
+    if _state(backend)["aggregator"] is not None:
+        raise _err("InvalidInputException", "The request was rejected because a finding aggregator already exists.")
+    mode, regions = _check_linking(_json(self))
+    agg = {
+        "arn": f"arn:aws:securityhub:{backend.region_name}:{backend.account_id}:finding-aggregator/{backend.account_id[:8]}-sra",
+        "mode": mode,
+        "regions": regions,
+    }
+    _state(backend)["aggregator"] = agg
+    return json.dumps(_aggregator_out(backend, agg))
+
+
+def list_finding_aggregators(self):
+    backend = self.securityhub_backend
+    agg = _state(backend)["aggregator"]
+    return json.dumps({"FindingAggregators": [{"FindingAggregatorArn": agg["arn"]}] if agg else []})
+
+
+def get_finding_aggregator(self):
+    backend = self.securityhub_backend
+    agg = _state(backend)["aggregator"]
+    arn = self.path.split("/findingAggregator/get/", 1)[1]
+    from urllib.parse import unquote
+
+    if agg is None or unquote(arn) != agg["arn"]:
+        raise _err("ResourceNotFoundException", f"The request was rejected because no finding aggregator was found with ARN {unquote(arn)}.")
+    return json.dumps(_aggregator_out(backend, agg))
+
+
+def update_finding_aggregator(self):
+    backend = self.securityhub_backend
+    params = _json(self)
+    agg = _state(backend)["aggregator"]
+    if agg is None or params.get("FindingAggregatorArn") != agg["arn"]:
+        raise _err("ResourceNotFoundException", "The request was rejected because no finding aggregator was found.")
+    agg["mode"], agg["regions"] = _check_linking(params)
+    return json.dumps(_aggregator_out(backend, agg))
+
+
+def delete_members(self):
+    backend = self.securityhub_backend
+    unprocessed = []
+    for account_id in _json(self).get("AccountIds") or []:
+        if backend.members.pop(account_id, None) is None:
+            unprocessed.append({"AccountId": account_id, "ProcessingResult": "The account is not a member."})
+    return json.dumps({"UnprocessedAccounts": unprocessed})
+
+
+def apply():
+    urls.url_paths.update({
+        "{0}/organization/admin$": SecurityHubResponse.dispatch,
+        "{0}/organization/admin/disable$": SecurityHubResponse.dispatch,
+        "{0}/standards$": SecurityHubResponse.dispatch,
+        "{0}/standards/register$": SecurityHubResponse.dispatch,
+        "{0}/standards/deregister$": SecurityHubResponse.dispatch,
+        "{0}/standards/get$": SecurityHubResponse.dispatch,
+        "{0}/findingAggregator/create$": SecurityHubResponse.dispatch,
+        "{0}/findingAggregator/list$": SecurityHubResponse.dispatch,
+        "{0}/findingAggregator/get/(?P<arn>.+)$": SecurityHubResponse.dispatch,
+        "{0}/findingAggregator/update$": SecurityHubResponse.dispatch,
+        "{0}/members/delete$": SecurityHubResponse.dispatch,
+    })
+    SecurityHubBackend._get_org_config = _get_org_config
+    SecurityHubBackend.enable_organization_admin_account = enable_organization_admin_account
+    for fn in (
+        list_organization_admin_accounts, disable_organization_admin_account, describe_standards,
+        batch_enable_standards, batch_disable_standards, get_enabled_standards,
+        create_finding_aggregator, list_finding_aggregators, get_finding_aggregator,
+        update_finding_aggregator, delete_members,
+    ):
+        setattr(SecurityHubResponse, fn.__name__, fn)

@@ -1,0 +1,62 @@
+"""The extension's Security Hub operations, against the emulator over HTTP."""
+import time
+
+import boto3
+from botocore.config import Config
+
+from test_organizations import EmulatorCase
+
+
+class SecurityHub(EmulatorCase):
+    def setUp(self):
+        super().setUp()
+        self.orgs.create_organization(FeatureSet="ALL")
+        r = self.orgs.create_account(AccountName="admin", Email="admin@example.com")["CreateAccountStatus"]
+        time.sleep(0.05)
+        self.admin = self.orgs.describe_create_account_status(CreateAccountRequestId=r["Id"])["CreateAccountStatus"]["AccountId"]
+
+    def sh(self, account=None, region="us-east-1"):
+        if account is None:
+            return boto3.client("securityhub", endpoint_url=self.url, region_name=region, aws_access_key_id="test",
+                                aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}))
+        c = self.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="test")["Credentials"]
+        return boto3.client("securityhub", endpoint_url=self.url, region_name=region, aws_access_key_id=c["AccessKeyId"],
+                            aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"],
+                            config=Config(retries={"max_attempts": 1}))
+
+    def test_admin_per_region_idempotent_listed_and_disabled(self):
+        east, west = self.sh(region="us-east-1"), self.sh(region="us-west-2")
+        east.enable_organization_admin_account(AdminAccountId=self.admin)
+        east.enable_organization_admin_account(AdminAccountId=self.admin)
+        self.assertEqual([a["AccountId"] for a in east.list_organization_admin_accounts()["AdminAccounts"]], [self.admin])
+        self.assertEqual(west.list_organization_admin_accounts()["AdminAccounts"], [], "per region")
+        self.assertEqual(self.code(east.enable_organization_admin_account, AdminAccountId="123456789012"), "InvalidInputException")
+        east.disable_organization_admin_account(AdminAccountId=self.admin)
+        self.assertEqual(east.list_organization_admin_accounts()["AdminAccounts"], [])
+
+    def test_standards_and_aggregator_need_the_hub(self):
+        admin = self.sh(self.admin)
+        self.assertEqual(self.code(admin.get_enabled_standards), "InvalidAccessException")
+        admin.enable_security_hub(EnableDefaultStandards=False)
+        arns = [s["StandardsArn"] for s in admin.describe_standards()["Standards"]]
+        fsbp = [a for a in arns if "foundational" in a][0]
+        out = admin.batch_enable_standards(StandardsSubscriptionRequests=[{"StandardsArn": fsbp}])
+        sub = out["StandardsSubscriptions"][0]["StandardsSubscriptionArn"]
+        self.assertEqual([s["StandardsArn"] for s in admin.get_enabled_standards()["StandardsSubscriptions"]], [fsbp])
+        admin.batch_disable_standards(StandardsSubscriptionArns=[sub])
+        self.assertEqual(admin.get_enabled_standards()["StandardsSubscriptions"], [])
+        self.assertEqual(self.code(admin.batch_enable_standards, StandardsSubscriptionRequests=[{"StandardsArn": "arn:aws:securityhub:::nope"}]), "InvalidInputException")
+        agg = admin.create_finding_aggregator(RegionLinkingMode="SPECIFIED_REGIONS", Regions=["us-west-2"])
+        self.assertEqual(self.code(admin.create_finding_aggregator, RegionLinkingMode="ALL_REGIONS"), "InvalidInputException")
+        listed = admin.list_finding_aggregators()["FindingAggregators"]
+        self.assertEqual([a["FindingAggregatorArn"] for a in listed], [agg["FindingAggregatorArn"]])
+        got = admin.get_finding_aggregator(FindingAggregatorArn=agg["FindingAggregatorArn"])
+        self.assertEqual(got["Regions"], ["us-west-2"])
+        admin.update_finding_aggregator(FindingAggregatorArn=agg["FindingAggregatorArn"], RegionLinkingMode="SPECIFIED_REGIONS", Regions=["us-west-2", "eu-west-1"])
+        self.assertEqual(admin.get_finding_aggregator(FindingAggregatorArn=agg["FindingAggregatorArn"])["Regions"], ["us-west-2", "eu-west-1"])
+
+    def test_delete_members(self):
+        admin = self.sh(self.admin)
+        admin.create_members(AccountDetails=[{"AccountId": "123456789012"}])
+        admin.delete_members(AccountIds=["123456789012"])
+        self.assertEqual(admin.list_members(OnlyAssociated=False)["Members"], [])
