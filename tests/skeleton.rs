@@ -28,11 +28,7 @@ async fn empty_org_plan_apply_then_no_changes() {
         assert!(first.stdout.contains(line), "missing {line:?} in\n{}", first.stdout);
     }
     let creates = first.stdout.lines().filter(|l| l.ends_with(" will be created")).count();
-    assert!(
-        first.stdout.contains(&format!("Plan: {creates} to create, 0 to update, ")),
-        "{}",
-        first.stdout
-    );
+    assert!(first.stdout.contains(&format!("Plan: {creates} to create, 0 to update, ")), "{}", first.stdout);
     // plan changed nothing
     emu.run(&["plan", plan, "--detailed-exitcode"]).expect_code(2);
 

@@ -14,6 +14,7 @@ use crate::aws::{Sessions, call_error, hinted};
 use crate::engine::plan::{Action, Address, Change, Property, Step};
 use crate::model::GuardDutySpec;
 use crate::report::Reporter;
+use crate::services::regional;
 
 const SVC: &str = "guardduty";
 pub const SERVICE: &str = "guardduty";
@@ -79,43 +80,17 @@ pub fn diff(
     if !spec.enabled {
         return (changes, refused);
     }
-    let admin_label = admin.unwrap_or(crate::services::log_archive::UNKNOWN);
     let empty = RegionState::default();
     for region in regions {
         let state = have.regions.get(region).unwrap_or(&empty);
         let step = |op: GdOp| Step::GuardDuty { region: region.clone(), op };
         // 1. delegated administrator
         let is_admin = admin.is_some_and(|a| state.admins.iter().any(|x| x == a));
-        let mut c = Change {
-            address: Address::DelegatedAdmin { service: SERVICE, region: region.clone() },
-            action: Action::NoOp,
-            id: admin.map(str::to_string),
-            properties: vec![prop(
-                "admin_account",
-                (!state.admins.is_empty()).then(|| state.admins.join(", ")),
-                admin_label,
-            )],
-            reason: String::new(),
-            steps: vec![],
-            manual: vec![],
-        };
-        if !is_admin {
-            let others: Vec<&String> = state.admins.iter().filter(|x| Some(x.as_str()) != admin).collect();
-            if others.is_empty() {
-                c.action = Action::Create;
-                c.reason = "Security Tooling becomes GuardDuty's delegated administrator here".into();
-                c.steps.push(step(GdOp::EnableAdmin));
-            } else {
-                c.action = Action::Update;
-                let list = others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-                c.reason = format!("DESTRUCTIVE: replaces the delegated administrator {list} with Security Tooling");
-                refused.push(format!("{} replaces the delegated administrator {list}", c.address));
-                for o in others {
-                    c.steps.push(step(GdOp::DisableAdmin { account: o.clone() }));
-                }
-                c.steps.push(step(GdOp::EnableAdmin));
-            }
-        }
+        let (c, destructive) =
+            regional::admin_change(SERVICE, region, admin, &state.admins, step(GdOp::EnableAdmin), |a| {
+                step(GdOp::DisableAdmin { account: a.to_string() })
+            });
+        refused.extend(destructive);
         changes.push(c);
 
         // 2. the admin's detector and organization configuration
@@ -177,48 +152,9 @@ pub fn diff(
         }
 
         // 3. coverage: every account but the admin is a member
-        let expected: Vec<&(String, String)> = accounts.iter().filter(|(id, _)| Some(id.as_str()) != admin).collect();
-        let (action, before, missing) = match &state.members {
-            Some(members) => {
-                let missing: Vec<(String, String)> =
-                    expected.iter().filter(|(id, _)| !members.contains(id)).map(|p| (*p).clone()).collect();
-                let enrolled = expected.len() - missing.len();
-                let before = if missing.is_empty() {
-                    format!("{enrolled} of {} accounts", expected.len())
-                } else {
-                    format!(
-                        "{enrolled} of {} accounts (not enrolled: {})",
-                        expected.len(),
-                        missing.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(", ")
-                    )
-                };
-                (if missing.is_empty() { Action::NoOp } else { Action::Update }, Some(before), missing)
-            }
-            // Not the admin yet: AutoEnableOrganizationMembers=ALL enrolls everyone.
-            None => (Action::NoOp, None, vec![]),
-        };
-        let mut cov = Change {
-            address: Address::Coverage { service: SERVICE, region: region.clone() },
-            action,
-            id: None,
-            properties: vec![prop(
-                "members",
-                before.clone(),
-                &format!("{} of {} accounts", expected.len(), expected.len()),
-            )],
-            reason: String::new(),
-            steps: vec![],
-            manual: vec![],
-        };
-        if before.is_none() {
-            cov.properties[0].before = cov.properties[0].after.clone();
-            cov.reason = "read once Security Tooling is the administrator; auto-enable enrolls every account".into();
-        }
-        if !missing.is_empty() {
-            cov.reason = format!("{} accounts are not GuardDuty members", missing.len());
-            cov.steps.push(step(GdOp::CreateMembers { accounts: missing }));
-        }
-        changes.push(cov);
+        changes.push(regional::coverage_change(SERVICE, region, admin, accounts, state.members.as_ref(), |missing| {
+            step(GdOp::CreateMembers { accounts: missing })
+        }));
     }
     (changes, refused)
 }

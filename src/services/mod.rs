@@ -5,3 +5,4 @@ pub mod guardduty;
 pub mod guardrails;
 pub mod log_archive;
 pub mod organizations;
+pub mod regional;

@@ -1,0 +1,135 @@
+//! What the regional security services share: the delegated-administrator change
+//! and the coverage change of one service in one region. Pure.
+
+use crate::engine::plan::{Action, Address, Change, Property, Step};
+use crate::services::log_archive::UNKNOWN;
+
+/// The change that makes `admin` the service's delegated administrator in
+/// `region`, given the administrators AWS lists there. Replacing another
+/// administrator is planned, and also returned as a destructive change for apply
+/// to refuse without `--allow-admin-change`.
+pub fn admin_change(
+    service: &'static str,
+    region: &str,
+    admin: Option<&str>,
+    admins: &[String],
+    enable: Step,
+    disable: impl Fn(&str) -> Step,
+) -> (Change, Option<String>) {
+    let address = Address::DelegatedAdmin { service, region: region.to_string() };
+    let mut c = Change {
+        address: address.clone(),
+        action: Action::NoOp,
+        id: admin.map(str::to_string),
+        properties: vec![Property {
+            name: "admin_account".into(),
+            before: (!admins.is_empty()).then(|| admins.join(", ")),
+            after: Some(admin.unwrap_or(UNKNOWN).to_string()),
+        }],
+        reason: String::new(),
+        steps: vec![],
+        manual: vec![],
+    };
+    if admin.is_some_and(|a| admins.iter().any(|x| x == a)) {
+        return (c, None);
+    }
+    let others: Vec<&String> = admins.iter().filter(|x| Some(x.as_str()) != admin).collect();
+    if others.is_empty() {
+        c.action = Action::Create;
+        c.reason = format!("Security Tooling becomes {service}'s delegated administrator here");
+        c.steps.push(enable);
+        return (c, None);
+    }
+    c.action = Action::Update;
+    let list = others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+    c.reason = format!("DESTRUCTIVE: replaces the delegated administrator {list} with Security Tooling");
+    for o in &others {
+        c.steps.push(disable(o));
+    }
+    c.steps.push(enable);
+    (c, Some(format!("{address} replaces the delegated administrator {list}")))
+}
+
+/// Which organization accounts the service covers in `region`: every account but
+/// the administrator should be a member. `members` is None when it cannot be read
+/// yet (Security Tooling is not the administrator); auto-enable then covers them.
+/// The accounts to enroll go to `enroll`.
+pub fn coverage_change(
+    service: &'static str,
+    region: &str,
+    admin: Option<&str>,
+    accounts: &[(String, String)],
+    members: Option<&std::collections::BTreeSet<String>>,
+    enroll: impl FnOnce(Vec<(String, String)>) -> Step,
+) -> Change {
+    let expected: Vec<&(String, String)> = accounts.iter().filter(|(id, _)| Some(id.as_str()) != admin).collect();
+    let all = format!("{} of {} accounts", expected.len(), expected.len());
+    let mut c = Change {
+        address: Address::Coverage { service, region: region.to_string() },
+        action: Action::NoOp,
+        id: None,
+        properties: vec![Property { name: "members".into(), before: Some(all.clone()), after: Some(all) }],
+        reason: String::new(),
+        steps: vec![],
+        manual: vec![],
+    };
+    let Some(members) = members else {
+        c.reason = "read once Security Tooling is the administrator; auto-enable enrolls every account".into();
+        return c;
+    };
+    let missing: Vec<(String, String)> =
+        expected.iter().filter(|(id, _)| !members.contains(id)).map(|p| (*p).clone()).collect();
+    if missing.is_empty() {
+        return c;
+    }
+    c.properties[0].before = Some(format!(
+        "{} of {} accounts (not enrolled: {})",
+        expected.len() - missing.len(),
+        expected.len(),
+        missing.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(", ")
+    ));
+    c.action = Action::Update;
+    c.reason = format!("{} accounts are not {service} members", missing.len());
+    c.steps.push(enroll(missing));
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::guardduty::GdOp;
+
+    fn step(op: GdOp) -> Step {
+        Step::GuardDuty { region: "r".into(), op }
+    }
+
+    #[test]
+    fn admin_change_cases() {
+        let disable = |a: &str| step(GdOp::DisableAdmin { account: a.into() });
+        let (c, d) = admin_change("guardduty", "r", Some("1"), &["1".into()], step(GdOp::EnableAdmin), disable);
+        assert_eq!((c.action, d), (Action::NoOp, None));
+        let (c, d) = admin_change("guardduty", "r", Some("1"), &[], step(GdOp::EnableAdmin), disable);
+        assert_eq!((c.action, c.steps.len(), d), (Action::Create, 1, None));
+        let (c, d) = admin_change("guardduty", "r", Some("1"), &["2".into()], step(GdOp::EnableAdmin), disable);
+        assert_eq!(c.action, Action::Update);
+        assert_eq!(c.steps, [step(GdOp::DisableAdmin { account: "2".into() }), step(GdOp::EnableAdmin)]);
+        assert!(d.unwrap().contains("replaces the delegated administrator 2"));
+    }
+
+    #[test]
+    fn coverage_lists_the_missing_accounts() {
+        let accounts =
+            vec![("1".to_string(), "a@x.io".to_string()), ("2".into(), "b@x.io".into()), ("3".into(), "c@x.io".into())];
+        let members: std::collections::BTreeSet<String> = ["2".to_string()].into();
+        let c = coverage_change("guardduty", "r", Some("1"), &accounts, Some(&members), |m| {
+            step(GdOp::CreateMembers { accounts: m })
+        });
+        assert_eq!(c.action, Action::Update);
+        assert_eq!(c.properties[0].before.as_deref(), Some("1 of 2 accounts (not enrolled: 3)"));
+        assert_eq!(c.steps, [step(GdOp::CreateMembers { accounts: vec![("3".into(), "c@x.io".into())] })]);
+        let unread = coverage_change("guardduty", "r", Some("1"), &accounts, None, |m| {
+            step(GdOp::CreateMembers { accounts: m })
+        });
+        assert_eq!(unread.action, Action::NoOp);
+    }
+}
