@@ -216,6 +216,7 @@ pub struct Observed {
     /// The `sra:applied-digest` tag on the organization root: the plan file last applied.
     pub applied_digest: Option<String>,
     pub guardduty: crate::services::guardduty::ObservedGuardDuty,
+    pub securityhub: crate::services::securityhub::ObservedSecurityHub,
     pub delegations: crate::services::delegation::ObservedDelegations,
 }
 
@@ -365,7 +366,37 @@ impl Default for GuardDutySpec {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServicesSpec {
     pub guardduty: GuardDutySpec,
+    pub securityhub: SecurityHubSpec,
     /// `enabled` of the services delegated organization-wide (`config`,
     /// `cloudtrail`, `access_analyzer`, `trusted_advisor`); absent means on.
     pub delegated: std::collections::BTreeMap<String, bool>,
+}
+
+/// `[services.securityhub]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityHubSpec {
+    pub enabled: bool,
+    /// Standards to enable in the admin account, as `<name>/v/<version>`.
+    pub standards: Vec<String>,
+}
+
+/// Security Hub standards sra knows (as they appear in standards ARNs).
+pub const SECURITYHUB_STANDARDS: &[&str] = &[
+    "aws-foundational-security-best-practices/v/1.0.0",
+    "cis-aws-foundations-benchmark/v/1.4.0",
+    "cis-aws-foundations-benchmark/v/3.0.0",
+    "nist-800-53/v/5.0.0",
+    "pci-dss/v/3.2.1",
+];
+
+impl Default for SecurityHubSpec {
+    fn default() -> Self {
+        SecurityHubSpec {
+            enabled: true,
+            standards: vec![
+                "aws-foundational-security-best-practices/v/1.0.0".into(),
+                "cis-aws-foundations-benchmark/v/1.4.0".into(),
+            ],
+        }
+    }
 }

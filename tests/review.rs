@@ -163,11 +163,16 @@ async fn exit_codes_and_drift_labels() {
 #[tokio::test(flavor = "multi_thread")]
 async fn plan_runs_under_the_read_only_policy_and_apply_needs_its_own() {
     // With IAM enforcement on, moto 5.2.5 rejects the signature of every
-    // REST-JSON request (GuardDuty here) as SignatureDoesNotMatch: that service's
+    // REST-JSON request (GuardDuty, Security Hub) as SignatureDoesNotMatch: their
     // calls are covered by the call-site check of src/permissions.rs instead.
     let emu = Emulator::start();
-    let plan =
-        emu.plan_file(&format!("{MINIMAL}[services.guardduty]\nenabled = false\n")).to_str().unwrap().to_string();
+    let plan = emu
+        .plan_file(&format!(
+            "{MINIMAL}[services.guardduty]\nenabled = false\n[services.securityhub]\nenabled = false\n"
+        ))
+        .to_str()
+        .unwrap()
+        .to_string();
     emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
     stop_trail(&emu).await;
     let plan_policy = emu.run(&["permissions", "plan"]);

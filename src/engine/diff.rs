@@ -32,6 +32,9 @@ pub fn trusted_principals(desired: &Desired) -> Vec<String> {
     out.extend(
         crate::services::guardduty::trusted_principals(&desired.services.guardduty).iter().map(|p| p.to_string()),
     );
+    out.extend(
+        crate::services::securityhub::trusted_principals(&desired.services.securityhub).iter().map(|p| p.to_string()),
+    );
     for p in crate::services::delegation::trusted_principals(&desired.services) {
         if !out.iter().any(|o| o == p) {
             out.push(p.to_string());
@@ -93,6 +96,16 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
         &observed.guardduty,
     );
     plan.changes.extend(gd);
+    plan.destructive.extend(refused);
+    let (sh, refused) = crate::services::securityhub::diff(
+        &desired.services.securityhub,
+        &desired.governed_regions,
+        &desired.home_region,
+        plan.ids.security_tooling.as_deref(),
+        &accounts,
+        &observed.securityhub,
+    );
+    plan.changes.extend(sh);
     plan.destructive.extend(refused);
     let (delegations, refused) = crate::services::delegation::diff(
         &desired.services,

@@ -9,6 +9,7 @@ use crate::services::delegation::DelegationOp;
 use crate::services::guardduty::GdOp;
 use crate::services::guardrails::GuardrailOp;
 use crate::services::log_archive::{BucketKind, Ids, Op, Target};
+use crate::services::securityhub::ShOp;
 
 /// What happens to a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -148,6 +149,10 @@ pub enum Step {
     GuardDuty {
         region: String,
         op: GdOp,
+    },
+    SecurityHub {
+        region: String,
+        op: ShOp,
     },
     Delegate {
         service: &'static str,

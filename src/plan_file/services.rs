@@ -2,7 +2,7 @@
 
 use super::reader::{Reader, Table, did_you_mean};
 use crate::diag::Diagnostic;
-use crate::model::{GUARDDUTY_FEATURES, ServicesSpec};
+use crate::model::{GUARDDUTY_FEATURES, SECURITYHUB_STANDARDS, ServicesSpec};
 
 pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
     let mut spec = ServicesSpec::default();
@@ -37,6 +37,34 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
             }
         }
         r.finish(gd);
+    }
+    if let Some(mut sh) = r.table(&mut services, "securityhub") {
+        if let Some(e) = r.boolean(&mut sh, "enabled") {
+            spec.securityhub.enabled = e.into_inner();
+        }
+        if let Some(list) = r.strings(&mut sh, "standards") {
+            spec.securityhub.standards.clear();
+            for s in list.get_ref() {
+                if SECURITYHUB_STANDARDS.contains(&s.get_ref().as_str()) {
+                    if !spec.securityhub.standards.contains(s.get_ref()) {
+                        spec.securityhub.standards.push(s.get_ref().clone());
+                    }
+                } else {
+                    let mut d = Diagnostic::new(
+                        s.span(),
+                        sh.key_path("standards"),
+                        format!("`{}` is not a Security Hub standard sra knows", s.get_ref()),
+                    );
+                    d = match did_you_mean(s.get_ref(), SECURITYHUB_STANDARDS) {
+                        Some(best) => d.hint(format!("did you mean `{best}`?")),
+                        None => d.hint(format!("standards: {}", SECURITYHUB_STANDARDS.join(", "))),
+                    };
+                    r.error(d);
+                    ok = false;
+                }
+            }
+        }
+        r.finish(sh);
     }
     for (service, _) in crate::services::delegation::SERVICES {
         if let Some(mut t) = r.table(&mut services, service) {

@@ -152,9 +152,15 @@ pub fn diff(
         }
 
         // 3. coverage: every account but the admin is a member
-        changes.push(regional::coverage_change(SERVICE, region, admin, accounts, state.members.as_ref(), |missing| {
-            step(GdOp::CreateMembers { accounts: missing })
-        }));
+        changes.push(regional::coverage_change(
+            SERVICE,
+            region,
+            admin,
+            accounts,
+            state.members.as_ref(),
+            |missing| step(GdOp::CreateMembers { accounts: missing }),
+            None,
+        ));
     }
     (changes, refused)
 }

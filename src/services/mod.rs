@@ -6,3 +6,4 @@ pub mod guardrails;
 pub mod log_archive;
 pub mod organizations;
 pub mod regional;
+pub mod securityhub;

@@ -53,7 +53,9 @@ pub fn admin_change(
 /// Which organization accounts the service covers in `region`: every account but
 /// the administrator should be a member. `members` is None when it cannot be read
 /// yet (Security Tooling is not the administrator); auto-enable then covers them.
-/// The accounts to enroll go to `enroll`.
+/// The accounts to enroll go to `enroll`. Services whose auto-enable covers only
+/// new accounts pass `enroll_all`: the step that enrolls, once delegated, every
+/// account the organization then has (its list is known only after apply).
 pub fn coverage_change(
     service: &'static str,
     region: &str,
@@ -61,6 +63,7 @@ pub fn coverage_change(
     accounts: &[(String, String)],
     members: Option<&std::collections::BTreeSet<String>>,
     enroll: impl FnOnce(Vec<(String, String)>) -> Step,
+    enroll_all: Option<Step>,
 ) -> Change {
     let expected: Vec<&(String, String)> = accounts.iter().filter(|(id, _)| Some(id.as_str()) != admin).collect();
     let all = format!("{} of {} accounts", expected.len(), expected.len());
@@ -74,7 +77,18 @@ pub fn coverage_change(
         manual: vec![],
     };
     let Some(members) = members else {
-        c.reason = "read once Security Tooling is the administrator; auto-enable enrolls every account".into();
+        let unread = "(read once Security Tooling administers it)".to_string();
+        c.properties[0].before = Some(unread.clone());
+        c.properties[0].after = Some(unread);
+        match enroll_all {
+            Some(step) => {
+                c.action = Action::Create;
+                c.properties[0].after = Some("every account but Security Tooling".into());
+                c.reason = "existing accounts are enrolled once Security Tooling is the administrator".into();
+                c.steps.push(step);
+            }
+            None => c.reason = "auto-enable enrolls every account once Security Tooling is the administrator".into(),
+        }
         return c;
     };
     let missing: Vec<(String, String)> =
@@ -121,15 +135,23 @@ mod tests {
         let accounts =
             vec![("1".to_string(), "a@x.io".to_string()), ("2".into(), "b@x.io".into()), ("3".into(), "c@x.io".into())];
         let members: std::collections::BTreeSet<String> = ["2".to_string()].into();
-        let c = coverage_change("guardduty", "r", Some("1"), &accounts, Some(&members), |m| {
-            step(GdOp::CreateMembers { accounts: m })
-        });
+        let c = coverage_change(
+            "guardduty",
+            "r",
+            Some("1"),
+            &accounts,
+            Some(&members),
+            |m| step(GdOp::CreateMembers { accounts: m }),
+            None,
+        );
         assert_eq!(c.action, Action::Update);
         assert_eq!(c.properties[0].before.as_deref(), Some("1 of 2 accounts (not enrolled: 3)"));
         assert_eq!(c.steps, [step(GdOp::CreateMembers { accounts: vec![("3".into(), "c@x.io".into())] })]);
-        let unread = coverage_change("guardduty", "r", Some("1"), &accounts, None, |m| {
-            step(GdOp::CreateMembers { accounts: m })
-        });
+        let enroll = |m| step(GdOp::CreateMembers { accounts: m });
+        let unread = coverage_change("guardduty", "r", Some("1"), &accounts, None, enroll, None);
         assert_eq!(unread.action, Action::NoOp);
+        let all = step(GdOp::UpdateOrganizationConfiguration);
+        let pending = coverage_change("x", "r", Some("1"), &accounts, None, enroll, Some(all.clone()));
+        assert_eq!((pending.action, pending.steps), (Action::Create, vec![all]));
     }
 }

@@ -23,6 +23,7 @@ ou = "Infra/Security"
         d.log_archive.enabled = false;
         d.guardrails.enabled = false;
         d.services.guardduty.enabled = false;
+        d.services.securityhub.enabled = false;
         for (service, _) in crate::services::delegation::SERVICES {
             d.services.delegated.insert(service.to_string(), false);
         }
