@@ -15,7 +15,7 @@ use crate::render::document::{FORMAT_VERSION, PlanDocument};
 use crate::render::{self, Format, human::Style};
 use crate::report::Reporter;
 use crate::services::organizations::{self, Waits};
-use crate::services::{delegation, guardduty, guardrails, log_archive, securityhub};
+use crate::services::{delegation, guardduty, guardrails, inspector, log_archive, securityhub};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -331,6 +331,14 @@ async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Compute
     }
     if observed.organization.is_some() {
         observed.delegations = delegation::observe(&sessions, &desired.services, rep).await?;
+        observed.inspector = inspector::observe(
+            &sessions,
+            &desired.services.inspector,
+            &desired.governed_regions,
+            plan.ids.security_tooling.as_deref(),
+            rep,
+        )
+        .await?;
         observed.securityhub = securityhub::observe(
             &sessions,
             &desired.services.securityhub,

@@ -217,6 +217,7 @@ pub struct Observed {
     pub applied_digest: Option<String>,
     pub guardduty: crate::services::guardduty::ObservedGuardDuty,
     pub securityhub: crate::services::securityhub::ObservedSecurityHub,
+    pub inspector: crate::services::inspector::ObservedInspector,
     pub delegations: crate::services::delegation::ObservedDelegations,
 }
 
@@ -367,6 +368,7 @@ impl Default for GuardDutySpec {
 pub struct ServicesSpec {
     pub guardduty: GuardDutySpec,
     pub securityhub: SecurityHubSpec,
+    pub inspector: InspectorSpec,
     /// `enabled` of the services delegated organization-wide (`config`,
     /// `cloudtrail`, `access_analyzer`, `trusted_advisor`); absent means on.
     pub delegated: std::collections::BTreeMap<String, bool>,
@@ -398,5 +400,21 @@ impl Default for SecurityHubSpec {
                 "cis-aws-foundations-benchmark/v/1.4.0".into(),
             ],
         }
+    }
+}
+
+/// `[services.inspector]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectorSpec {
+    pub enabled: bool,
+    /// Scan types auto-enabled for every member: `ec2`, `ecr`, `lambda`, `lambda_code`.
+    pub scans: Vec<String>,
+}
+
+pub const INSPECTOR_SCANS: &[&str] = &["ec2", "ecr", "lambda", "lambda_code"];
+
+impl Default for InspectorSpec {
+    fn default() -> Self {
+        InspectorSpec { enabled: true, scans: INSPECTOR_SCANS.iter().map(|s| s.to_string()).collect() }
     }
 }

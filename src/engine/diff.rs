@@ -35,6 +35,9 @@ pub fn trusted_principals(desired: &Desired) -> Vec<String> {
     out.extend(
         crate::services::securityhub::trusted_principals(&desired.services.securityhub).iter().map(|p| p.to_string()),
     );
+    out.extend(
+        crate::services::inspector::trusted_principals(&desired.services.inspector).iter().map(|p| p.to_string()),
+    );
     for p in crate::services::delegation::trusted_principals(&desired.services) {
         if !out.iter().any(|o| o == p) {
             out.push(p.to_string());
@@ -106,6 +109,15 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
         &observed.securityhub,
     );
     plan.changes.extend(sh);
+    plan.destructive.extend(refused);
+    let (inspector, refused) = crate::services::inspector::diff(
+        &desired.services.inspector,
+        &desired.governed_regions,
+        plan.ids.security_tooling.as_deref(),
+        &accounts,
+        &observed.inspector,
+    );
+    plan.changes.extend(inspector);
     plan.destructive.extend(refused);
     let (delegations, refused) = crate::services::delegation::diff(
         &desired.services,

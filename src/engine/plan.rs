@@ -8,6 +8,7 @@ use crate::model::{AccountRole, OuPath};
 use crate::services::delegation::DelegationOp;
 use crate::services::guardduty::GdOp;
 use crate::services::guardrails::GuardrailOp;
+use crate::services::inspector::InOp;
 use crate::services::log_archive::{BucketKind, Ids, Op, Target};
 use crate::services::securityhub::ShOp;
 
@@ -153,6 +154,10 @@ pub enum Step {
     SecurityHub {
         region: String,
         op: ShOp,
+    },
+    Inspector {
+        region: String,
+        op: InOp,
     },
     Delegate {
         service: &'static str,

@@ -2,7 +2,7 @@
 
 use super::reader::{Reader, Table, did_you_mean};
 use crate::diag::Diagnostic;
-use crate::model::{GUARDDUTY_FEATURES, SECURITYHUB_STANDARDS, ServicesSpec};
+use crate::model::{GUARDDUTY_FEATURES, INSPECTOR_SCANS, SECURITYHUB_STANDARDS, ServicesSpec};
 
 pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
     let mut spec = ServicesSpec::default();
@@ -65,6 +65,32 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
             }
         }
         r.finish(sh);
+    }
+    if let Some(mut t) = r.table(&mut services, "inspector") {
+        if let Some(e) = r.boolean(&mut t, "enabled") {
+            spec.inspector.enabled = e.into_inner();
+        }
+        if let Some(list) = r.strings(&mut t, "scans") {
+            spec.inspector.scans.clear();
+            for s in list.get_ref() {
+                if INSPECTOR_SCANS.contains(&s.get_ref().as_str()) {
+                    if !spec.inspector.scans.contains(s.get_ref()) {
+                        spec.inspector.scans.push(s.get_ref().clone());
+                    }
+                } else {
+                    r.error(
+                        Diagnostic::new(
+                            s.span(),
+                            t.key_path("scans"),
+                            format!("`{}` is not an Inspector scan type", s.get_ref()),
+                        )
+                        .hint(format!("scans: {}", INSPECTOR_SCANS.join(", "))),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        r.finish(t);
     }
     for (service, _) in crate::services::delegation::SERVICES {
         if let Some(mut t) = r.table(&mut services, service) {

@@ -132,6 +132,12 @@ pub fn step_text(s: &Step) -> String {
                 format!("deregister {account} for {principal}")
             }
         },
+        Step::Inspector { region, op } => match op {
+            crate::services::inspector::InOp::AssociateMembers { accounts } => {
+                format!("AssociateMember in {region}: {} accounts", accounts.len())
+            }
+            other => format!("{other:?} in {region}"),
+        },
         Step::SecurityHub { region, op } => match op {
             crate::services::securityhub::ShOp::CreateMembers { accounts } => {
                 format!("CreateMembers in {region}: {} accounts", accounts.len())

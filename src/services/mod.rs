@@ -3,6 +3,7 @@
 pub mod delegation;
 pub mod guardduty;
 pub mod guardrails;
+pub mod inspector;
 pub mod log_archive;
 pub mod organizations;
 pub mod regional;

@@ -24,6 +24,7 @@ ou = "Infra/Security"
         d.guardrails.enabled = false;
         d.services.guardduty.enabled = false;
         d.services.securityhub.enabled = false;
+        d.services.inspector.enabled = false;
         for (service, _) in crate::services::delegation::SERVICES {
             d.services.delegated.insert(service.to_string(), false);
         }

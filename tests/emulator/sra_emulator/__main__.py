@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import run_simple
 
-from . import cloudtrail, config, guardduty, organizations, s3, securityhub
+from . import cloudtrail, config, guardduty, inspector2, organizations, s3, securityhub
 
 
 # Services whose errors are JSON (awsJson and restJson protocols).
@@ -161,6 +161,7 @@ def main(argv=None):
     guardduty.apply()
     cloudtrail.apply()
     securityhub.apply()
+    inspector2.apply()
 
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
