@@ -218,6 +218,7 @@ pub struct Observed {
     pub guardduty: crate::services::guardduty::ObservedGuardDuty,
     pub securityhub: crate::services::securityhub::ObservedSecurityHub,
     pub inspector: crate::services::inspector::ObservedInspector,
+    pub macie: crate::services::macie::ObservedMacie,
     pub delegations: crate::services::delegation::ObservedDelegations,
 }
 
@@ -364,14 +365,29 @@ impl Default for GuardDutySpec {
 }
 
 /// `[services.*]`: the security services delegated to Security Tooling.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServicesSpec {
     pub guardduty: GuardDutySpec,
     pub securityhub: SecurityHubSpec,
     pub inspector: InspectorSpec,
+    /// `[services.macie] enabled`.
+    pub macie: bool,
     /// `enabled` of the services delegated organization-wide (`config`,
     /// `cloudtrail`, `access_analyzer`, `trusted_advisor`); absent means on.
     pub delegated: std::collections::BTreeMap<String, bool>,
+}
+
+impl Default for ServicesSpec {
+    /// The SRA baseline: every service on.
+    fn default() -> Self {
+        ServicesSpec {
+            guardduty: GuardDutySpec::default(),
+            securityhub: SecurityHubSpec::default(),
+            inspector: InspectorSpec::default(),
+            macie: true,
+            delegated: Default::default(),
+        }
+    }
 }
 
 /// `[services.securityhub]`.

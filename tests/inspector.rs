@@ -6,14 +6,18 @@ mod common;
 use common::{Emulator, MINIMAL, accounts};
 
 fn inspector(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_inspector2::Client {
-    let conf = aws_sdk_inspector2::config::Builder::from(config).region(aws_config::Region::new(region.to_string())).build();
+    let conf =
+        aws_sdk_inspector2::config::Builder::from(config).region(aws_config::Region::new(region.to_string())).build();
     aws_sdk_inspector2::Client::from_conf(conf)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn inspector_is_delegated_configured_and_covers_every_account_and_drift_is_restored() {
     let emu = Emulator::start();
-    let text = MINIMAL.replace("home_region = \"us-east-1\"", "home_region = \"us-east-1\"\ngoverned_regions = [\"us-east-1\", \"us-west-2\"]");
+    let text = MINIMAL.replace(
+        "home_region = \"us-east-1\"",
+        "home_region = \"us-east-1\"\ngoverned_regions = [\"us-east-1\", \"us-west-2\"]",
+    );
     let plan = emu.plan_file(&text).to_str().unwrap().to_string();
     emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
     let all = accounts(&emu.orgs().await).await;
@@ -27,7 +31,10 @@ async fn inspector_is_delegated_configured_and_covers_every_account_and_drift_is
         let client = inspector(&admin, region);
         let conf = client.describe_organization_configuration().send().await.unwrap();
         let ae = conf.auto_enable().unwrap();
-        assert!(ae.ec2() && ae.ecr() && ae.lambda() == Some(true) && ae.lambda_code() == Some(true), "{region}: {ae:?}");
+        assert!(
+            ae.ec2() && ae.ecr() && ae.lambda() == Some(true) && ae.lambda_code() == Some(true),
+            "{region}: {ae:?}"
+        );
         let members = client.list_members().send().await.unwrap();
         let mut got: Vec<&str> = members.members().iter().filter_map(|m| m.account_id()).collect();
         got.sort();
@@ -39,7 +46,13 @@ async fn inspector_is_delegated_configured_and_covers_every_account_and_drift_is
 
     // drift: ECR scanning no longer auto-enabled in one region
     let client = inspector(&admin, "us-west-2");
-    let auto = aws_sdk_inspector2::types::AutoEnable::builder().ec2(true).ecr(false).lambda(true).lambda_code(true).build().unwrap();
+    let auto = aws_sdk_inspector2::types::AutoEnable::builder()
+        .ec2(true)
+        .ecr(false)
+        .lambda(true)
+        .lambda_code(true)
+        .build()
+        .unwrap();
     client.update_organization_configuration().auto_enable(auto).send().await.unwrap();
     let run = emu.run(&["plan", &plan, "--detailed-exitcode"]);
     run.expect_code(2);

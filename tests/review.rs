@@ -163,12 +163,12 @@ async fn exit_codes_and_drift_labels() {
 #[tokio::test(flavor = "multi_thread")]
 async fn plan_runs_under_the_read_only_policy_and_apply_needs_its_own() {
     // With IAM enforcement on, moto 5.2.5 rejects the signature of every
-    // REST-JSON request (GuardDuty, Security Hub, Inspector) as SignatureDoesNotMatch: their
+    // REST-JSON request (GuardDuty, Security Hub, Inspector, Macie) as SignatureDoesNotMatch: their
     // calls are covered by the call-site check of src/permissions.rs instead.
     let emu = Emulator::start();
     let plan = emu
         .plan_file(&format!(
-            "{MINIMAL}[services.guardduty]\nenabled = false\n[services.securityhub]\nenabled = false\n[services.inspector]\nenabled = false\n"
+            "{MINIMAL}[services.guardduty]\nenabled = false\n[services.securityhub]\nenabled = false\n[services.inspector]\nenabled = false\n[services.macie]\nenabled = false\n"
         ))
         .to_str()
         .unwrap()

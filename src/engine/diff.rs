@@ -38,6 +38,7 @@ pub fn trusted_principals(desired: &Desired) -> Vec<String> {
     out.extend(
         crate::services::inspector::trusted_principals(&desired.services.inspector).iter().map(|p| p.to_string()),
     );
+    out.extend(crate::services::macie::trusted_principals(desired.services.macie).iter().map(|p| p.to_string()));
     for p in crate::services::delegation::trusted_principals(&desired.services) {
         if !out.iter().any(|o| o == p) {
             out.push(p.to_string());
@@ -118,6 +119,15 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
         &observed.inspector,
     );
     plan.changes.extend(inspector);
+    plan.destructive.extend(refused);
+    let (macie, refused) = crate::services::macie::diff(
+        desired.services.macie,
+        &desired.governed_regions,
+        plan.ids.security_tooling.as_deref(),
+        &accounts,
+        &observed.macie,
+    );
+    plan.changes.extend(macie);
     plan.destructive.extend(refused);
     let (delegations, refused) = crate::services::delegation::diff(
         &desired.services,

@@ -10,6 +10,7 @@ use crate::services::guardduty::GdOp;
 use crate::services::guardrails::GuardrailOp;
 use crate::services::inspector::InOp;
 use crate::services::log_archive::{BucketKind, Ids, Op, Target};
+use crate::services::macie::MaOp;
 use crate::services::securityhub::ShOp;
 
 /// What happens to a resource.
@@ -158,6 +159,10 @@ pub enum Step {
     Inspector {
         region: String,
         op: InOp,
+    },
+    Macie {
+        region: String,
+        op: MaOp,
     },
     Delegate {
         service: &'static str,

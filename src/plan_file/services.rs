@@ -66,6 +66,12 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
         }
         r.finish(sh);
     }
+    if let Some(mut t) = r.table(&mut services, "macie") {
+        if let Some(e) = r.boolean(&mut t, "enabled") {
+            spec.macie = e.into_inner();
+        }
+        r.finish(t);
+    }
     if let Some(mut t) = r.table(&mut services, "inspector") {
         if let Some(e) = r.boolean(&mut t, "enabled") {
             spec.inspector.enabled = e.into_inner();

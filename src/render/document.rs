@@ -132,6 +132,12 @@ pub fn step_text(s: &Step) -> String {
                 format!("deregister {account} for {principal}")
             }
         },
+        Step::Macie { region, op } => match op {
+            crate::services::macie::MaOp::CreateMembers { accounts } => {
+                format!("CreateMember in {region}: {} accounts", accounts.len())
+            }
+            other => format!("{other:?} in {region}"),
+        },
         Step::Inspector { region, op } => match op {
             crate::services::inspector::InOp::AssociateMembers { accounts } => {
                 format!("AssociateMember in {region}: {} accounts", accounts.len())

@@ -5,6 +5,7 @@ pub mod guardduty;
 pub mod guardrails;
 pub mod inspector;
 pub mod log_archive;
+pub mod macie;
 pub mod organizations;
 pub mod regional;
 pub mod securityhub;

@@ -25,6 +25,7 @@ ou = "Infra/Security"
         d.services.guardduty.enabled = false;
         d.services.securityhub.enabled = false;
         d.services.inspector.enabled = false;
+        d.services.macie = false;
         for (service, _) in crate::services::delegation::SERVICES {
             d.services.delegated.insert(service.to_string(), false);
         }

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import run_simple
 
-from . import cloudtrail, config, guardduty, inspector2, organizations, s3, securityhub
+from . import cloudtrail, config, guardduty, inspector2, macie2, organizations, s3, securityhub
 
 
 # Services whose errors are JSON (awsJson and restJson protocols).
@@ -162,6 +162,7 @@ def main(argv=None):
     cloudtrail.apply()
     securityhub.apply()
     inspector2.apply()
+    macie2.apply()
 
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,

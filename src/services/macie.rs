@@ -1,0 +1,293 @@
+//! Amazon Macie: delegated administration to Security Tooling in every governed
+//! region, Macie on in Security Tooling, new accounts auto-enabled, and member
+//! coverage (existing accounts added). `diff` is pure.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+
+use crate::aws::{Sessions, call_error, error_code};
+use crate::engine::plan::{Action, Address, Change, Property, Step};
+use crate::report::Reporter;
+use crate::services::regional;
+
+const SVC: &str = "macie2";
+pub const SERVICE: &str = "macie";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MaOp {
+    EnableAdmin,
+    DisableAdmin {
+        account: String,
+    },
+    EnableMacie,
+    UpdateOrganizationConfiguration,
+    CreateMembers {
+        accounts: Vec<(String, String)>,
+    },
+    /// Add every organization account that is not a member yet, as listed when it runs.
+    EnrollAll,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegionState {
+    pub admins: Vec<String>,
+    pub enabled: bool,
+    /// Read only when Security Tooling is the admin and Macie is on.
+    pub auto_enable: Option<bool>,
+    pub members: Option<BTreeSet<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObservedMacie {
+    pub regions: BTreeMap<String, RegionState>,
+}
+
+pub fn trusted_principals(enabled: bool) -> Vec<&'static str> {
+    if enabled { vec!["macie.amazonaws.com"] } else { vec![] }
+}
+
+pub fn diff(
+    enabled: bool,
+    regions: &[String],
+    admin: Option<&str>,
+    accounts: &[(String, String)],
+    have: &ObservedMacie,
+) -> (Vec<Change>, Vec<String>) {
+    let mut changes = Vec::new();
+    let mut destructive = Vec::new();
+    if !enabled {
+        return (changes, destructive);
+    }
+    let empty = RegionState::default();
+    for region in regions {
+        let state = have.regions.get(region).unwrap_or(&empty);
+        let step = |op: MaOp| Step::Macie { region: region.clone(), op };
+        let is_admin = admin.is_some_and(|a| state.admins.iter().any(|x| x == a));
+        let (c, d) = regional::admin_change(SERVICE, region, admin, &state.admins, step(MaOp::EnableAdmin), |a| {
+            step(MaOp::DisableAdmin { account: a.to_string() })
+        });
+        destructive.extend(d);
+        changes.push(c);
+
+        let readable = is_admin && state.enabled && state.auto_enable.is_some();
+        let auto_before = if readable { state.auto_enable.map(|b| b.to_string()) } else { Some("true".into()) };
+        let props = vec![
+            Property {
+                name: "macie".into(),
+                before: state.enabled.then(|| "enabled".into()),
+                after: Some("enabled".into()),
+            },
+            Property { name: "auto_enable".into(), before: auto_before, after: Some("true".into()) },
+        ];
+        let mut steps = Vec::new();
+        if !state.enabled {
+            steps.push(step(MaOp::EnableMacie));
+        }
+        if !readable || props[1].changed() {
+            steps.push(step(MaOp::UpdateOrganizationConfiguration));
+        }
+        changes.push(Change {
+            address: Address::ServiceSettings { service: SERVICE, region: region.clone() },
+            action: if !state.enabled {
+                Action::Create
+            } else if props.iter().any(Property::changed) {
+                Action::Update
+            } else {
+                Action::NoOp
+            },
+            id: None,
+            properties: props,
+            reason: if readable || !state.enabled {
+                String::new()
+            } else {
+                "organization settings are re-applied after delegation (only the administrator can read them)".into()
+            },
+            steps,
+            manual: vec![],
+        });
+        let members = if readable { state.members.as_ref() } else { None };
+        changes.push(regional::coverage_change(
+            SERVICE,
+            region,
+            admin,
+            accounts,
+            members,
+            |missing| step(MaOp::CreateMembers { accounts: missing }),
+            Some(step(MaOp::EnrollAll)),
+        ));
+    }
+    (changes, destructive)
+}
+
+fn client(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_macie2::Client {
+    let conf =
+        aws_sdk_macie2::config::Builder::from(config).region(aws_config::Region::new(region.to_string())).build();
+    aws_sdk_macie2::Client::from_conf(conf)
+}
+
+async fn members_of(c: &aws_sdk_macie2::Client, site: &crate::aws::Site) -> Result<BTreeSet<String>> {
+    let pages = c
+        .list_members()
+        .only_associated("false")
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| call_error(e, SVC, "ListMembers", site, "reading which accounts Macie covers"))?;
+    Ok(pages.iter().flat_map(|p| p.members()).filter_map(|m| m.account_id().map(str::to_string)).collect())
+}
+
+pub async fn observe(
+    sessions: &Sessions,
+    enabled: bool,
+    regions: &[String],
+    admin: Option<&str>,
+    rep: &Reporter,
+) -> Result<ObservedMacie> {
+    let mut out = ObservedMacie::default();
+    if !enabled {
+        return Ok(out);
+    }
+    let admin_config = match admin {
+        Some(a) => Some(sessions.config(a, rep).await?),
+        None => None,
+    };
+    for region in regions {
+        let mut site = sessions.site(&sessions.management_account);
+        site.region = region.clone();
+        rep.debug(format!("macie2:ListOrganizationAdminAccounts {region}"));
+        let listed = client(&sessions.base.config, region)
+            .list_organization_admin_accounts()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| {
+                call_error(e, SVC, "ListOrganizationAdminAccounts", &site, "reading Macie's delegated administrator")
+            })?;
+        let mut state = RegionState {
+            admins: listed
+                .iter()
+                .flat_map(|p| p.admin_accounts())
+                .filter(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
+                .filter_map(|a| a.account_id().map(str::to_string))
+                .collect(),
+            ..Default::default()
+        };
+        if let (Some(a), Some(cfg)) = (admin, &admin_config) {
+            let mut site = sessions.site(a);
+            site.region = region.clone();
+            let c = client(cfg, region);
+            rep.debug(format!("macie2:GetMacieSession {region}"));
+            state.enabled = match c.get_macie_session().send().await {
+                Ok(s) => s.status().is_some_and(|s| s.as_str() == "ENABLED"),
+                Err(e) if matches!(error_code(&e), Some("ResourceNotFoundException" | "AccessDeniedException")) => {
+                    false
+                }
+                Err(e) => {
+                    return Err(call_error(e, SVC, "GetMacieSession", &site, "reading whether Macie is on").into());
+                }
+            };
+            if state.enabled && state.admins.iter().any(|x| x == a) {
+                rep.debug(format!("macie2:DescribeOrganizationConfiguration {region}"));
+                let conf = c.describe_organization_configuration().send().await.map_err(|e| {
+                    call_error(
+                        e,
+                        SVC,
+                        "DescribeOrganizationConfiguration",
+                        &site,
+                        "reading Macie's organization settings",
+                    )
+                })?;
+                state.auto_enable = Some(conf.auto_enable().unwrap_or(false));
+                state.members = Some(members_of(&c, &site).await?);
+            }
+        }
+        out.regions.insert(region.clone(), state);
+    }
+    Ok(out)
+}
+
+pub async fn run(region: &str, op: &MaOp, admin: &str, sessions: &Sessions, rep: &Reporter) -> Result<()> {
+    let mut site = sessions.site(&sessions.management_account);
+    site.region = region.to_string();
+    match op {
+        MaOp::EnableAdmin => {
+            client(&sessions.base.config, region)
+                .enable_organization_admin_account()
+                .admin_account_id(admin)
+                .send()
+                .await
+                .map_err(|e| {
+                    call_error(e, SVC, "EnableOrganizationAdminAccount", &site, format!("delegating Macie to {admin}"))
+                })?;
+            return Ok(());
+        }
+        MaOp::DisableAdmin { account } => {
+            client(&sessions.base.config, region)
+                .disable_organization_admin_account()
+                .admin_account_id(account)
+                .send()
+                .await
+                .map_err(|e| {
+                    call_error(
+                        e,
+                        SVC,
+                        "DisableOrganizationAdminAccount",
+                        &site,
+                        format!("removing {account} as Macie's administrator"),
+                    )
+                })?;
+            return Ok(());
+        }
+        _ => {}
+    }
+    let config = sessions.config(admin, rep).await?;
+    let c = client(&config, region);
+    let mut site = sessions.site(admin);
+    site.region = region.to_string();
+    match op {
+        MaOp::EnableMacie => match c.enable_macie().send().await {
+            Ok(_) => {}
+            Err(e) if error_code(&e) == Some("ConflictException") => {}
+            Err(e) => {
+                return Err(call_error(e, SVC, "EnableMacie", &site, "turning Macie on in Security Tooling").into());
+            }
+        },
+        MaOp::UpdateOrganizationConfiguration => {
+            c.update_organization_configuration().auto_enable(true).send().await.map_err(|e| {
+                call_error(e, SVC, "UpdateOrganizationConfiguration", &site, "auto-enabling Macie for new accounts")
+            })?;
+        }
+        MaOp::CreateMembers { accounts } => {
+            for (id, email) in accounts {
+                let account = aws_sdk_macie2::types::AccountDetail::builder().account_id(id).email(email).build();
+                c.create_member()
+                    .account(account)
+                    .send()
+                    .await
+                    .map_err(|e| call_error(e, SVC, "CreateMember", &site, format!("adding {id} to Macie")))?;
+            }
+        }
+        MaOp::EnrollAll => {
+            let orgs = sessions.base.organizations();
+            let mgmt_site = sessions.site(&sessions.management_account);
+            let pages = orgs.list_accounts().into_paginator().send().try_collect().await.map_err(|e| {
+                call_error(e, "organizations", "ListAccounts", &mgmt_site, "listing the accounts to enroll")
+            })?;
+            let members = members_of(&c, &site).await?;
+            let missing: Vec<(String, String)> = pages
+                .iter()
+                .flat_map(|p| p.accounts())
+                .filter_map(|a| Some((a.id()?.to_string(), a.email()?.to_string())))
+                .filter(|(id, _)| id != admin && !members.contains(id))
+                .collect();
+            if !missing.is_empty() {
+                Box::pin(run(region, &MaOp::CreateMembers { accounts: missing }, admin, sessions, rep)).await?;
+            }
+        }
+        MaOp::EnableAdmin | MaOp::DisableAdmin { .. } => unreachable!("handled above"),
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+"""Macie (macie2): what stock moto 5.2.5 lacks or gets wrong, to the API reference.
+
+- EnableOrganizationAdminAccount accepted any caller and account and replaced the
+  admin silently: now management account only, members only, a second different
+  admin is a ConflictException, repeating it is harmless.
+  DisableOrganizationAdminAccount was missing.
+- UpdateOrganizationConfiguration / DescribeOrganizationConfiguration were
+  missing; only the region's delegated administrator, with Macie enabled, may call
+  them.
+- Macie started enabled in every account; in AWS it is off until EnableMacie, which
+  answers ConflictException when it is already on.
+- Timestamps (GetMacieSession, ListMembers) came without a time zone, which is not
+  the RFC 3339 AWS sends, and the Rust SDK rejects it: they get `Z`.
+- CreateMember was missing: the administrator adds an organization account as a
+  member directly (no invitation), as for organizations in AWS.
+"""
+import json
+import re
+
+from moto.core.exceptions import JsonRESTError
+from moto.macie2 import urls
+from moto.macie2.models import Invitation, Member, macie2_backends
+from moto.macie2.responses import MacieResponse
+from moto.organizations.models import organizations_backends
+
+
+class Error(JsonRESTError):
+    def __init__(self, code, message, status=400):
+        super().__init__(code, message)
+        self.code = status
+
+
+def _org_of(account_id):
+    if account_id in organizations_backends.master_accounts:
+        management, partition = organizations_backends.master_accounts[account_id]
+        return organizations_backends[management][partition]
+    backend = organizations_backends[account_id]["aws"]
+    return backend if backend.org else None
+
+
+def _body(self):
+    return json.loads(self.body) if self.body else {}
+
+
+def enable_organization_admin_account(self):
+    backend = self.macie_backend
+    admin = _body(self).get("adminAccountId")
+    org = organizations_backends[backend.account_id]["aws"]
+    if org.org is None:
+        raise Error("AccessDeniedException", "Only the management account of an organization can do this.", 403)
+    if admin == backend.account_id or not any(a.id == admin for a in org.accounts):
+        raise Error("ValidationException", f"The account {admin} is not a member of the organization.")
+    current = backend.organization_admin_account_id
+    if current and current != admin:
+        raise Error("ConflictException", f"The organization already has the delegated administrator {current}.", 409)
+    backend.organization_admin_account_id = admin
+    return "{}"
+
+
+def disable_organization_admin_account(self):
+    backend = self.macie_backend
+    admin = self._get_param("adminAccountId") or self.querystring.get("adminAccountId", [None])[0]
+    if backend.organization_admin_account_id != admin:
+        raise Error("ResourceNotFoundException", f"{admin} is not the delegated administrator.", 404)
+    backend.organization_admin_account_id = None
+    return "{}"
+
+
+def _require_admin(self):
+    backend = self.macie_backend
+    org = _org_of(backend.account_id)
+    if org is None:
+        raise Error("AccessDeniedException", "The account is not in an organization.", 403)
+    management = macie2_backends[org.org.master_account_id][backend.region_name]
+    if management.organization_admin_account_id != backend.account_id:
+        raise Error("AccessDeniedException", "Only the Macie administrator account can do this.", 403)
+    if backend.macie_session is None:
+        raise Error("AccessDeniedException", "Macie is not enabled for this account.", 403)
+    return org
+
+
+def _config(backend):
+    if "_sra_auto_enable" not in backend.__dict__:
+        backend._sra_auto_enable = False
+    return backend
+
+
+def update_organization_configuration(self):
+    _require_admin(self)
+    auto = _body(self).get("autoEnable")
+    if not isinstance(auto, bool):
+        raise Error("ValidationException", "autoEnable is required.")
+    _config(self.macie_backend)._sra_auto_enable = auto
+    return "{}"
+
+
+def describe_organization_configuration(self):
+    _require_admin(self)
+    return json.dumps({"autoEnable": _config(self.macie_backend)._sra_auto_enable, "maxAccountLimitReached": False})
+
+
+def create_member(self):
+    org = _require_admin(self)
+    backend = self.macie_backend
+    account = (_body(self).get("account") or {})
+    account_id = account.get("accountId")
+    if not any(a.id == account_id for a in org.accounts) or account_id == backend.account_id:
+        raise Error("ValidationException", f"The account {account_id} is not a member of the organization.")
+    invitation = Invitation(account_id=account_id, admin_account_id=backend.account_id, region_name=backend.region_name)
+    backend.members[account_id] = Member(account_id, backend.region_name, backend.account_id, invitation)
+    return json.dumps({"arn": backend.members[account_id].arn})
+
+
+from moto.macie2.models import MacieBackend
+
+_original_init = MacieBackend.__init__
+_original_enable = MacieResponse.enable_macie
+
+
+def _init(self, region_name, account_id):
+    _original_init(self, region_name, account_id)
+    self.macie_session = None
+
+
+def enable_macie(self):
+    if self.macie_backend.macie_session is not None:
+        raise Error("ConflictException", "Macie is already enabled for this account.", 409)
+    return _original_enable(self)
+
+
+_NAIVE = re.compile(r'("\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)"')
+
+
+def _with_zone(method):
+    def wrapper(self):
+        return _NAIVE.sub(r'\1Z"', method(self))
+
+    wrapper.__name__ = method.__name__
+    return wrapper
+
+
+def apply():
+    for name in ("get_macie_session", "list_members"):
+        setattr(MacieResponse, name, _with_zone(getattr(MacieResponse, name)))
+    MacieBackend.__init__ = _init
+    MacieResponse.enable_macie = enable_macie
+    urls.url_paths.update({"{0}/admin/configuration$": MacieResponse.dispatch})
+    MacieResponse.enable_organization_admin_account = enable_organization_admin_account
+    MacieResponse.disable_organization_admin_account = disable_organization_admin_account
+    MacieResponse.update_organization_configuration = update_organization_configuration
+    MacieResponse.describe_organization_configuration = describe_organization_configuration
+    MacieResponse.create_member = create_member
