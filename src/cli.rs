@@ -15,7 +15,7 @@ use crate::render::document::{FORMAT_VERSION, PlanDocument};
 use crate::render::{self, Format, human::Style};
 use crate::report::Reporter;
 use crate::services::organizations::{self, Waits};
-use crate::services::{delegation, guardduty, guardrails, inspector, log_archive, macie, securityhub};
+use crate::services::{accessanalyzer, delegation, guardduty, guardrails, inspector, log_archive, macie, securityhub};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -334,6 +334,14 @@ async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Compute
         observed.inspector = inspector::observe(
             &sessions,
             &desired.services.inspector,
+            &desired.governed_regions,
+            plan.ids.security_tooling.as_deref(),
+            rep,
+        )
+        .await?;
+        observed.analyzers = accessanalyzer::observe(
+            &sessions,
+            delegation::enabled(&desired.services, "access_analyzer"),
             &desired.governed_regions,
             plan.ids.security_tooling.as_deref(),
             rep,

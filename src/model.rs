@@ -219,6 +219,7 @@ pub struct Observed {
     pub securityhub: crate::services::securityhub::ObservedSecurityHub,
     pub inspector: crate::services::inspector::ObservedInspector,
     pub macie: crate::services::macie::ObservedMacie,
+    pub analyzers: crate::services::accessanalyzer::ObservedAnalyzers,
     pub delegations: crate::services::delegation::ObservedDelegations,
 }
 

@@ -228,6 +228,8 @@ pub const CALLS: &[Call] = &[
     write("macie2", "EnableMacie", &["macie2:EnableMacie", "iam:CreateServiceLinkedRole"], L),
     write("macie2", "UpdateOrganizationConfiguration", &["macie2:UpdateOrganizationConfiguration"], L),
     write("macie2", "CreateMember", &["macie2:CreateMember"], L),
+    read("access-analyzer", "ListAnalyzers", &["access-analyzer:ListAnalyzers"], L),
+    write("access-analyzer", "CreateAnalyzer", &["access-analyzer:CreateAnalyzer", "iam:CreateServiceLinkedRole"], L),
     read("kms", "DescribeKey", &["kms:DescribeKey"], L),
     read("kms", "GetKeyRotationStatus", &["kms:GetKeyRotationStatus"], L),
     read("kms", "GetKeyPolicy", &["kms:GetKeyPolicy"], L),

@@ -86,3 +86,52 @@ fn an_opted_out_service_is_left_alone() {
     assert!(!run.stdout.contains("trusted_advisor"), "{}", run.stdout);
     assert!(run.stdout.contains("config[\"organization\"].delegated_admin"), "{}", run.stdout);
 }
+
+fn analyzer(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_accessanalyzer::Client {
+    let conf = aws_sdk_accessanalyzer::config::Builder::from(config)
+        .region(aws_config::Region::new(region.to_string()))
+        .build();
+    aws_sdk_accessanalyzer::Client::from_conf(conf)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_organization_analyzer_exists_in_every_region_and_a_deleted_one_is_drift() {
+    let emu = Emulator::start();
+    let text = MINIMAL.replace(
+        "home_region = \"us-east-1\"",
+        "home_region = \"us-east-1\"\ngoverned_regions = [\"us-east-1\", \"us-west-2\"]",
+    );
+    let plan = emu.plan_file(&text).to_str().unwrap().to_string();
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let all = accounts(&emu.orgs().await).await;
+    let st = all.iter().find(|a| a.2 == "aws+security-tooling@example.com").unwrap().0.clone();
+    let cfg = emu.sdk_in(&st).await;
+    for region in ["us-east-1", "us-west-2"] {
+        let listed = analyzer(&cfg, region)
+            .list_analyzers()
+            .r#type(aws_sdk_accessanalyzer::types::Type::Organization)
+            .send()
+            .await
+            .unwrap();
+        let names: Vec<&str> = listed.analyzers().iter().map(|a| a.name()).collect();
+        assert_eq!(names, ["sra-organization-analyzer"], "{region}");
+    }
+    analyzer(&cfg, "us-west-2").delete_analyzer().analyzer_name("sra-organization-analyzer").send().await.unwrap();
+    let run = emu.run(&["plan", &plan, "--detailed-exitcode"]);
+    run.expect_code(2);
+    assert!(run.stdout.contains("Plan: 1 to create, 0 to update"), "{}", run.stdout);
+    assert!(run.stdout.contains("+ access_analyzer[\"us-west-2\"].settings"), "{}", run.stdout);
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+
+    // an organization analyzer someone made by hand is adopted, not duplicated
+    let east = analyzer(&cfg, "us-east-1");
+    east.delete_analyzer().analyzer_name("sra-organization-analyzer").send().await.unwrap();
+    east.create_analyzer()
+        .analyzer_name("handmade")
+        .r#type(aws_sdk_accessanalyzer::types::Type::Organization)
+        .send()
+        .await
+        .unwrap();
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}

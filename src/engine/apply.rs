@@ -124,6 +124,13 @@ pub async fn apply(
                 rep.progress(format!("{addr}: {}", crate::render::document::step_text(step)));
                 crate::services::guardduty::run(region, op, &desired.services.guardduty, &admin, sessions, rep).await?;
             }
+            Step::AccessAnalyzer { region } => {
+                let admin = ids.security_tooling.clone().ok_or_else(|| {
+                    crate::aws::hinted("the Security Tooling account does not exist yet", "rerun sra apply")
+                })?;
+                rep.progress(format!("{addr}: {}", crate::render::document::step_text(step)));
+                crate::services::accessanalyzer::run(region, &admin, sessions, rep).await?;
+            }
             Step::Macie { region, op } => {
                 let admin = ids.security_tooling.clone().ok_or_else(|| {
                     crate::aws::hinted("the Security Tooling account does not exist yet", "rerun sra apply")

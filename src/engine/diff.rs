@@ -129,6 +129,11 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
     );
     plan.changes.extend(macie);
     plan.destructive.extend(refused);
+    plan.changes.extend(crate::services::accessanalyzer::diff(
+        crate::services::delegation::enabled(&desired.services, "access_analyzer"),
+        &desired.governed_regions,
+        &observed.analyzers,
+    ));
     let (delegations, refused) = crate::services::delegation::diff(
         &desired.services,
         plan.ids.security_tooling.as_deref(),

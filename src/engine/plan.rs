@@ -164,6 +164,10 @@ pub enum Step {
         region: String,
         op: MaOp,
     },
+    /// Create the organization analyzer in Security Tooling.
+    AccessAnalyzer {
+        region: String,
+    },
     Delegate {
         service: &'static str,
         principal: &'static str,

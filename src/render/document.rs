@@ -132,6 +132,7 @@ pub fn step_text(s: &Step) -> String {
                 format!("deregister {account} for {principal}")
             }
         },
+        Step::AccessAnalyzer { region } => format!("CreateAnalyzer (ORGANIZATION) in {region}"),
         Step::Macie { region, op } => match op {
             crate::services::macie::MaOp::CreateMembers { accounts } => {
                 format!("CreateMember in {region}: {} accounts", accounts.len())

@@ -1,5 +1,6 @@
 //! One slice per AWS service: how to observe it and how to run its steps.
 
+pub mod accessanalyzer;
 pub mod delegation;
 pub mod guardduty;
 pub mod guardrails;

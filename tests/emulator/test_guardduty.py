@@ -98,3 +98,26 @@ class Delegation(EmulatorCase):
         self.assertEqual(self.code(ct.register_organization_delegated_admin, MemberAccountId="999999999999"), "AccountNotFoundException")
         ct.deregister_organization_delegated_admin(DelegatedAdminAccountId=self.admin)
         self.assertEqual(self.orgs.list_delegated_administrators(ServicePrincipal="cloudtrail.amazonaws.com")["DelegatedAdministrators"], [])
+
+
+class AccessAnalyzer(EmulatorCase):
+    def test_organization_analyzer_needs_delegation_and_names_are_unique(self):
+        self.orgs.create_organization(FeatureSet="ALL")
+        r = self.orgs.create_account(AccountName="admin", Email="admin@example.com")["CreateAccountStatus"]
+        time.sleep(0.05)
+        admin = self.orgs.describe_create_account_status(CreateAccountRequestId=r["Id"])["CreateAccountStatus"]["AccountId"]
+        c = self.client("sts").assume_role(RoleArn=f"arn:aws:iam::{admin}:role/OrganizationAccountAccessRole", RoleSessionName="test")["Credentials"]
+        import boto3
+        from botocore.config import Config
+        aa = boto3.client("accessanalyzer", endpoint_url=self.url, region_name="us-west-2", aws_access_key_id=c["AccessKeyId"],
+                          aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"],
+                          config=Config(retries={"max_attempts": 1}))
+        self.assertEqual(self.code(aa.create_analyzer, analyzerName="org", type="ORGANIZATION"), "AccessDeniedException")
+        self.orgs.register_delegated_administrator(AccountId=admin, ServicePrincipal="access-analyzer.amazonaws.com")
+        arn = aa.create_analyzer(analyzerName="org", type="ORGANIZATION")["arn"]
+        self.assertIn(":us-west-2:", arn)
+        self.assertEqual(self.code(aa.create_analyzer, analyzerName="org", type="ORGANIZATION"), "ConflictException")
+        self.assertEqual([a["name"] for a in aa.list_analyzers(type="ORGANIZATION")["analyzers"]], ["org"])
+        self.assertEqual(aa.get_analyzer(analyzerName="org")["analyzer"]["status"], "ACTIVE")
+        aa.delete_analyzer(analyzerName="org")
+        self.assertEqual(self.code(aa.get_analyzer, analyzerName="org"), "ResourceNotFoundException")

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import run_simple
 
-from . import cloudtrail, config, guardduty, inspector2, macie2, organizations, s3, securityhub
+from . import accessanalyzer, cloudtrail, config, guardduty, inspector2, macie2, organizations, s3, securityhub
 
 
 # Services whose errors are JSON (awsJson and restJson protocols).
@@ -57,6 +57,8 @@ class Extension:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO", "").startswith("/sra-emulator/"):
             return self.control(environ, start_response)
+        if accessanalyzer.handles(environ):
+            return accessanalyzer.handle(environ, start_response)
         held = {}
 
         def hold(status, headers, exc_info=None):

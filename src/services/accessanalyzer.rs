@@ -1,0 +1,102 @@
+//! IAM Access Analyzer: an organization analyzer in Security Tooling in every
+//! governed region (delegation itself is organization-wide, in `delegation`). An
+//! existing organization analyzer is adopted, whatever its name. `diff` is pure.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use aws_sdk_accessanalyzer::types::Type;
+
+use crate::aws::{Sessions, call_error, error_code};
+use crate::engine::plan::{Action, Address, Change, Property, Step};
+use crate::report::Reporter;
+
+const SVC: &str = "access-analyzer";
+pub const SERVICE: &str = "access_analyzer";
+pub const ANALYZER_NAME: &str = "sra-organization-analyzer";
+
+/// Organization analyzers per region: (name, status).
+pub type ObservedAnalyzers = BTreeMap<String, Option<(String, String)>>;
+
+pub fn diff(enabled: bool, regions: &[String], have: &ObservedAnalyzers) -> Vec<Change> {
+    if !enabled {
+        return vec![];
+    }
+    regions
+        .iter()
+        .map(|region| {
+            let existing = have.get(region).cloned().flatten();
+            let before = existing.as_ref().map(|(_, status)| format!("ORGANIZATION ({status})"));
+            Change {
+                address: Address::ServiceSettings { service: SERVICE, region: region.clone() },
+                action: if existing.is_some() { Action::NoOp } else { Action::Create },
+                id: existing.as_ref().map(|(name, _)| name.clone()),
+                properties: vec![Property {
+                    name: "organization_analyzer".into(),
+                    before: before
+                        .clone()
+                        .map(|b| if b.contains("ACTIVE") { "ORGANIZATION (ACTIVE)".into() } else { b }),
+                    after: Some("ORGANIZATION (ACTIVE)".into()),
+                }],
+                reason: if existing.is_some() {
+                    String::new()
+                } else {
+                    "no organization analyzer in Security Tooling here".into()
+                },
+                steps: if existing.is_some() { vec![] } else { vec![Step::AccessAnalyzer { region: region.clone() }] },
+                manual: vec![],
+            }
+        })
+        .collect()
+}
+
+fn client(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_accessanalyzer::Client {
+    let conf = aws_sdk_accessanalyzer::config::Builder::from(config)
+        .region(aws_config::Region::new(region.to_string()))
+        .build();
+    aws_sdk_accessanalyzer::Client::from_conf(conf)
+}
+
+pub async fn observe(
+    sessions: &Sessions,
+    enabled: bool,
+    regions: &[String],
+    admin: Option<&str>,
+    rep: &Reporter,
+) -> Result<ObservedAnalyzers> {
+    let mut out = ObservedAnalyzers::new();
+    let (true, Some(admin)) = (enabled, admin) else { return Ok(out) };
+    let config = sessions.config(admin, rep).await?;
+    for region in regions {
+        let mut site = sessions.site(admin);
+        site.region = region.clone();
+        rep.debug(format!("access-analyzer:ListAnalyzers {region}"));
+        let pages = client(&config, region)
+            .list_analyzers()
+            .r#type(Type::Organization)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| call_error(e, SVC, "ListAnalyzers", &site, "finding the organization analyzer"))?;
+        let found = pages
+            .iter()
+            .flat_map(|p| p.analyzers())
+            .min_by_key(|a| a.name() != ANALYZER_NAME)
+            .map(|a| (a.name().to_string(), a.status().as_str().to_string()));
+        out.insert(region.clone(), found);
+    }
+    Ok(out)
+}
+
+pub async fn run(region: &str, admin: &str, sessions: &Sessions, rep: &Reporter) -> Result<()> {
+    let config = sessions.config(admin, rep).await?;
+    let mut site = sessions.site(admin);
+    site.region = region.to_string();
+    match client(&config, region).create_analyzer().analyzer_name(ANALYZER_NAME).r#type(Type::Organization).send().await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("ConflictException") => Ok(()),
+        Err(e) => Err(call_error(e, SVC, "CreateAnalyzer", &site, "creating the organization analyzer").into()),
+    }
+}
