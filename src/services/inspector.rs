@@ -266,17 +266,11 @@ pub async fn run(
             }
         }
         InOp::AssociateAll => {
-            let orgs = sessions.base.organizations();
-            let mgmt_site = sessions.site(&sessions.management_account);
-            let pages = orgs.list_accounts().into_paginator().send().try_collect().await.map_err(|e| {
-                call_error(e, "organizations", "ListAccounts", &mgmt_site, "listing the accounts to enroll")
-            })?;
             let members = members_of(&c, &site).await?;
-            let missing: Vec<String> = pages
-                .iter()
-                .flat_map(|p| p.accounts())
-                .filter_map(|a| a.id().map(str::to_string))
-                .filter(|id| id != admin && !members.contains(id))
+            let missing: Vec<String> = crate::services::organizations::accounts_to_enroll(sessions, admin, &members)
+                .await?
+                .into_iter()
+                .map(|(id, _)| id)
                 .collect();
             if !missing.is_empty() {
                 Box::pin(run(region, &InOp::AssociateMembers { accounts: missing }, spec, admin, sessions, rep))

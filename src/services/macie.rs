@@ -271,18 +271,8 @@ pub async fn run(region: &str, op: &MaOp, admin: &str, sessions: &Sessions, rep:
             }
         }
         MaOp::EnrollAll => {
-            let orgs = sessions.base.organizations();
-            let mgmt_site = sessions.site(&sessions.management_account);
-            let pages = orgs.list_accounts().into_paginator().send().try_collect().await.map_err(|e| {
-                call_error(e, "organizations", "ListAccounts", &mgmt_site, "listing the accounts to enroll")
-            })?;
             let members = members_of(&c, &site).await?;
-            let missing: Vec<(String, String)> = pages
-                .iter()
-                .flat_map(|p| p.accounts())
-                .filter_map(|a| Some((a.id()?.to_string(), a.email()?.to_string())))
-                .filter(|(id, _)| id != admin && !members.contains(id))
-                .collect();
+            let missing = crate::services::organizations::accounts_to_enroll(sessions, admin, &members).await?;
             if !missing.is_empty() {
                 Box::pin(run(region, &MaOp::CreateMembers { accounts: missing }, admin, sessions, rep)).await?;
             }

@@ -246,6 +246,31 @@ pub async fn create_organization(orgs: &Client, site: &Site) -> Result<(String, 
     })
 }
 
+/// The organization's accounts, as (id, email), that are neither `admin` nor in
+/// `members`: what a regional service still has to enroll, as listed now.
+pub async fn accounts_to_enroll(
+    sessions: &crate::aws::Sessions,
+    admin: &str,
+    members: &std::collections::BTreeSet<String>,
+) -> Result<Vec<(String, String)>> {
+    let site = sessions.site(&sessions.management_account);
+    let pages = sessions
+        .base
+        .organizations()
+        .list_accounts()
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| call_error(e, SVC, "ListAccounts", &site, "listing the accounts to enroll"))?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.accounts())
+        .filter_map(|a| Some((a.id()?.to_string(), a.email()?.to_string())))
+        .filter(|(id, _)| id != admin && !members.contains(id))
+        .collect())
+}
+
 /// The root tag that records the digest of the plan file last applied.
 pub const APPLIED_TAG: &str = "sra:applied-digest";
 

@@ -428,23 +428,13 @@ pub async fn run(region: &str, op: &ShOp, admin: &str, sessions: &Sessions, rep:
                 .map_err(|e| call_error(e, SVC, "UpdateFindingAggregator", &site, "linking the governed regions"))?;
         }
         ShOp::EnrollAll => {
-            let orgs = sessions.base.organizations();
-            let mgmt_site = sessions.site(&sessions.management_account);
-            let pages = orgs.list_accounts().into_paginator().send().try_collect().await.map_err(|e| {
-                call_error(e, "organizations", "ListAccounts", &mgmt_site, "listing the accounts to enroll")
-            })?;
             let members =
                 sh.list_members().only_associated(false).into_paginator().send().try_collect().await.map_err(|e| {
                     call_error(e, SVC, "ListMembers", &site, "reading which accounts Security Hub covers")
                 })?;
             let members: BTreeSet<String> =
                 members.iter().flat_map(|p| p.members()).filter_map(|m| m.account_id().map(str::to_string)).collect();
-            let missing: Vec<(String, String)> = pages
-                .iter()
-                .flat_map(|p| p.accounts())
-                .filter_map(|a| Some((a.id()?.to_string(), a.email()?.to_string())))
-                .filter(|(id, _)| id != admin && !members.contains(id))
-                .collect();
+            let missing = crate::services::organizations::accounts_to_enroll(sessions, admin, &members).await?;
             if !missing.is_empty() {
                 Box::pin(run(region, &ShOp::CreateMembers { accounts: missing }, admin, sessions, rep)).await?;
             }

@@ -17,6 +17,8 @@ from moto.guardduty.models import guardduty_backends
 from moto.guardduty.responses import GuardDutyResponse
 from moto.organizations.models import organizations_backends
 
+from .common import org_of
+
 MAX_MEMBERS_PER_CALL = 50
 
 
@@ -26,14 +28,6 @@ class BadRequest(JsonRESTError):
     def __init__(self, message):
         super().__init__("BadRequestException", message)
 
-
-def _org_of(account_id):
-    """The organizations backend of the organization `account_id` belongs to."""
-    if account_id in organizations_backends.master_accounts:
-        management, partition = organizations_backends.master_accounts[account_id]
-        return organizations_backends[management][partition]
-    backend = organizations_backends[account_id]["aws"]
-    return backend if backend.org else None
 
 
 def _state(backend):
@@ -47,7 +41,7 @@ def _detector(backend, detector_id):
 
 
 def _require_admin(backend):
-    org = _org_of(backend.account_id)
+    org = org_of(backend.account_id)
     if org is None:
         raise BadRequest("The request is rejected because the current account is not in an organization.")
     management = guardduty_backends[org.org.master_account_id][backend.region_name]
@@ -144,7 +138,7 @@ def create_members(self):
     details = self._get_param("accountDetails") or []
     if not 1 <= len(details) <= MAX_MEMBERS_PER_CALL:
         raise BadRequest("The request is rejected because accountDetails must hold 1 to 50 accounts.")
-    org = _org_of(backend.account_id)
+    org = org_of(backend.account_id)
     store = _state(backend)["members"].setdefault(detector_id, {})
     unprocessed = []
     for d in details:

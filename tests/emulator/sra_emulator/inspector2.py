@@ -10,10 +10,11 @@
   called by the region's delegated administrator (AccessDeniedException).
 - AssociateMember takes only accounts of the organization (ValidationException).
 """
-from moto.core.exceptions import JsonRESTError
 from moto.inspector2.models import inspector2_backends
 from moto.inspector2.responses import Inspector2Response
 from moto.organizations.models import organizations_backends
+
+from .common import Error, org_of
 
 _original = {
     name: getattr(Inspector2Response, name)
@@ -25,19 +26,6 @@ _original = {
     )
 }
 
-
-class Error(JsonRESTError):
-    def __init__(self, code, message, status=400):
-        super().__init__(code, message)
-        self.code = status
-
-
-def _org_of(account_id):
-    if account_id in organizations_backends.master_accounts:
-        management, partition = organizations_backends.master_accounts[account_id]
-        return organizations_backends[management][partition]
-    backend = organizations_backends[account_id]["aws"]
-    return backend if backend.org else None
 
 
 def enable_delegated_admin_account(self):
@@ -69,7 +57,7 @@ def disable_delegated_admin_account(self):
 
 def _require_admin(self):
     backend = self.inspector2_backend
-    org = _org_of(backend.account_id)
+    org = org_of(backend.account_id)
     if org is None:
         raise Error("AccessDeniedException", "The account is not in an organization.", 403)
     management = inspector2_backends[org.org.master_account_id][backend.region_name]

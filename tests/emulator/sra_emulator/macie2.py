@@ -17,25 +17,13 @@
 import json
 import re
 
-from moto.core.exceptions import JsonRESTError
 from moto.macie2 import urls
 from moto.macie2.models import Invitation, Member, macie2_backends
 from moto.macie2.responses import MacieResponse
 from moto.organizations.models import organizations_backends
 
+from .common import Error, org_of
 
-class Error(JsonRESTError):
-    def __init__(self, code, message, status=400):
-        super().__init__(code, message)
-        self.code = status
-
-
-def _org_of(account_id):
-    if account_id in organizations_backends.master_accounts:
-        management, partition = organizations_backends.master_accounts[account_id]
-        return organizations_backends[management][partition]
-    backend = organizations_backends[account_id]["aws"]
-    return backend if backend.org else None
 
 
 def _body(self):
@@ -68,7 +56,7 @@ def disable_organization_admin_account(self):
 
 def _require_admin(self):
     backend = self.macie_backend
-    org = _org_of(backend.account_id)
+    org = org_of(backend.account_id)
     if org is None:
         raise Error("AccessDeniedException", "The account is not in an organization.", 403)
     management = macie2_backends[org.org.master_account_id][backend.region_name]
