@@ -288,6 +288,15 @@ pub struct TrailSpec {
     pub kms_key_alias: String,
     /// Data event kinds to log: `s3`, `lambda`.
     pub data_events: Vec<String>,
+    /// Also deliver the trail to CloudWatch Logs (optional).
+    pub cloudwatch_logs: Option<CloudWatchLogs>,
+}
+
+/// The CloudWatch Logs delivery of the organization trail, in the management account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudWatchLogs {
+    pub log_group: String,
+    pub retention_days: u32,
 }
 
 impl Default for LogArchiveSpec {
@@ -309,6 +318,7 @@ impl Default for LogArchiveSpec {
                 s3_key_prefix: None,
                 kms_key_alias: "alias/sra-organization-trail".into(),
                 data_events: vec![],
+                cloudwatch_logs: None,
             },
         }
     }

@@ -277,3 +277,39 @@ async fn an_equivalent_policy_rewritten_by_hand_is_not_drift() {
     run.expect_code(0);
     assert!(run.stdout.contains("No changes."), "{}", run.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn optional_cloudwatch_logs_delivery_is_set_up_and_kept() {
+    let emu = Emulator::start();
+    let text = format!(
+        "{MINIMAL}[trail]\ncloudwatch_log_group = \"/sra/organization-trail\"\ncloudwatch_retention_days = 400\n"
+    );
+    let plan = emu.plan_file(&text).to_str().unwrap().to_string();
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+    let mgmt = emu.sdk().await;
+    let trail = aws_sdk_cloudtrail::Client::new(&mgmt).get_trail().name(TRAIL).send().await.unwrap();
+    let trail = trail.trail().unwrap();
+    assert_eq!(
+        trail.cloud_watch_logs_log_group_arn(),
+        Some("arn:aws:logs:us-east-1:123456789012:log-group:/sra/organization-trail:*")
+    );
+    assert_eq!(
+        trail.cloud_watch_logs_role_arn(),
+        Some("arn:aws:iam::123456789012:role/sra-cloudtrail-cloudwatch-logs")
+    );
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&mgmt);
+    let groups = logs.describe_log_groups().log_group_name_prefix("/sra/organization-trail").send().await.unwrap();
+    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(400));
+    let role =
+        aws_sdk_iam::Client::new(&mgmt).get_role().role_name("sra-cloudtrail-cloudwatch-logs").send().await.unwrap();
+    assert!(role.role().unwrap().assume_role_policy_document().unwrap().contains("cloudtrail.amazonaws.com"));
+
+    // drift: retention shortened out of band
+    logs.put_retention_policy().log_group_name("/sra/organization-trail").retention_in_days(1).send().await.unwrap();
+    let run = emu.run(&["plan", &plan, "--detailed-exitcode"]);
+    run.expect_code(2);
+    assert!(run.stdout.contains("~ retention_days = \"1\" -> \"400\""), "{}", run.stdout);
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}

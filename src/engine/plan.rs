@@ -34,6 +34,10 @@ pub enum Address {
     /// S3 Block Public Access for the whole Log Archive account (S3 Control).
     AccountPublicAccessBlock,
     Bucket(BucketKind),
+    /// The trail's CloudWatch Logs group (optional delivery).
+    TrailLogGroup,
+    /// The role CloudTrail writes to CloudWatch Logs with.
+    TrailLogsRole,
     Trail,
     /// A service principal's trusted access to the organization.
     TrustedAccess(String),
@@ -68,6 +72,8 @@ impl fmt::Display for Address {
             Address::AccountPublicAccessBlock => f.write_str("log_archive.account_public_access_block"),
             Address::Bucket(k) => write!(f, "log_archive.{}", k.key()),
             Address::Trail => f.write_str("trail"),
+            Address::TrailLogGroup => f.write_str("trail.cloudwatch_log_group"),
+            Address::TrailLogsRole => f.write_str("trail.cloudwatch_logs_role"),
             Address::TrustedAccess(p) => write!(f, "trusted_access[\"{p}\"]"),
             Address::ScpPolicyType => f.write_str("guardrails.policy_type"),
             Address::Guardrail(n) => write!(f, "guardrail[\"{n}\"]"),

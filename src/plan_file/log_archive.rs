@@ -202,6 +202,38 @@ fn read_trail(r: &mut Reader, t: &mut Table, spec: &mut LogArchiveSpec) -> bool 
             spec.trail.kms_key_alias = alias.into_inner();
         }
     }
+    let group = r.string(t, "cloudwatch_log_group");
+    let retention = r.count(t, "cloudwatch_retention_days", 1..=3653);
+    if let Some(g) = group {
+        let valid = (1..=512).contains(&g.get_ref().len())
+            && g.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || "_-/.#".contains(c));
+        if valid {
+            spec.trail.cloudwatch_logs = Some(crate::model::CloudWatchLogs {
+                log_group: g.into_inner(),
+                retention_days: retention.map_or(365, |r| r.into_inner()),
+            });
+        } else {
+            r.error(
+                Diagnostic::new(
+                    g.span(),
+                    t.key_path("cloudwatch_log_group"),
+                    format!("`{}` is not a valid log group name", g.get_ref()),
+                )
+                .hint("use 1-512 letters, digits, `_ - / . #`, e.g. \"/sra/organization-trail\""),
+            );
+            ok = false;
+        }
+    } else if let Some(r2) = retention {
+        r.error(
+            Diagnostic::new(
+                r2.span(),
+                t.key_path("cloudwatch_retention_days"),
+                "cloudwatch_retention_days needs cloudwatch_log_group",
+            )
+            .hint("add cloudwatch_log_group = \"/sra/organization-trail\" to deliver the trail to CloudWatch Logs"),
+        );
+        ok = false;
+    }
     if let Some(events) = r.strings(t, "data_events") {
         let mut out: Vec<String> = Vec::new();
         for e in events.get_ref() {

@@ -174,6 +174,32 @@ pub fn bucket_policy(spec: &LogArchiveSpec, ids: &Ids, kind: BucketKind) -> Valu
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
+/// Who may assume the CloudWatch Logs role: CloudTrail, for this trail only.
+pub fn logs_role_trust(ids: &Ids, spec: &LogArchiveSpec) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceArn": ids.trail_arn(spec)}}
+        }]
+    })
+}
+
+/// What the CloudWatch Logs role may do: write the trail's log streams, nothing else.
+pub fn logs_role_policy(ids: &Ids, cw: &crate::model::CloudWatchLogs) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "WriteTheTrailsLogStreams",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": ids.log_group_arn(&cw.log_group)
+        }]
+    })
+}
+
 /// The lifecycle rules, in the shape GetBucketLifecycleConfiguration returns them.
 pub fn lifecycle(spec: &LogArchiveSpec) -> Value {
     let lc = &spec.lifecycle;

@@ -152,6 +152,29 @@ pub struct TrailState {
     pub logging: bool,
     /// Advanced event selectors, normalized JSON.
     pub event_selectors: serde_json::Value,
+    /// CloudWatch Logs delivery: log group ARN and role ARN.
+    pub cloudwatch_logs: Option<(String, String)>,
+}
+
+/// The trail's CloudWatch Logs group and the role CloudTrail writes to it with.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CloudWatchState {
+    /// Retention in days of the log group, if it exists (0: never expires).
+    pub log_group_retention: Option<u32>,
+    /// The role's trust and permissions policies, if it exists.
+    pub role: Option<(Option<serde_json::Value>, Option<serde_json::Value>)>,
+}
+
+/// Name of the role CloudTrail uses to write to CloudWatch Logs.
+pub const LOGS_ROLE: &str = "sra-cloudtrail-cloudwatch-logs";
+
+impl Ids {
+    pub fn log_group_arn(&self, group: &str) -> String {
+        format!("arn:{}:logs:{}:{}:log-group:{group}:*", self.partition, self.home_region, self.management_account)
+    }
+    pub fn logs_role_arn(&self) -> String {
+        format!("arn:{}:iam::{}:role/{LOGS_ROLE}", self.partition, self.management_account)
+    }
 }
 
 /// What AWS has. `None` means absent; for resources in Log Archive, absent too when
@@ -162,6 +185,7 @@ pub struct ObservedLogArchive {
     pub account_public_access_block: Option<PublicAccessBlock>,
     pub buckets: BTreeMap<BucketKind, BucketState>,
     pub trail: Option<TrailState>,
+    pub cloudwatch: CloudWatchState,
 }
 
 /// The desired state of everything in this slice.
@@ -190,7 +214,16 @@ pub fn desired(spec: &LogArchiveSpec, ids: &Ids) -> ObservedLogArchive {
             log_file_validation: true,
             logging: true,
             event_selectors: documents::event_selectors(spec, ids),
+            cloudwatch_logs: spec
+                .trail
+                .cloudwatch_logs
+                .as_ref()
+                .map(|cw| (ids.log_group_arn(&cw.log_group), ids.logs_role_arn())),
         }),
+        cloudwatch: CloudWatchState {
+            log_group_retention: spec.trail.cloudwatch_logs.as_ref().map(|c| c.retention_days),
+            role: None,
+        },
     }
 }
 
@@ -254,8 +287,8 @@ fn bucket_props(b: &BucketState) -> Props {
     p
 }
 
-fn trail_props(t: &TrailState) -> Props {
-    vec![
+fn trail_props(t: &TrailState, with_cloudwatch: bool) -> Props {
+    let mut p = vec![
         ("s3_bucket".into(), t.bucket.clone()),
         ("s3_key_prefix".into(), t.s3_key_prefix.clone().unwrap_or_else(|| "(none)".into())),
         ("kms_key".into(), t.kms_key.clone().unwrap_or_else(|| "(none)".into())),
@@ -265,7 +298,13 @@ fn trail_props(t: &TrailState) -> Props {
         ("log_file_validation".into(), t.log_file_validation.to_string()),
         ("logging".into(), t.logging.to_string()),
         ("event_selectors".into(), serde_json::to_string_pretty(&t.event_selectors).unwrap_or_default()),
-    ]
+    ];
+    if with_cloudwatch {
+        let (group, role) = t.cloudwatch_logs.clone().unwrap_or_else(|| ("(none)".into(), "(none)".into()));
+        p.push(("cloudwatch_logs_log_group".into(), group));
+        p.push(("cloudwatch_logs_role".into(), role));
+    }
+    p
 }
 
 /// What each changed property takes to fix.
@@ -286,6 +325,10 @@ pub enum Op {
     PutObjectLock,
     /// Last among a bucket's settings: the policy's deny statements come into force.
     PutBucketPolicy,
+    CreateLogGroup,
+    PutRetentionPolicy,
+    CreateLogsRole,
+    PutLogsRolePolicies,
     CreateTrail,
     UpdateTrail,
     PutEventSelectors,
@@ -298,6 +341,8 @@ pub enum Target {
     Key,
     AccountPublicAccessBlock,
     Bucket(BucketKind),
+    LogGroup,
+    LogsRole,
     Trail,
 }
 
@@ -316,6 +361,7 @@ fn bucket_op(prop: &str) -> Op {
 
 fn trail_op(prop: &str) -> Op {
     match prop {
+        "cloudwatch_logs_log_group" | "cloudwatch_logs_role" => Op::UpdateTrail,
         "logging" => Op::StartLogging,
         "event_selectors" => Op::PutEventSelectors,
         _ => Op::UpdateTrail,
@@ -468,12 +514,43 @@ pub fn diff(spec: &LogArchiveSpec, ids: &Ids, have: &ObservedLogArchive) -> Vec<
         out.push(change);
     }
 
+    let with_cw = spec.trail.cloudwatch_logs.is_some();
+    if let Some(cw) = &spec.trail.cloudwatch_logs {
+        let mut group = compare(
+            Address::TrailLogGroup,
+            Some(cw.log_group.clone()),
+            Target::LogGroup,
+            vec![("retention_days".into(), cw.retention_days.to_string())],
+            have.cloudwatch.log_group_retention.map(|r| vec![("retention_days".into(), r.to_string())]),
+            &[Op::CreateLogGroup, Op::PutRetentionPolicy],
+            |_| Op::PutRetentionPolicy,
+        );
+        if group.action == Action::Create {
+            group.reason = "the trail is also delivered to CloudWatch Logs".into();
+        }
+        out.push(group);
+        let role_props = |trust: Option<&serde_json::Value>, perms: Option<&serde_json::Value>| {
+            vec![
+                ("trust_policy".to_string(), trust.map_or_else(|| "(none)".into(), policy::pretty)),
+                ("permissions_policy".to_string(), perms.map_or_else(|| "(none)".into(), policy::pretty)),
+            ]
+        };
+        out.push(compare(
+            Address::TrailLogsRole,
+            Some(LOGS_ROLE.to_string()),
+            Target::LogsRole,
+            role_props(Some(&documents::logs_role_trust(ids, spec)), Some(&documents::logs_role_policy(ids, cw))),
+            have.cloudwatch.role.as_ref().map(|(t, p)| role_props(t.as_ref(), p.as_ref())),
+            &[Op::CreateLogsRole],
+            |_| Op::PutLogsRolePolicies,
+        ));
+    }
     let mut trail = compare(
         Address::Trail,
         have.trail.as_ref().map(|t| t.arn.clone()),
         Target::Trail,
-        trail_props(want.trail.as_ref().expect("desired has a trail")),
-        have.trail.as_ref().map(trail_props),
+        trail_props(want.trail.as_ref().expect("desired has a trail"), with_cw),
+        have.trail.as_ref().map(|t| trail_props(t, with_cw)),
         &[Op::CreateTrail, Op::PutEventSelectors, Op::StartLogging],
         trail_op,
     );

@@ -21,6 +21,9 @@ pub async fn observe(
         return Ok(out);
     }
     out.trail = observe_trail(sessions, spec, rep).await?;
+    if let Some(cw) = &spec.trail.cloudwatch_logs {
+        out.cloudwatch = observe_cloudwatch(sessions, &cw.log_group, rep).await?;
+    }
     let Some(la) = ids.log_archive.clone() else {
         return Ok(out);
     };
@@ -117,7 +120,77 @@ async fn observe_trail(sessions: &Sessions, spec: &LogArchiveSpec, rep: &Reporte
         log_file_validation: trail.log_file_validation_enabled().unwrap_or(false),
         logging: status.is_logging().unwrap_or(false),
         event_selectors,
+        cloudwatch_logs: trail
+            .cloud_watch_logs_log_group_arn()
+            .filter(|a| !a.is_empty())
+            .map(|g| (g.to_string(), trail.cloud_watch_logs_role_arn().unwrap_or_default().to_string())),
     }))
+}
+
+/// IAM returns policy documents URL-encoded.
+fn url_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 {
+            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn parse_iam_policy(text: &str) -> Option<Value> {
+    policy::parse(text).or_else(|| policy::parse(&url_decoded(text)))
+}
+
+async fn observe_cloudwatch(sessions: &Sessions, group: &str, rep: &Reporter) -> Result<super::CloudWatchState> {
+    let site = sessions.site(&sessions.management_account);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sessions.base.config);
+    rep.debug(format!("logs:DescribeLogGroups {group}"));
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix(group)
+        .send()
+        .await
+        .map_err(|e| call_error(e, "logs", "DescribeLogGroups", &site, format!("finding the log group {group}")))?;
+    let retention = groups
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(group))
+        .map(|g| g.retention_in_days().unwrap_or(0) as u32);
+    let iam = aws_sdk_iam::Client::new(&sessions.base.config);
+    rep.debug(format!("iam:GetRole {}", super::LOGS_ROLE));
+    let role = match iam.get_role().role_name(super::LOGS_ROLE).send().await {
+        Ok(r) => {
+            let trust = r.role().and_then(|r| r.assume_role_policy_document()).and_then(parse_iam_policy);
+            let perms =
+                match iam.get_role_policy().role_name(super::LOGS_ROLE).policy_name(super::LOGS_ROLE).send().await {
+                    Ok(p) => parse_iam_policy(p.policy_document()),
+                    Err(e) if error_code(&e) == Some("NoSuchEntity") => None,
+                    Err(e) => {
+                        return Err(call_error(
+                            e,
+                            "iam",
+                            "GetRolePolicy",
+                            &site,
+                            "reading the CloudWatch Logs role's policy",
+                        )
+                        .into());
+                    }
+                };
+            Some((trust, perms))
+        }
+        Err(e) if error_code(&e) == Some("NoSuchEntity") => None,
+        Err(e) => return Err(call_error(e, "iam", "GetRole", &site, "reading the CloudWatch Logs role").into()),
+    };
+    Ok(super::CloudWatchState { log_group_retention: retention, role })
 }
 
 async fn observe_key(

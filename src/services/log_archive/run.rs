@@ -20,6 +20,7 @@ pub async fn run(
 ) -> Result<()> {
     match target {
         Target::Trail => return run_trail(op, spec, ids, sessions, rep).await,
+        Target::LogGroup | Target::LogsRole => return run_cloudwatch(op, spec, ids, sessions).await,
         _ => {}
     }
     let la = ids.log_archive.clone().ok_or_else(|| {
@@ -103,7 +104,7 @@ pub async fn run(
                 })?;
         }
         Target::Bucket(kind) => run_bucket(kind, op, spec, ids, &aws_sdk_s3::Client::new(&config), &site).await?,
-        Target::Trail => unreachable!("handled above"),
+        Target::Trail | Target::LogGroup | Target::LogsRole => unreachable!("handled above"),
     }
     Ok(())
 }
@@ -288,11 +289,94 @@ async fn run_bucket(
     Ok(())
 }
 
+async fn run_cloudwatch(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Sessions) -> Result<()> {
+    let site = sessions.site(&sessions.management_account);
+    let cw = spec
+        .trail
+        .cloudwatch_logs
+        .clone()
+        .ok_or_else(|| hinted("CloudWatch Logs delivery is not in the plan", "rerun sra plan"))?;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sessions.base.config);
+    let iam = aws_sdk_iam::Client::new(&sessions.base.config);
+    let put_policy = || async {
+        iam.put_role_policy()
+            .role_name(super::LOGS_ROLE)
+            .policy_name(super::LOGS_ROLE)
+            .policy_document(documents::logs_role_policy(ids, &cw).to_string())
+            .send()
+            .await
+            .map_err(|e| call_error(e, "iam", "PutRolePolicy", &site, "letting CloudTrail write the log group"))
+    };
+    match op {
+        Op::CreateLogGroup => match logs.create_log_group().log_group_name(&cw.log_group).send().await {
+            Ok(_) => {}
+            Err(e) if error_code(&e) == Some("ResourceAlreadyExistsException") => {}
+            Err(e) => {
+                return Err(call_error(e, "logs", "CreateLogGroup", &site, format!("creating {}", cw.log_group)).into());
+            }
+        },
+        Op::PutRetentionPolicy => {
+            logs.put_retention_policy()
+                .log_group_name(&cw.log_group)
+                .retention_in_days(cw.retention_days as i32)
+                .send()
+                .await
+                .map_err(|e| {
+                    call_error(
+                        e,
+                        "logs",
+                        "PutRetentionPolicy",
+                        &site,
+                        format!("setting the retention of {}", cw.log_group),
+                    )
+                })?;
+        }
+        Op::CreateLogsRole => {
+            match iam
+                .create_role()
+                .role_name(super::LOGS_ROLE)
+                .assume_role_policy_document(documents::logs_role_trust(ids, spec).to_string())
+                .description("sra: CloudTrail delivers the organization trail to CloudWatch Logs")
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some("EntityAlreadyExists") => {}
+                Err(e) => {
+                    return Err(call_error(e, "iam", "CreateRole", &site, "creating the CloudWatch Logs role").into());
+                }
+            }
+            put_policy().await?;
+        }
+        Op::PutLogsRolePolicies => {
+            iam.update_assume_role_policy()
+                .role_name(super::LOGS_ROLE)
+                .policy_document(documents::logs_role_trust(ids, spec).to_string())
+                .send()
+                .await
+                .map_err(|e| {
+                    call_error(
+                        e,
+                        "iam",
+                        "UpdateAssumeRolePolicy",
+                        &site,
+                        "restoring who may use the CloudWatch Logs role",
+                    )
+                })?;
+            put_policy().await?;
+        }
+        other => unreachable!("{other:?} is not a CloudWatch Logs operation"),
+    }
+    Ok(())
+}
+
 async fn run_trail(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Sessions, rep: &Reporter) -> Result<()> {
     let ct = aws_sdk_cloudtrail::Client::new(&sessions.base.config);
     let site = sessions.site(&sessions.management_account);
     let name = &spec.trail.name;
     let bucket = ids.bucket_name(spec, BucketKind::Log);
+    let cw_group = spec.trail.cloudwatch_logs.as_ref().map(|cw| ids.log_group_arn(&cw.log_group));
+    let cw_role = spec.trail.cloudwatch_logs.as_ref().map(|_| ids.logs_role_arn());
     rep.debug(format!("cloudtrail:{op:?} {name}"));
     match op {
         Op::CreateTrail => {
@@ -305,6 +389,8 @@ async fn run_trail(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Sessions
                 .enable_log_file_validation(true)
                 .is_organization_trail(true)
                 .kms_key_id(ids.key())
+                .set_cloud_watch_logs_log_group_arn(cw_group.clone())
+                .set_cloud_watch_logs_role_arn(cw_role.clone())
                 .send()
                 .await
                 .map_err(|e| {
@@ -321,6 +407,8 @@ async fn run_trail(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Sessions
                 .enable_log_file_validation(true)
                 .is_organization_trail(true)
                 .kms_key_id(ids.key())
+                .set_cloud_watch_logs_log_group_arn(cw_group.clone())
+                .set_cloud_watch_logs_role_arn(cw_role.clone())
                 .send()
                 .await
                 .map_err(|e| {
