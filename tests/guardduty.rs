@@ -161,7 +161,7 @@ async fn a_pre_existing_detector_is_adopted() {
 
     std::fs::write(&plan, plan_text()).unwrap();
     let run = emu.run(&["plan", &plan, "--format", "json"]);
-    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let doc = common::valid_plan_json(&run.stdout);
     let settings = doc["changes"]
         .as_array()
         .unwrap()

@@ -21,13 +21,7 @@ fn applied() -> (Emulator, String) {
 
 /// Every JSON document sra prints must validate against docs/plan.schema.json.
 fn assert_valid(json: &str) -> Value {
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(common::repo().join("docs/plan.schema.json")).unwrap()).unwrap();
-    let doc: Value = serde_json::from_str(json).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "schema violations: {errors:#?}");
-    doc
+    common::valid_plan_json(json)
 }
 
 #[tokio::test(flavor = "multi_thread")]

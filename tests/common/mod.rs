@@ -268,6 +268,17 @@ pub fn write_temp(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// Parse a JSON document `sra` printed, and check it against docs/plan.schema.json.
+pub fn valid_plan_json(json: &str) -> serde_json::Value {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("docs/plan.schema.json")).unwrap()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(json).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "schema violations: {errors:#?}");
+    doc
+}
+
 /// Every account of the organization as (id, name, email, parent id).
 pub async fn accounts(orgs: &aws_sdk_organizations::Client) -> Vec<(String, String, String, String)> {
     let pages: Vec<_> = orgs.list_accounts().into_paginator().send().try_collect().await.unwrap();
