@@ -277,3 +277,48 @@ impl Sessions {
         Ok(config)
     }
 }
+
+/// Error codes AWS uses when a call raced another change and may simply be
+/// repeated: the SDK's standard retry does not cover them.
+pub fn is_retryable_race(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("ConcurrentModificationException" | "TooManyRequestsException" | "FinalizingOrganizationException")
+    )
+}
+
+/// Run an idempotent call, repeating it with backoff (bounded: 6 tries over about
+/// a minute) while AWS answers that it raced another change. Never use this for
+/// CreateAccount, which is not idempotent.
+pub async fn retry_races<T, E, R, F, Fut>(mut call: F) -> Result<T, SdkError<E, R>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkError<E, R>>>,
+    E: ProvideErrorMetadata,
+{
+    let mut delay = std::time::Duration::from_millis(500);
+    for attempt in 1.. {
+        match call().await {
+            Err(e) if attempt < 6 && is_retryable_race(error_code(&e)) => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(16));
+            }
+            other => return other,
+        }
+    }
+    unreachable!("the loop returns by its sixth try")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_races_are_retried() {
+        assert!(is_retryable_race(Some("ConcurrentModificationException")));
+        assert!(is_retryable_race(Some("TooManyRequestsException")));
+        assert!(!is_retryable_race(Some("AccessDeniedException")));
+        assert!(!is_retryable_race(Some("ConstraintViolationException")));
+        assert!(!is_retryable_race(None));
+    }
+}

@@ -159,36 +159,34 @@ pub async fn run(service: &str, principal: &str, op: &DelegationOp, admin: &str,
     }
     match op {
         DelegationOp::Register => {
-            orgs.register_delegated_administrator()
-                .account_id(admin)
-                .service_principal(principal)
-                .send()
-                .await
-                .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "RegisterDelegatedAdministrator",
-                        &site,
-                        format!("delegating {principal} to {admin}"),
-                    )
-                })?;
+            crate::aws::retry_races(|| {
+                orgs.register_delegated_administrator().account_id(admin).service_principal(principal).send()
+            })
+            .await
+            .map_err(|e| {
+                call_error(
+                    e,
+                    SVC,
+                    "RegisterDelegatedAdministrator",
+                    &site,
+                    format!("delegating {principal} to {admin}"),
+                )
+            })?;
         }
         DelegationOp::Deregister { account } => {
-            orgs.deregister_delegated_administrator()
-                .account_id(account)
-                .service_principal(principal)
-                .send()
-                .await
-                .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "DeregisterDelegatedAdministrator",
-                        &site,
-                        format!("removing {account} as {principal}'s administrator"),
-                    )
-                })?;
+            crate::aws::retry_races(|| {
+                orgs.deregister_delegated_administrator().account_id(account).service_principal(principal).send()
+            })
+            .await
+            .map_err(|e| {
+                call_error(
+                    e,
+                    SVC,
+                    "DeregisterDelegatedAdministrator",
+                    &site,
+                    format!("removing {account} as {principal}'s administrator"),
+                )
+            })?;
         }
     }
     Ok(())

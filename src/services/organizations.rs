@@ -279,19 +279,21 @@ pub const APPLIED_TAG: &str = "sra:applied-digest";
 pub async fn record_applied(sessions: &crate::aws::Sessions, root_id: &str, digest: &str) -> Result<()> {
     let orgs = sessions.base.organizations();
     let site = sessions.site(&sessions.management_account);
-    orgs.tag_resource()
-        .resource_id(root_id)
-        .tags(Tag::builder().key(APPLIED_TAG).value(digest).build().expect("key and value are set"))
-        .send()
-        .await
-        .map_err(|e| call_error(e, SVC, "TagResource", &site, "recording the applied plan on the organization root"))?;
+    crate::aws::retry_races(|| {
+        orgs.tag_resource()
+            .resource_id(root_id)
+            .tags(Tag::builder().key(APPLIED_TAG).value(digest).build().expect("key and value are set"))
+            .send()
+    })
+    .await
+    .map_err(|e| call_error(e, SVC, "TagResource", &site, "recording the applied plan on the organization root"))?;
     Ok(())
 }
 
 pub async fn enable_service_access(orgs: &Client, site: &Site, principal: &str) -> Result<()> {
-    orgs.enable_aws_service_access().service_principal(principal).send().await.map_err(|e| {
-        call_error(e, SVC, "EnableAWSServiceAccess", site, format!("giving {principal} trusted access"))
-    })?;
+    crate::aws::retry_races(|| orgs.enable_aws_service_access().service_principal(principal).send()).await.map_err(
+        |e| call_error(e, SVC, "EnableAWSServiceAccess", site, format!("giving {principal} trusted access")),
+    )?;
     Ok(())
 }
 
@@ -315,7 +317,9 @@ async fn observe_trusted_access(orgs: &Client, site: &Site, rep: &Reporter) -> R
 }
 
 pub async fn create_ou(orgs: &Client, site: &Site, parent_id: &str, path: &OuPath) -> Result<String> {
-    let out = orgs.create_organizational_unit().parent_id(parent_id).name(path.name()).send().await;
+    let out =
+        crate::aws::retry_races(|| orgs.create_organizational_unit().parent_id(parent_id).name(path.name()).send())
+            .await;
     match out {
         Ok(o) => Ok(o.organizational_unit().and_then(|u| u.id()).unwrap_or_default().to_string()),
         Err(e) if error_code(&e) == Some("DuplicateOrganizationalUnitException") => {
@@ -502,7 +506,11 @@ fn failure_hint(reason: &str, role: AccountRole, email: &str) -> String {
 }
 
 pub async fn move_account(orgs: &Client, site: &Site, account_id: &str, from: &str, to: &str) -> Result<()> {
-    match orgs.move_account().account_id(account_id).source_parent_id(from).destination_parent_id(to).send().await {
+    match crate::aws::retry_races(|| {
+        orgs.move_account().account_id(account_id).source_parent_id(from).destination_parent_id(to).send()
+    })
+    .await
+    {
         Ok(_) => Ok(()),
         // Already there (a rerun after a crash): nothing to do.
         Err(e) if error_code(&e) == Some("DuplicateAccountException") => Ok(()),
@@ -515,10 +523,7 @@ pub async fn move_account(orgs: &Client, site: &Site, account_id: &str, from: &s
 pub async fn tag_account(orgs: &Client, site: &Site, account_id: &str, tags: &BTreeMap<String, String>) -> Result<()> {
     let tags: Vec<Tag> =
         tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set")).collect();
-    orgs.tag_resource()
-        .resource_id(account_id)
-        .set_tags(Some(tags))
-        .send()
+    crate::aws::retry_races(|| orgs.tag_resource().resource_id(account_id).set_tags(Some(tags.clone())).send())
         .await
         .map_err(|e| call_error(e, SVC, "TagResource", site, format!("tagging account {account_id}")))?;
     Ok(())

@@ -42,7 +42,11 @@ pub async fn run(
     match op {
         GuardrailOp::EnablePolicyType { .. } => {
             let root = target.unwrap_or_default();
-            match orgs.enable_policy_type().root_id(root).policy_type(PolicyType::ServiceControlPolicy).send().await {
+            match crate::aws::retry_races(|| {
+                orgs.enable_policy_type().root_id(root).policy_type(PolicyType::ServiceControlPolicy).send()
+            })
+            .await
+            {
                 Ok(_) => {}
                 Err(e) if error_code(&e) == Some("PolicyTypeAlreadyEnabledException") => {}
                 Err(e) => {
@@ -81,13 +85,15 @@ pub async fn run(
                         .and_then(|p| p.id())
                         .map(str::to_string)
                         .ok_or_else(|| hinted(format!("{name} exists but cannot be found"), "rerun sra apply"))?;
-                    orgs.update_policy()
-                        .policy_id(&found)
-                        .content(scp.document.to_string())
-                        .description(scp.description)
-                        .send()
-                        .await
-                        .map_err(|e| call_error(e, SVC, "UpdatePolicy", &site, format!("updating {name}")))?;
+                    crate::aws::retry_races(|| {
+                        orgs.update_policy()
+                            .policy_id(&found)
+                            .content(scp.document.to_string())
+                            .description(scp.description)
+                            .send()
+                    })
+                    .await
+                    .map_err(|e| call_error(e, SVC, "UpdatePolicy", &site, format!("updating {name}")))?;
                     found
                 }
                 Err(e) => {
@@ -99,18 +105,22 @@ pub async fn run(
             policy_ids.insert(name.to_string(), new_id);
         }
         GuardrailOp::Update => {
+            let pid = id()?;
             let scp = document()?;
-            orgs.update_policy()
-                .policy_id(id()?)
-                .content(scp.document.to_string())
-                .description(scp.description)
-                .send()
-                .await
-                .map_err(|e| call_error(e, SVC, "UpdatePolicy", &site, format!("restoring the guardrail {name}")))?;
+            crate::aws::retry_races(|| {
+                orgs.update_policy()
+                    .policy_id(pid.clone())
+                    .content(scp.document.to_string())
+                    .description(scp.description)
+                    .send()
+            })
+            .await
+            .map_err(|e| call_error(e, SVC, "UpdatePolicy", &site, format!("restoring the guardrail {name}")))?;
         }
         GuardrailOp::Attach { label, .. } => {
+            let pid = id()?;
             let t = target.unwrap_or_default();
-            match orgs.attach_policy().policy_id(id()?).target_id(t).send().await {
+            match crate::aws::retry_races(|| orgs.attach_policy().policy_id(pid.clone()).target_id(t).send()).await {
                 Ok(_) => {}
                 Err(e) if error_code(&e) == Some("DuplicatePolicyAttachmentException") => {}
                 Err(e) => {
@@ -120,13 +130,16 @@ pub async fn run(
                 }
             }
         }
-        GuardrailOp::Detach { target: t } => match orgs.detach_policy().policy_id(id()?).target_id(t).send().await {
-            Ok(_) => {}
-            Err(e) if error_code(&e) == Some("PolicyNotAttachedException") => {}
-            Err(e) => {
-                return Err(call_error(e, SVC, "DetachPolicy", &site, format!("detaching {name} from {t}")).into());
+        GuardrailOp::Detach { target: t } => {
+            let pid = id()?;
+            match crate::aws::retry_races(|| orgs.detach_policy().policy_id(pid.clone()).target_id(t).send()).await {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some("PolicyNotAttachedException") => {}
+                Err(e) => {
+                    return Err(call_error(e, SVC, "DetachPolicy", &site, format!("detaching {name} from {t}")).into());
+                }
             }
-        },
+        }
     }
     Ok(())
 }
