@@ -15,24 +15,33 @@ use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 pub struct Aws {
     pub config: SdkConfig,
     pub region: String,
+    /// The configuration of calls to global services (STS, Organizations): in the
+    /// `--region` given, as the AWS CLI does, else the home region.
+    global: SdkConfig,
 }
 
 impl Aws {
-    pub async fn load(profile: Option<&str>, region: &str) -> Aws {
+    /// `region` is the plan's home region; `global_region` the `--region` option.
+    pub async fn load(profile: Option<&str>, region: &str, global_region: Option<&str>) -> Aws {
         let mut loader =
             aws_config::defaults(BehaviorVersion::latest()).region(aws_config::Region::new(region.to_string()));
         if let Some(p) = profile {
             loader = loader.profile_name(p);
         }
-        Aws { config: loader.load().await, region: region.to_string() }
+        let config = loader.load().await;
+        let global = match global_region {
+            Some(r) => config.to_builder().region(aws_config::Region::new(r.to_string())).build(),
+            None => config.clone(),
+        };
+        Aws { config, region: region.to_string(), global }
     }
 
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
-        aws_sdk_organizations::Client::new(&self.config)
+        aws_sdk_organizations::Client::new(&self.global)
     }
 
     pub fn sts(&self) -> aws_sdk_sts::Client {
-        aws_sdk_sts::Client::new(&self.config)
+        aws_sdk_sts::Client::new(&self.global)
     }
 }
 
@@ -205,7 +214,8 @@ pub struct Sessions {
     pub role: String,
     /// How long to wait for a new account's role to become assumable.
     pub role_timeout: std::time::Duration,
-    cache: tokio::sync::Mutex<std::collections::HashMap<String, SdkConfig>>,
+    /// One cell per account: concurrent callers share one AssumeRole.
+    cache: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::OnceCell<SdkConfig>>>>,
 }
 
 impl Sessions {
@@ -223,6 +233,10 @@ impl Sessions {
         Site { account: account.to_string(), region: self.base.region.clone() }
     }
 
+    pub fn site_in(&self, account: &str, region: &str) -> Site {
+        Site { account: account.to_string(), region: region.to_string() }
+    }
+
     /// The configuration for `account` in the home region. For a member account,
     /// waits (bounded) until the role can be assumed: right after CreateAccount
     /// it may not be yet.
@@ -230,9 +244,17 @@ impl Sessions {
         if account == self.management_account {
             return Ok(self.base.config.clone());
         }
-        if let Some(c) = self.cache.lock().await.get(account) {
-            return Ok(c.clone());
-        }
+        let cell = self
+            .cache
+            .lock()
+            .expect("the cache lock is never poisoned")
+            .entry(account.to_string())
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| self.assume(account, rep)).await.cloned()
+    }
+
+    async fn assume(&self, account: &str, rep: &crate::report::Reporter) -> anyhow::Result<SdkConfig> {
         let partition = partition_of(&self.base.region);
         let role_arn = format!("arn:{partition}:iam::{account}:role/{}", self.role);
         let provider = aws_config::sts::AssumeRoleProvider::builder(&role_arn)
@@ -254,7 +276,7 @@ impl Sessions {
             match sts.get_caller_identity().send().await {
                 Ok(_) => break,
                 Err(e) if start.elapsed() < self.role_timeout && !matches!(e, SdkError::DispatchFailure(_)) => {
-                    rep.progress(format!(
+                    rep.waiting(format!(
                         "account {account}: waiting for role {} to become assumable ({}s elapsed)",
                         self.role,
                         start.elapsed().as_secs()
@@ -273,7 +295,6 @@ impl Sessions {
                 }
             }
         }
-        self.cache.lock().await.insert(account.to_string(), config.clone());
         Ok(config)
     }
 }
@@ -321,4 +342,31 @@ mod tests {
         assert!(!is_retryable_race(Some("ConstraintViolationException")));
         assert!(!is_retryable_race(None));
     }
+}
+
+/// How many regions of one service sra works on at once. Enabling a service in
+/// every region at the same moment has been seen to fail in all but one, and the
+/// services' request quotas are per account and region: a small cap keeps the
+/// wall time near one region's while staying far under them.
+pub const REGIONS_PER_SERVICE: usize = 4;
+
+/// Run `f` for every region, at most [`REGIONS_PER_SERVICE`] at a time; the
+/// first error wins. The results are keyed by region.
+pub async fn per_region<'a, T, F, Fut>(
+    regions: &'a [String],
+    f: F,
+) -> anyhow::Result<std::collections::BTreeMap<String, T>>
+where
+    F: Fn(&'a String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    use futures_util::{StreamExt, TryStreamExt};
+    futures_util::stream::iter(regions)
+        .map(|r| {
+            let fut = f(r);
+            async move { fut.await.map(|v| (r.clone(), v)) }
+        })
+        .buffer_unordered(REGIONS_PER_SERVICE)
+        .try_collect()
+        .await
 }

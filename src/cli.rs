@@ -15,7 +15,9 @@ use crate::render::document::{FORMAT_VERSION, PlanDocument};
 use crate::render::{self, Format, human::Style};
 use crate::report::Reporter;
 use crate::services::organizations::{self, Waits};
-use crate::services::{accessanalyzer, delegation, guardduty, guardrails, inspector, log_archive, macie, securityhub};
+use crate::services::{
+    accessanalyzer, config, delegation, detective, guardduty, guardrails, inspector, log_archive, macie, securityhub,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -29,6 +31,11 @@ pub struct Cli {
     /// AWS profile for the management account's credentials (as in the AWS CLI)
     #[arg(long, global = true, env = "AWS_PROFILE")]
     pub profile: Option<String>,
+    /// Region of the calls to global services (STS, Organizations), as in the AWS
+    /// CLI; default: the plan's home region. Where things are set up is the plan's
+    /// home_region and governed_regions, never this option
+    #[arg(long, global = true, env = "AWS_REGION", value_name = "REGION")]
+    pub region: Option<String>,
     /// Never colour output (NO_COLOR is honoured too)
     #[arg(long, global = true)]
     pub no_color: bool,
@@ -78,6 +85,29 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Write a plan file that describes the organization as it is (`sra plan` then
+    /// shows no changes), each deviation from the SRA baseline a commented
+    /// suggestion. Read-only: runs under `sra permissions plan`
+    Init {
+        /// Write here instead of stdout; an existing file is never overwritten
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The organization's home region (trail, aggregators)
+        #[arg(long, default_value = "us-east-1", value_name = "REGION")]
+        home_region: String,
+        /// Regions to govern, comma-separated (default: the home region)
+        #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
+        governed_regions: Vec<String>,
+    },
+    /// Print the plan file's JSON Schema (for editors: Taplo, Even Better TOML)
+    Schema,
+    /// Print a shell completion script: `sra completions bash > /etc/bash_completion.d/sra`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `sra man > sra.1`
+    Man,
     /// Print the IAM policy `sra plan` or `sra apply` needs in the management account
     Permissions {
         #[arg(value_enum)]
@@ -150,7 +180,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Plan { plan, detailed_exitcode, format, out } => {
             let desired = load(plan)?;
-            let aws = Aws::load(cli.profile.as_deref(), &desired.home_region).await;
+            let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await;
             let computed = compute(&aws, &desired, &rep).await?;
             let doc = computed.document(&plan.display().to_string(), &desired);
             if let Some(out) = out {
@@ -177,6 +207,42 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", render::render(&doc, *format, style(&cli)));
             Ok(ExitCode::from(EXIT_OK))
         }
+        Command::Init { out, home_region, governed_regions } => {
+            if let Some(path) = out
+                && path.exists()
+            {
+                return Err(hinted(
+                    format!("{} exists: sra init never overwrites a plan file", path.display()),
+                    "choose another --out, or remove the file first",
+                ));
+            }
+            let aws = Aws::load(cli.profile.as_deref(), home_region, cli.region.as_deref()).await;
+            let text = crate::init::init(&aws, home_region, governed_regions, &rep).await?;
+            match out {
+                Some(path) => {
+                    std::fs::write(path, &text).map_err(|e| {
+                        hinted(format!("cannot write {}: {e}", path.display()), "check the path and permissions")
+                    })?;
+                    rep.progress(format!("wrote {}; check it with: sra plan {}", path.display(), path.display()));
+                }
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&crate::plan_file::schema::schema())?);
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "sra", &mut std::io::stdout());
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
         Command::Permissions { command } => {
             print!("{}", crate::permissions::policy(*command == PermissionsFor::Apply));
             Ok(ExitCode::from(EXIT_OK))
@@ -187,7 +253,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 return apply_saved(&cli, plan, waits, *allow_admin_change, &rep).await;
             }
             let desired = load(plan)?;
-            let aws = Aws::load(cli.profile.as_deref(), &desired.home_region).await;
+            let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await;
             let computed = compute(&aws, &desired, &rep).await?;
             let doc = computed.document(&plan.display().to_string(), &desired);
             print!("{}", render::human::plan(&doc, style(&cli)));
@@ -222,7 +288,7 @@ async fn apply_saved(
             "run `sra plan --out` again and have the new plan reviewed",
         ));
     }
-    let aws = Aws::load(cli.profile.as_deref(), &desired.home_region).await;
+    let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await;
     let computed = compute(&aws, &desired, rep).await?;
     let now = computed.document(&doc.plan_file.path, &desired);
     let stale = doc.stale_against(&now);
@@ -313,7 +379,7 @@ impl Computed {
     }
 }
 
-async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Computed> {
+pub(crate) async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Computed> {
     rep.progress("reading live state");
     let mut observed = organizations::observe(aws, desired, rep).await?;
     let root_id = observed.organization.as_ref().map(|o| o.root_id.clone()).filter(|r| !r.is_empty());
@@ -330,47 +396,31 @@ async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Compute
         observed.guardrails = guardrails::observe(&sessions, &targets, rep).await?;
     }
     if observed.organization.is_some() {
-        observed.delegations = delegation::observe(&sessions, &desired.services, rep).await?;
-        observed.inspector = inspector::observe(
-            &sessions,
-            &desired.services.inspector,
-            &desired.governed_regions,
-            plan.ids.security_tooling.as_deref(),
-            rep,
-        )
-        .await?;
-        observed.analyzers = accessanalyzer::observe(
-            &sessions,
-            delegation::enabled(&desired.services, "access_analyzer"),
-            &desired.governed_regions,
-            plan.ids.security_tooling.as_deref(),
-            rep,
-        )
-        .await?;
-        observed.macie = macie::observe(
-            &sessions,
-            desired.services.macie,
-            &desired.governed_regions,
-            plan.ids.security_tooling.as_deref(),
-            rep,
-        )
-        .await?;
-        observed.securityhub = securityhub::observe(
-            &sessions,
-            &desired.services.securityhub,
-            &desired.governed_regions,
-            plan.ids.security_tooling.as_deref(),
-            rep,
-        )
-        .await?;
-        observed.guardduty = guardduty::observe(
-            &sessions,
-            &desired.services.guardduty,
-            &desired.governed_regions,
-            plan.ids.security_tooling.as_deref(),
-            rep,
-        )
-        .await?;
+        // The services are independent: read them side by side.
+        let admin = plan.ids.security_tooling.as_deref();
+        let regions = &desired.governed_regions;
+        let services = &desired.services;
+        let config_on = delegation::enabled(services, "config");
+        let analyzers_on = delegation::enabled(services, "access_analyzer");
+        (
+            observed.delegations,
+            observed.inspector,
+            observed.analyzers,
+            observed.macie,
+            observed.config,
+            observed.detective,
+            observed.securityhub,
+            observed.guardduty,
+        ) = tokio::try_join!(
+            delegation::observe(&sessions, services, rep),
+            inspector::observe(&sessions, &services.inspector, regions, admin, rep),
+            accessanalyzer::observe(&sessions, analyzers_on, regions, admin, rep),
+            macie::observe(&sessions, services.macie, regions, admin, rep),
+            config::observe(&sessions, config_on, config_on && desired.log_archive.enabled, regions, &plan.ids, rep),
+            detective::observe(&sessions, services.detective, regions, admin, rep),
+            securityhub::observe(&sessions, &services.securityhub, regions, admin, rep),
+            guardduty::observe(&sessions, &services.guardduty, regions, admin, rep),
+        )?;
     }
     Ok(Computed { plan: diff(desired, &observed), applied_digest, root_id })
 }

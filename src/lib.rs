@@ -16,6 +16,7 @@ pub mod aws;
 pub mod cli;
 pub mod diag;
 pub mod engine;
+pub mod init;
 pub mod model;
 pub mod permissions;
 pub mod plan_file;

@@ -219,6 +219,8 @@ pub struct Observed {
     pub securityhub: crate::services::securityhub::ObservedSecurityHub,
     pub inspector: crate::services::inspector::ObservedInspector,
     pub macie: crate::services::macie::ObservedMacie,
+    pub detective: crate::services::detective::ObservedDetective,
+    pub config: crate::services::config::ObservedConfig,
     pub analyzers: crate::services::accessanalyzer::ObservedAnalyzers,
     pub delegations: crate::services::delegation::ObservedDelegations,
 }
@@ -263,6 +265,9 @@ pub struct LogArchiveSpec {
     pub lifecycle: Lifecycle,
     pub object_lock: Option<ObjectLock>,
     pub trail: TrailSpec,
+    /// AWS Config in Security Tooling and Log Archive delivers to the log bucket
+    /// (`[services.config]` on): its bucket and key policies let it.
+    pub config_delivery: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,6 +318,7 @@ impl Default for LogArchiveSpec {
                 retention_days: None,
             },
             object_lock: None,
+            config_delivery: true,
             trail: TrailSpec {
                 name: "sra-organization-trail".into(),
                 s3_key_prefix: None,
@@ -383,6 +389,8 @@ pub struct ServicesSpec {
     pub inspector: InspectorSpec,
     /// `[services.macie] enabled`.
     pub macie: bool,
+    /// `[services.detective] enabled`.
+    pub detective: bool,
     /// `enabled` of the services delegated organization-wide (`config`,
     /// `cloudtrail`, `access_analyzer`, `trusted_advisor`); absent means on.
     pub delegated: std::collections::BTreeMap<String, bool>,
@@ -396,6 +404,7 @@ impl Default for ServicesSpec {
             securityhub: SecurityHubSpec::default(),
             inspector: InspectorSpec::default(),
             macie: true,
+            detective: true,
             delegated: Default::default(),
         }
     }

@@ -1,32 +1,73 @@
 //! Progress and status on stderr. Data goes to stdout elsewhere; nothing in the
 //! core prints.
+//!
+//! On a terminal, waits (account creation, a role becoming assumable) show as one
+//! spinner line that updates in place; anywhere else (CI logs, pipes) every update
+//! is a plain line, so logs read the same as they did live.
 
-use std::io::Write;
-use std::time::Instant;
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// Writes progress lines to stderr.
 pub struct Reporter {
     pub verbose: u8,
     start: Instant,
+    /// Whether stderr is a terminal that may show a spinner.
+    live: bool,
+    spinner: Mutex<Option<indicatif::ProgressBar>>,
 }
 
 impl Reporter {
     pub fn new(verbose: u8) -> Reporter {
-        Reporter { verbose, start: Instant::now() }
+        let live = std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
+        Reporter { verbose, start: Instant::now(), live, spinner: Mutex::new(None) }
+    }
+
+    fn clear_spinner(&self) {
+        if let Some(s) = self.spinner.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            s.finish_and_clear();
+        }
     }
 
     /// A line of progress, e.g. `account.log_archive: creating account`.
     pub fn progress(&self, msg: impl AsRef<str>) {
+        self.clear_spinner();
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{}", msg.as_ref());
+    }
+
+    /// An update of a wait in progress: a spinner on a terminal, a line elsewhere.
+    pub fn waiting(&self, msg: impl AsRef<str>) {
+        if !self.live {
+            return self.progress(msg);
+        }
+        let mut slot = self.spinner.lock().unwrap_or_else(|e| e.into_inner());
+        let spinner = slot.get_or_insert_with(|| {
+            let s = indicatif::ProgressBar::new_spinner();
+            s.enable_steady_tick(Duration::from_millis(120));
+            s
+        });
+        spinner.set_message(msg.as_ref().to_string());
     }
 
     /// Only with `-v`: which call, where.
     pub fn debug(&self, msg: impl AsRef<str>) {
         if self.verbose > 0 {
             let t = self.start.elapsed().as_secs_f64();
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "[{t:7.3}s] {}", msg.as_ref());
+            let line = format!("[{t:7.3}s] {}", msg.as_ref());
+            match self.spinner.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                Some(s) => s.println(line),
+                None => {
+                    let _ = writeln!(std::io::stderr().lock(), "{line}");
+                }
+            }
         }
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        self.clear_spinner();
     }
 }

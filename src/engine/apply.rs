@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use anyhow::{Result, anyhow};
 
-use super::plan::{Address, IdRef, Plan, Step};
+use super::order;
+use super::plan::{Address, Change, IdRef, Plan, Step};
 use crate::aws::Sessions;
 use crate::model::{AccountRole, Desired};
 use crate::report::Reporter;
@@ -57,7 +58,23 @@ pub async fn apply(
             _ => None,
         })
         .collect();
-    for (change, step) in plan.steps() {
+    let steps: Vec<(&Change, &Step)> = plan.steps().collect();
+    let mut i = 0;
+    while i < steps.len() {
+        let (change, step) = steps[i];
+        if lane(step).is_some() {
+            let stage = order::stage(&change.address);
+            let mut j = i;
+            while j < steps.len() && lane(steps[j].1).is_some() && order::stage(&steps[j].0.address) == stage {
+                j += 1;
+            }
+            let in_order = matches!(change.address, Address::DelegatedAdmin { .. });
+            run_wave(&steps[i..j], in_order, desired, &ids, sessions, rep).await?;
+            applied.steps += j - i;
+            i = j;
+            continue;
+        }
+        i += 1;
         let addr = change.address.to_string();
         match step {
             Step::CreateOrganization => {
@@ -117,41 +134,13 @@ pub async fn apply(
                 )
                 .await?;
             }
-            Step::GuardDuty { region, op } => {
-                let admin = ids.security_tooling.clone().ok_or_else(|| {
-                    crate::aws::hinted("the Security Tooling account does not exist yet", "rerun sra apply")
-                })?;
-                rep.progress(format!("{addr}: {}", crate::render::document::step_text(step)));
-                crate::services::guardduty::run(region, op, &desired.services.guardduty, &admin, sessions, rep).await?;
-            }
-            Step::AccessAnalyzer { region } => {
-                let admin = ids.security_tooling.clone().ok_or_else(|| {
-                    crate::aws::hinted("the Security Tooling account does not exist yet", "rerun sra apply")
-                })?;
-                rep.progress(format!("{addr}: {}", crate::render::document::step_text(step)));
-                crate::services::accessanalyzer::run(region, &admin, sessions, rep).await?;
-            }
-            Step::Macie { region, op } => {
-                let admin = ids.security_tooling.clone().ok_or_else(|| {
-                    crate::aws::hinted("the Security Tooling account does not exist yet", "rerun sra apply")
-                })?;
-                rep.progress(format!("{addr}: {}", crate::render::document::step_text(step)));
-                crate::services::macie::run(region, op, &admin, sessions, rep).await?;
-            }
-            Step::Inspector { region, op } => {
-                let admin = ids.security_tooling.clone().ok_or_else(|| {
-                    crate::aws::hinted("the Security Tooling account does not exist yet", "rerun sra apply")
-                })?;
-                rep.progress(format!("{addr}: {}", crate::render::document::step_text(step)));
-                crate::services::inspector::run(region, op, &desired.services.inspector, &admin, sessions, rep).await?;
-            }
-            Step::SecurityHub { region, op } => {
-                let admin = ids.security_tooling.clone().ok_or_else(|| {
-                    crate::aws::hinted("the Security Tooling account does not exist yet", "rerun sra apply")
-                })?;
-                rep.progress(format!("{addr}: {}", crate::render::document::step_text(step)));
-                crate::services::securityhub::run(region, op, &admin, sessions, rep).await?;
-            }
+            Step::GuardDuty { .. }
+            | Step::SecurityHub { .. }
+            | Step::Inspector { .. }
+            | Step::Macie { .. }
+            | Step::Detective { .. }
+            | Step::Config { .. }
+            | Step::AccessAnalyzer { .. } => unreachable!("regional steps run in waves"),
             Step::Delegate { service, principal, op } => {
                 let admin = ids.security_tooling.clone().ok_or_else(|| {
                     crate::aws::hinted("the Security Tooling account does not exist yet", "rerun sra apply")
@@ -185,4 +174,151 @@ fn account_produced(produced: &mut Produced, ids: &mut log_archive::Ids, role: A
         AccountRole::SecurityTooling => ids.security_tooling = Some(id.clone()),
     }
     produced.0.insert(IdRef::Account(role), id);
+}
+
+/// The lane a regional step runs in: (service, lane). Steps of one lane run in
+/// order; lanes of one service run concurrently, at most
+/// [`crate::aws::REGIONS_PER_SERVICE`] at a time. None: the step runs alone.
+fn lane(step: &Step) -> Option<(&'static str, String)> {
+    Some(match step {
+        Step::GuardDuty { region, .. } => ("guardduty", region.clone()),
+        Step::SecurityHub { region, .. } => ("securityhub", region.clone()),
+        Step::Inspector { region, .. } => ("inspector", region.clone()),
+        Step::Macie { region, .. } => ("macie", region.clone()),
+        Step::Detective { region, .. } => ("detective", region.clone()),
+        Step::AccessAnalyzer { region } => ("access_analyzer", region.clone()),
+        Step::Config { account, region, .. } => ("config", format!("{region}/{}", account.key())),
+        _ => return None,
+    })
+}
+
+/// Steps that name other regions than their own (an aggregator linking the
+/// governed regions): they run after the rest of their wave.
+fn cross_region(step: &Step) -> bool {
+    use crate::services::{config::CfOp, securityhub::ShOp};
+    matches!(
+        step,
+        Step::SecurityHub { op: ShOp::CreateFindingAggregator { .. } | ShOp::UpdateFindingAggregator { .. }, .. }
+            | Step::Config { op: CfOp::PutAggregator { .. } | CfOp::PutAggregatorRole, .. }
+    )
+}
+
+/// Run consecutive regional steps of one stage. Each service's lanes (regions)
+/// run concurrently under the per-service cap, and services run side by side;
+/// steps naming other regions wait for the rest. With `in_order` (delegation)
+/// services run one after another and each service's first lane runs alone
+/// first: enabling an administrator in every region at once registers it with
+/// Organizations in each and has been seen to fail in all but one region.
+async fn run_wave(
+    steps: &[(&Change, &Step)],
+    in_order: bool,
+    desired: &Desired,
+    ids: &log_archive::Ids,
+    sessions: &Sessions,
+    rep: &Reporter,
+) -> Result<()> {
+    let mut services: Vec<(&'static str, Vec<(String, Vec<(&Change, &Step)>)>)> = Vec::new();
+    let mut later = Vec::new();
+    for &(change, step) in steps {
+        if cross_region(step) {
+            later.push((change, step));
+            continue;
+        }
+        let (service, key) = lane(step).expect("a wave holds regional steps only");
+        let pos = match services.iter().position(|(s, _)| *s == service) {
+            Some(p) => p,
+            None => {
+                services.push((service, Vec::new()));
+                services.len() - 1
+            }
+        };
+        let lanes = &mut services[pos].1;
+        match lanes.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, l)) => l.push((change, step)),
+            None => lanes.push((key, vec![(change, step)])),
+        }
+    }
+    if in_order {
+        for (_, lanes) in services {
+            run_service(lanes, in_order, desired, ids, sessions, rep).await?;
+        }
+    } else {
+        futures_util::future::try_join_all(
+            services.into_iter().map(|(_, lanes)| run_service(lanes, in_order, desired, ids, sessions, rep)),
+        )
+        .await?;
+    }
+    for (change, step) in later {
+        run_regional(&change.address.to_string(), step, desired, ids, sessions, rep).await?;
+    }
+    Ok(())
+}
+
+type Lane<'a> = Vec<(&'a Change, &'a Step)>;
+
+async fn run_lane(
+    lane: Lane<'_>,
+    desired: &Desired,
+    ids: &log_archive::Ids,
+    sessions: &Sessions,
+    rep: &Reporter,
+) -> Result<()> {
+    for (change, step) in lane {
+        run_regional(&change.address.to_string(), step, desired, ids, sessions, rep).await?;
+    }
+    Ok(())
+}
+
+async fn run_service(
+    lanes: Vec<(String, Lane<'_>)>,
+    in_order: bool,
+    desired: &Desired,
+    ids: &log_archive::Ids,
+    sessions: &Sessions,
+    rep: &Reporter,
+) -> Result<()> {
+    use futures_util::{StreamExt, TryStreamExt};
+    let mut lanes = lanes.into_iter().map(|(_, l)| l);
+    if in_order && let Some(first) = lanes.next() {
+        run_lane(first, desired, ids, sessions, rep).await?;
+    }
+    futures_util::stream::iter(lanes)
+        .map(|lane| run_lane(lane, desired, ids, sessions, rep))
+        .buffer_unordered(crate::aws::REGIONS_PER_SERVICE)
+        .try_collect::<()>()
+        .await
+}
+
+/// One regional security-service step; these only read the ids.
+async fn run_regional(
+    addr: &str,
+    step: &Step,
+    desired: &Desired,
+    ids: &log_archive::Ids,
+    sessions: &Sessions,
+    rep: &Reporter,
+) -> Result<()> {
+    use crate::services::{accessanalyzer, config, detective, guardduty, inspector, macie, securityhub};
+    rep.progress(format!("{addr}: {}", crate::render::document::step_text(step)));
+    if let Step::Config { account, region, op } = step {
+        let bucket = ids.bucket_name(&desired.log_archive, log_archive::BucketKind::Log);
+        return config::run(*account, region, op, ids, &bucket, sessions, rep).await;
+    }
+    let admin = ids
+        .security_tooling
+        .clone()
+        .ok_or_else(|| crate::aws::hinted("the Security Tooling account does not exist yet", "rerun sra apply"))?;
+    match step {
+        Step::Detective { region, op } => detective::run(region, op, &admin, sessions, rep).await,
+        Step::Inspector { region, op } => {
+            inspector::run(region, op, &desired.services.inspector, &admin, sessions, rep).await
+        }
+        Step::SecurityHub { region, op } => securityhub::run(region, op, &admin, sessions, rep).await,
+        Step::GuardDuty { region, op } => {
+            guardduty::run(region, op, &desired.services.guardduty, &admin, sessions, rep).await
+        }
+        Step::AccessAnalyzer { region } => accessanalyzer::run(region, &admin, sessions, rep).await,
+        Step::Macie { region, op } => macie::run(region, op, &admin, sessions, rep).await,
+        _ => unreachable!("not a regional step"),
+    }
 }

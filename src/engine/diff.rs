@@ -39,6 +39,9 @@ pub fn trusted_principals(desired: &Desired) -> Vec<String> {
         crate::services::inspector::trusted_principals(&desired.services.inspector).iter().map(|p| p.to_string()),
     );
     out.extend(crate::services::macie::trusted_principals(desired.services.macie).iter().map(|p| p.to_string()));
+    out.extend(
+        crate::services::detective::trusted_principals(desired.services.detective).iter().map(|p| p.to_string()),
+    );
     for p in crate::services::delegation::trusted_principals(&desired.services) {
         if !out.iter().any(|o| o == p) {
             out.push(p.to_string());
@@ -128,6 +131,25 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
         &observed.macie,
     );
     plan.changes.extend(macie);
+    plan.destructive.extend(refused);
+    let config_on = crate::services::delegation::enabled(&desired.services, "config");
+    plan.changes.extend(crate::services::config::diff(
+        config_on,
+        config_on && desired.log_archive.enabled,
+        &desired.governed_regions,
+        &plan.ids,
+        &plan.ids.bucket_name(&desired.log_archive, crate::services::log_archive::BucketKind::Log),
+        &observed.config,
+    ));
+    let (detective, refused) = crate::services::detective::diff(
+        desired.services.detective,
+        desired.services.guardduty.enabled,
+        &desired.governed_regions,
+        plan.ids.security_tooling.as_deref(),
+        &accounts,
+        &observed.detective,
+    );
+    plan.changes.extend(detective);
     plan.destructive.extend(refused);
     plan.changes.extend(crate::services::accessanalyzer::diff(
         crate::services::delegation::enabled(&desired.services, "access_analyzer"),

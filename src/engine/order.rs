@@ -21,6 +21,7 @@ pub const STAGES: &[(&str, &str)] = &[
     ("trail_log_group", "the trail delivers to this log group, so it must exist first"),
     ("trail_logs_role", "CloudTrail writes to the log group with this role, which must exist first"),
     ("trail", "the organization trail writes to the log bucket, encrypted with the key"),
+    ("config_recorder", "Config delivers to the log bucket with the key, so both must exist (and its policy let it)"),
     ("delegated_admin", "a service is delegated once the admin account exists and the service has trusted access"),
     ("service_settings", "organization settings are made from inside the admin account, once it is the admin"),
     ("coverage", "accounts are enrolled by the admin once its organization settings exist"),
@@ -28,7 +29,7 @@ pub const STAGES: &[(&str, &str)] = &[
     ("guardrail", "guardrails protect what the stages above set up, so they come last"),
 ];
 
-fn stage(address: &Address) -> usize {
+pub(crate) fn stage(address: &Address) -> usize {
     let kind = match address {
         Address::Organization => "organization",
         Address::Ou(_) => "ou",
@@ -45,6 +46,7 @@ fn stage(address: &Address) -> usize {
         Address::DelegatedAdmin { .. } => "delegated_admin",
         Address::ServiceSettings { .. } => "service_settings",
         Address::Coverage { .. } => "coverage",
+        Address::ConfigRecorder { .. } => "config_recorder",
     };
     STAGES.iter().position(|(k, _)| *k == kind).expect("every address kind has a stage")
 }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::model::{AccountRole, OuPath};
+use crate::services::config::CfOp;
 use crate::services::delegation::DelegationOp;
+use crate::services::detective::DtOp;
 use crate::services::guardduty::GdOp;
 use crate::services::guardrails::GuardrailOp;
 use crate::services::inspector::InOp;
@@ -55,6 +57,11 @@ pub enum Address {
         service: &'static str,
         region: String,
     },
+    /// AWS Config's recorder and delivery channel in an account, in a region.
+    ConfigRecorder {
+        account: AccountRole,
+        region: String,
+    },
     /// Which organization accounts a security service covers, in a region.
     Coverage {
         service: &'static str,
@@ -79,6 +86,9 @@ impl fmt::Display for Address {
             Address::Guardrail(n) => write!(f, "guardrail[\"{n}\"]"),
             Address::DelegatedAdmin { service, region } => write!(f, "{service}[\"{region}\"].delegated_admin"),
             Address::ServiceSettings { service, region } => write!(f, "{service}[\"{region}\"].settings"),
+            Address::ConfigRecorder { account, region } => {
+                write!(f, "config[\"{region}\"].recorder.{}", account.key())
+            }
             Address::Coverage { service, region } => write!(f, "{service}[\"{region}\"].coverage"),
         }
     }
@@ -169,6 +179,15 @@ pub enum Step {
     Macie {
         region: String,
         op: MaOp,
+    },
+    Detective {
+        region: String,
+        op: DtOp,
+    },
+    Config {
+        account: AccountRole,
+        region: String,
+        op: CfOp,
     },
     /// Create the organization analyzer in Security Tooling.
     AccessAnalyzer {

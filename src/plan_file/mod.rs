@@ -5,6 +5,7 @@ mod guardrails;
 mod log_archive;
 mod reader;
 pub mod regions;
+pub mod schema;
 mod services;
 
 use std::collections::BTreeMap;
@@ -71,7 +72,9 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
     let guardrails = guardrails::read(r, top);
     let services = services::read(r, top);
     let (home_region, governed_regions, access_role) = org?;
-    let log_archive = log_archive?;
+    let mut log_archive = log_archive?;
+    let services = services?;
+    log_archive.config_delivery = crate::services::delegation::enabled(&services, "config");
     let mut guardrails = guardrails?;
     guardrails::finish(r, &mut guardrails, &access_role, &home_region, &log_archive);
     Some(Desired {
@@ -81,7 +84,7 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
         accounts: accounts?,
         log_archive,
         guardrails: guardrails.spec,
-        services: services?,
+        services,
     })
 }
 
@@ -257,6 +260,7 @@ fn read_account(r: &mut Reader, t: &mut Table, role: AccountRole) -> Option<(Des
     let email = r.string(t, "email");
     let ou = r.string(t, "ou");
     let tags = r.string_map(t, "tags");
+    let role_tag = r.boolean(t, "role_tag").map(|b| b.into_inner()).unwrap_or(true);
     let mut ok = true;
 
     for (key, value) in [("name", &name), ("email", &email)] {
@@ -329,7 +333,9 @@ fn read_account(r: &mut Reader, t: &mut Table, role: AccountRole) -> Option<(Des
             tag_map.insert(k.into_inner(), v.into_inner());
         }
     }
-    tag_map.insert(ROLE_TAG.to_string(), role.tag_value().to_string());
+    if role_tag {
+        tag_map.insert(ROLE_TAG.to_string(), role.tag_value().to_string());
+    }
     let (name, email) = (name?, email?);
     if !ok {
         return None;

@@ -72,6 +72,12 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
         }
         r.finish(t);
     }
+    if let Some(mut t) = r.table(&mut services, "detective") {
+        if let Some(e) = r.boolean(&mut t, "enabled") {
+            spec.detective = e.into_inner();
+        }
+        r.finish(t);
+    }
     if let Some(mut t) = r.table(&mut services, "inspector") {
         if let Some(e) = r.boolean(&mut t, "enabled") {
             spec.inspector.enabled = e.into_inner();
@@ -101,7 +107,12 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
     for (service, _) in crate::services::delegation::SERVICES {
         if let Some(mut t) = r.table(&mut services, service) {
             if let Some(e) = r.boolean(&mut t, "enabled") {
-                spec.delegated.insert(service.to_string(), e.into_inner());
+                // Absent means on: keep only opt-outs, so equal plans are equal values.
+                if e.into_inner() {
+                    spec.delegated.remove(*service);
+                } else {
+                    spec.delegated.insert(service.to_string(), false);
+                }
             }
             r.finish(t);
         }

@@ -139,6 +139,18 @@ pub fn step_text(s: &Step) -> String {
             }
             other => format!("{other:?} in {region}"),
         },
+        Step::Config { region, op, .. } => match op {
+            crate::services::config::CfOp::PutAggregator { regions } => {
+                format!("PutConfigurationAggregator over {}", regions.join(", "))
+            }
+            other => format!("{other:?} in {region}"),
+        },
+        Step::Detective { region, op } => match op {
+            crate::services::detective::DtOp::CreateMembers { accounts } => {
+                format!("CreateMembers in {region}: {} accounts", accounts.len())
+            }
+            other => format!("{other:?} in {region}"),
+        },
         Step::Inspector { region, op } => match op {
             crate::services::inspector::InOp::AssociateMembers { accounts } => {
                 format!("AssociateMember in {region}: {} accounts", accounts.len())

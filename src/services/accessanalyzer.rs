@@ -64,10 +64,10 @@ pub async fn observe(
     admin: Option<&str>,
     rep: &Reporter,
 ) -> Result<ObservedAnalyzers> {
-    let mut out = ObservedAnalyzers::new();
-    let (true, Some(admin)) = (enabled, admin) else { return Ok(out) };
+    let (true, Some(admin)) = (enabled, admin) else { return Ok(ObservedAnalyzers::new()) };
     let config = sessions.config(admin, rep).await?;
-    for region in regions {
+    let config = &config;
+    crate::aws::per_region(regions, |region| async move {
         let mut site = sessions.site(admin);
         site.region = region.clone();
         rep.debug(format!("access-analyzer:ListAnalyzers {region}"));
@@ -84,9 +84,9 @@ pub async fn observe(
             .flat_map(|p| p.analyzers())
             .min_by_key(|a| a.name() != ANALYZER_NAME)
             .map(|a| (a.name().to_string(), a.status().as_str().to_string()));
-        out.insert(region.clone(), found);
-    }
-    Ok(out)
+        Ok(found)
+    })
+    .await
 }
 
 pub async fn run(region: &str, admin: &str, sessions: &Sessions, rep: &Reporter) -> Result<()> {

@@ -187,76 +187,90 @@ pub async fn observe(
         Some(a) => Some(sessions.config(a, rep).await?),
         None => None,
     };
-    for region in regions {
-        let mut site = sessions.site(&sessions.management_account);
-        site.region = region.clone();
-        let mgmt = client(sessions, &sessions.base.config, region);
-        rep.debug(format!("guardduty:ListOrganizationAdminAccounts {region}"));
-        let admins =
-            mgmt.list_organization_admin_accounts().into_paginator().send().try_collect().await.map_err(|e| {
-                call_error(
-                    e,
-                    SVC,
-                    "ListOrganizationAdminAccounts",
-                    &site,
-                    "reading GuardDuty's delegated administrator",
-                )
-            })?;
-        let mut state = RegionState {
-            admins: admins
-                .iter()
-                .flat_map(|p| p.admin_accounts())
-                .filter_map(|a| a.admin_account_id().map(str::to_string))
-                .collect(),
-            ..Default::default()
-        };
-        if let (Some(a), Some(cfg)) = (admin, &admin_config) {
-            let mut site = sessions.site(a);
+    out.regions = crate::aws::per_region(regions, |region| {
+        let admin_config = admin_config.as_ref();
+        async move {
+            let mut site = sessions.site(&sessions.management_account);
             site.region = region.clone();
-            let gd = client(sessions, cfg, region);
-            rep.debug(format!("guardduty:ListDetectors {region} (account {a})"));
-            let detectors = gd
-                .list_detectors()
-                .send()
-                .await
-                .map_err(|e| call_error(e, SVC, "ListDetectors", &site, "finding Security Tooling's detector"))?;
-            state.detector = detectors.detector_ids().first().cloned();
-            if let Some(detector) = &state.detector {
-                if state.admins.iter().any(|x| x == a) {
-                    rep.debug(format!("guardduty:DescribeOrganizationConfiguration {region}"));
-                    let conf =
-                        gd.describe_organization_configuration().detector_id(detector).send().await.map_err(|e| {
-                            call_error(
-                                e,
-                                SVC,
-                                "DescribeOrganizationConfiguration",
-                                &site,
-                                "reading GuardDuty's organization settings",
-                            )
-                        })?;
-                    state.auto_enable_members = conf.auto_enable_organization_members().map(|m| m.as_str().to_string());
-                    state.features = conf
-                        .features()
-                        .iter()
-                        .filter_map(|f| Some((f.name()?.as_str().to_string(), f.auto_enable()?.as_str().to_string())))
-                        .collect();
-                    rep.debug(format!("guardduty:ListMembers {region}"));
-                    let pages =
-                        gd.list_members().detector_id(detector).into_paginator().send().try_collect().await.map_err(
-                            |e| call_error(e, SVC, "ListMembers", &site, "reading which accounts GuardDuty covers"),
-                        )?;
-                    state.members = Some(
-                        pages
+            let mgmt = client(sessions, &sessions.base.config, region);
+            rep.debug(format!("guardduty:ListOrganizationAdminAccounts {region}"));
+            let admins =
+                mgmt.list_organization_admin_accounts().into_paginator().send().try_collect().await.map_err(|e| {
+                    call_error(
+                        e,
+                        SVC,
+                        "ListOrganizationAdminAccounts",
+                        &site,
+                        "reading GuardDuty's delegated administrator",
+                    )
+                })?;
+            let mut state = RegionState {
+                admins: admins
+                    .iter()
+                    .flat_map(|p| p.admin_accounts())
+                    .filter_map(|a| a.admin_account_id().map(str::to_string))
+                    .collect(),
+                ..Default::default()
+            };
+            if let (Some(a), Some(cfg)) = (admin, admin_config) {
+                let mut site = sessions.site(a);
+                site.region = region.clone();
+                let gd = client(sessions, cfg, region);
+                rep.debug(format!("guardduty:ListDetectors {region} (account {a})"));
+                let detectors =
+                    gd.list_detectors().send().await.map_err(|e| {
+                        call_error(e, SVC, "ListDetectors", &site, "finding Security Tooling's detector")
+                    })?;
+                state.detector = detectors.detector_ids().first().cloned();
+                if let Some(detector) = &state.detector {
+                    if state.admins.iter().any(|x| x == a) {
+                        rep.debug(format!("guardduty:DescribeOrganizationConfiguration {region}"));
+                        let conf =
+                            gd.describe_organization_configuration().detector_id(detector).send().await.map_err(
+                                |e| {
+                                    call_error(
+                                        e,
+                                        SVC,
+                                        "DescribeOrganizationConfiguration",
+                                        &site,
+                                        "reading GuardDuty's organization settings",
+                                    )
+                                },
+                            )?;
+                        state.auto_enable_members =
+                            conf.auto_enable_organization_members().map(|m| m.as_str().to_string());
+                        state.features = conf
+                            .features()
                             .iter()
-                            .flat_map(|p| p.members())
-                            .filter_map(|m| m.account_id().map(str::to_string))
-                            .collect(),
-                    );
+                            .filter_map(|f| {
+                                Some((f.name()?.as_str().to_string(), f.auto_enable()?.as_str().to_string()))
+                            })
+                            .collect();
+                        rep.debug(format!("guardduty:ListMembers {region}"));
+                        let pages = gd
+                            .list_members()
+                            .detector_id(detector)
+                            .into_paginator()
+                            .send()
+                            .try_collect()
+                            .await
+                            .map_err(|e| {
+                                call_error(e, SVC, "ListMembers", &site, "reading which accounts GuardDuty covers")
+                            })?;
+                        state.members = Some(
+                            pages
+                                .iter()
+                                .flat_map(|p| p.members())
+                                .filter_map(|m| m.account_id().map(str::to_string))
+                                .collect(),
+                        );
+                    }
                 }
             }
+            Ok(state)
         }
-        out.regions.insert(region.clone(), state);
-    }
+    })
+    .await?;
     Ok(out)
 }
 

@@ -147,56 +147,66 @@ pub async fn observe(
         Some(a) => Some(sessions.config(a, rep).await?),
         None => None,
     };
-    for region in regions {
-        let mut site = sessions.site(&sessions.management_account);
-        site.region = region.clone();
-        rep.debug(format!("inspector2:ListDelegatedAdminAccounts {region}"));
-        let listed = client(&sessions.base.config, region)
-            .list_delegated_admin_accounts()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| {
-                call_error(e, SVC, "ListDelegatedAdminAccounts", &site, "reading Inspector's delegated administrator")
-            })?;
-        let mut state = RegionState {
-            admins: listed
-                .iter()
-                .flat_map(|p| p.delegated_admin_accounts())
-                .filter(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
-                .filter_map(|a| a.account_id().map(str::to_string))
-                .collect(),
-            ..Default::default()
-        };
-        if let (Some(a), Some(cfg)) = (admin, &admin_config) {
-            if state.admins.iter().any(|x| x == a) {
-                let mut site = sessions.site(a);
-                site.region = region.clone();
-                let c = client(cfg, region);
-                rep.debug(format!("inspector2:DescribeOrganizationConfiguration {region}"));
-                let conf = c.describe_organization_configuration().send().await.map_err(|e| {
+    out.regions = crate::aws::per_region(regions, |region| {
+        let admin_config = admin_config.as_ref();
+        async move {
+            let mut site = sessions.site(&sessions.management_account);
+            site.region = region.clone();
+            rep.debug(format!("inspector2:ListDelegatedAdminAccounts {region}"));
+            let listed = client(&sessions.base.config, region)
+                .list_delegated_admin_accounts()
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| {
                     call_error(
                         e,
                         SVC,
-                        "DescribeOrganizationConfiguration",
+                        "ListDelegatedAdminAccounts",
                         &site,
-                        "reading Inspector's organization settings",
+                        "reading Inspector's delegated administrator",
                     )
                 })?;
-                state.auto_enable = conf.auto_enable().map(|ae| {
-                    BTreeMap::from([
-                        ("ec2".to_string(), ae.ec2()),
-                        ("ecr".to_string(), ae.ecr()),
-                        ("lambda".to_string(), ae.lambda().unwrap_or(false)),
-                        ("lambda_code".to_string(), ae.lambda_code().unwrap_or(false)),
-                    ])
-                });
-                state.members = Some(members_of(&c, &site).await?);
+            let mut state = RegionState {
+                admins: listed
+                    .iter()
+                    .flat_map(|p| p.delegated_admin_accounts())
+                    .filter(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
+                    .filter_map(|a| a.account_id().map(str::to_string))
+                    .collect(),
+                ..Default::default()
+            };
+            if let (Some(a), Some(cfg)) = (admin, admin_config) {
+                if state.admins.iter().any(|x| x == a) {
+                    let mut site = sessions.site(a);
+                    site.region = region.clone();
+                    let c = client(cfg, region);
+                    rep.debug(format!("inspector2:DescribeOrganizationConfiguration {region}"));
+                    let conf = c.describe_organization_configuration().send().await.map_err(|e| {
+                        call_error(
+                            e,
+                            SVC,
+                            "DescribeOrganizationConfiguration",
+                            &site,
+                            "reading Inspector's organization settings",
+                        )
+                    })?;
+                    state.auto_enable = conf.auto_enable().map(|ae| {
+                        BTreeMap::from([
+                            ("ec2".to_string(), ae.ec2()),
+                            ("ecr".to_string(), ae.ecr()),
+                            ("lambda".to_string(), ae.lambda().unwrap_or(false)),
+                            ("lambda_code".to_string(), ae.lambda_code().unwrap_or(false)),
+                        ])
+                    });
+                    state.members = Some(members_of(&c, &site).await?);
+                }
             }
+            Ok(state)
         }
-        out.regions.insert(region.clone(), state);
-    }
+    })
+    .await?;
     Ok(out)
 }
 

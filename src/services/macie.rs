@@ -153,59 +153,69 @@ pub async fn observe(
         Some(a) => Some(sessions.config(a, rep).await?),
         None => None,
     };
-    for region in regions {
-        let mut site = sessions.site(&sessions.management_account);
-        site.region = region.clone();
-        rep.debug(format!("macie2:ListOrganizationAdminAccounts {region}"));
-        let listed = client(&sessions.base.config, region)
-            .list_organization_admin_accounts()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| {
-                call_error(e, SVC, "ListOrganizationAdminAccounts", &site, "reading Macie's delegated administrator")
-            })?;
-        let mut state = RegionState {
-            admins: listed
-                .iter()
-                .flat_map(|p| p.admin_accounts())
-                .filter(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
-                .filter_map(|a| a.account_id().map(str::to_string))
-                .collect(),
-            ..Default::default()
-        };
-        if let (Some(a), Some(cfg)) = (admin, &admin_config) {
-            let mut site = sessions.site(a);
+    out.regions = crate::aws::per_region(regions, |region| {
+        let admin_config = admin_config.as_ref();
+        async move {
+            let mut site = sessions.site(&sessions.management_account);
             site.region = region.clone();
-            let c = client(cfg, region);
-            rep.debug(format!("macie2:GetMacieSession {region}"));
-            state.enabled = match c.get_macie_session().send().await {
-                Ok(s) => s.status().is_some_and(|s| s.as_str() == "ENABLED"),
-                Err(e) if matches!(error_code(&e), Some("ResourceNotFoundException" | "AccessDeniedException")) => {
-                    false
-                }
-                Err(e) => {
-                    return Err(call_error(e, SVC, "GetMacieSession", &site, "reading whether Macie is on").into());
-                }
-            };
-            if state.enabled && state.admins.iter().any(|x| x == a) {
-                rep.debug(format!("macie2:DescribeOrganizationConfiguration {region}"));
-                let conf = c.describe_organization_configuration().send().await.map_err(|e| {
+            rep.debug(format!("macie2:ListOrganizationAdminAccounts {region}"));
+            let listed = client(&sessions.base.config, region)
+                .list_organization_admin_accounts()
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| {
                     call_error(
                         e,
                         SVC,
-                        "DescribeOrganizationConfiguration",
+                        "ListOrganizationAdminAccounts",
                         &site,
-                        "reading Macie's organization settings",
+                        "reading Macie's delegated administrator",
                     )
                 })?;
-                state.auto_enable = Some(conf.auto_enable().unwrap_or(false));
-                state.members = Some(members_of(&c, &site).await?);
+            let mut state = RegionState {
+                admins: listed
+                    .iter()
+                    .flat_map(|p| p.admin_accounts())
+                    .filter(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
+                    .filter_map(|a| a.account_id().map(str::to_string))
+                    .collect(),
+                ..Default::default()
+            };
+            if let (Some(a), Some(cfg)) = (admin, admin_config) {
+                let mut site = sessions.site(a);
+                site.region = region.clone();
+                let c = client(cfg, region);
+                rep.debug(format!("macie2:GetMacieSession {region}"));
+                state.enabled = match c.get_macie_session().send().await {
+                    Ok(s) => s.status().is_some_and(|s| s.as_str() == "ENABLED"),
+                    Err(e) if matches!(error_code(&e), Some("ResourceNotFoundException" | "AccessDeniedException")) => {
+                        false
+                    }
+                    Err(e) => {
+                        return Err(call_error(e, SVC, "GetMacieSession", &site, "reading whether Macie is on").into());
+                    }
+                };
+                if state.enabled && state.admins.iter().any(|x| x == a) {
+                    rep.debug(format!("macie2:DescribeOrganizationConfiguration {region}"));
+                    let conf = c.describe_organization_configuration().send().await.map_err(|e| {
+                        call_error(
+                            e,
+                            SVC,
+                            "DescribeOrganizationConfiguration",
+                            &site,
+                            "reading Macie's organization settings",
+                        )
+                    })?;
+                    state.auto_enable = Some(conf.auto_enable().unwrap_or(false));
+                    state.members = Some(members_of(&c, &site).await?);
+                }
             }
+            Ok(state)
         }
-        out.regions.insert(region.clone(), state);
-    }
+    })
+    .await?;
     Ok(out)
 }
 

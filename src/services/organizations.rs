@@ -478,7 +478,7 @@ pub async fn await_account(
                         "AWS is still creating the account: rerun sra later; it waits for this request instead of sending another",
                     ));
                 }
-                rep.progress(format!(
+                rep.waiting(format!(
                     "account.{}: waiting for AWS to create the account ({request_id}): {state}, {}s elapsed",
                     role.key(),
                     waited.as_secs()

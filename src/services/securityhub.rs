@@ -204,98 +204,114 @@ pub async fn observe(
         Some(a) => Some(sessions.config(a, rep).await?),
         None => None,
     };
-    for region in regions {
-        let mut site = sessions.site(&sessions.management_account);
-        site.region = region.clone();
-        rep.debug(format!("securityhub:ListOrganizationAdminAccounts {region}"));
-        let admins = client(&sessions.base.config, region)
-            .list_organization_admin_accounts()
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| {
-                call_error(
-                    e,
-                    SVC,
-                    "ListOrganizationAdminAccounts",
-                    &site,
-                    "reading Security Hub's delegated administrator",
-                )
-            })?;
-        let mut state = RegionState {
-            admins: admins
-                .iter()
-                .flat_map(|p| p.admin_accounts())
-                .filter_map(|a| a.account_id().map(str::to_string))
-                .collect(),
-            ..Default::default()
-        };
-        if let (Some(a), Some(cfg)) = (admin, &admin_config) {
-            let mut site = sessions.site(a);
+    out.regions = crate::aws::per_region(regions, |region| {
+        let admin_config = admin_config.as_ref();
+        async move {
+            let mut site = sessions.site(&sessions.management_account);
             site.region = region.clone();
-            let sh = client(cfg, region);
-            rep.debug(format!("securityhub:DescribeHub {region}"));
-            state.hub = match sh.describe_hub().send().await {
-                Ok(_) => true,
-                Err(e) if matches!(error_code(&e), Some("InvalidAccessException" | "ResourceNotFoundException")) => {
-                    false
-                }
-                Err(e) => return Err(call_error(e, SVC, "DescribeHub", &site, "reading Security Tooling's hub").into()),
+            rep.debug(format!("securityhub:ListOrganizationAdminAccounts {region}"));
+            let admins = client(&sessions.base.config, region)
+                .list_organization_admin_accounts()
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| {
+                    call_error(
+                        e,
+                        SVC,
+                        "ListOrganizationAdminAccounts",
+                        &site,
+                        "reading Security Hub's delegated administrator",
+                    )
+                })?;
+            let mut state = RegionState {
+                admins: admins
+                    .iter()
+                    .flat_map(|p| p.admin_accounts())
+                    .filter_map(|a| a.account_id().map(str::to_string))
+                    .collect(),
+                ..Default::default()
             };
-            if state.hub {
-                rep.debug(format!("securityhub:GetEnabledStandards {region}"));
-                let subs =
-                    sh.get_enabled_standards().into_paginator().send().try_collect().await.map_err(|e| {
+            if let (Some(a), Some(cfg)) = (admin, admin_config) {
+                let mut site = sessions.site(a);
+                site.region = region.clone();
+                let sh = client(cfg, region);
+                rep.debug(format!("securityhub:DescribeHub {region}"));
+                state.hub = match sh.describe_hub().send().await {
+                    Ok(_) => true,
+                    Err(e)
+                        if matches!(error_code(&e), Some("InvalidAccessException" | "ResourceNotFoundException")) =>
+                    {
+                        false
+                    }
+                    Err(e) => {
+                        return Err(call_error(e, SVC, "DescribeHub", &site, "reading Security Tooling's hub").into());
+                    }
+                };
+                if state.hub {
+                    rep.debug(format!("securityhub:GetEnabledStandards {region}"));
+                    let subs = sh.get_enabled_standards().into_paginator().send().try_collect().await.map_err(|e| {
                         call_error(e, SVC, "GetEnabledStandards", &site, "reading the enabled standards")
                     })?;
-                state.standards = subs
-                    .iter()
-                    .flat_map(|p| p.standards_subscriptions())
-                    .filter_map(|s| Some((suffix_of(s.standards_arn()?), s.standards_status()?.as_str().to_string())))
-                    .collect();
-                rep.debug(format!("securityhub:ListFindingAggregators {region}"));
-                let aggs = sh.list_finding_aggregators().send().await.map_err(|e| {
-                    call_error(e, SVC, "ListFindingAggregators", &site, "finding the finding aggregator")
-                })?;
-                if let Some(arn) = aggs.finding_aggregators().first().and_then(|a| a.finding_aggregator_arn()) {
-                    let got = sh.get_finding_aggregator().finding_aggregator_arn(arn).send().await.map_err(|e| {
-                        call_error(e, SVC, "GetFindingAggregator", &site, "reading the finding aggregator")
+                    state.standards = subs
+                        .iter()
+                        .flat_map(|p| p.standards_subscriptions())
+                        .filter_map(|s| {
+                            Some((suffix_of(s.standards_arn()?), s.standards_status()?.as_str().to_string()))
+                        })
+                        .collect();
+                    rep.debug(format!("securityhub:ListFindingAggregators {region}"));
+                    let aggs = sh.list_finding_aggregators().send().await.map_err(|e| {
+                        call_error(e, SVC, "ListFindingAggregators", &site, "finding the finding aggregator")
                     })?;
-                    state.aggregator = Some((arn.to_string(), got.regions().to_vec()));
-                }
-                if state.admins.iter().any(|x| x == a) {
-                    rep.debug(format!("securityhub:DescribeOrganizationConfiguration {region}"));
-                    let conf = sh.describe_organization_configuration().send().await.map_err(|e| {
-                        call_error(
-                            e,
-                            SVC,
-                            "DescribeOrganizationConfiguration",
-                            &site,
-                            "reading Security Hub's organization settings",
-                        )
-                    })?;
-                    state.org_config = Some((
-                        conf.auto_enable().unwrap_or(false),
-                        conf.auto_enable_standards().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    ));
-                    rep.debug(format!("securityhub:ListMembers {region}"));
-                    let pages =
-                        sh.list_members().only_associated(false).into_paginator().send().try_collect().await.map_err(
-                            |e| call_error(e, SVC, "ListMembers", &site, "reading which accounts Security Hub covers"),
-                        )?;
-                    state.members = Some(
-                        pages
-                            .iter()
-                            .flat_map(|p| p.members())
-                            .filter_map(|m| m.account_id().map(str::to_string))
-                            .collect(),
-                    );
+                    if let Some(arn) = aggs.finding_aggregators().first().and_then(|a| a.finding_aggregator_arn()) {
+                        let got =
+                            sh.get_finding_aggregator().finding_aggregator_arn(arn).send().await.map_err(|e| {
+                                call_error(e, SVC, "GetFindingAggregator", &site, "reading the finding aggregator")
+                            })?;
+                        state.aggregator = Some((arn.to_string(), got.regions().to_vec()));
+                    }
+                    if state.admins.iter().any(|x| x == a) {
+                        rep.debug(format!("securityhub:DescribeOrganizationConfiguration {region}"));
+                        let conf = sh.describe_organization_configuration().send().await.map_err(|e| {
+                            call_error(
+                                e,
+                                SVC,
+                                "DescribeOrganizationConfiguration",
+                                &site,
+                                "reading Security Hub's organization settings",
+                            )
+                        })?;
+                        state.org_config = Some((
+                            conf.auto_enable().unwrap_or(false),
+                            conf.auto_enable_standards().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        ));
+                        rep.debug(format!("securityhub:ListMembers {region}"));
+                        let pages = sh
+                            .list_members()
+                            .only_associated(false)
+                            .into_paginator()
+                            .send()
+                            .try_collect()
+                            .await
+                            .map_err(|e| {
+                                call_error(e, SVC, "ListMembers", &site, "reading which accounts Security Hub covers")
+                            })?;
+                        state.members = Some(
+                            pages
+                                .iter()
+                                .flat_map(|p| p.members())
+                                .filter_map(|m| m.account_id().map(str::to_string))
+                                .collect(),
+                        );
+                    }
                 }
             }
+            Ok(state)
         }
-        out.regions.insert(region.clone(), state);
-    }
+    })
+    .await?;
     Ok(out)
 }
 

@@ -26,6 +26,7 @@ ou = "Infra/Security"
         d.services.securityhub.enabled = false;
         d.services.inspector.enabled = false;
         d.services.macie = false;
+        d.services.detective = false;
         for (service, _) in crate::services::delegation::SERVICES {
             d.services.delegated.insert(service.to_string(), false);
         }

@@ -30,48 +30,56 @@ pub fn key_policy(spec: &LogArchiveSpec, ids: &Ids) -> Value {
     let p = &ids.partition;
     let trail_arn = ids.trail_arn(spec);
     let trails_of_management = format!("arn:{p}:cloudtrail:*:{}:trail/*", ids.management_account);
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "KeyAdministrationByLogArchive",
-                "Effect": "Allow",
-                "Principal": {"AWS": format!("arn:{p}:iam::{}:root", ids.la())},
-                "Action": "kms:*",
-                "Resource": "*"
-            },
-            {
-                "Sid": "CloudTrailEncryptsForThisTrail",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "kms:GenerateDataKey*",
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:SourceArn": trail_arn},
-                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails_of_management}
-                }
-            },
-            {
-                "Sid": "CloudTrailDescribesKey",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                "Action": "kms:DescribeKey",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}
-            },
-            {
-                "Sid": "OrganizationDecryptsLogFiles",
-                "Effect": "Allow",
-                "Principal": {"AWS": "*"},
-                "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:PrincipalOrgID": ids.org()},
-                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails_of_management}
-                }
+    let mut statements = vec![
+        json!({
+            "Sid": "KeyAdministrationByLogArchive",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:{p}:iam::{}:root", ids.la())},
+            "Action": "kms:*",
+            "Resource": "*"
+        }),
+        json!({
+            "Sid": "CloudTrailEncryptsForThisTrail",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceArn": trail_arn},
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails_of_management}
             }
-        ]
-    })
+        }),
+        json!({
+            "Sid": "CloudTrailDescribesKey",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}
+        }),
+        json!({
+            "Sid": "OrganizationDecryptsLogFiles",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": ["kms:Decrypt", "kms:ReEncryptFrom"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:PrincipalOrgID": ids.org()},
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails_of_management}
+            }
+        }),
+    ];
+    if spec.config_delivery {
+        statements.push(json!({
+            "Sid": "ConfigEncryptsDeliveries",
+            "Effect": "Allow",
+            "Principal": {"Service": "config.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceOrgID": ids.org()}}
+        }));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
 }
 
 /// The actions that would weaken a bucket's protection.
@@ -170,6 +178,30 @@ pub fn bucket_policy(spec: &LogArchiveSpec, ids: &Ids, kind: BucketKind) -> Valu
                 }
             }));
         }
+    }
+    match kind {
+        BucketKind::Log if spec.config_delivery => {
+            // AWS Config in Security Tooling and Log Archive (and any account of
+            // the organization) delivers snapshots and history here.
+            let org_only = json!({"StringEquals": {"aws:SourceOrgID": ids.org()}});
+            statements.push(json!({
+                "Sid": "ConfigAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+                "Resource": bucket,
+                "Condition": org_only
+            }));
+            statements.push(json!({
+                "Sid": "ConfigWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": format!("{bucket}/AWSLogs/*/Config/*"),
+                "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceOrgID": ids.org()}}
+            }));
+        }
+        _ => {}
     }
     json!({"Version": "2012-10-17", "Statement": statements})
 }

@@ -38,7 +38,7 @@ impl BucketKind {
 
 /// Ids the log-archive resources are named after. Unknown ones (accounts or a key
 /// that apply will create) render as `(known after apply)`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Ids {
     pub partition: String,
     pub home_region: String,

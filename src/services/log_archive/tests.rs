@@ -196,7 +196,9 @@ fn bucket_policy_has_the_lock_down_statements() {
             "DenyWeakeningTheBucket",
             "DenyDeletingLogs",
             "CloudTrailAclCheck",
-            "CloudTrailWrite"
+            "CloudTrailWrite",
+            "ConfigAclCheck",
+            "ConfigWrite"
         ]
     );
     let write = &p["Statement"][5];

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import run_simple
 
-from . import accessanalyzer, cloudtrail, config, guardduty, inspector2, macie2, organizations, s3, securityhub
+from . import accessanalyzer, cloudtrail, config, detective, guardduty, inspector2, macie2, organizations, s3, securityhub
 
 
 # Services whose errors are JSON (awsJson and restJson protocols).
@@ -59,6 +59,8 @@ class Extension:
             return self.control(environ, start_response)
         if accessanalyzer.handles(environ):
             return accessanalyzer.handle(environ, start_response)
+        if detective.handles(environ):
+            return detective.handle(environ, start_response)
         held = {}
 
         def hold(status, headers, exc_info=None):
