@@ -8,6 +8,10 @@ use aws_config::BehaviorVersion;
 use aws_config::SdkConfig;
 use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
 
+/// Tries per call (standard retry mode, exponential backoff with jitter) unless
+/// `AWS_MAX_ATTEMPTS` says otherwise.
+pub const MAX_ATTEMPTS: u32 = 8;
+
 /// How `sra` reaches AWS: the management account's configuration, built once from
 /// the standard credential chain (environment, profiles, SSO, credential process,
 /// instance roles). `AWS_ENDPOINT_URL` is honoured by the SDK itself.
@@ -28,7 +32,14 @@ impl Aws {
         if let Some(p) = profile {
             loader = loader.profile_name(p);
         }
-        let config = loader.load().await;
+        let mut config = loader.load().await;
+        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
+            // The SDK's standard mode tries a call 3 times; a bootstrap run makes
+            // hundreds of calls, and at a few percent of transient failures one of
+            // them exhausts 3 tries in most runs. AWS_MAX_ATTEMPTS still decides.
+            let retry = config.retry_config().cloned().unwrap_or_else(aws_config::retry::RetryConfig::standard);
+            config = config.to_builder().retry_config(retry.with_max_attempts(MAX_ATTEMPTS)).build();
+        }
         let global = match global_region {
             Some(r) => config.to_builder().region(aws_config::Region::new(r.to_string())).build(),
             None => config.clone(),

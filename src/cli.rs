@@ -39,7 +39,8 @@ pub struct Cli {
     /// Never colour output (NO_COLOR is honoured too)
     #[arg(long, global = true)]
     pub no_color: bool,
-    /// Log each AWS call to stderr
+    /// Log each AWS call to stderr (which account, region, operation); -vv adds the
+    /// SDK's own log of every attempt and retry
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }

@@ -5,6 +5,16 @@ use sra::cli::{Cli, EXIT_ERROR, PlanFileInvalid};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.verbose >= 2 {
+        // -vv: the SDK's own log of each attempt, retry and credential refresh.
+        use tracing_subscriber::prelude::*;
+        let targets = tracing_subscriber::filter::Targets::new()
+            .with_target("aws_smithy_runtime::client::retries", tracing::Level::DEBUG)
+            .with_target("aws_smithy_runtime::client::orchestrator", tracing::Level::DEBUG)
+            .with_target("aws_config", tracing::Level::INFO);
+        let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false).with_target(true);
+        tracing_subscriber::registry().with(layer.with_filter(targets)).init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -112,6 +112,7 @@ fn credentials_never_appear_in_output_or_saved_plans() {
         }
     }
     assert_eq!(runs[3].code, 0, "{}", runs[3].stderr);
+    assert!(runs[1].stderr.contains("aws_smithy_runtime"), "-vv shows the SDK's log:\n{}", runs[1].stderr);
     let saved_text = std::fs::read_to_string(&saved).unwrap();
     assert!(!saved_text.contains("SRA-SENTINEL"));
 }

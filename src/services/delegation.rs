@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 
-use crate::aws::{Sessions, call_error};
+use crate::aws::{Sessions, call_error, error_code};
 use crate::engine::plan::{Action, Address, Change, Property, Step};
 use crate::model::ServicesSpec;
 use crate::report::Reporter;
@@ -159,11 +159,15 @@ pub async fn run(service: &str, principal: &str, op: &DelegationOp, admin: &str,
     }
     match op {
         DelegationOp::Register => {
-            crate::aws::retry_races(|| {
+            let registered = crate::aws::retry_races(|| {
                 orgs.register_delegated_administrator().account_id(admin).service_principal(principal).send()
             })
-            .await
-            .map_err(|e| {
+            .await;
+            // Already registered: an earlier try whose answer was lost did it.
+            if matches!(&registered, Err(e) if error_code(e) == Some("AccountAlreadyRegisteredException")) {
+                return Ok(());
+            }
+            registered.map_err(|e| {
                 call_error(
                     e,
                     SVC,

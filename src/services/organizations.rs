@@ -229,13 +229,25 @@ pub struct Waits {
 
 /// Create the organization; its id and its root's id.
 pub async fn create_organization(orgs: &Client, site: &Site) -> Result<(String, String)> {
-    let created = orgs
-        .create_organization()
-        .feature_set(OrganizationFeatureSet::All)
-        .send()
-        .await
-        .map_err(|e| call_error(e, SVC, "CreateOrganization", site, "creating the organization"))?;
-    let org_id = created.organization().and_then(|o| o.id()).unwrap_or_default().to_string();
+    let org_id = match orgs.create_organization().feature_set(OrganizationFeatureSet::All).send().await {
+        Ok(created) => created.organization().and_then(|o| o.id()).unwrap_or_default().to_string(),
+        // An earlier try created it and its answer was lost: plan saw no
+        // organization, so one the caller manages now is that one.
+        Err(e) if error_code(&e) == Some("AlreadyInOrganizationException") => {
+            let org = orgs.describe_organization().send().await.map_err(|e| {
+                call_error(e, SVC, "DescribeOrganization", site, "reading the organization just created")
+            })?;
+            let org = org.organization();
+            if org.and_then(|o| o.master_account_id()) != Some(site.account.as_str()) {
+                return Err(hinted(
+                    "the account joined another organization while sra was creating one",
+                    "run sra with the management account's credentials",
+                ));
+            }
+            org.and_then(|o| o.id()).unwrap_or_default().to_string()
+        }
+        Err(e) => return Err(call_error(e, SVC, "CreateOrganization", site, "creating the organization").into()),
+    };
     let roots = orgs
         .list_roots()
         .send()

@@ -45,12 +45,31 @@ pub async fn run(
                 let meta = key.key_metadata().ok_or_else(|| hinted("CreateKey returned no key", "rerun sra apply"))?;
                 let key_id = meta.key_id().to_string();
                 ids.key_arn = meta.arn().map(str::to_string);
-                kms.create_alias()
-                    .alias_name(alias)
-                    .target_key_id(&key_id)
-                    .send()
-                    .await
-                    .map_err(|e| call_error(e, "kms", "CreateAlias", &site, format!("naming the trail key {alias}")))?;
+                match kms.create_alias().alias_name(alias).target_key_id(&key_id).send().await {
+                    Ok(_) => {}
+                    // An earlier try whose answer was lost named this key already.
+                    Err(e) if error_code(&e) == Some("AlreadyExistsException") => {
+                        let target = kms.describe_key().key_id(alias).send().await.map_err(|e| {
+                            call_error(e, "kms", "DescribeKey", &site, format!("reading which key {alias} names"))
+                        })?;
+                        if target.key_metadata().map(|m| m.key_id()) != Some(key_id.as_str()) {
+                            return Err(hinted(
+                                format!("{alias} already names another key"),
+                                "rerun sra plan: it reads the key the alias names",
+                            ));
+                        }
+                    }
+                    Err(e) => {
+                        return Err(call_error(
+                            e,
+                            "kms",
+                            "CreateAlias",
+                            &site,
+                            format!("naming the trail key {alias}"),
+                        )
+                        .into());
+                    }
+                }
                 kms.enable_key_rotation().key_id(&key_id).send().await.map_err(|e| {
                     call_error(e, "kms", "EnableKeyRotation", &site, format!("turning on rotation of {alias}"))
                 })?;
@@ -393,8 +412,17 @@ async fn run_trail(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Sessions
                 .set_cloud_watch_logs_role_arn(cw_role.clone())
                 .send()
                 .await
-                .map_err(|e| {
-                    call_error(e, "cloudtrail", "CreateTrail", &site, format!("creating the organization trail {name}"))
+                .map(|_| ())
+                .or_else(|e| match error_code(&e) {
+                    // An earlier try whose answer was lost created it, as asked.
+                    Some("TrailAlreadyExistsException") => Ok(()),
+                    _ => Err(call_error(
+                        e,
+                        "cloudtrail",
+                        "CreateTrail",
+                        &site,
+                        format!("creating the organization trail {name}"),
+                    )),
                 })?;
         }
         Op::UpdateTrail => {

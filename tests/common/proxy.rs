@@ -1,0 +1,351 @@
+//! A fault-injecting proxy between `sra` and the emulator, on loopback.
+//!
+//! `sra` talks to it as its endpoint (`AWS_ENDPOINT_URL`) and HTTP proxy; it
+//! forwards each request to the emulator unchanged, and per request, driven by a
+//! seed so a failing run replays exactly, may instead:
+//! - add latency (fixed, plus jitter);
+//! - answer with throttling in the protocol's own shape (awsJson: HTTP 400
+//!   `ThrottlingException`; restJson: 429 `TooManyRequestsException`; S3: 503
+//!   `SlowDown`; query: 400 `Throttling`), or with HTTP 500 / 503;
+//! - reset the connection before the request reaches the emulator, or after it did
+//!   (the response is lost: the dangerous case for CreateAccount);
+//! - kill a process at the k-th call (after forwarding it), for crash tests.
+//!
+//! It counts calls by (service, operation), and can cap a (service, operation)
+//! at a rate, answering above it with throttling.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What to inject; probabilities are per call.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    pub seed: u64,
+    pub latency: Duration,
+    pub jitter: Duration,
+    pub throttle: f64,
+    pub server_error: f64,
+    pub reset_before: f64,
+    pub reset_after: f64,
+    /// Only these operations get faults (None: every call).
+    pub only: Option<Vec<String>>,
+}
+
+/// One call as the proxy saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub service: String,
+    pub operation: String,
+    pub fault: Option<&'static str>,
+}
+
+#[derive(Default)]
+struct State {
+    calls: Vec<Call>,
+    /// Kill this process id when the call count reaches the number.
+    kill_at: Option<(usize, u32)>,
+}
+
+pub struct Proxy {
+    pub port: u16,
+    state: Arc<Mutex<State>>,
+}
+
+impl Proxy {
+    /// Start in front of the emulator at `upstream` (host:port).
+    pub fn start(upstream: &str, faults: Faults) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(Mutex::new(State::default()));
+        let rng = Arc::new(Mutex::new(fastrand::Rng::with_seed(faults.seed)));
+        let (st, up) = (state.clone(), upstream.to_string());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let (st, up, rng, faults) = (st.clone(), up.clone(), rng.clone(), faults.clone());
+                std::thread::spawn(move || serve(conn, &up, &faults, &rng, &st));
+            }
+        });
+        Proxy { port, state }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.state.lock().unwrap().calls.clone()
+    }
+
+    /// Calls by "service:Operation".
+    pub fn counts(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for c in self.calls() {
+            *out.entry(format!("{}:{}", c.service, c.operation)).or_insert(0) += 1;
+        }
+        out
+    }
+
+    pub fn reset_counts(&self) {
+        self.state.lock().unwrap().calls.clear();
+    }
+
+    /// SIGKILL `pid` right after the `k`-th call from now has been forwarded.
+    pub fn kill_at(&self, k: usize, pid: u32) {
+        let mut s = self.state.lock().unwrap();
+        let base = s.calls.len();
+        s.kill_at = Some((base + k, pid));
+    }
+}
+
+/// One HTTP/1.1 request: the head's lines and the body.
+struct Request {
+    head: Vec<String>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.iter().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    fn method_and_path(&self) -> (&str, &str) {
+        let mut parts = self.head[0].split(' ');
+        (parts.next().unwrap_or(""), parts.next().unwrap_or(""))
+    }
+}
+
+fn read_request(r: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut head = Vec::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end_matches(['\r', '\n']).to_string();
+        if line.is_empty() {
+            break;
+        }
+        head.push(line);
+    }
+    let mut req = Request { head, body: Vec::new() };
+    let len: usize = req.header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    req.body = vec![0; len];
+    r.read_exact(&mut req.body).ok()?;
+    Some(req)
+}
+
+/// The service (from the SigV4 credential scope) and operation of a request.
+fn classify(req: &Request) -> (String, String, Protocol) {
+    let auth = req.header("authorization").unwrap_or("");
+    let service = auth.split("Credential=").nth(1).and_then(|c| c.split('/').nth(3)).unwrap_or("unknown").to_string();
+    if let Some(target) = req.header("x-amz-target") {
+        let op = target.rsplit('.').next().unwrap_or(target).to_string();
+        return (service, op, Protocol::AwsJson);
+    }
+    let body = String::from_utf8_lossy(&req.body);
+    if let Some(action) = body.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
+        return (service, action.to_string(), Protocol::Query);
+    }
+    let (method, path) = req.method_and_path();
+    let path = path.split('?').next().unwrap_or(path);
+    // REST paths: the method and the path with ids and names left out.
+    let shape: Vec<&str> = path
+        .trim_start_matches("http://")
+        .split('/')
+        .skip(if path.starts_with("http://") { 1 } else { 0 })
+        .filter(|s| !s.is_empty() && !s.chars().any(|c| c.is_ascii_digit()))
+        .take(3)
+        .collect();
+    let protocol = if service == "s3" { Protocol::RestXml } else { Protocol::RestJson };
+    (service, format!("{method} /{}", shape.join("/")), protocol)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Protocol {
+    AwsJson,
+    RestJson,
+    RestXml,
+    Query,
+}
+
+fn error_response(protocol: Protocol, status: u16, code: &str) -> Vec<u8> {
+    let (ctype, body) = match protocol {
+        Protocol::AwsJson | Protocol::RestJson => {
+            ("application/x-amz-json-1.1", format!(r#"{{"__type":"{code}","message":"injected by the test proxy"}}"#))
+        }
+        Protocol::RestXml => (
+            "application/xml",
+            format!("<Error><Code>{code}</Code><Message>injected by the test proxy</Message></Error>"),
+        ),
+        Protocol::Query => (
+            "text/xml",
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected by the test proxy</Message></Error></ErrorResponse>"
+            ),
+        ),
+    };
+    let reason = match status {
+        400 => "Bad Request",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        _ => "Service Unavailable",
+    };
+    format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nx-amzn-ErrorType: {code}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn throttle(protocol: Protocol) -> Vec<u8> {
+    match protocol {
+        Protocol::AwsJson => error_response(protocol, 400, "ThrottlingException"),
+        Protocol::RestJson => error_response(protocol, 429, "TooManyRequestsException"),
+        Protocol::RestXml => error_response(protocol, 503, "SlowDown"),
+        Protocol::Query => error_response(protocol, 400, "Throttling"),
+    }
+}
+
+/// Forward one request to the emulator and return its complete response, re-framed
+/// with a Content-Length.
+fn forward(upstream: &str, req: &Request) -> std::io::Result<Vec<u8>> {
+    let mut up = TcpStream::connect(upstream)?;
+    let mut head: Vec<String> =
+        req.head.iter().filter(|l| !l.to_ascii_lowercase().starts_with("connection:")).cloned().collect();
+    head.push("Connection: close".into());
+    up.write_all((head.join("\r\n") + "\r\n\r\n").as_bytes())?;
+    up.write_all(&req.body)?;
+    let mut raw = Vec::new();
+    up.read_to_end(&mut raw)?;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or(std::io::ErrorKind::InvalidData)?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = head.lines().any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("transfer-encoding:") && l.contains("chunked")
+    });
+    if chunked {
+        body = dechunk(&body);
+    }
+    let mut out: Vec<String> = head
+        .lines()
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            !(l.starts_with("content-length:") || l.starts_with("transfer-encoding:") || l.starts_with("connection:"))
+        })
+        .map(str::to_string)
+        .collect();
+    out.push(format!("Content-Length: {}", body.len()));
+    let mut bytes = (out.join("\r\n") + "\r\n\r\n").into_bytes();
+    bytes.extend(body);
+    Ok(bytes)
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..eol]).split(';').next().unwrap().trim(), 16)
+            .unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = eol + 2;
+        out.extend_from_slice(&data[start..(start + size).min(data.len())]);
+        data = &data[(start + size + 2).min(data.len())..];
+    }
+    out
+}
+
+/// Close with a TCP reset, as a broken network or a crashed peer does.
+fn reset(conn: TcpStream) {
+    let _ = socket2::SockRef::from(&conn).set_linger(Some(Duration::ZERO));
+    drop(conn);
+}
+
+fn serve(conn: TcpStream, upstream: &str, faults: &Faults, rng: &Mutex<fastrand::Rng>, state: &Mutex<State>) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut conn = conn;
+    while let Some(req) = read_request(&mut reader) {
+        let (service, operation, protocol) = classify(&req);
+        let eligible = faults.only.as_ref().is_none_or(|ops| ops.iter().any(|o| *o == operation));
+        let (roll, jitter) = {
+            let mut r = rng.lock().unwrap();
+            (r.f64(), r.f64())
+        };
+        let fault = if !eligible {
+            None
+        } else {
+            let mut edge = 0.0;
+            [
+                ("throttle", faults.throttle),
+                ("server_error", faults.server_error),
+                ("reset_before", faults.reset_before),
+                ("reset_after", faults.reset_after),
+            ]
+            .into_iter()
+            .find(|(_, p)| {
+                edge += p;
+                roll < edge
+            })
+            .map(|(name, _)| name)
+        };
+        let delay = faults.latency + faults.jitter.mul_f64(jitter);
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
+        }
+        let kill = {
+            let mut s = state.lock().unwrap();
+            s.calls.push(Call { service, operation, fault });
+            let n = s.calls.len();
+            match s.kill_at {
+                Some((k, pid)) if k == n => {
+                    s.kill_at = None;
+                    Some(pid)
+                }
+                _ => None,
+            }
+        };
+        let response = match fault {
+            Some("throttle") => throttle(protocol),
+            Some("server_error") => {
+                if roll.to_bits() % 2 == 0 {
+                    error_response(protocol, 500, "InternalFailure")
+                } else {
+                    error_response(protocol, 503, "ServiceUnavailable")
+                }
+            }
+            Some("reset_before") => return reset(conn),
+            _ => match forward(upstream, &req) {
+                Ok(r) => r,
+                Err(_) => return reset(conn),
+            },
+        };
+        if let Some(pid) = kill {
+            // The call reached AWS; the process dies before it reads the answer.
+            let _ = std::process::Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            return reset(conn);
+        }
+        if fault == Some("reset_after") {
+            return reset(conn);
+        }
+        if conn.write_all(&response).is_err() {
+            return;
+        }
+    }
+    let _ = conn.shutdown(Shutdown::Both);
+}
+
+/// How long a run took, for benchmarks.
+pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let out = f();
+    (out, start.elapsed())
+}
