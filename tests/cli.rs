@@ -26,7 +26,9 @@ fn man_page_renders_from_the_clap_definitions() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with(".ie") || text.contains(".TH sra"), "{}", &text[..200.min(text.len())]);
-    assert!(text.contains("detailed\\-exitcode") || text.contains("plan"), "{text}");
+    for sub in ["validate", "plan", "apply", "init", "schema", "completions"] {
+        assert!(text.contains(&format!("sra\\-{sub}")) || text.contains(&format!("\n{sub}")), "man page lacks {sub}");
+    }
 }
 
 #[test]

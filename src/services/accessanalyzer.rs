@@ -68,8 +68,7 @@ pub async fn observe(
     let config = sessions.config(admin, rep).await?;
     let config = &config;
     crate::aws::per_region(regions, |region| async move {
-        let mut site = sessions.site(admin);
-        site.region = region.clone();
+        let site = sessions.site_in(admin, region);
         rep.debug(format!("access-analyzer:ListAnalyzers {region}"));
         let pages = client(&config, region)
             .list_analyzers()
@@ -91,8 +90,7 @@ pub async fn observe(
 
 pub async fn run(region: &str, admin: &str, sessions: &Sessions, rep: &Reporter) -> Result<()> {
     let config = sessions.config(admin, rep).await?;
-    let mut site = sessions.site(admin);
-    site.region = region.to_string();
+    let site = sessions.site_in(admin, region);
     match client(&config, region).create_analyzer().analyzer_name(ANALYZER_NAME).r#type(Type::Organization).send().await
     {
         Ok(_) => Ok(()),

@@ -256,11 +256,9 @@ pub async fn observe(
     if !enabled {
         return Ok(out);
     }
-    for account in RECORDED {
+    let recorded = if recorders { RECORDED.as_slice() } else { &[] };
+    for &account in recorded {
         let Some(id) = account_id(ids, account) else { continue };
-        if !recorders {
-            continue;
-        }
         let cfg = sessions.config(id, rep).await?;
         let found = crate::aws::per_region(regions, |region| {
             let cfg = &cfg;

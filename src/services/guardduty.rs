@@ -190,8 +190,7 @@ pub async fn observe(
     out.regions = crate::aws::per_region(regions, |region| {
         let admin_config = admin_config.as_ref();
         async move {
-            let mut site = sessions.site(&sessions.management_account);
-            site.region = region.clone();
+            let site = sessions.site_in(&sessions.management_account, region);
             let mgmt = client(sessions, &sessions.base.config, region);
             rep.debug(format!("guardduty:ListOrganizationAdminAccounts {region}"));
             let admins =
@@ -213,8 +212,7 @@ pub async fn observe(
                 ..Default::default()
             };
             if let (Some(a), Some(cfg)) = (admin, admin_config) {
-                let mut site = sessions.site(a);
-                site.region = region.clone();
+                let site = sessions.site_in(a, region);
                 let gd = client(sessions, cfg, region);
                 rep.debug(format!("guardduty:ListDetectors {region} (account {a})"));
                 let detectors =
@@ -289,8 +287,7 @@ pub async fn run(
     rep: &Reporter,
 ) -> Result<()> {
     use aws_sdk_guardduty::error::ProvideErrorMetadata;
-    let mut site = sessions.site(&sessions.management_account);
-    site.region = region.to_string();
+    let site = sessions.site_in(&sessions.management_account, region);
     match op {
         GdOp::EnableAdmin => {
             client(sessions, &sessions.base.config, region)
@@ -330,8 +327,7 @@ pub async fn run(
     }
     let config = sessions.config(admin, rep).await?;
     let gd = client(sessions, &config, region);
-    let mut site = sessions.site(admin);
-    site.region = region.to_string();
+    let site = sessions.site_in(admin, region);
     let detector = || async {
         let ids = gd
             .list_detectors()

@@ -150,8 +150,7 @@ pub async fn observe(
     out.regions = crate::aws::per_region(regions, |region| {
         let admin_config = admin_config.as_ref();
         async move {
-            let mut site = sessions.site(&sessions.management_account);
-            site.region = region.clone();
+            let site = sessions.site_in(&sessions.management_account, region);
             rep.debug(format!("inspector2:ListDelegatedAdminAccounts {region}"));
             let listed = client(&sessions.base.config, region)
                 .list_delegated_admin_accounts()
@@ -179,8 +178,7 @@ pub async fn observe(
             };
             if let (Some(a), Some(cfg)) = (admin, admin_config) {
                 if state.admins.iter().any(|x| x == a) {
-                    let mut site = sessions.site(a);
-                    site.region = region.clone();
+                    let site = sessions.site_in(a, region);
                     let c = client(cfg, region);
                     rep.debug(format!("inspector2:DescribeOrganizationConfiguration {region}"));
                     let conf = c.describe_organization_configuration().send().await.map_err(|e| {
@@ -218,8 +216,7 @@ pub async fn run(
     sessions: &Sessions,
     rep: &Reporter,
 ) -> Result<()> {
-    let mut site = sessions.site(&sessions.management_account);
-    site.region = region.to_string();
+    let site = sessions.site_in(&sessions.management_account, region);
     match op {
         InOp::EnableAdmin => {
             client(&sessions.base.config, region)
@@ -253,8 +250,7 @@ pub async fn run(
     }
     let config = sessions.config(admin, rep).await?;
     let c = client(&config, region);
-    let mut site = sessions.site(admin);
-    site.region = region.to_string();
+    let site = sessions.site_in(admin, region);
     let scan = |s: &str| spec.scans.iter().any(|x| x == s);
     match op {
         InOp::UpdateOrganizationConfiguration => {

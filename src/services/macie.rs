@@ -156,8 +156,7 @@ pub async fn observe(
     out.regions = crate::aws::per_region(regions, |region| {
         let admin_config = admin_config.as_ref();
         async move {
-            let mut site = sessions.site(&sessions.management_account);
-            site.region = region.clone();
+            let site = sessions.site_in(&sessions.management_account, region);
             rep.debug(format!("macie2:ListOrganizationAdminAccounts {region}"));
             let listed = client(&sessions.base.config, region)
                 .list_organization_admin_accounts()
@@ -184,8 +183,7 @@ pub async fn observe(
                 ..Default::default()
             };
             if let (Some(a), Some(cfg)) = (admin, admin_config) {
-                let mut site = sessions.site(a);
-                site.region = region.clone();
+                let site = sessions.site_in(a, region);
                 let c = client(cfg, region);
                 rep.debug(format!("macie2:GetMacieSession {region}"));
                 state.enabled = match c.get_macie_session().send().await {
@@ -220,8 +218,7 @@ pub async fn observe(
 }
 
 pub async fn run(region: &str, op: &MaOp, admin: &str, sessions: &Sessions, rep: &Reporter) -> Result<()> {
-    let mut site = sessions.site(&sessions.management_account);
-    site.region = region.to_string();
+    let site = sessions.site_in(&sessions.management_account, region);
     match op {
         MaOp::EnableAdmin => {
             client(&sessions.base.config, region)
@@ -255,8 +252,7 @@ pub async fn run(region: &str, op: &MaOp, admin: &str, sessions: &Sessions, rep:
     }
     let config = sessions.config(admin, rep).await?;
     let c = client(&config, region);
-    let mut site = sessions.site(admin);
-    site.region = region.to_string();
+    let site = sessions.site_in(admin, region);
     match op {
         MaOp::EnableMacie => match c.enable_macie().send().await {
             Ok(_) => {}

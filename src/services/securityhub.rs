@@ -207,8 +207,7 @@ pub async fn observe(
     out.regions = crate::aws::per_region(regions, |region| {
         let admin_config = admin_config.as_ref();
         async move {
-            let mut site = sessions.site(&sessions.management_account);
-            site.region = region.clone();
+            let site = sessions.site_in(&sessions.management_account, region);
             rep.debug(format!("securityhub:ListOrganizationAdminAccounts {region}"));
             let admins = client(&sessions.base.config, region)
                 .list_organization_admin_accounts()
@@ -234,8 +233,7 @@ pub async fn observe(
                 ..Default::default()
             };
             if let (Some(a), Some(cfg)) = (admin, admin_config) {
-                let mut site = sessions.site(a);
-                site.region = region.clone();
+                let site = sessions.site_in(a, region);
                 let sh = client(cfg, region);
                 rep.debug(format!("securityhub:DescribeHub {region}"));
                 state.hub = match sh.describe_hub().send().await {
@@ -316,8 +314,7 @@ pub async fn observe(
 }
 
 pub async fn run(region: &str, op: &ShOp, admin: &str, sessions: &Sessions, rep: &Reporter) -> Result<()> {
-    let mut site = sessions.site(&sessions.management_account);
-    site.region = region.to_string();
+    let site = sessions.site_in(&sessions.management_account, region);
     match op {
         ShOp::EnableAdmin => {
             client(&sessions.base.config, region)
@@ -357,8 +354,7 @@ pub async fn run(region: &str, op: &ShOp, admin: &str, sessions: &Sessions, rep:
     }
     let config = sessions.config(admin, rep).await?;
     let sh = client(&config, region);
-    let mut site = sessions.site(admin);
-    site.region = region.to_string();
+    let site = sessions.site_in(admin, region);
     let partition = crate::aws::partition_of(region);
     match op {
         ShOp::EnableHub => match sh.enable_security_hub().enable_default_standards(false).send().await {
