@@ -4,6 +4,7 @@
 """
 import argparse
 import html
+import io
 import json
 import re
 import signal
@@ -13,7 +14,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import run_simple
 
-from . import accessanalyzer, cloudtrail, config, detective, guardduty, inspector2, macie2, organizations, s3, securityhub
+from . import accessanalyzer, cloudtrail, config, detective, guardduty, inspector2, macie2, organizations, s3, securityhub, seed
 
 
 # Services whose errors are JSON (awsJson and restJson protocols).
@@ -28,6 +29,17 @@ def _is_json_protocol(environ):
         return True
     scope = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
     return bool(scope) and scope.group(1) in JSON_SERVICES
+
+
+def _is_read(environ, body):
+    """Whether the request only reads: safe for the emulator to try again."""
+    if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        return True
+    op = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
+    if not op:
+        form = parse_qs(environ.get("QUERY_STRING", "")) or parse_qs(body.decode("utf-8", "replace"))
+        op = (form.get("Action") or [""])[0]
+    return op.startswith(("Get", "List", "Describe", "Head"))
 
 
 def _operation(environ):
@@ -45,10 +57,15 @@ class Extension:
     """WSGI middleware in front of moto.
 
     - /sra-emulator/config: GET shows, POST changes the emulator's settings.
+    - /sra-emulator/seed: POST adds many accounts in the SRA state (seed.py), for
+      benchmarks.
     - moto answers an operation it does not implement (and any crash of its own)
       with HTTP 500, which AWS SDKs retry as a transient error: a test then waits
       through every retry. Such answers become HTTP 501 NotImplemented, which SDKs
-      do not retry, naming the operation, so a missing operation fails fast.
+      do not retry, naming the operation, so a missing operation fails fast. A
+      read (Get/List/Describe/Head, or an HTTP GET or HEAD) is first tried three
+      times: moto crashes now and then when a read races another thread's first
+      use of a backend.
     """
 
     def __init__(self, app):
@@ -61,20 +78,32 @@ class Extension:
             return accessanalyzer.handle(environ, start_response)
         if detective.handles(environ):
             return detective.handle(environ, start_response)
-        held = {}
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        request_body = environ["wsgi.input"].read(length) if length else b""
+        # moto crashes now and then on a read when a request races another
+        # thread's first use of a backend (seen on the first calls to a fresh
+        # server); a read is safe to answer again, so it gets two more tries.
+        tries = 3 if _is_read(environ, request_body) else 1
+        for attempt in range(tries):
+            environ["wsgi.input"] = io.BytesIO(request_body)
+            held = {}
 
-        def hold(status, headers, exc_info=None):
-            held["status"] = status
-            if status.startswith("500") or (status.startswith(("401", "403")) and _is_json_protocol(environ)):
-                return lambda data: None
-            return start_response(status, headers, exc_info)
+            def hold(status, headers, exc_info=None, held=held):
+                held["status"] = status
+                if status.startswith("500") or (status.startswith(("401", "403")) and _is_json_protocol(environ)):
+                    return lambda data: None
+                return start_response(status, headers, exc_info)
 
-        try:
-            body = self.app(environ, hold)
-        except Exception:  # moto crashed before answering
-            traceback.print_exc()
-            held["status"] = "500"
-            body = []
+            try:
+                body = self.app(environ, hold)
+            except Exception:  # moto crashed before answering
+                traceback.print_exc()
+                held["status"] = "500"
+                body = []
+            if not held.get("status", "").startswith("500") or attempt == tries - 1:
+                break
+            if hasattr(body, "close"):
+                body.close()
         if held.get("status", "").startswith(("401", "403")) and _is_json_protocol(environ):
             return self.json_error(environ, held, body, start_response)
         if not held.get("status", "").startswith("500"):
@@ -83,28 +112,22 @@ class Extension:
         if hasattr(body, "close"):
             body.close()
         op = _operation(environ)
+        status, code = "501 Not Implemented", "NotImplemented"
         if "NotImplementedError" in detail or "has not been implemented" in detail:
             message = f"the emulator does not implement {op}"
         else:
             message = f"the emulator failed on {op} (moto answered HTTP 500; see its log)"
         print(f"sra-emulator: {message}\n{detail}", file=sys.stderr, flush=True)
         if environ.get("HTTP_X_AMZ_TARGET") or "json" in environ.get("CONTENT_TYPE", ""):
-            payload = json.dumps({"__type": "NotImplemented", "message": message}).encode()
+            payload = json.dumps({"__type": code, "message": message}).encode()
             ctype = "application/x-amz-json-1.1"
         else:
             payload = (
-                "<ErrorResponse><Error><Type>Sender</Type><Code>NotImplemented</Code>"
+                f"<ErrorResponse><Error><Type>Receiver</Type><Code>{code}</Code>"
                 f"<Message>{message}</Message></Error></ErrorResponse>"
             ).encode()
             ctype = "text/xml"
-        start_response(
-            "501 Not Implemented",
-            [
-                ("Content-Type", ctype),
-                ("Content-Length", str(len(payload))),
-                ("x-amzn-ErrorType", "NotImplemented"),
-            ],
-        )
+        start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(payload))), ("x-amzn-ErrorType", code)])
         return [payload]
 
     def json_error(self, environ, held, body, start_response):
@@ -142,6 +165,12 @@ class Extension:
                     status, out = "400 Bad Request", {"error": f"bad setting: {err}"}
             else:
                 out = config.snapshot()
+        elif path == "/sra-emulator/seed" and environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                out = seed.seed(json.loads(environ["wsgi.input"].read(length) or b"{}"))
+            except (KeyError, ValueError, TypeError) as err:
+                status, out = "400 Bad Request", {"error": f"bad seed request: {err}"}
         elif path == "/sra-emulator/health":
             out = {"ok": True}
         else:

@@ -1,4 +1,7 @@
 """Helpers the service extensions share."""
+import base64
+import secrets
+
 from moto.core.exceptions import JsonRESTError
 from moto.organizations.models import organizations_backends
 
@@ -19,3 +22,27 @@ def org_of(account_id):
         return organizations_backends[management][partition]
     backend = organizations_backends[account_id]["aws"]
     return backend if backend.org else None
+
+
+def page(items, max_results, token, limit, error):
+    """One page of `items` the way AWS pages a listing: at most `limit` per page
+    (the API's documented maximum, also its default here), `max_results` out of
+    1..limit is rejected with `error(message)`, and the token is opaque to the
+    caller (here: the index of the next item and a nonce, base64-encoded). Returns (page, next token or None)."""
+    if max_results is None or max_results == "":
+        size = limit
+    else:
+        size = int(max_results)
+        if not 1 <= size <= limit:
+            raise error(f"MaxResults must be between 1 and {limit}, not {size}.")
+    try:
+        start = int(base64.urlsafe_b64decode(token.encode()).decode().split(":")[1]) if token else 0
+    except (ValueError, UnicodeDecodeError, IndexError):
+        raise error("The NextToken is not valid.") from None
+    if start < 0 or start > len(items):
+        raise error("The NextToken is not valid.")
+    chunk = items[start : start + size]
+    end = start + len(chunk)
+    # Unique per answer, as AWS's tokens are: "page:<index>:<nonce>".
+    token = base64.urlsafe_b64encode(f"page:{end}:{secrets.token_hex(6)}".encode()).decode()
+    return chunk, (token if end < len(items) else None)

@@ -17,6 +17,8 @@ reference (REST-JSON, every operation a POST):
 - CreateMembers / ListMembers: the graph's administrator enables organization
   accounts directly (status ENABLED, invitation type ORGANIZATION); at most 50
   accounts per call; accounts outside the organization go to UnprocessedAccounts.
+- ListMembers pages at most 200 (the API's maximum), in account order; MaxResults
+  outside 1..200 is a ValidationException.
 - AutoEnable adds accounts that join the organization later; sra enrolls the
   existing ones with CreateMembers, as AWS requires, and the emulator does not
   simulate later joins.
@@ -29,7 +31,7 @@ import uuid
 
 from moto.iam.models import get_account_id_from
 
-from .common import org_of
+from .common import org_of, page
 
 _lock = threading.Lock()
 _graphs = {}  # (account, region) -> {"arn", "created", "auto_enable", "members": {id: detail}}
@@ -206,7 +208,12 @@ def _list_members(account, region, body):
     graph = _graph(account, region)
     if graph is None or graph["arn"] != body.get("GraphArn"):
         raise Fail("404 Not Found", "ResourceNotFoundException", f"The behavior graph {body.get('GraphArn')} does not exist.")
-    return {"MemberDetails": list(graph["members"].values())}
+    members = sorted(graph["members"].values(), key=lambda m: m["AccountId"])
+    chunk, token = page(members, body.get("MaxResults"), body.get("NextToken"), 200, _invalid)
+    out = {"MemberDetails": chunk}
+    if token:
+        out["NextToken"] = token
+    return out
 
 
 ROUTES = {

@@ -17,7 +17,7 @@ from moto.guardduty.models import guardduty_backends
 from moto.guardduty.responses import GuardDutyResponse
 from moto.organizations.models import organizations_backends
 
-from .common import org_of
+from .common import org_of, page
 
 MAX_MEMBERS_PER_CALL = 50
 
@@ -155,12 +155,10 @@ def list_members(self):
     detector_id = _detector_id(self)
     _detector(backend, detector_id)
     members = sorted(_state(backend)["members"].get(detector_id, {}).values(), key=lambda m: m["accountId"])
-    max_results = int(self._get_param("maxResults") or 50)
-    start = int(self._get_param("nextToken") or 0)
-    page = members[start : start + max_results]
-    out = {"members": page}
-    if start + len(page) < len(members):
-        out["nextToken"] = str(start + len(page))
+    chunk, token = page(members, self._get_param("maxResults"), self._get_param("nextToken"), 50, BadRequest)
+    out = {"members": chunk}
+    if token:
+        out["nextToken"] = token
     return json.dumps(out)
 
 

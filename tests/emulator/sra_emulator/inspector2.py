@@ -9,12 +9,16 @@
 - UpdateOrganizationConfiguration / DescribeOrganizationConfiguration may only be
   called by the region's delegated administrator (AccessDeniedException).
 - AssociateMember takes only accounts of the organization (ValidationException).
+- ListMembers returned every member in one answer: it pages at most 50 (the API's
+  maximum), in account order; maxResults outside 1..50 is a ValidationException.
 """
+import json
+
 from moto.inspector2.models import inspector2_backends
 from moto.inspector2.responses import Inspector2Response
 from moto.organizations.models import organizations_backends
 
-from .common import Error, org_of
+from .common import Error, org_of, page
 
 _original = {
     name: getattr(Inspector2Response, name)
@@ -40,8 +44,6 @@ def enable_delegated_admin_account(self):
     if others:
         raise Error("ConflictException", f"The organization already has the delegated administrator {others[0]}.", 409)
     backend.admin_accounts[admin] = "ENABLED"
-    import json
-
     return json.dumps({"delegatedAdminAccountId": admin})
 
 
@@ -50,8 +52,6 @@ def disable_delegated_admin_account(self):
     admin = self._get_param("delegatedAdminAccountId")
     if backend.admin_accounts.pop(admin, None) is None:
         raise Error("ResourceNotFoundException", f"{admin} is not the delegated administrator.", 404)
-    import json
-
     return json.dumps({"delegatedAdminAccountId": admin})
 
 
@@ -84,7 +84,21 @@ def associate_member(self):
     return _original["associate_member"](self)
 
 
+def _validation(message):
+    return Error("ValidationException", message)
+
+
+def list_members(self):
+    members = sorted(self.inspector2_backend.list_members(), key=lambda m: m.account_id)
+    chunk, token = page(members, self._get_param("maxResults"), self._get_param("nextToken"), 50, _validation)
+    out = {"members": [m.to_json() for m in chunk]}
+    if token:
+        out["nextToken"] = token
+    return json.dumps(out)
+
+
 def apply():
+    Inspector2Response.list_members = list_members
     Inspector2Response.enable_delegated_admin_account = enable_delegated_admin_account
     Inspector2Response.disable_delegated_admin_account = disable_delegated_admin_account
     Inspector2Response.describe_organization_configuration = describe_organization_configuration

@@ -11,6 +11,8 @@
   answers ConflictException when it is already on.
 - Timestamps (GetMacieSession, ListMembers) came without a time zone, which is not
   the RFC 3339 AWS sends, and the Rust SDK rejects it: they get `Z`.
+- ListMembers returned every member in one answer: it pages at most 25 (the API's
+  maximum), in account order; maxResults outside 1..25 is a ValidationException.
 - CreateMember was missing: the administrator adds an organization account as a
   member directly (no invitation), as for organizations in AWS.
 """
@@ -22,7 +24,7 @@ from moto.macie2.models import Invitation, Member, macie2_backends
 from moto.macie2.responses import MacieResponse
 from moto.organizations.models import organizations_backends
 
-from .common import Error, org_of
+from .common import Error, org_of, page
 
 
 
@@ -127,7 +129,18 @@ def _with_zone(method):
     return wrapper
 
 
+def list_members(self):
+    members = sorted(self.macie_backend.list_members(), key=lambda m: m.account_id)
+    invalid = lambda message: Error("ValidationException", message)  # noqa: E731
+    chunk, token = page(members, self._get_param("maxResults"), self._get_param("nextToken"), 25, invalid)
+    out = {"members": [m.to_json() for m in chunk]}
+    if token:
+        out["nextToken"] = token
+    return json.dumps(out)
+
+
 def apply():
+    MacieResponse.list_members = list_members
     for name in ("get_macie_session", "list_members"):
         setattr(MacieResponse, name, _with_zone(getattr(MacieResponse, name)))
     MacieBackend.__init__ = _init

@@ -9,6 +9,9 @@
 - DescribeCreateAccountStatus / ListCreateAccountStatus read those requests; stock
   moto's ListCreateAccountStatus returned the page length as NextToken, so page 2
   repeated forever. It also listed the management account, which AWS does not.
+- ListAccounts pages at most 20 accounts (the API's maximum; stock moto gave 100
+  and accepted any MaxResults, and its token broke when two accounts joined in the
+  same instant); MaxResults outside 1..20 is an InvalidInputException.
 - CreateOrganizationalUnit rejects a second OU of the same name under one parent
   (DuplicateOrganizationalUnitException) and an unknown parent
   (ParentNotFoundException); stock moto accepted both.
@@ -38,6 +41,7 @@ from moto.organizations.exceptions import (
 )
 
 from . import config
+from .common import page
 
 Backend = models.OrganizationsBackend
 _original = {
@@ -297,6 +301,13 @@ def attach_policy(self, **kwargs):
     return _original["attach_policy"](self, **kwargs)
 
 
+def list_accounts(self, max_results=None, next_token=None):
+    """Accounts in the order they joined, at most MAX_LIST_RESULTS a page; only
+    the page is described, so a page costs the same in a large organization."""
+    chunk, token = page(self.accounts, max_results, next_token, MAX_LIST_RESULTS, InvalidInputException)
+    return [a.describe() for a in chunk], token
+
+
 def _reset(self):
     _original["_reset"](self)
     self._sra_requests = []
@@ -351,6 +362,7 @@ def apply():
     Backend.register_delegated_administrator = register_delegated_administrator
     Backend._reset = _reset
     Backend.create_account = create_account
+    Backend.list_accounts = list_accounts
     Backend.describe_create_account_status = describe_create_account_status
     Backend.list_create_account_status = list_create_account_status
     Backend.create_organizational_unit = create_organizational_unit

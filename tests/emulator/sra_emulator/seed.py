@@ -1,0 +1,113 @@
+"""Bulk seeding for benchmarks: POST /sra-emulator/seed.
+
+Puts an organization of many accounts into the state `sra apply` leaves it in,
+without the hundreds of thousands of calls that would take against a Python
+emulator: it adds member accounts to the organization of `management`, and makes
+every one of them a member of each security service wherever `admin` already
+administers it (GuardDuty detector, Security Hub hub, Inspector, Macie session,
+Detective graph), as `sra apply` would have done. Run `sra apply` first on the
+small organization, so that the delegations, settings and the SRA accounts are
+real; then seed; then `sra plan` must show no changes.
+
+Body: {"management": "<id>", "admin": "<Security Tooling id>", "accounts": N,
+"regions": ["us-east-1", ...]}. Answers what it added.
+
+Shortcuts, for benchmarks only: the new accounts get no IAM role (moto builds a
+whole IAM backend per account, which 5,000 accounts cannot afford) and no
+FullAWSAccess attachment; nothing sra reads depends on either.
+"""
+import datetime
+import random
+
+from moto.guardduty.models import guardduty_backends
+from moto.inspector2.models import Member as InspectorMember
+from moto.inspector2.models import inspector2_backends
+from moto.macie2.models import Invitation, Member as MacieMember
+from moto.macie2.models import macie2_backends
+from moto.organizations import models as org_models
+from moto.organizations.models import organizations_backends
+from moto.securityhub.models import securityhub_backends
+
+from . import detective, guardduty
+
+
+def _account(org, n, when):
+    """A FakeAccount without the per-account IAM backend moto would build."""
+    account = org_models.FakeAccount.__new__(org_models.FakeAccount)
+    account.type = "ACCOUNT"
+    account.region = org.region
+    account.organization_id = org.id
+    account.master_account_id = org.master_account_id
+    account.create_account_status_id = "car-" + "%032x" % random.getrandbits(128)
+    account.id = "%012d" % random.randrange(10**11, 10**12)
+    account.name = f"Workload {n:05d}"
+    account.email = f"aws+workload-{n:05d}@example.com"
+    account.create_time = when
+    account.status = "ACTIVE"
+    account.state = "ACTIVE"
+    account.joined_method = "CREATED"
+    account.parent_id = org.root_id
+    account.attached_policies = []
+    account.tags = {}
+    return account
+
+
+def seed(body):
+    management = str(body["management"])
+    admin = str(body["admin"])
+    count = int(body["accounts"])
+    regions = [str(r) for r in body["regions"]]
+    backend = organizations_backends[management]["aws"]
+    if backend.org is None:
+        raise ValueError(f"account {management} has no organization")
+    taken = {a.id for a in backend.accounts}
+    start = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    added = []
+    for n in range(count):
+        account = _account(backend.org, len(backend.accounts) + n, start + datetime.timedelta(microseconds=n))
+        while account.id in taken:
+            account.id = "%012d" % random.randrange(10**11, 10**12)
+        taken.add(account.id)
+        added.append(account)
+    backend.accounts.extend(added)
+    for a in added:
+        organizations_backends.master_accounts[a.id] = (management, "aws")
+
+    enrolled = {}
+    for region in regions:
+        gd = guardduty_backends[admin][region]
+        for detector_id in list(gd.detectors):
+            store = guardduty._state(gd)["members"].setdefault(detector_id, {})
+            for a in added:
+                store[a.id] = guardduty._member(a.id, a.email, admin)
+            enrolled["guardduty"] = enrolled.get("guardduty", 0) + len(added)
+        hub = securityhub_backends[admin][region]
+        if hub.enabled:
+            now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+            for a in added:
+                hub.members[a.id] = {"AccountId": a.id, "Email": a.email, "MemberStatus": "ENABLED",
+                                     "InvitedAt": now, "UpdatedAt": now}
+            enrolled["securityhub"] = enrolled.get("securityhub", 0) + len(added)
+        if inspector2_backends[management][region].admin_accounts.get(admin) == "ENABLED":
+            inspector = inspector2_backends[admin][region]
+            for a in added:
+                inspector.members[a.id] = InspectorMember(account_id=a.id, admin_account_id=admin)
+            enrolled["inspector2"] = enrolled.get("inspector2", 0) + len(added)
+        macie = macie2_backends[admin][region]
+        if getattr(macie, "macie_session", None) is not None:
+            invitation = Invitation(account_id=admin, admin_account_id=admin, region_name=region)
+            for a in added:
+                macie.members[a.id] = MacieMember(a.id, region, admin, invitation)
+            enrolled["macie2"] = enrolled.get("macie2", 0) + len(added)
+        with detective._lock:
+            graph = detective._graph(admin, region)
+            if graph is not None:
+                for a in added:
+                    graph["members"][a.id] = {
+                        "AccountId": a.id, "EmailAddress": a.email, "GraphArn": graph["arn"],
+                        "AdministratorId": admin, "MasterId": admin, "Status": "ENABLED",
+                        "InvitationType": "ORGANIZATION", "InvitedTime": detective._now(),
+                        "UpdatedTime": detective._now(),
+                    }
+                enrolled["detective"] = enrolled.get("detective", 0) + len(added)
+    return {"accounts": len(added), "organization_accounts": len(backend.accounts), "enrolled": enrolled}
