@@ -8,9 +8,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use crate::aws::{Aws, Sessions, hinted};
+use crate::aws::{Aws, Sessions, Site, hinted};
 use crate::engine::{apply, diff::diff, plan::Plan};
-use crate::model::Desired;
+use crate::lock::Lock;
+use crate::model::{AccountRole, Desired};
 use crate::render::document::{FORMAT_VERSION, PlanDocument};
 use crate::render::{self, Format, human::Style};
 use crate::report::Reporter;
@@ -182,7 +183,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan { plan, detailed_exitcode, format, out } => {
             let desired = load(plan)?;
             let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await;
-            let computed = compute(&aws, &desired, &rep).await?;
+            let lock = read_lock(plan, &rep);
+            let computed = compute(&aws, &desired, lock.as_ref(), &rep).await?;
             let doc = computed.document(&plan.display().to_string(), &desired);
             if let Some(out) = out {
                 let text = render::render(&doc, Format::Json, style(&cli));
@@ -255,18 +257,20 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let desired = load(plan)?;
             let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await;
-            let computed = compute(&aws, &desired, &rep).await?;
+            let lock = read_lock(plan, &rep);
+            let computed = compute(&aws, &desired, lock.as_ref(), &rep).await?;
             let doc = computed.document(&plan.display().to_string(), &desired);
             print!("{}", render::human::plan(&doc, style(&cli)));
             check_blockers(&computed.plan)?;
             check_destructive(&computed.plan, *allow_admin_change)?;
             if !computed.plan.has_changes() {
+                record_lock(plan, &computed.plan, &rep);
                 return Ok(ExitCode::from(EXIT_OK));
             }
             if !auto_approve {
                 confirm()?;
             }
-            execute(&aws, &desired, &computed.plan, waits, &rep).await
+            execute(&aws, plan, &desired, &computed.plan, waits, &rep).await
         }
     }
 }
@@ -290,7 +294,8 @@ async fn apply_saved(
         ));
     }
     let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await;
-    let computed = compute(&aws, &desired, rep).await?;
+    let lock = read_lock(&plan_path, rep);
+    let computed = compute(&aws, &desired, lock.as_ref(), rep).await?;
     let now = computed.document(&doc.plan_file.path, &desired);
     let stale = doc.stale_against(&now);
     if !stale.is_empty() {
@@ -302,17 +307,56 @@ async fn apply_saved(
     check_blockers(&computed.plan)?;
     check_destructive(&computed.plan, allow_admin_change)?;
     if !computed.plan.has_changes() {
+        record_lock(&plan_path, &computed.plan, rep);
         println!("No changes. Live state matches the plan.");
         return Ok(ExitCode::from(EXIT_OK));
     }
-    execute(&aws, &desired, &computed.plan, waits, rep).await
+    execute(&aws, &plan_path, &desired, &computed.plan, waits, rep).await
 }
 
-async fn execute(aws: &Aws, desired: &Desired, plan: &Plan, waits: Waits, rep: &Reporter) -> Result<ExitCode> {
+/// The plan file's lock file, if there is a usable one: a broken one is only a
+/// shortcut lost, never an error.
+fn read_lock(plan: &Path, rep: &Reporter) -> Option<Lock> {
+    crate::lock::read(plan).unwrap_or_else(|e| {
+        rep.progress(format!("ignoring the lock file {e}"));
+        None
+    })
+}
+
+/// Record the ids of the plan's accounts in the lock file, once both exist.
+fn record_lock(plan_path: &Path, p: &Plan, rep: &Reporter) {
+    let (Some(org), Some(st), Some(la)) =
+        (p.organization_id.clone(), p.ids.security_tooling.clone(), p.ids.log_archive.clone())
+    else {
+        return;
+    };
+    let lock = Lock {
+        organization_id: org,
+        accounts: [(AccountRole::SecurityTooling, st), (AccountRole::LogArchive, la)].into(),
+    };
+    match crate::lock::write(plan_path, &lock) {
+        Ok(Some(path)) => {
+            rep.progress(format!("recorded the account ids in {}; commit it beside the plan file", path.display()))
+        }
+        Ok(None) => {}
+        Err(e) => rep.progress(format!("could not write the lock file (it only saves time): {e}")),
+    }
+}
+
+async fn execute(
+    aws: &Aws,
+    plan_path: &Path,
+    desired: &Desired,
+    plan: &Plan,
+    waits: Waits,
+    rep: &Reporter,
+) -> Result<ExitCode> {
     let sessions = Sessions::new(aws.clone(), plan.caller_account.clone(), desired.access_role.clone());
     let done = apply::apply(plan, desired, &sessions, waits, rep).await?;
     rep.progress("checking that live state now matches the plan");
-    let after = compute(aws, desired, rep).await.context("re-reading live state after apply")?;
+    let lock = read_lock(plan_path, rep);
+    let after = compute(aws, desired, lock.as_ref(), rep).await.context("re-reading live state after apply")?;
+    record_lock(plan_path, &after.plan, rep);
     if after.plan.has_changes() {
         let left: Vec<String> = after
             .plan
@@ -380,48 +424,138 @@ impl Computed {
     }
 }
 
-pub(crate) async fn compute(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Computed> {
+pub(crate) async fn compute(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Reporter) -> Result<Computed> {
     rep.progress("reading live state");
-    let mut observed = organizations::observe(aws, desired, rep).await?;
-    let root_id = observed.organization.as_ref().map(|o| o.root_id.clone()).filter(|r| !r.is_empty());
-    let applied_digest = observed.applied_digest.clone();
-    let plan = diff(desired, &observed);
-    if !plan.blockers.is_empty() {
-        return Ok(Computed { plan, applied_digest, root_id });
+    match observe(aws, desired, lock, rep).await {
+        Err(e) if e.is::<organizations::StaleLock>() => {
+            rep.progress(format!("{e}: finding the accounts by email"));
+            observe(aws, desired, None, rep).await
+        }
+        other => other,
     }
-    let sessions = Sessions::new(aws.clone(), observed.caller_account.clone(), desired.access_role.clone());
-    observed.log_archive = log_archive::observe(&sessions, &desired.log_archive, &plan.ids, rep).await?;
-    if desired.guardrails.enabled && observed.organization.is_some() {
-        let mut targets: Vec<String> = root_id.clone().into_iter().collect();
-        targets.extend(desired.guardrail_ous().iter().filter_map(|p| observed.ous.get(p).cloned()));
-        observed.guardrails = guardrails::observe(&sessions, &targets, rep).await?;
+}
+
+/// Read live state as a dataflow: each read starts as soon as what it needs is
+/// known. The organization and its root first; then the plan's accounts (from
+/// the lock file at once, or by listing every account); then everything else side
+/// by side: the rest of the organization, the guardrails once the OUs are known,
+/// the log archive, every service, and the list of every account when coverage
+/// needs it and the lock file spared listing them.
+async fn observe(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Reporter) -> Result<Computed> {
+    // With a lock file, the plan's accounts are known before anything is read:
+    // their sessions open while the organization is identified. Only a head start:
+    // a failure here is forgotten (the read below fails and says why), and an id
+    // the checks below reject is never used.
+    let early: Vec<String> = lock.map(|l| l.accounts.values().cloned().collect()).unwrap_or_default();
+    let mut early_sessions = Sessions::new(aws.clone(), String::new(), desired.access_role.clone());
+    early_sessions.role_timeout = std::time::Duration::ZERO;
+    let prefetch = futures_util::future::join_all(early.iter().map(|id| {
+        let early_sessions = &early_sessions;
+        async move { (id.clone(), early_sessions.config(id, rep).await) }
+    }));
+    let (observed, prefetched) = tokio::join!(organizations::identify(aws, rep), prefetch);
+    let mut observed = observed?;
+    let managed = observed.organization.as_ref().filter(|o| o.management_account_id == observed.caller_account);
+    let Some(org) = managed.cloned() else {
+        // No organization yet, or a member account's credentials: nothing more to read.
+        return Ok(Computed { plan: diff(desired, &observed), applied_digest: None, root_id: None });
+    };
+    let lock = lock.filter(|l| {
+        if l.organization_id != org.id {
+            rep.progress(format!(
+                "the lock file is for organization {}, not {}: finding the accounts by email",
+                l.organization_id, org.id
+            ));
+        }
+        l.organization_id == org.id
+    });
+    let site = Site { account: observed.caller_account.clone(), region: aws.region.clone() };
+    let from_lock = lock.and_then(|l| organizations::from_lock(desired, l));
+    let locked = from_lock.is_some();
+    (observed.accounts, observed.accounts_complete) = match from_lock {
+        Some(accounts) => (accounts, false),
+        None => (organizations::list_accounts(&aws.organizations(), &site, rep).await?, true),
+    };
+    let ids = crate::engine::diff::ids(desired, &observed);
+    let mut sessions = Sessions::new(aws.clone(), observed.caller_account.clone(), desired.access_role.clone());
+    if locked {
+        // Until DescribeAccount confirms the lock file's ids, an id may name an
+        // account whose role will never be assumable: fail at once, never wait.
+        sessions.role_timeout = std::time::Duration::ZERO;
+        for (id, config) in prefetched {
+            if let Ok(config) = config
+                && id != observed.caller_account
+            {
+                sessions.prime(&id, config);
+            }
+        }
     }
-    if observed.organization.is_some() {
-        // The services are independent: read them side by side.
-        let admin = plan.ids.security_tooling.as_deref();
+    let root_id = org.root_id.clone();
+
+    let guardrails = |ous: std::collections::BTreeMap<crate::model::OuPath, String>| {
+        let mut targets = vec![root_id.clone()];
+        targets.extend(desired.guardrail_ous().iter().filter_map(|p| ous.get(p).cloned()));
+        let sessions = &sessions;
+        async move {
+            let found = if desired.guardrails.enabled {
+                guardrails::observe(sessions, &targets, rep).await?
+            } else {
+                Default::default()
+            };
+            Ok((ous, found))
+        }
+    };
+    let org_state = organizations::state(aws, desired, &observed, locked, guardrails, rep);
+    let everyone = async {
+        if observed.accounts_complete || !desired.services.checks_members() {
+            return Ok(None);
+        }
+        organizations::list_accounts(&aws.organizations(), &site, rep).await.map(Some)
+    };
+    let services = async {
+        let admin = ids.security_tooling.as_deref();
         let regions = &desired.governed_regions;
         let services = &desired.services;
         let config_on = delegation::enabled(services, "config");
         let analyzers_on = delegation::enabled(services, "access_analyzer");
-        (
-            observed.delegations,
-            observed.inspector,
-            observed.analyzers,
-            observed.macie,
-            observed.config,
-            observed.detective,
-            observed.securityhub,
-            observed.guardduty,
-        ) = tokio::try_join!(
+        tokio::try_join!(
             delegation::observe(&sessions, services, rep),
             inspector::observe(&sessions, &services.inspector, regions, admin, rep),
             accessanalyzer::observe(&sessions, analyzers_on, regions, admin, rep),
             macie::observe(&sessions, services.macie, regions, admin, rep),
-            config::observe(&sessions, config_on, config_on && desired.log_archive.enabled, regions, &plan.ids, rep),
+            config::observe(&sessions, config_on, config_on && desired.log_archive.enabled, regions, &ids, rep),
             detective::observe(&sessions, services.detective, regions, admin, rep),
             securityhub::observe(&sessions, &services.securityhub, regions, admin, rep),
             guardduty::observe(&sessions, &services.guardduty, regions, admin, rep),
-        )?;
+        )
+    };
+    let log_archive = log_archive::observe(&sessions, &desired.log_archive, &ids, rep);
+    let (org_state, log_archive, everyone, services) = tokio::join!(org_state, log_archive, everyone, services);
+
+    // The organization decides first: what blocks the plan (a suspended account,
+    // say) is reported as such even if reading its services failed because of it.
+    let (org_state, guardrails) = org_state?;
+    org_state.merge_into(&mut observed);
+    let applied_digest = observed.applied_digest.clone();
+    let root_id = Some(root_id).filter(|r| !r.is_empty());
+    let plan = diff(desired, &observed);
+    if !plan.blockers.is_empty() {
+        return Ok(Computed { plan, applied_digest, root_id });
+    }
+    observed.guardrails = guardrails;
+    observed.log_archive = log_archive?;
+    (
+        observed.delegations,
+        observed.inspector,
+        observed.analyzers,
+        observed.macie,
+        observed.config,
+        observed.detective,
+        observed.securityhub,
+        observed.guardduty,
+    ) = services?;
+    if let Some(all) = everyone? {
+        observed.merge_accounts(all);
     }
     Ok(Computed { plan: diff(desired, &observed), applied_digest, root_id })
 }

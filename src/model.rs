@@ -203,8 +203,11 @@ pub struct Observed {
     pub organization: Option<ObservedOrg>,
     /// Ids of the plan's OU paths that exist.
     pub ous: BTreeMap<OuPath, String>,
-    /// Every account of the organization (parent and tags only for the plan's).
+    /// Every account of the organization (parent and tags only for the plan's),
+    /// or, when `accounts_complete` is false, only the plan's accounts (found by
+    /// the ids of the lock file).
     pub accounts: Vec<ObservedAccount>,
+    pub accounts_complete: bool,
     /// CreateAccount requests that are in progress or failed.
     pub create_requests: Vec<CreateRequest>,
     /// Service principals with trusted access to the organization.
@@ -226,6 +229,14 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// Take the complete account list `all`, keeping what was read about the
+    /// plan's accounts (parent, tags).
+    pub fn merge_accounts(&mut self, all: Vec<ObservedAccount>) {
+        let known = std::mem::take(&mut self.accounts);
+        self.accounts = all.into_iter().map(|a| known.iter().find(|k| k.id == a.id).cloned().unwrap_or(a)).collect();
+        self.accounts_complete = true;
+    }
+
     /// The account with this email (AWS compares emails without case).
     pub fn account_by_email(&self, email: &str) -> Option<&ObservedAccount> {
         self.accounts.iter().find(|a| a.email.eq_ignore_ascii_case(email))
@@ -394,6 +405,14 @@ pub struct ServicesSpec {
     /// `enabled` of the services delegated organization-wide (`config`,
     /// `cloudtrail`, `access_analyzer`, `trusted_advisor`); absent means on.
     pub delegated: std::collections::BTreeMap<String, bool>,
+}
+
+impl ServicesSpec {
+    /// Whether some service's coverage is checked account by account, which
+    /// needs every account of the organization.
+    pub fn checks_members(&self) -> bool {
+        self.guardduty.enabled || self.securityhub.enabled || self.inspector.enabled || self.macie || self.detective
+    }
 }
 
 impl Default for ServicesSpec {

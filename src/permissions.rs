@@ -53,6 +53,7 @@ pub const CALLS: &[Call] = &[
     read("organizations", "ListOrganizationalUnitsForParent", &["organizations:ListOrganizationalUnitsForParent"], M),
     read("organizations", "DescribeOrganizationalUnit", &["organizations:DescribeOrganizationalUnit"], M),
     read("organizations", "ListAccounts", &["organizations:ListAccounts"], M),
+    read("organizations", "DescribeAccount", &["organizations:DescribeAccount"], M),
     read("organizations", "ListParents", &["organizations:ListParents"], M),
     read("organizations", "ListTagsForResource", &["organizations:ListTagsForResource"], M),
     read("organizations", "ListCreateAccountStatus", &["organizations:ListCreateAccountStatus"], M),

@@ -210,11 +210,16 @@ fn account_id(ids: &Ids, account: AccountRole) -> Option<&str> {
 }
 
 async fn observe_recorder(c: &aws_sdk_config::Client, site: &Site, rep: &Reporter) -> Result<RecorderState> {
-    rep.debug(format!("config:DescribeConfigurationRecorders {} {}", site.account, site.region));
-    let recorders = c
-        .describe_configuration_recorders()
-        .send()
-        .await
+    rep.debug(format!(
+        "config:DescribeConfigurationRecorders, ...Status, DescribeDeliveryChannels {} {}",
+        site.account, site.region
+    ));
+    let (recorders, status, channels) = tokio::join!(
+        c.describe_configuration_recorders().send(),
+        c.describe_configuration_recorder_status().send(),
+        c.describe_delivery_channels().send()
+    );
+    let recorders = recorders
         .map_err(|e| call_error(e, SVC, "DescribeConfigurationRecorders", site, "reading the Config recorder"))?;
     let mut state = RecorderState::default();
     if let Some(r) = recorders.configuration_recorders().first() {
@@ -224,15 +229,12 @@ async fn observe_recorder(c: &aws_sdk_config::Client, site: &Site, rep: &Reporte
             group.is_some_and(|g| g.all_supported()),
             group.is_some_and(|g| g.include_global_resource_types()),
         ));
-        let status = c.describe_configuration_recorder_status().send().await.map_err(|e| {
-            call_error(e, SVC, "DescribeConfigurationRecorderStatus", site, "reading whether Config records")
-        })?;
-        state.recording = status.configuration_recorders_status().iter().any(|s| s.recording());
     }
-    let channels = c
-        .describe_delivery_channels()
-        .send()
-        .await
+    let status = status.map_err(|e| {
+        call_error(e, SVC, "DescribeConfigurationRecorderStatus", site, "reading whether Config records")
+    })?;
+    state.recording = state.recorder.is_some() && status.configuration_recorders_status().iter().any(|s| s.recording());
+    let channels = channels
         .map_err(|e| call_error(e, SVC, "DescribeDeliveryChannels", site, "reading Config's delivery channel"))?;
     state.channel = channels.delivery_channels().first().map(|d| {
         (
@@ -257,49 +259,66 @@ pub async fn observe(
         return Ok(out);
     }
     let recorded = if recorders { RECORDED.as_slice() } else { &[] };
-    for &account in recorded {
-        let Some(id) = account_id(ids, account) else { continue };
-        let cfg = sessions.config(id, rep).await?;
-        let found = crate::aws::per_region(regions, |region| {
-            let cfg = &cfg;
-            async move { observe_recorder(&client(cfg, region), &sessions.site_in(id, region), rep).await }
+    // Each account's recorders in every region, and the aggregator, side by side.
+    let recorders = futures_util::future::try_join_all(recorded.iter().filter_map(|&account| {
+        let id = account_id(ids, account)?;
+        Some(async move {
+            let cfg = sessions.config(id, rep).await?;
+            let found = crate::aws::per_region(regions, |region| {
+                let cfg = &cfg;
+                async move { observe_recorder(&client(cfg, region), &sessions.site_in(id, region), rep).await }
+            })
+            .await?;
+            Ok::<_, anyhow::Error>(found.into_iter().map(move |(region, state)| ((account, region), state)))
         })
-        .await?;
-        out.recorders.extend(found.into_iter().map(|(region, state)| ((account, region), state)));
+    }));
+    let (recorders, aggregator) = tokio::try_join!(recorders, observe_aggregator(sessions, ids, rep))?;
+    out.recorders = recorders.into_iter().flatten().collect();
+    if let Some((aggregator, role)) = aggregator {
+        (out.aggregator, out.aggregator_role) = (aggregator, role);
     }
-    let Some(st) = ids.security_tooling.as_deref() else { return Ok(out) };
+    Ok(out)
+}
+
+/// The organization aggregator in Security Tooling and whether its role exists.
+async fn observe_aggregator(
+    sessions: &Sessions,
+    ids: &Ids,
+    rep: &Reporter,
+) -> Result<Option<(Option<AggregatorState>, bool)>> {
+    let Some(st) = ids.security_tooling.as_deref() else { return Ok(None) };
     let cfg = sessions.config(st, rep).await?;
     let site = sessions.site_in(st, &ids.home_region);
-    rep.debug(format!("config:DescribeConfigurationAggregators {st}"));
-    match client(&cfg, &ids.home_region)
-        .describe_configuration_aggregators()
-        .configuration_aggregator_names(AGGREGATOR)
-        .send()
-        .await
-    {
-        Ok(found) => {
-            out.aggregator = found.configuration_aggregators().first().map(|a| {
-                let source = a.organization_aggregation_source();
-                let mut regions: Vec<String> = source.map(|s| s.aws_regions().to_vec()).unwrap_or_default();
-                if source.is_some_and(|s| s.all_aws_regions()) {
-                    regions = vec!["all".into()];
-                }
-                regions.sort();
-                AggregatorState { regions, role_arn: source.map(|s| s.role_arn().to_string()).unwrap_or_default() }
-            })
-        }
-        Err(e) if error_code(&e) == Some("NoSuchConfigurationAggregatorException") => {}
+    rep.debug(format!("config:DescribeConfigurationAggregators, iam:GetRole {st}"));
+    let iam = aws_sdk_iam::Client::new(&cfg);
+    let (found, role) = tokio::join!(
+        client(&cfg, &ids.home_region)
+            .describe_configuration_aggregators()
+            .configuration_aggregator_names(AGGREGATOR)
+            .send(),
+        iam.get_role().role_name(AGGREGATOR_ROLE).send()
+    );
+    let aggregator = match found {
+        Ok(found) => found.configuration_aggregators().first().map(|a| {
+            let source = a.organization_aggregation_source();
+            let mut regions: Vec<String> = source.map(|s| s.aws_regions().to_vec()).unwrap_or_default();
+            if source.is_some_and(|s| s.all_aws_regions()) {
+                regions = vec!["all".into()];
+            }
+            regions.sort();
+            AggregatorState { regions, role_arn: source.map(|s| s.role_arn().to_string()).unwrap_or_default() }
+        }),
+        Err(e) if error_code(&e) == Some("NoSuchConfigurationAggregatorException") => None,
         Err(e) => {
             return Err(call_error(e, SVC, "DescribeConfigurationAggregators", &site, "reading the aggregator").into());
         }
-    }
-    let iam = aws_sdk_iam::Client::new(&cfg);
-    out.aggregator_role = match iam.get_role().role_name(AGGREGATOR_ROLE).send().await {
+    };
+    let role = match role {
         Ok(_) => true,
         Err(e) if error_code(&e) == Some("NoSuchEntity") => false,
         Err(e) => return Err(call_error(e, "iam", "GetRole", &site, "reading the aggregator's role").into()),
     };
-    Ok(out)
+    Ok(Some((aggregator, role)))
 }
 
 /// The service-linked role Config records with.

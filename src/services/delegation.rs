@@ -98,30 +98,39 @@ pub fn diff(spec: &ServicesSpec, admin: Option<&str>, have: &ObservedDelegations
 pub async fn observe(sessions: &Sessions, spec: &ServicesSpec, rep: &Reporter) -> Result<ObservedDelegations> {
     let orgs = sessions.base.organizations();
     let site = sessions.site(&sessions.management_account);
-    let mut out = ObservedDelegations::new();
-    for (service, principal) in SERVICES {
-        if !enabled(spec, service) {
-            continue;
-        }
-        rep.debug(format!("organizations:ListDelegatedAdministrators {principal}"));
-        let pages = orgs
-            .list_delegated_administrators()
-            .service_principal(*principal)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| {
-                call_error(e, SVC, "ListDelegatedAdministrators", &site, format!("reading who administers {principal}"))
-            })?;
-        let ids = pages
-            .iter()
-            .flat_map(|p| p.delegated_administrators())
-            .filter_map(|a| a.id().map(str::to_string))
-            .collect();
-        out.insert(principal.to_string(), ids);
-    }
-    Ok(out)
+    // One listing per service principal, side by side.
+    let found = futures_util::future::try_join_all(SERVICES.iter().filter(|(service, _)| enabled(spec, service)).map(
+        |(_, principal)| {
+            let (orgs, site) = (&orgs, &site);
+            async move {
+                rep.debug(format!("organizations:ListDelegatedAdministrators {principal}"));
+                let pages = orgs
+                    .list_delegated_administrators()
+                    .service_principal(*principal)
+                    .into_paginator()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(|e| {
+                        call_error(
+                            e,
+                            SVC,
+                            "ListDelegatedAdministrators",
+                            site,
+                            format!("reading who administers {principal}"),
+                        )
+                    })?;
+                let ids = pages
+                    .iter()
+                    .flat_map(|p| p.delegated_administrators())
+                    .filter_map(|a| a.id().map(str::to_string))
+                    .collect();
+                Ok::<_, anyhow::Error>((principal.to_string(), ids))
+            }
+        },
+    ))
+    .await?;
+    Ok(found.into_iter().collect())
 }
 
 pub async fn run(service: &str, principal: &str, op: &DelegationOp, admin: &str, sessions: &Sessions) -> Result<()> {

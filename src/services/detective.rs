@@ -15,6 +15,8 @@ use crate::engine::plan::{Action, Address, Change, Property, Step};
 use crate::report::Reporter;
 use crate::services::regional;
 
+/// ListMembers' largest page (200).
+pub const MEMBERS_PAGE: i32 = 200;
 const SVC: &str = "detective";
 pub const SERVICE: &str = "detective";
 /// CreateMembers takes at most this many accounts.
@@ -150,15 +152,14 @@ async fn graph_of(c: &aws_sdk_detective::Client, site: &Site) -> Result<Option<S
 }
 
 async fn members_of(c: &aws_sdk_detective::Client, graph: &str, site: &Site) -> Result<BTreeSet<String>> {
-    let pages = c
-        .list_members()
-        .graph_arn(graph)
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| call_error(e, SVC, "ListMembers", site, "reading which accounts Detective covers"))?;
-    Ok(pages.iter().flat_map(|p| p.member_details()).filter_map(|m| m.account_id().map(str::to_string)).collect())
+    let mut ids = BTreeSet::new();
+    let pages = c.list_members().max_results(MEMBERS_PAGE).graph_arn(graph).into_paginator().send();
+    crate::aws::each_page(pages, |p| {
+        ids.extend(p.member_details().iter().filter_map(|m| m.account_id().map(str::to_string)))
+    })
+    .await
+    .map_err(|e| call_error(e, SVC, "ListMembers", site, "reading which accounts Detective covers"))?;
+    Ok(ids)
 }
 
 pub async fn observe(
@@ -314,7 +315,7 @@ pub async fn run(region: &str, op: &DtOp, admin: &str, sessions: &Sessions, rep:
         }
         DtOp::EnrollAll => {
             let members = members_of(&c, &graph, &site).await?;
-            let missing = crate::services::organizations::accounts_to_enroll(sessions, admin, &members).await?;
+            let missing = crate::services::organizations::accounts_to_enroll(sessions, admin, &members, rep).await?;
             if !missing.is_empty() {
                 Box::pin(run(region, &DtOp::CreateMembers { accounts: missing }, admin, sessions, rep)).await?;
             }

@@ -16,6 +16,8 @@ use crate::model::GuardDutySpec;
 use crate::report::Reporter;
 use crate::services::regional;
 
+/// ListMembers' largest page (50).
+pub const MEMBERS_PAGE: i32 = 50;
 const SVC: &str = "guardduty";
 pub const SERVICE: &str = "guardduty";
 /// GuardDuty's limit for CreateMembers.
@@ -192,17 +194,33 @@ pub async fn observe(
         async move {
             let site = sessions.site_in(&sessions.management_account, region);
             let mgmt = client(sessions, &sessions.base.config, region);
-            rep.debug(format!("guardduty:ListOrganizationAdminAccounts {region}"));
-            let admins =
-                mgmt.list_organization_admin_accounts().into_paginator().send().try_collect().await.map_err(|e| {
+            // The administrators (management account) and Security Tooling's
+            // detector, side by side: the detector does not depend on them.
+            rep.debug(format!("guardduty:ListOrganizationAdminAccounts, ListDetectors {region}"));
+            let detectors = async {
+                let (Some(a), Some(cfg)) = (admin, admin_config) else { return Ok(None) };
+                client(sessions, cfg, region).list_detectors().send().await.map(Some).map_err(|e| {
                     call_error(
                         e,
                         SVC,
-                        "ListOrganizationAdminAccounts",
-                        &site,
-                        "reading GuardDuty's delegated administrator",
+                        "ListDetectors",
+                        &sessions.site_in(a, region),
+                        "finding Security Tooling's detector",
                     )
-                })?;
+                })
+            };
+            let (admins, detectors) =
+                tokio::join!(mgmt.list_organization_admin_accounts().into_paginator().send().try_collect(), detectors);
+            let admins = admins.map_err(|e| {
+                call_error(
+                    e,
+                    SVC,
+                    "ListOrganizationAdminAccounts",
+                    &site,
+                    "reading GuardDuty's delegated administrator",
+                )
+            })?;
+            let detectors = detectors?;
             let mut state = RegionState {
                 admins: admins
                     .iter()
@@ -214,27 +232,31 @@ pub async fn observe(
             if let (Some(a), Some(cfg)) = (admin, admin_config) {
                 let site = sessions.site_in(a, region);
                 let gd = client(sessions, cfg, region);
-                rep.debug(format!("guardduty:ListDetectors {region} (account {a})"));
-                let detectors =
-                    gd.list_detectors().send().await.map_err(|e| {
-                        call_error(e, SVC, "ListDetectors", &site, "finding Security Tooling's detector")
-                    })?;
-                state.detector = detectors.detector_ids().first().cloned();
+                state.detector = detectors.as_ref().and_then(|d| d.detector_ids().first().cloned());
                 if let Some(detector) = &state.detector {
                     if state.admins.iter().any(|x| x == a) {
-                        rep.debug(format!("guardduty:DescribeOrganizationConfiguration {region}"));
-                        let conf =
-                            gd.describe_organization_configuration().detector_id(detector).send().await.map_err(
-                                |e| {
-                                    call_error(
-                                        e,
-                                        SVC,
-                                        "DescribeOrganizationConfiguration",
-                                        &site,
-                                        "reading GuardDuty's organization settings",
-                                    )
-                                },
-                            )?;
+                        rep.debug(format!("guardduty:DescribeOrganizationConfiguration, ListMembers {region}"));
+                        let mut ids = BTreeSet::new();
+                        let pages =
+                            gd.list_members().max_results(MEMBERS_PAGE).detector_id(detector).into_paginator().send();
+                        let (conf, listed) = tokio::join!(
+                            gd.describe_organization_configuration().detector_id(detector).send(),
+                            crate::aws::each_page(pages, |p| {
+                                ids.extend(p.members().iter().filter_map(|m| m.account_id().map(str::to_string)))
+                            })
+                        );
+                        let conf = conf.map_err(|e| {
+                            call_error(
+                                e,
+                                SVC,
+                                "DescribeOrganizationConfiguration",
+                                &site,
+                                "reading GuardDuty's organization settings",
+                            )
+                        })?;
+                        listed.map_err(|e| {
+                            call_error(e, SVC, "ListMembers", &site, "reading which accounts GuardDuty covers")
+                        })?;
                         state.auto_enable_members =
                             conf.auto_enable_organization_members().map(|m| m.as_str().to_string());
                         state.features = conf
@@ -244,24 +266,7 @@ pub async fn observe(
                                 Some((f.name()?.as_str().to_string(), f.auto_enable()?.as_str().to_string()))
                             })
                             .collect();
-                        rep.debug(format!("guardduty:ListMembers {region}"));
-                        let pages = gd
-                            .list_members()
-                            .detector_id(detector)
-                            .into_paginator()
-                            .send()
-                            .try_collect()
-                            .await
-                            .map_err(|e| {
-                                call_error(e, SVC, "ListMembers", &site, "reading which accounts GuardDuty covers")
-                            })?;
-                        state.members = Some(
-                            pages
-                                .iter()
-                                .flat_map(|p| p.members())
-                                .filter_map(|m| m.account_id().map(str::to_string))
-                                .collect(),
-                        );
+                        state.members = Some(ids);
                     }
                 }
             }

@@ -13,6 +13,8 @@ use crate::model::{INSPECTOR_SCANS, InspectorSpec};
 use crate::report::Reporter;
 use crate::services::regional;
 
+/// ListMembers' largest page (50).
+pub const MEMBERS_PAGE: i32 = 50;
 const SVC: &str = "inspector2";
 pub const SERVICE: &str = "inspector";
 
@@ -116,20 +118,19 @@ fn client(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_inspector2::C
 }
 
 async fn members_of(client: &aws_sdk_inspector2::Client, site: &crate::aws::Site) -> Result<BTreeSet<String>> {
-    let pages = client
-        .list_members()
-        .only_associated(true)
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| call_error(e, SVC, "ListMembers", site, "reading which accounts Inspector covers"))?;
-    Ok(pages
-        .iter()
-        .flat_map(|p| p.members())
-        .filter(|m| m.relationship_status() == Some(&RelationshipStatus::Enabled))
-        .filter_map(|m| m.account_id().map(str::to_string))
-        .collect())
+    let mut ids = BTreeSet::new();
+    let pages = client.list_members().max_results(MEMBERS_PAGE).only_associated(true).into_paginator().send();
+    crate::aws::each_page(pages, |p| {
+        ids.extend(
+            p.members()
+                .iter()
+                .filter(|m| m.relationship_status() == Some(&RelationshipStatus::Enabled))
+                .filter_map(|m| m.account_id().map(str::to_string)),
+        )
+    })
+    .await
+    .map_err(|e| call_error(e, SVC, "ListMembers", site, "reading which accounts Inspector covers"))?;
+    Ok(ids)
 }
 
 pub async fn observe(
@@ -273,11 +274,12 @@ pub async fn run(
         }
         InOp::AssociateAll => {
             let members = members_of(&c, &site).await?;
-            let missing: Vec<String> = crate::services::organizations::accounts_to_enroll(sessions, admin, &members)
-                .await?
-                .into_iter()
-                .map(|(id, _)| id)
-                .collect();
+            let missing: Vec<String> =
+                crate::services::organizations::accounts_to_enroll(sessions, admin, &members, rep)
+                    .await?
+                    .into_iter()
+                    .map(|(id, _)| id)
+                    .collect();
             if !missing.is_empty() {
                 Box::pin(run(region, &InOp::AssociateMembers { accounts: missing }, spec, admin, sessions, rep))
                     .await?;

@@ -11,6 +11,8 @@ use crate::engine::plan::{Action, Address, Change, Property, Step};
 use crate::report::Reporter;
 use crate::services::regional;
 
+/// ListMembers' largest page (25).
+pub const MEMBERS_PAGE: i32 = 25;
 const SVC: &str = "macie2";
 pub const SERVICE: &str = "macie";
 
@@ -127,15 +129,12 @@ fn client(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_macie2::Clien
 }
 
 async fn members_of(c: &aws_sdk_macie2::Client, site: &crate::aws::Site) -> Result<BTreeSet<String>> {
-    let pages = c
-        .list_members()
-        .only_associated("false")
-        .into_paginator()
-        .send()
-        .try_collect()
+    let mut ids = BTreeSet::new();
+    let pages = c.list_members().max_results(MEMBERS_PAGE).only_associated("false").into_paginator().send();
+    crate::aws::each_page(pages, |p| ids.extend(p.members().iter().filter_map(|m| m.account_id().map(str::to_string))))
         .await
         .map_err(|e| call_error(e, SVC, "ListMembers", site, "reading which accounts Macie covers"))?;
-    Ok(pages.iter().flat_map(|p| p.members()).filter_map(|m| m.account_id().map(str::to_string)).collect())
+    Ok(ids)
 }
 
 pub async fn observe(
@@ -157,22 +156,19 @@ pub async fn observe(
         let admin_config = admin_config.as_ref();
         async move {
             let site = sessions.site_in(&sessions.management_account, region);
-            rep.debug(format!("macie2:ListOrganizationAdminAccounts {region}"));
-            let listed = client(&sessions.base.config, region)
-                .list_organization_admin_accounts()
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "ListOrganizationAdminAccounts",
-                        &site,
-                        "reading Macie's delegated administrator",
-                    )
-                })?;
+            // The administrators (management account) and whether Macie is on in
+            // Security Tooling, side by side.
+            rep.debug(format!("macie2:ListOrganizationAdminAccounts, GetMacieSession {region}"));
+            let session = async {
+                let (Some(_), Some(cfg)) = (admin, admin_config) else { return None };
+                Some(client(cfg, region).get_macie_session().send().await)
+            };
+            let mgmt = client(&sessions.base.config, region);
+            let (listed, session) =
+                tokio::join!(mgmt.list_organization_admin_accounts().into_paginator().send().try_collect(), session);
+            let listed = listed.map_err(|e| {
+                call_error(e, SVC, "ListOrganizationAdminAccounts", &site, "reading Macie's delegated administrator")
+            })?;
             let mut state = RegionState {
                 admins: listed
                     .iter()
@@ -185,19 +181,23 @@ pub async fn observe(
             if let (Some(a), Some(cfg)) = (admin, admin_config) {
                 let site = sessions.site_in(a, region);
                 let c = client(cfg, region);
-                rep.debug(format!("macie2:GetMacieSession {region}"));
-                state.enabled = match c.get_macie_session().send().await {
-                    Ok(s) => s.status().is_some_and(|s| s.as_str() == "ENABLED"),
-                    Err(e) if matches!(error_code(&e), Some("ResourceNotFoundException" | "AccessDeniedException")) => {
+                state.enabled = match session {
+                    None => false,
+                    Some(Ok(s)) => s.status().is_some_and(|s| s.as_str() == "ENABLED"),
+                    Some(Err(e))
+                        if matches!(error_code(&e), Some("ResourceNotFoundException" | "AccessDeniedException")) =>
+                    {
                         false
                     }
-                    Err(e) => {
+                    Some(Err(e)) => {
                         return Err(call_error(e, SVC, "GetMacieSession", &site, "reading whether Macie is on").into());
                     }
                 };
                 if state.enabled && state.admins.iter().any(|x| x == a) {
-                    rep.debug(format!("macie2:DescribeOrganizationConfiguration {region}"));
-                    let conf = c.describe_organization_configuration().send().await.map_err(|e| {
+                    rep.debug(format!("macie2:DescribeOrganizationConfiguration, ListMembers {region}"));
+                    let (conf, members) =
+                        tokio::join!(c.describe_organization_configuration().send(), members_of(&c, &site));
+                    let conf = conf.map_err(|e| {
                         call_error(
                             e,
                             SVC,
@@ -207,7 +207,7 @@ pub async fn observe(
                         )
                     })?;
                     state.auto_enable = Some(conf.auto_enable().unwrap_or(false));
-                    state.members = Some(members_of(&c, &site).await?);
+                    state.members = Some(members?);
                 }
             }
             Ok(state)
@@ -278,7 +278,7 @@ pub async fn run(region: &str, op: &MaOp, admin: &str, sessions: &Sessions, rep:
         }
         MaOp::EnrollAll => {
             let members = members_of(&c, &site).await?;
-            let missing = crate::services::organizations::accounts_to_enroll(sessions, admin, &members).await?;
+            let missing = crate::services::organizations::accounts_to_enroll(sessions, admin, &members, rep).await?;
             if !missing.is_empty() {
                 Box::pin(run(region, &MaOp::CreateMembers { accounts: missing }, admin, sessions, rep)).await?;
             }

@@ -9,26 +9,32 @@ use aws_sdk_organizations::Client;
 use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, ParentType, Tag};
 
 use crate::aws::{Aws, Site, call_error, error_code, hinted, is_ambiguous};
+use crate::lock::Lock;
 use crate::model::{AccountRole, CreateRequest, Desired, Observed, ObservedAccount, ObservedOrg, OuPath, Parent};
 use crate::report::Reporter;
 
 const SVC: &str = "organizations";
 
-/// Read everything the organization part of the plan depends on.
-pub async fn observe(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Observed> {
+/// The first reads, side by side: who the caller is, the organization and its
+/// root. Everything else starts from these.
+pub async fn identify(aws: &Aws, rep: &Reporter) -> Result<Observed> {
     let region = aws.region.clone();
     let unknown = Site { account: "(caller)".into(), region: region.clone() };
-    rep.debug("sts:GetCallerIdentity");
-    let who = aws.sts().get_caller_identity().send().await.map_err(|e| {
+    let orgs = aws.organizations();
+    rep.debug("sts:GetCallerIdentity, organizations:DescribeOrganization, organizations:ListRoots");
+    let (who, org, roots) = tokio::join!(
+        aws.sts().get_caller_identity().send(),
+        orgs.describe_organization().send(),
+        orgs.list_roots().send()
+    );
+    let who = who.map_err(|e| {
         call_error(e, "sts", "GetCallerIdentity", &unknown, "finding out which account the credentials belong to")
     })?;
     let caller = who.account().unwrap_or_default().to_string();
     let site = Site { account: caller.clone(), region };
-    let orgs = aws.organizations();
 
     let mut observed = Observed { caller_account: caller, ..Default::default() };
-    rep.debug("organizations:DescribeOrganization");
-    let org = match orgs.describe_organization().send().await {
+    let org = match org {
         Ok(out) => out.organization().cloned(),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_aws_organizations_not_in_use_exception()) => None,
         Err(e) => {
@@ -39,41 +45,188 @@ pub async fn observe(aws: &Aws, desired: &Desired, rep: &Reporter) -> Result<Obs
     let management = org.master_account_id().unwrap_or_default().to_string();
     let feature_set = org.feature_set().map(|f| f.as_str().to_string()).unwrap_or_default();
     let id = org.id().unwrap_or_default().to_string();
-    if management != observed.caller_account {
-        // A member account cannot read the rest; the diff turns this into a blocker.
-        observed.organization =
-            Some(ObservedOrg { id, management_account_id: management, feature_set, root_id: String::new() });
-        return Ok(observed);
-    }
-    rep.debug("organizations:ListRoots");
-    let roots = orgs
-        .list_roots()
-        .send()
-        .await
-        .map_err(|e| call_error(e, SVC, "ListRoots", &site, "finding the organization root"))?;
-    let root_id = roots.roots().first().and_then(|r| r.id()).unwrap_or_default().to_string();
-    observed.organization =
-        Some(ObservedOrg { id, management_account_id: management, feature_set, root_id: root_id.clone() });
-
-    observed.ous = observe_ous(&orgs, &site, &root_id, desired, rep).await?;
-    observed.accounts = observe_accounts(&orgs, &site, rep).await?;
-    for want in &desired.accounts {
-        let Some(i) = observed.accounts.iter().position(|a| a.email.eq_ignore_ascii_case(&want.email)) else {
-            continue;
-        };
-        let account_id = observed.accounts[i].id.clone();
-        let (parent_id, parent) = observe_parent(&orgs, &site, &account_id, &root_id, &observed.ous, rep).await?;
-        let tags = observe_tags(&orgs, &site, &account_id, rep).await?;
-        let a = &mut observed.accounts[i];
-        a.parent_id = Some(parent_id);
-        a.parent = Some(parent);
-        a.tags = tags;
-    }
-    observed.create_requests = observe_requests(&orgs, &site, rep).await?;
-    observed.trusted_access = observe_trusted_access(&orgs, &site, rep).await?;
-    observed.applied_digest = observe_tags(&orgs, &site, &root_id, rep).await?.remove(APPLIED_TAG);
+    // A member account cannot list the roots (nor read the rest); the diff turns
+    // that into a blocker.
+    let root_id = if management == observed.caller_account {
+        let roots = roots.map_err(|e| call_error(e, SVC, "ListRoots", &site, "finding the organization root"))?;
+        roots.roots().first().and_then(|r| r.id()).unwrap_or_default().to_string()
+    } else {
+        String::new()
+    };
+    observed.organization = Some(ObservedOrg { id, management_account_id: management, feature_set, root_id });
     Ok(observed)
 }
+
+/// The plan's accounts as the lock file names them, taken on trust so that the
+/// rest can be read at once; [`state`] checks them (DescribeAccount) and fails
+/// with [`StaleLock`] if an id no longer has the plan's email. None when the lock
+/// file does not name every account of the plan.
+pub fn from_lock(desired: &Desired, lock: &Lock) -> Option<Vec<ObservedAccount>> {
+    desired
+        .accounts
+        .iter()
+        .map(|want| {
+            lock.accounts.get(&want.role).map(|id| ObservedAccount {
+                id: id.clone(),
+                name: want.name.clone(),
+                email: want.email.clone(),
+                status: "ACTIVE".into(),
+                parent_id: None,
+                parent: None,
+                tags: BTreeMap::new(),
+            })
+        })
+        .collect()
+}
+
+/// The lock file's ids do not name the plan's accounts (any more).
+#[derive(Debug)]
+pub struct StaleLock;
+
+impl std::fmt::Display for StaleLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the lock file's account ids no longer match the plan's emails")
+    }
+}
+
+impl std::error::Error for StaleLock {}
+
+/// The rest of the organization as the plan needs it, once `observed` has the
+/// organization and the plan's accounts: OUs, where the plan's accounts are and
+/// their tags, account creations in progress, trusted access, the applied-plan
+/// tag; with `from_lock`, the plan's accounts as DescribeAccount has them. All
+/// side by side; `then` runs as soon as the OUs are known (they are what the
+/// guardrails are attached to) and its result comes back beside the state.
+pub async fn state<T, F, Fut>(
+    aws: &Aws,
+    desired: &Desired,
+    observed: &Observed,
+    from_lock: bool,
+    then: F,
+    rep: &Reporter,
+) -> Result<(OrgState, T)>
+where
+    F: FnOnce(BTreeMap<OuPath, String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(BTreeMap<OuPath, String>, T)>>,
+{
+    let orgs = aws.organizations();
+    let site = Site { account: observed.caller_account.clone(), region: aws.region.clone() };
+    let root_id = observed.organization.as_ref().map(|o| o.root_id.clone()).unwrap_or_default();
+    let ours: Vec<ObservedAccount> =
+        desired.accounts.iter().filter_map(|w| observed.account_by_email(&w.email).cloned()).collect();
+    let checked = async {
+        if !from_lock {
+            return Ok(ours.clone());
+        }
+        let found = futures_util::future::try_join_all(ours.iter().map(|a| {
+            let (orgs, site) = (&orgs, &site);
+            async move {
+                rep.debug(format!("organizations:DescribeAccount {}", a.id));
+                match orgs.describe_account().account_id(&a.id).send().await {
+                    Ok(out) => {
+                        Ok(out.account().map(observed_account).filter(|x| x.email.eq_ignore_ascii_case(&a.email)))
+                    }
+                    Err(e) if e.as_service_error().is_some_and(|s| s.is_account_not_found_exception()) => Ok(None),
+                    Err(e) => Err(call_error(
+                        e,
+                        SVC,
+                        "DescribeAccount",
+                        site,
+                        format!("reading account {} of the lock file", a.id),
+                    )),
+                }
+            }
+        }))
+        .await?;
+        found.into_iter().collect::<Option<Vec<_>>>().ok_or_else(|| anyhow::Error::new(StaleLock))
+    };
+    let tree = async {
+        let ous = observe_ous(&orgs, &site, &root_id, desired, rep).await?;
+        let placed = futures_util::future::try_join_all(ours.iter().map(|a| {
+            let (orgs, site, root_id, ous) = (&orgs, &site, &root_id, &ous);
+            async move {
+                tokio::try_join!(
+                    observe_parent(orgs, site, &a.id, root_id, ous, rep),
+                    observe_tags(orgs, site, &a.id, rep),
+                )
+            }
+        }));
+        let (placed, (ous, extra)) = tokio::try_join!(placed, then(ous.clone()))?;
+        Ok::<_, anyhow::Error>((ous, placed, extra))
+    };
+    let (checked, (ous, placed, extra), create_requests, trusted_access, root_tags) = tokio::try_join!(
+        checked,
+        tree,
+        observe_requests(&orgs, &site, rep),
+        observe_trusted_access(&orgs, &site, rep),
+        observe_tags(&orgs, &site, &root_id, rep),
+    )?;
+    let accounts = checked
+        .into_iter()
+        .zip(placed)
+        .map(|(mut a, ((parent_id, parent), tags))| {
+            a.parent_id = Some(parent_id);
+            a.parent = Some(parent);
+            a.tags = tags;
+            a
+        })
+        .collect();
+    let applied_digest = root_tags.get(APPLIED_TAG).cloned();
+    Ok((OrgState { ous, create_requests, trusted_access, applied_digest, accounts }, extra))
+}
+
+/// What [`state`] reads.
+#[derive(Debug, Clone)]
+pub struct OrgState {
+    pub ous: BTreeMap<OuPath, String>,
+    pub create_requests: Vec<CreateRequest>,
+    pub trusted_access: Vec<String>,
+    pub applied_digest: Option<String>,
+    /// The plan's accounts, with parent and tags.
+    pub accounts: Vec<ObservedAccount>,
+}
+
+impl OrgState {
+    /// Put into `observed`: the plan's accounts replace what `observed` had of them.
+    pub fn merge_into(self, observed: &mut Observed) {
+        observed.ous = self.ous;
+        observed.create_requests = self.create_requests;
+        observed.trusted_access = self.trusted_access;
+        observed.applied_digest = self.applied_digest;
+        for a in self.accounts {
+            match observed.accounts.iter_mut().find(|x| x.id == a.id) {
+                Some(x) => *x = a,
+                None => observed.accounts.push(a),
+            }
+        }
+    }
+}
+
+fn observed_account(a: &aws_sdk_organizations::types::Account) -> ObservedAccount {
+    ObservedAccount {
+        id: a.id().unwrap_or_default().to_string(),
+        name: a.name().unwrap_or_default().to_string(),
+        email: a.email().unwrap_or_default().to_string(),
+        status: a.state().map_or_else(|| "ACTIVE".to_string(), |s| s.as_str().to_string()),
+        parent_id: None,
+        parent: None,
+        tags: BTreeMap::new(),
+    }
+}
+
+/// Every account of the organization, 20 a page (the API's maximum).
+pub async fn list_accounts(orgs: &Client, site: &Site, rep: &Reporter) -> Result<Vec<ObservedAccount>> {
+    rep.debug("organizations:ListAccounts");
+    let mut accounts = Vec::new();
+    let pages = orgs.list_accounts().max_results(LIST_ACCOUNTS_PAGE).into_paginator().send();
+    crate::aws::each_page(pages, |p| accounts.extend(p.accounts().iter().map(observed_account)))
+        .await
+        .map_err(|e| call_error(e, SVC, "ListAccounts", site, "listing the organization's accounts"))?;
+    Ok(accounts)
+}
+
+/// ListAccounts' largest page.
+pub const LIST_ACCOUNTS_PAGE: i32 = 20;
 
 async fn observe_ous(
     orgs: &Client,
@@ -123,30 +276,6 @@ async fn observe_ous(
         }
     }
     Ok(found)
-}
-
-async fn observe_accounts(orgs: &Client, site: &Site, rep: &Reporter) -> Result<Vec<ObservedAccount>> {
-    rep.debug("organizations:ListAccounts");
-    let accounts = orgs
-        .list_accounts()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| call_error(e, SVC, "ListAccounts", site, "listing the organization's accounts"))?;
-    Ok(accounts
-        .iter()
-        .flat_map(|page| page.accounts())
-        .map(|a| ObservedAccount {
-            id: a.id().unwrap_or_default().to_string(),
-            name: a.name().unwrap_or_default().to_string(),
-            email: a.email().unwrap_or_default().to_string(),
-            status: a.state().map_or_else(|| "ACTIVE".to_string(), |s| s.as_str().to_string()),
-            parent_id: None,
-            parent: None,
-            tags: BTreeMap::new(),
-        })
-        .collect())
 }
 
 async fn observe_parent(
@@ -264,23 +393,11 @@ pub async fn accounts_to_enroll(
     sessions: &crate::aws::Sessions,
     admin: &str,
     members: &std::collections::BTreeSet<String>,
+    rep: &Reporter,
 ) -> Result<Vec<(String, String)>> {
     let site = sessions.site(&sessions.management_account);
-    let pages = sessions
-        .base
-        .organizations()
-        .list_accounts()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| call_error(e, SVC, "ListAccounts", &site, "listing the accounts to enroll"))?;
-    Ok(pages
-        .iter()
-        .flat_map(|p| p.accounts())
-        .filter_map(|a| Some((a.id()?.to_string(), a.email()?.to_string())))
-        .filter(|(id, _)| id != admin && !members.contains(id))
-        .collect())
+    let all = list_accounts(&sessions.base.organizations(), &site, rep).await?;
+    Ok(all.into_iter().filter(|a| a.id != admin && !members.contains(&a.id)).map(|a| (a.id, a.email)).collect())
 }
 
 /// The root tag that records the digest of the plan file last applied.

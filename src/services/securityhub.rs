@@ -17,6 +17,8 @@ use crate::model::SecurityHubSpec;
 use crate::report::Reporter;
 use crate::services::regional;
 
+/// ListMembers' largest page (50).
+pub const MEMBERS_PAGE: i32 = 50;
 const SVC: &str = "securityhub";
 pub const SERVICE: &str = "securityhub";
 pub const MEMBERS_PER_CALL: usize = 50;
@@ -189,6 +191,16 @@ fn suffix_of(arn: &str) -> String {
     arn.split_once(":standards/").map(|(_, s)| s.to_string()).unwrap_or_else(|| arn.to_string())
 }
 
+/// The accounts Security Hub has as members here, every page (50 a page).
+async fn member_ids(sh: &aws_sdk_securityhub::Client, site: &crate::aws::Site) -> Result<BTreeSet<String>> {
+    let mut ids = BTreeSet::new();
+    let pages = sh.list_members().max_results(MEMBERS_PAGE).only_associated(false).into_paginator().send();
+    crate::aws::each_page(pages, |p| ids.extend(p.members().iter().filter_map(|m| m.account_id().map(str::to_string))))
+        .await
+        .map_err(|e| call_error(e, SVC, "ListMembers", site, "reading which accounts Security Hub covers"))?;
+    Ok(ids)
+}
+
 pub async fn observe(
     sessions: &Sessions,
     spec: &SecurityHubSpec,
@@ -208,22 +220,25 @@ pub async fn observe(
         let admin_config = admin_config.as_ref();
         async move {
             let site = sessions.site_in(&sessions.management_account, region);
-            rep.debug(format!("securityhub:ListOrganizationAdminAccounts {region}"));
-            let admins = client(&sessions.base.config, region)
-                .list_organization_admin_accounts()
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "ListOrganizationAdminAccounts",
-                        &site,
-                        "reading Security Hub's delegated administrator",
-                    )
-                })?;
+            // The administrators (management account) and Security Tooling's hub,
+            // side by side: whether the hub exists does not depend on them.
+            rep.debug(format!("securityhub:ListOrganizationAdminAccounts, DescribeHub {region}"));
+            let hub = async {
+                let (Some(_), Some(cfg)) = (admin, admin_config) else { return None };
+                Some(client(cfg, region).describe_hub().send().await)
+            };
+            let mgmt = client(&sessions.base.config, region);
+            let (admins, hub) =
+                tokio::join!(mgmt.list_organization_admin_accounts().into_paginator().send().try_collect(), hub);
+            let admins = admins.map_err(|e| {
+                call_error(
+                    e,
+                    SVC,
+                    "ListOrganizationAdminAccounts",
+                    &site,
+                    "reading Security Hub's delegated administrator",
+                )
+            })?;
             let mut state = RegionState {
                 admins: admins
                     .iter()
@@ -235,42 +250,56 @@ pub async fn observe(
             if let (Some(a), Some(cfg)) = (admin, admin_config) {
                 let site = sessions.site_in(a, region);
                 let sh = client(cfg, region);
-                rep.debug(format!("securityhub:DescribeHub {region}"));
-                state.hub = match sh.describe_hub().send().await {
-                    Ok(_) => true,
-                    Err(e)
+                state.hub = match hub {
+                    None => false,
+                    Some(Ok(_)) => true,
+                    Some(Err(e))
                         if matches!(error_code(&e), Some("InvalidAccessException" | "ResourceNotFoundException")) =>
                     {
                         false
                     }
-                    Err(e) => {
+                    Some(Err(e)) => {
                         return Err(call_error(e, SVC, "DescribeHub", &site, "reading Security Tooling's hub").into());
                     }
                 };
                 if state.hub {
-                    rep.debug(format!("securityhub:GetEnabledStandards {region}"));
-                    let subs = sh.get_enabled_standards().into_paginator().send().try_collect().await.map_err(|e| {
-                        call_error(e, SVC, "GetEnabledStandards", &site, "reading the enabled standards")
-                    })?;
-                    state.standards = subs
-                        .iter()
-                        .flat_map(|p| p.standards_subscriptions())
-                        .filter_map(|s| {
-                            Some((suffix_of(s.standards_arn()?), s.standards_status()?.as_str().to_string()))
-                        })
-                        .collect();
-                    rep.debug(format!("securityhub:ListFindingAggregators {region}"));
-                    let aggs = sh.list_finding_aggregators().send().await.map_err(|e| {
-                        call_error(e, SVC, "ListFindingAggregators", &site, "finding the finding aggregator")
-                    })?;
-                    if let Some(arn) = aggs.finding_aggregators().first().and_then(|a| a.finding_aggregator_arn()) {
+                    // The hub's settings side by side; the organization's only
+                    // when Security Tooling administers it here (else unreadable).
+                    let is_admin = state.admins.iter().any(|x| x == a);
+                    let standards = async {
+                        rep.debug(format!("securityhub:GetEnabledStandards {region}"));
+                        let subs =
+                            sh.get_enabled_standards().into_paginator().send().try_collect().await.map_err(|e| {
+                                call_error(e, SVC, "GetEnabledStandards", &site, "reading the enabled standards")
+                            })?;
+                        Ok::<_, anyhow::Error>(
+                            subs.iter()
+                                .flat_map(|p| p.standards_subscriptions())
+                                .filter_map(|s| {
+                                    Some((suffix_of(s.standards_arn()?), s.standards_status()?.as_str().to_string()))
+                                })
+                                .collect(),
+                        )
+                    };
+                    let aggregator = async {
+                        rep.debug(format!("securityhub:ListFindingAggregators {region}"));
+                        let aggs = sh.list_finding_aggregators().send().await.map_err(|e| {
+                            call_error(e, SVC, "ListFindingAggregators", &site, "finding the finding aggregator")
+                        })?;
+                        let Some(arn) = aggs.finding_aggregators().first().and_then(|a| a.finding_aggregator_arn())
+                        else {
+                            return Ok::<_, anyhow::Error>(None);
+                        };
                         let got =
                             sh.get_finding_aggregator().finding_aggregator_arn(arn).send().await.map_err(|e| {
                                 call_error(e, SVC, "GetFindingAggregator", &site, "reading the finding aggregator")
                             })?;
-                        state.aggregator = Some((arn.to_string(), got.regions().to_vec()));
-                    }
-                    if state.admins.iter().any(|x| x == a) {
+                        Ok(Some((arn.to_string(), got.regions().to_vec())))
+                    };
+                    let org_config = async {
+                        if !is_admin {
+                            return Ok::<_, anyhow::Error>(None);
+                        }
                         rep.debug(format!("securityhub:DescribeOrganizationConfiguration {region}"));
                         let conf = sh.describe_organization_configuration().send().await.map_err(|e| {
                             call_error(
@@ -281,29 +310,20 @@ pub async fn observe(
                                 "reading Security Hub's organization settings",
                             )
                         })?;
-                        state.org_config = Some((
+                        Ok(Some((
                             conf.auto_enable().unwrap_or(false),
                             conf.auto_enable_standards().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                        ));
+                        )))
+                    };
+                    let members = async {
+                        if !is_admin {
+                            return Ok(None);
+                        }
                         rep.debug(format!("securityhub:ListMembers {region}"));
-                        let pages = sh
-                            .list_members()
-                            .only_associated(false)
-                            .into_paginator()
-                            .send()
-                            .try_collect()
-                            .await
-                            .map_err(|e| {
-                                call_error(e, SVC, "ListMembers", &site, "reading which accounts Security Hub covers")
-                            })?;
-                        state.members = Some(
-                            pages
-                                .iter()
-                                .flat_map(|p| p.members())
-                                .filter_map(|m| m.account_id().map(str::to_string))
-                                .collect(),
-                        );
-                    }
+                        member_ids(&sh, &site).await.map(Some)
+                    };
+                    (state.standards, state.aggregator, state.org_config, state.members) =
+                        tokio::try_join!(standards, aggregator, org_config, members)?;
                 }
             }
             Ok(state)
@@ -440,13 +460,8 @@ pub async fn run(region: &str, op: &ShOp, admin: &str, sessions: &Sessions, rep:
                 .map_err(|e| call_error(e, SVC, "UpdateFindingAggregator", &site, "linking the governed regions"))?;
         }
         ShOp::EnrollAll => {
-            let members =
-                sh.list_members().only_associated(false).into_paginator().send().try_collect().await.map_err(|e| {
-                    call_error(e, SVC, "ListMembers", &site, "reading which accounts Security Hub covers")
-                })?;
-            let members: BTreeSet<String> =
-                members.iter().flat_map(|p| p.members()).filter_map(|m| m.account_id().map(str::to_string)).collect();
-            let missing = crate::services::organizations::accounts_to_enroll(sessions, admin, &members).await?;
+            let members = member_ids(&sh, &site).await?;
+            let missing = crate::services::organizations::accounts_to_enroll(sessions, admin, &members, rep).await?;
             if !missing.is_empty() {
                 Box::pin(run(region, &ShOp::CreateMembers { accounts: missing }, admin, sessions, rep)).await?;
             }

@@ -12,7 +12,10 @@
 //! - kill a process at the k-th call (after forwarding it), for crash tests.
 //!
 //! It counts calls by (service, operation), and can cap a (service, operation)
-//! at a rate, answering above it with throttling.
+//! at a rate (a token bucket per account and region, as AWS's quotas are),
+//! answering above it with throttling. It keeps a trace of every call (when it
+//! arrived and was answered, and the id-like tokens of request and response) from
+//! which `trace.rs` computes the critical path of a run.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -33,6 +36,35 @@ pub struct Faults {
     pub reset_after: f64,
     /// Only these operations get faults (None: every call).
     pub only: Option<Vec<String>>,
+    /// Rate limits; a call above its limit is answered with throttling.
+    pub limits: Vec<RateLimit>,
+    /// Keep the tokens of requests and responses in the trace.
+    pub trace_tokens: bool,
+}
+
+/// A request-rate quota: `per_second`, bursts of `burst`, for one service's
+/// operation (or every operation without a limit of its own, when None), per
+/// account (access key) and region, as AWS counts them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimit {
+    pub service: String,
+    pub operation: Option<String>,
+    pub per_second: f64,
+    pub burst: f64,
+}
+
+/// Security Hub's published quotas (API reference): BatchEnableStandards 1/s,
+/// burst 1; every other operation 10/s, burst 30.
+pub fn securityhub_limits() -> Vec<RateLimit> {
+    vec![
+        RateLimit {
+            service: "securityhub".into(),
+            operation: Some("POST /standards/register".into()),
+            per_second: 1.0,
+            burst: 1.0,
+        },
+        RateLimit { service: "securityhub".into(), operation: None, per_second: 10.0, burst: 30.0 },
+    ]
 }
 
 /// One call as the proxy saw it.
@@ -41,6 +73,15 @@ pub struct Call {
     pub service: String,
     pub operation: String,
     pub fault: Option<&'static str>,
+    pub region: String,
+    pub access_key: String,
+    /// When the request arrived and when its answer was complete, since the proxy started.
+    pub start: Duration,
+    pub end: Duration,
+    /// Id-like tokens of the request (access key, path, query, body) and of the
+    /// response body, when `trace_tokens` is on.
+    pub sent: Vec<String>,
+    pub received: Vec<String>,
 }
 
 #[derive(Default)]
@@ -48,11 +89,14 @@ struct State {
     calls: Vec<Call>,
     /// Kill this process id when the call count reaches the number.
     kill_at: Option<(usize, u32)>,
+    /// Token buckets: (limit index, access key, region) -> (tokens, last refill).
+    buckets: std::collections::HashMap<(usize, String, String), (f64, Instant)>,
 }
 
 pub struct Proxy {
     pub port: u16,
     state: Arc<Mutex<State>>,
+    pub started: Instant,
 }
 
 impl Proxy {
@@ -63,14 +107,15 @@ impl Proxy {
         let state = Arc::new(Mutex::new(State::default()));
         let rng = Arc::new(Mutex::new(fastrand::Rng::with_seed(faults.seed)));
         let (st, up) = (state.clone(), upstream.to_string());
+        let started = Instant::now();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
                 let (st, up, rng, faults) = (st.clone(), up.clone(), rng.clone(), faults.clone());
-                std::thread::spawn(move || serve(conn, &up, &faults, &rng, &st));
+                std::thread::spawn(move || serve(conn, &up, &faults, &rng, &st, started));
             }
         });
-        Proxy { port, state }
+        Proxy { port, state, started }
     }
 
     pub fn url(&self) -> String {
@@ -88,6 +133,11 @@ impl Proxy {
             *out.entry(format!("{}:{}", c.service, c.operation)).or_insert(0) += 1;
         }
         out
+    }
+
+    /// Calls answered with throttling because they were above a rate limit.
+    pub fn rate_limited(&self) -> usize {
+        self.calls().iter().filter(|c| c.fault == Some("rate_limited")).count()
     }
 
     pub fn reset_counts(&self) {
@@ -140,6 +190,15 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<Request> {
     req.body = vec![0; len];
     r.read_exact(&mut req.body).ok()?;
     Some(req)
+}
+
+/// The access key and region of a request's SigV4 credential scope.
+fn scope(req: &Request) -> (String, String) {
+    let auth = req.header("authorization").unwrap_or("");
+    let mut parts = auth.split("Credential=").nth(1).unwrap_or("").split('/');
+    let key = parts.next().unwrap_or("").to_string();
+    let region = parts.nth(1).unwrap_or("").to_string();
+    (key, region)
 }
 
 /// The service (from the SigV4 credential scope) and operation of a request.
@@ -270,17 +329,93 @@ fn reset(conn: TcpStream) {
     drop(conn);
 }
 
-fn serve(conn: TcpStream, upstream: &str, faults: &Faults, rng: &Mutex<fastrand::Rng>, state: &Mutex<State>) {
+/// Take a token from the bucket of the call's limit, if it has one; false: throttle.
+fn within_limit(
+    state: &Mutex<State>,
+    limits: &[RateLimit],
+    service: &str,
+    operation: &str,
+    key: &str,
+    region: &str,
+) -> bool {
+    let own = limits.iter().position(|l| l.service == service && l.operation.as_deref() == Some(operation));
+    let Some(i) = own.or_else(|| limits.iter().position(|l| l.service == service && l.operation.is_none())) else {
+        return true;
+    };
+    let now = Instant::now();
+    let mut s = state.lock().unwrap();
+    let (tokens, last) = s.buckets.entry((i, key.to_string(), region.to_string())).or_insert((limits[i].burst, now));
+    *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * limits[i].per_second).min(limits[i].burst);
+    *last = now;
+    if *tokens >= 1.0 {
+        *tokens -= 1.0;
+        true
+    } else {
+        false
+    }
+}
+
+/// Id-like tokens of a text: runs of letters, digits and `-_.+=` of at least 8
+/// characters that are not plain words, after percent-decoding.
+pub fn tokens(text: &str) -> Vec<String> {
+    let decoded = percent_decode(text);
+    let mut out: Vec<String> = decoded
+        .split(|c: char| !(c.is_ascii_alphanumeric() || "-_.+=".contains(c)))
+        // `key=value` is two tokens; trailing `=` is base64 padding.
+        .flat_map(|t| match t.find('=') {
+            Some(i) if !t[i..].trim_start_matches('=').is_empty() => vec![&t[..i], t[i..].trim_start_matches('=')],
+            _ => vec![t],
+        })
+        .filter(|t| t.len() >= 8 && !t.chars().all(|c| c.is_ascii_alphabetic() || c == '_' || c == '.'))
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn serve(
+    conn: TcpStream,
+    upstream: &str,
+    faults: &Faults,
+    rng: &Mutex<fastrand::Rng>,
+    state: &Mutex<State>,
+    started: Instant,
+) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut conn = conn;
     while let Some(req) = read_request(&mut reader) {
+        let arrived = started.elapsed();
         let (service, operation, protocol) = classify(&req);
+        let (access_key, region) = scope(&req);
+        let limited = !within_limit(state, &faults.limits, &service, &operation, &access_key, &region);
         let eligible = faults.only.as_ref().is_none_or(|ops| ops.iter().any(|o| *o == operation));
         let (roll, jitter) = {
             let mut r = rng.lock().unwrap();
             (r.f64(), r.f64())
         };
-        let fault = if !eligible {
+        let fault = if limited {
+            Some("rate_limited")
+        } else if !eligible {
             None
         } else {
             let mut edge = 0.0;
@@ -301,9 +436,33 @@ fn serve(conn: TcpStream, upstream: &str, faults: &Faults, rng: &Mutex<fastrand:
         if !delay.is_zero() {
             std::thread::sleep(delay);
         }
+        let response = match fault {
+            Some("throttle" | "rate_limited") => throttle(protocol),
+            Some("server_error") => {
+                if roll.to_bits() % 2 == 0 {
+                    error_response(protocol, 500, "InternalFailure")
+                } else {
+                    error_response(protocol, 503, "ServiceUnavailable")
+                }
+            }
+            Some("reset_before") => vec![],
+            _ => forward(upstream, &req).unwrap_or_default(),
+        };
+        let (sent, received) = if faults.trace_tokens {
+            let (_, path) = req.method_and_path();
+            let path = path.strip_prefix("http://").map_or(path, |p| p.split_once('/').map_or("", |(_, rest)| rest));
+            let mut sent = tokens(&format!("{path} {}", String::from_utf8_lossy(&req.body)));
+            sent.push(access_key.clone());
+            let body =
+                response.windows(4).position(|w| w == b"\r\n\r\n").map_or(&response[..0], |i| &response[i + 4..]);
+            (sent, tokens(&String::from_utf8_lossy(body)))
+        } else {
+            (vec![], vec![])
+        };
         let kill = {
             let mut s = state.lock().unwrap();
-            s.calls.push(Call { service, operation, fault });
+            let end = started.elapsed();
+            s.calls.push(Call { service, operation, fault, region, access_key, start: arrived, end, sent, received });
             let n = s.calls.len();
             match s.kill_at {
                 Some((k, pid)) if k == n => {
@@ -313,21 +472,9 @@ fn serve(conn: TcpStream, upstream: &str, faults: &Faults, rng: &Mutex<fastrand:
                 _ => None,
             }
         };
-        let response = match fault {
-            Some("throttle") => throttle(protocol),
-            Some("server_error") => {
-                if roll.to_bits() % 2 == 0 {
-                    error_response(protocol, 500, "InternalFailure")
-                } else {
-                    error_response(protocol, 503, "ServiceUnavailable")
-                }
-            }
-            Some("reset_before") => return reset(conn),
-            _ => match forward(upstream, &req) {
-                Ok(r) => r,
-                Err(_) => return reset(conn),
-            },
-        };
+        if response.is_empty() {
+            return reset(conn); // reset before forwarding, or the emulator did not answer
+        }
         if let Some(pid) = kill {
             // The call reached AWS; the process dies before it reads the answer.
             let _ = std::process::Command::new("kill").arg("-9").arg(pid.to_string()).status();

@@ -16,75 +16,85 @@ pub async fn observe(sessions: &Sessions, target_ids: &[String], rep: &Reporter)
     let orgs = sessions.base.organizations();
     let site = sessions.site(&sessions.management_account);
     let mut out = ObservedGuardrails::default();
-    rep.debug("organizations:ListRoots");
-    let roots = orgs
-        .list_roots()
-        .send()
-        .await
-        .map_err(|e| call_error(e, SVC, "ListRoots", &site, "reading whether SCPs are enabled"))?;
-    out.scp_type_enabled = roots.roots().first().is_some_and(|r| {
-        r.policy_types().iter().any(|t| {
-            t.r#type() == Some(&PolicyType::ServiceControlPolicy) && t.status() == Some(&PolicyTypeStatus::Enabled)
+    // The root's policy types, sra's policies and the counts per target, side by side.
+    let roots = async {
+        rep.debug("organizations:ListRoots");
+        orgs.list_roots().send().await.map_err(|e| {
+            anyhow::Error::from(call_error(e, SVC, "ListRoots", &site, "reading whether SCPs are enabled"))
         })
-    });
-    rep.debug("organizations:ListPolicies SERVICE_CONTROL_POLICY");
-    let pages = orgs
-        .list_policies()
-        .filter(PolicyType::ServiceControlPolicy)
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| call_error(e, SVC, "ListPolicies", &site, "listing service control policies"))?;
-    for summary in pages.iter().flat_map(|p| p.policies()) {
-        let Some(name) = summary.name() else { continue };
-        if !POLICIES.iter().any(|(n, _)| *n == name) {
-            continue;
-        }
-        let id = summary.id().unwrap_or_default().to_string();
-        rep.debug(format!("organizations:DescribePolicy {id}"));
-        let described = orgs
-            .describe_policy()
-            .policy_id(&id)
-            .send()
-            .await
-            .map_err(|e| call_error(e, SVC, "DescribePolicy", &site, format!("reading the guardrail {name}")))?;
-        let content = described.policy().and_then(|p| p.content()).and_then(policy::parse);
-        rep.debug(format!("organizations:ListTargetsForPolicy {id}"));
-        let targets =
-            orgs.list_targets_for_policy().policy_id(&id).into_paginator().send().try_collect().await.map_err(|e| {
-                call_error(e, SVC, "ListTargetsForPolicy", &site, format!("reading where {name} is attached"))
-            })?;
-        out.policies.insert(
-            name.to_string(),
-            ObservedScp {
-                id,
-                description: summary.description().unwrap_or_default().to_string(),
-                document: content,
-                targets: targets
-                    .iter()
-                    .flat_map(|p| p.targets())
-                    .filter_map(|t| t.target_id().map(str::to_string))
-                    .collect(),
-            },
-        );
-    }
-    let mut counts = BTreeMap::new();
-    for target in target_ids {
-        rep.debug(format!("organizations:ListPoliciesForTarget {target}"));
+    };
+    let policies = async {
+        rep.debug("organizations:ListPolicies SERVICE_CONTROL_POLICY");
         let pages = orgs
-            .list_policies_for_target()
-            .target_id(target)
+            .list_policies()
             .filter(PolicyType::ServiceControlPolicy)
             .into_paginator()
             .send()
             .try_collect()
             .await
-            .map_err(|e| {
-                call_error(e, SVC, "ListPoliciesForTarget", &site, format!("counting the SCPs on {target}"))
-            })?;
-        counts.insert(target.clone(), pages.iter().map(|p| p.policies().len()).sum());
-    }
+            .map_err(|e| call_error(e, SVC, "ListPolicies", &site, "listing service control policies"))?;
+        let ours: Vec<_> = pages
+            .iter()
+            .flat_map(|p| p.policies())
+            .filter(|s| s.name().is_some_and(|name| POLICIES.iter().any(|(n, _)| *n == name)))
+            .cloned()
+            .collect();
+        futures_util::future::try_join_all(ours.into_iter().map(|summary| {
+            let (orgs, site) = (&orgs, &site);
+            async move {
+                let name = summary.name().unwrap_or_default().to_string();
+                let id = summary.id().unwrap_or_default().to_string();
+                rep.debug(format!("organizations:DescribePolicy, ListTargetsForPolicy {id}"));
+                let (described, targets) = tokio::join!(
+                    orgs.describe_policy().policy_id(&id).send(),
+                    orgs.list_targets_for_policy().policy_id(&id).into_paginator().send().try_collect()
+                );
+                let described = described
+                    .map_err(|e| call_error(e, SVC, "DescribePolicy", site, format!("reading the guardrail {name}")))?;
+                let targets = targets.map_err(|e| {
+                    call_error(e, SVC, "ListTargetsForPolicy", site, format!("reading where {name} is attached"))
+                })?;
+                let scp = ObservedScp {
+                    id,
+                    description: summary.description().unwrap_or_default().to_string(),
+                    document: described.policy().and_then(|p| p.content()).and_then(policy::parse),
+                    targets: targets
+                        .iter()
+                        .flat_map(|p| p.targets())
+                        .filter_map(|t| t.target_id().map(str::to_string))
+                        .collect(),
+                };
+                Ok::<_, anyhow::Error>((name, scp))
+            }
+        }))
+        .await
+    };
+    let counts = futures_util::future::try_join_all(target_ids.iter().map(|target| {
+        let (orgs, site) = (&orgs, &site);
+        async move {
+            rep.debug(format!("organizations:ListPoliciesForTarget {target}"));
+            let pages = orgs
+                .list_policies_for_target()
+                .target_id(target)
+                .filter(PolicyType::ServiceControlPolicy)
+                .into_paginator()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| {
+                    call_error(e, SVC, "ListPoliciesForTarget", site, format!("counting the SCPs on {target}"))
+                })?;
+            Ok::<_, anyhow::Error>((target.clone(), pages.iter().map(|p| p.policies().len()).sum::<usize>()))
+        }
+    }));
+    let (roots, policies, counts) = tokio::try_join!(roots, policies, counts)?;
+    out.scp_type_enabled = roots.roots().first().is_some_and(|r| {
+        r.policy_types().iter().any(|t| {
+            t.r#type() == Some(&PolicyType::ServiceControlPolicy) && t.status() == Some(&PolicyTypeStatus::Enabled)
+        })
+    });
+    out.policies = policies.into_iter().collect();
+    let counts: BTreeMap<String, usize> = counts.into_iter().collect();
     out.attached_counts = counts;
     Ok(out)
 }

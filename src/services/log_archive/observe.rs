@@ -20,23 +20,42 @@ pub async fn observe(
     if !spec.enabled {
         return Ok(out);
     }
-    out.trail = observe_trail(sessions, spec, rep).await?;
-    if let Some(cw) = &spec.trail.cloudwatch_logs {
-        out.cloudwatch = observe_cloudwatch(sessions, &cw.log_group, rep).await?;
-    }
-    let Some(la) = ids.log_archive.clone() else {
-        return Ok(out);
+    // The trail (management account) and the Log Archive side, side by side.
+    let cloudwatch = async {
+        match &spec.trail.cloudwatch_logs {
+            Some(cw) => observe_cloudwatch(sessions, &cw.log_group, rep).await,
+            None => Ok(Default::default()),
+        }
     };
-    let config = sessions.config(&la, rep).await?;
-    let site = sessions.site(&la);
-    out.key = observe_key(&aws_sdk_kms::Client::new(&config), &site, spec, rep).await?;
-    out.account_public_access_block =
-        observe_account_pab(&aws_sdk_s3control::Client::new(&config), &site, &la, rep).await?;
-    let s3 = aws_sdk_s3::Client::new(&config);
-    for kind in [BucketKind::AccessLog, BucketKind::Log] {
-        let name = ids.bucket_name(spec, kind);
-        if let Some(b) = observe_bucket(&s3, &site, &name, rep).await? {
-            out.buckets.insert(kind, b);
+    let log_archive = async {
+        let Some(la) = ids.log_archive.clone() else {
+            return Ok(None);
+        };
+        let config = sessions.config(&la, rep).await?;
+        let site = sessions.site(&la);
+        let (kms, s3c, s3) = (
+            aws_sdk_kms::Client::new(&config),
+            aws_sdk_s3control::Client::new(&config),
+            aws_sdk_s3::Client::new(&config),
+        );
+        let (access_log, log) = (ids.bucket_name(spec, BucketKind::AccessLog), ids.bucket_name(spec, BucketKind::Log));
+        let found = tokio::try_join!(
+            observe_key(&kms, &site, spec, rep),
+            observe_account_pab(&s3c, &site, &la, rep),
+            observe_bucket(&s3, &site, &access_log, rep),
+            observe_bucket(&s3, &site, &log, rep),
+        )?;
+        Ok::<_, anyhow::Error>(Some(found))
+    };
+    let (trail, cloudwatch, log_archive) =
+        tokio::try_join!(observe_trail(sessions, spec, rep), cloudwatch, log_archive)?;
+    (out.trail, out.cloudwatch) = (trail, cloudwatch);
+    if let Some((key, pab, access_log, log)) = log_archive {
+        (out.key, out.account_public_access_block) = (key, pab);
+        for (kind, bucket) in [(BucketKind::AccessLog, access_log), (BucketKind::Log, log)] {
+            if let Some(b) = bucket {
+                out.buckets.insert(kind, b);
+            }
         }
     }
     Ok(out)
@@ -46,8 +65,14 @@ async fn observe_trail(sessions: &Sessions, spec: &LogArchiveSpec, rep: &Reporte
     let ct = aws_sdk_cloudtrail::Client::new(&sessions.base.config);
     let site = sessions.site(&sessions.management_account);
     let name = &spec.trail.name;
-    rep.debug(format!("cloudtrail:GetTrail {name}"));
-    let trail = match ct.get_trail().name(name).send().await {
+    // Side by side: when there is no trail, the other two answers are ignored.
+    rep.debug(format!("cloudtrail:GetTrail, GetTrailStatus, GetEventSelectors {name}"));
+    let (trail, status, selectors) = tokio::join!(
+        ct.get_trail().name(name).send(),
+        ct.get_trail_status().name(name).send(),
+        ct.get_event_selectors().trail_name(name).send()
+    );
+    let trail = match trail {
         Ok(o) => match o.trail().cloned() {
             Some(t) => t,
             None => return Ok(None),
@@ -55,13 +80,9 @@ async fn observe_trail(sessions: &Sessions, spec: &LogArchiveSpec, rep: &Reporte
         Err(e) if error_code(&e) == Some("TrailNotFoundException") => return Ok(None),
         Err(e) => return Err(call_error(e, "cloudtrail", "GetTrail", &site, format!("reading trail {name}")).into()),
     };
-    rep.debug(format!("cloudtrail:GetTrailStatus {name}"));
-    let status =
-        ct.get_trail_status().name(name).send().await.map_err(|e| {
-            call_error(e, "cloudtrail", "GetTrailStatus", &site, format!("reading whether {name} logs"))
-        })?;
-    rep.debug(format!("cloudtrail:GetEventSelectors {name}"));
-    let selectors = ct.get_event_selectors().trail_name(name).send().await.map_err(|e| {
+    let status = status
+        .map_err(|e| call_error(e, "cloudtrail", "GetTrailStatus", &site, format!("reading whether {name} logs")))?;
+    let selectors = selectors.map_err(|e| {
         call_error(e, "cloudtrail", "GetEventSelectors", &site, format!("reading the event selectors of {name}"))
     })?;
     let event_selectors = if !selectors.advanced_event_selectors().is_empty() {
@@ -212,21 +233,15 @@ async fn observe_key(
         }
     };
     let key_id = key.key_id().to_string();
-    rep.debug(format!("kms:GetKeyRotationStatus {key_id}"));
-    let rotation = kms
-        .get_key_rotation_status()
-        .key_id(&key_id)
-        .send()
-        .await
+    rep.debug(format!("kms:GetKeyRotationStatus, GetKeyPolicy {key_id}"));
+    let (rotation, key_policy) = tokio::join!(
+        kms.get_key_rotation_status().key_id(&key_id).send(),
+        kms.get_key_policy().key_id(&key_id).policy_name("default").send()
+    );
+    let rotation = rotation
         .map_err(|e| call_error(e, "kms", "GetKeyRotationStatus", site, format!("reading rotation of {alias}")))?;
-    rep.debug(format!("kms:GetKeyPolicy {key_id}"));
-    let key_policy = kms
-        .get_key_policy()
-        .key_id(&key_id)
-        .policy_name("default")
-        .send()
-        .await
-        .map_err(|e| call_error(e, "kms", "GetKeyPolicy", site, format!("reading the policy of {alias}")))?;
+    let key_policy =
+        key_policy.map_err(|e| call_error(e, "kms", "GetKeyPolicy", site, format!("reading the policy of {alias}")))?;
     Ok(Some(KeyState {
         arn: key.arn().map(str::to_string),
         enabled: key.enabled(),
@@ -277,77 +292,103 @@ async fn observe_bucket(
         }
         Err(e) => return Err(call_error(e, "s3", "HeadBucket", site, what("the existence")).into()),
     }
-    let pab = match s3.get_public_access_block().bucket(name).send().await {
-        Ok(o) => o.public_access_block_configuration().map(|c| PublicAccessBlock {
-            block_public_acls: c.block_public_acls().unwrap_or(false),
-            ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
-            block_public_policy: c.block_public_policy().unwrap_or(false),
-            restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
-        }),
-        Err(e) if error_code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => None,
-        Err(e) => return Err(call_error(e, "s3", "GetPublicAccessBlock", site, what("Block Public Access")).into()),
+    // The bucket exists: its settings, side by side.
+    let pab = async {
+        Ok::<_, anyhow::Error>(match s3.get_public_access_block().bucket(name).send().await {
+            Ok(o) => o.public_access_block_configuration().map(|c| PublicAccessBlock {
+                block_public_acls: c.block_public_acls().unwrap_or(false),
+                ignore_public_acls: c.ignore_public_acls().unwrap_or(false),
+                block_public_policy: c.block_public_policy().unwrap_or(false),
+                restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
+            }),
+            Err(e) if error_code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => None,
+            Err(e) => return Err(call_error(e, "s3", "GetPublicAccessBlock", site, what("Block Public Access")).into()),
+        })
     };
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(name)
-        .send()
-        .await
-        .map_err(|e| call_error(e, "s3", "GetBucketVersioning", site, what("versioning")))?
-        .status()
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_default();
-    let encryption = match s3.get_bucket_encryption().bucket(name).send().await {
-        Ok(o) => o.server_side_encryption_configuration().and_then(|c| c.rules().first()).map(|r| {
-            let d = r.apply_server_side_encryption_by_default();
-            Encryption {
-                algorithm: d.map(|d| d.sse_algorithm().as_str().to_string()).unwrap_or_default(),
-                kms_key: d.and_then(|d| d.kms_master_key_id()).map(str::to_string),
-                bucket_key: r.bucket_key_enabled().unwrap_or(false),
+    let versioning = async {
+        Ok::<_, anyhow::Error>(
+            s3.get_bucket_versioning()
+                .bucket(name)
+                .send()
+                .await
+                .map_err(|e| call_error(e, "s3", "GetBucketVersioning", site, what("versioning")))?
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+        )
+    };
+    let encryption = async {
+        Ok::<_, anyhow::Error>(match s3.get_bucket_encryption().bucket(name).send().await {
+            Ok(o) => o.server_side_encryption_configuration().and_then(|c| c.rules().first()).map(|r| {
+                let d = r.apply_server_side_encryption_by_default();
+                Encryption {
+                    algorithm: d.map(|d| d.sse_algorithm().as_str().to_string()).unwrap_or_default(),
+                    kms_key: d.and_then(|d| d.kms_master_key_id()).map(str::to_string),
+                    bucket_key: r.bucket_key_enabled().unwrap_or(false),
+                }
+            }),
+            Err(e) if error_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => None,
+            Err(e) => return Err(call_error(e, "s3", "GetBucketEncryption", site, what("default encryption")).into()),
+        })
+    };
+    let ownership = async {
+        Ok::<_, anyhow::Error>(match s3.get_bucket_ownership_controls().bucket(name).send().await {
+            Ok(o) => o
+                .ownership_controls()
+                .and_then(|c| c.rules().first())
+                .map(|r| r.object_ownership().as_str().to_string()),
+            Err(e) if error_code(&e) == Some("OwnershipControlsNotFoundError") => None,
+            Err(e) => {
+                return Err(call_error(e, "s3", "GetBucketOwnershipControls", site, what("object ownership")).into());
             }
-        }),
-        Err(e) if error_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => None,
-        Err(e) => return Err(call_error(e, "s3", "GetBucketEncryption", site, what("default encryption")).into()),
+        })
     };
-    let ownership = match s3.get_bucket_ownership_controls().bucket(name).send().await {
-        Ok(o) => {
-            o.ownership_controls().and_then(|c| c.rules().first()).map(|r| r.object_ownership().as_str().to_string())
-        }
-        Err(e) if error_code(&e) == Some("OwnershipControlsNotFoundError") => None,
-        Err(e) => return Err(call_error(e, "s3", "GetBucketOwnershipControls", site, what("object ownership")).into()),
+    let bucket_policy = async {
+        Ok::<_, anyhow::Error>(match s3.get_bucket_policy().bucket(name).send().await {
+            Ok(o) => o.policy().and_then(policy::parse),
+            Err(e) if error_code(&e) == Some("NoSuchBucketPolicy") => None,
+            Err(e) => return Err(call_error(e, "s3", "GetBucketPolicy", site, what("the policy")).into()),
+        })
     };
-    let bucket_policy = match s3.get_bucket_policy().bucket(name).send().await {
-        Ok(o) => o.policy().and_then(policy::parse),
-        Err(e) if error_code(&e) == Some("NoSuchBucketPolicy") => None,
-        Err(e) => return Err(call_error(e, "s3", "GetBucketPolicy", site, what("the policy")).into()),
+    let lifecycle = async {
+        Ok::<_, anyhow::Error>(match s3.get_bucket_lifecycle_configuration().bucket(name).send().await {
+            Ok(o) => Some(Value::Array(o.rules().iter().map(lifecycle_rule_json).collect())),
+            Err(e) if error_code(&e) == Some("NoSuchLifecycleConfiguration") => None,
+            Err(e) => {
+                return Err(
+                    call_error(e, "s3", "GetBucketLifecycleConfiguration", site, what("lifecycle rules")).into()
+                );
+            }
+        })
     };
-    let lifecycle = match s3.get_bucket_lifecycle_configuration().bucket(name).send().await {
-        Ok(o) => Some(Value::Array(o.rules().iter().map(lifecycle_rule_json).collect())),
-        Err(e) if error_code(&e) == Some("NoSuchLifecycleConfiguration") => None,
-        Err(e) => {
-            return Err(call_error(e, "s3", "GetBucketLifecycleConfiguration", site, what("lifecycle rules")).into());
-        }
+    let logging = async {
+        Ok::<_, anyhow::Error>(
+            s3.get_bucket_logging()
+                .bucket(name)
+                .send()
+                .await
+                .map_err(|e| call_error(e, "s3", "GetBucketLogging", site, what("server access logging")))?
+                .logging_enabled()
+                .map(|l| (l.target_bucket().to_string(), l.target_prefix().to_string())),
+        )
     };
-    let logging = s3
-        .get_bucket_logging()
-        .bucket(name)
-        .send()
-        .await
-        .map_err(|e| call_error(e, "s3", "GetBucketLogging", site, what("server access logging")))?
-        .logging_enabled()
-        .map(|l| (l.target_bucket().to_string(), l.target_prefix().to_string()));
-    let (object_lock_enabled, object_lock) = match s3.get_object_lock_configuration().bucket(name).send().await {
-        Ok(o) => {
-            let c = o.object_lock_configuration();
-            let enabled = c.and_then(|c| c.object_lock_enabled()).is_some_and(|e| e.as_str() == "Enabled");
-            // moto reads back an extra `Years: 0` next to Days: ignore a zero.
-            let rule = c.and_then(|c| c.rule()).and_then(|r| r.default_retention()).and_then(|d| {
-                Some(ObjectLock { mode: d.mode()?.as_str().to_string(), days: d.days().filter(|d| *d > 0)? as u32 })
-            });
-            (enabled, rule)
-        }
-        Err(e) if error_code(&e) == Some("ObjectLockConfigurationNotFoundError") => (false, None),
-        Err(e) => return Err(call_error(e, "s3", "GetObjectLockConfiguration", site, what("Object Lock")).into()),
+    let object_lock = async {
+        Ok::<_, anyhow::Error>(match s3.get_object_lock_configuration().bucket(name).send().await {
+            Ok(o) => {
+                let c = o.object_lock_configuration();
+                let enabled = c.and_then(|c| c.object_lock_enabled()).is_some_and(|e| e.as_str() == "Enabled");
+                // moto reads back an extra `Years: 0` next to Days: ignore a zero.
+                let rule = c.and_then(|c| c.rule()).and_then(|r| r.default_retention()).and_then(|d| {
+                    Some(ObjectLock { mode: d.mode()?.as_str().to_string(), days: d.days().filter(|d| *d > 0)? as u32 })
+                });
+                (enabled, rule)
+            }
+            Err(e) if error_code(&e) == Some("ObjectLockConfigurationNotFoundError") => (false, None),
+            Err(e) => return Err(call_error(e, "s3", "GetObjectLockConfiguration", site, what("Object Lock")).into()),
+        })
     };
+    let (pab, versioning, encryption, ownership, bucket_policy, lifecycle, logging, (object_lock_enabled, object_lock)) =
+        tokio::try_join!(pab, versioning, encryption, ownership, bucket_policy, lifecycle, logging, object_lock)?;
     Ok(Some(BucketState {
         name: name.to_string(),
         public_access_block: pab,
