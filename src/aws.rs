@@ -269,14 +269,12 @@ impl Sessions {
     /// Hand over a configuration opened beforehand (see `cli::observe`): later
     /// `config(account)` calls use it instead of assuming the role again.
     pub fn prime(&self, account: &str, config: SdkConfig) {
-        let cell = self
-            .cache
-            .lock()
-            .expect("the cache lock is never poisoned")
-            .entry(account.to_string())
-            .or_default()
-            .clone();
-        let _ = cell.set(config);
+        let _ = self.cell(account).set(config);
+    }
+
+    /// The one cell per account that concurrent callers share.
+    fn cell(&self, account: &str) -> std::sync::Arc<tokio::sync::OnceCell<SdkConfig>> {
+        self.cache.lock().expect("the cache lock is never poisoned").entry(account.to_string()).or_default().clone()
     }
 
     /// The configuration for `account` in the home region. For a member account,
@@ -286,14 +284,7 @@ impl Sessions {
         if account == self.management_account {
             return Ok(self.base.config.clone());
         }
-        let cell = self
-            .cache
-            .lock()
-            .expect("the cache lock is never poisoned")
-            .entry(account.to_string())
-            .or_default()
-            .clone();
-        cell.get_or_try_init(|| self.assume(account, rep)).await.cloned()
+        self.cell(account).get_or_try_init(|| self.assume(account, rep)).await.cloned()
     }
 
     async fn assume(&self, account: &str, rep: &crate::report::Reporter) -> anyhow::Result<SdkConfig> {
