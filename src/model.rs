@@ -147,6 +147,8 @@ pub struct ObservedOrg {
     /// `ALL` or `CONSOLIDATED_BILLING`.
     pub feature_set: String,
     pub root_id: String,
+    /// Whether the root has service control policies enabled (ListRoots' policy types).
+    pub scp_enabled: bool,
 }
 
 /// Where an account sits in the organization tree.

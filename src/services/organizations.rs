@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use aws_sdk_organizations::Client;
-use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet, ParentType, Tag};
+use aws_sdk_organizations::types::{
+    CreateAccountState, OrganizationFeatureSet, ParentType, PolicyType, PolicyTypeStatus, Tag,
+};
 
 use crate::aws::{Aws, Site, call_error, error_code, hinted, is_ambiguous};
 use crate::lock::Lock;
@@ -47,13 +49,20 @@ pub async fn identify(aws: &Aws, rep: &Reporter) -> Result<Observed> {
     let id = org.id().unwrap_or_default().to_string();
     // A member account cannot list the roots (nor read the rest); the diff turns
     // that into a blocker.
-    let root_id = if management == observed.caller_account {
+    let (root_id, scp_enabled) = if management == observed.caller_account {
         let roots = roots.map_err(|e| call_error(e, SVC, "ListRoots", &site, "finding the organization root"))?;
-        roots.roots().first().and_then(|r| r.id()).unwrap_or_default().to_string()
+        let root = roots.roots().first();
+        let scp_enabled = root.is_some_and(|r| {
+            r.policy_types().iter().any(|t| {
+                t.r#type() == Some(&PolicyType::ServiceControlPolicy) && t.status() == Some(&PolicyTypeStatus::Enabled)
+            })
+        });
+        (root.and_then(|r| r.id()).unwrap_or_default().to_string(), scp_enabled)
     } else {
-        String::new()
+        (String::new(), false)
     };
-    observed.organization = Some(ObservedOrg { id, management_account_id: management, feature_set, root_id });
+    observed.organization =
+        Some(ObservedOrg { id, management_account_id: management, feature_set, root_id, scp_enabled });
     Ok(observed)
 }
 

@@ -41,6 +41,7 @@ fn org() -> ObservedOrg {
         management_account_id: "111111111111".into(),
         feature_set: "ALL".into(),
         root_id: "r-root".into(),
+        scp_enabled: true,
     }
 }
 

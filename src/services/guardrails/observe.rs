@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Result;
-use aws_sdk_organizations::types::{PolicyType, PolicyTypeStatus};
+use aws_sdk_organizations::types::PolicyType;
 
 use super::{ObservedGuardrails, ObservedScp, POLICIES};
 use crate::aws::{Sessions, call_error};
@@ -12,17 +12,17 @@ use crate::report::Reporter;
 
 const SVC: &str = "organizations";
 
-pub async fn observe(sessions: &Sessions, target_ids: &[String], rep: &Reporter) -> Result<ObservedGuardrails> {
+/// `scp_type_enabled` comes from the ListRoots answer the organization read already has.
+pub async fn observe(
+    sessions: &Sessions,
+    scp_type_enabled: bool,
+    target_ids: &[String],
+    rep: &Reporter,
+) -> Result<ObservedGuardrails> {
     let orgs = sessions.base.organizations();
     let site = sessions.site(&sessions.management_account);
     let mut out = ObservedGuardrails::default();
-    // The root's policy types, sra's policies and the counts per target, side by side.
-    let roots = async {
-        rep.debug("organizations:ListRoots");
-        orgs.list_roots().send().await.map_err(|e| {
-            anyhow::Error::from(call_error(e, SVC, "ListRoots", &site, "reading whether SCPs are enabled"))
-        })
-    };
+    // sra's policies and the counts per target, side by side.
     let policies = async {
         rep.debug("organizations:ListPolicies SERVICE_CONTROL_POLICY");
         let pages = orgs
@@ -87,12 +87,8 @@ pub async fn observe(sessions: &Sessions, target_ids: &[String], rep: &Reporter)
             Ok::<_, anyhow::Error>((target.clone(), pages.iter().map(|p| p.policies().len()).sum::<usize>()))
         }
     }));
-    let (roots, policies, counts) = tokio::try_join!(roots, policies, counts)?;
-    out.scp_type_enabled = roots.roots().first().is_some_and(|r| {
-        r.policy_types().iter().any(|t| {
-            t.r#type() == Some(&PolicyType::ServiceControlPolicy) && t.status() == Some(&PolicyTypeStatus::Enabled)
-        })
-    });
+    let (policies, counts) = tokio::try_join!(policies, counts)?;
+    out.scp_type_enabled = scp_type_enabled;
     out.policies = policies.into_iter().collect();
     let counts: BTreeMap<String, usize> = counts.into_iter().collect();
     out.attached_counts = counts;
