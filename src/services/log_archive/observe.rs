@@ -148,23 +148,9 @@ async fn observe_trail(sessions: &Sessions, spec: &LogArchiveSpec, rep: &Reporte
     }))
 }
 
-/// IAM returns policy documents URL-encoded.
+/// IAM returns policy documents URL-encoded (RFC 3986: `+` is itself).
 fn url_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 {
-            if let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 fn parse_iam_policy(text: &str) -> Option<Value> {
@@ -427,4 +413,19 @@ fn lifecycle_rule_json(r: &aws_sdk_s3::types::LifecycleRule) -> Value {
         m.insert("Expiration".into(), json!({"Days": d}));
     }
     Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iam_policy_documents_are_url_decoded() {
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(parse_iam_policy(encoded), Some(json!({"Version": "2012-10-17", "Statement": []})));
+        // RFC 3986: a plus is a plus; a stray percent before a multi-byte
+        // character is kept as it is (this used to slice inside the character).
+        assert_eq!(url_decoded("a+b%20c"), "a+b c");
+        assert_eq!(url_decoded("%aé"), "%aé");
+    }
 }
