@@ -376,11 +376,37 @@ mod tests {
                 let text: String = std::fs::read_to_string(&path).unwrap().split_whitespace().collect();
                 let svc =
                     text.split("constSVC:&str=\"").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_string);
+                // A regional service's delegated-administrator calls are named in
+                // its `AdminCalls` and made through `regional::{admins, delegate,
+                // undelegate}` (whose `call_error(e, calls.svc, ..)` sites say nothing).
+                for args in text.split("AdminCalls::organization(").skip(1).filter_map(|rest| rest.split(')').next()) {
+                    let Some((_, service)) = args.split_once(',') else { continue };
+                    let service = if service == "SVC" { svc.clone() } else { Some(service.trim_matches('"').into()) };
+                    let Some(service) = service else { continue };
+                    for op in [
+                        "ListOrganizationAdminAccounts",
+                        "EnableOrganizationAdminAccount",
+                        "DisableOrganizationAdminAccount",
+                    ] {
+                        out.insert((service.clone(), op.to_string()));
+                    }
+                }
+                let declared = text.split("constADMIN:regional::AdminCalls=regional::AdminCalls{").skip(1);
+                for fields in declared.filter_map(|rest| rest.split('}').next()) {
+                    for (key, value) in fields.split(',').filter_map(|f| f.split_once(':')) {
+                        if ["list", "enable", "disable"].contains(&key) && value.starts_with('"') {
+                            out.insert((svc.clone().expect("SVC is defined"), value.trim_matches('"').to_string()));
+                        }
+                    }
+                }
                 for site in text.split("call_error(e,").skip(1) {
                     let mut parts = site.splitn(3, ',');
                     let (Some(service), Some(op)) = (parts.next(), parts.next()) else {
                         continue;
                     };
+                    if service == "calls.svc" {
+                        continue;
+                    }
                     let service = if service == "SVC" {
                         svc.clone().expect("SVC is defined")
                     } else {

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
+use futures_util::TryFutureExt;
 
 use crate::aws::{Sessions, Site, call_error, error_code};
 use crate::engine::plan::{Action, Address, Change, Property, Step};
@@ -19,6 +20,7 @@ use crate::services::regional;
 pub const MEMBERS_PAGE: i32 = 200;
 const SVC: &str = "detective";
 pub const SERVICE: &str = "detective";
+const ADMIN: regional::AdminCalls = regional::AdminCalls::organization("Detective", SVC);
 /// CreateMembers takes at most this many accounts.
 const BATCH: usize = 50;
 
@@ -173,38 +175,25 @@ pub async fn observe(
     if !enabled {
         return Ok(out);
     }
-    let admin_config = match admin {
-        Some(a) => Some(sessions.config(a, rep).await?),
-        None => None,
-    };
+    let admin_config = regional::admin_config(sessions, admin, rep).await?;
     let states = crate::aws::per_region(regions, |region| {
         let admin_config = admin_config.as_ref();
         async move {
-            let site = sessions.site_in(&sessions.management_account, region);
-            rep.debug(format!("detective:ListOrganizationAdminAccounts {region}"));
-            let listed = client(&sessions.base.config, region)
+            let list = client(&sessions.base.config, region)
                 .list_organization_admin_accounts()
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
-                .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "ListOrganizationAdminAccounts",
-                        &site,
-                        "reading Detective's delegated administrator",
-                    )
-                })?;
-            let mut state = RegionState {
-                admins: listed
-                    .iter()
-                    .flat_map(|p| p.administrators())
-                    .filter_map(|a| a.account_id().map(str::to_string))
-                    .collect(),
-                ..Default::default()
-            };
+                .map_ok(|pages| {
+                    pages
+                        .iter()
+                        .flat_map(|p| p.administrators())
+                        .filter_map(|a| a.account_id().map(str::to_string))
+                        .collect()
+                });
+            rep.debug(format!("detective:ListOrganizationAdminAccounts {region}"));
+            let mut state =
+                RegionState { admins: regional::admins(sessions, region, &ADMIN, list).await?, ..Default::default() };
             if let (Some(a), Some(cfg)) = (admin, admin_config) {
                 let site = sessions.site_in(a, region);
                 let c = client(cfg, region);
@@ -234,36 +223,16 @@ pub async fn observe(
 }
 
 pub async fn run(region: &str, op: &DtOp, admin: &str, sessions: &Sessions, rep: &Reporter) -> Result<()> {
-    let site = sessions.site_in(&sessions.management_account, region);
     match op {
         DtOp::EnableAdmin => {
-            client(&sessions.base.config, region)
-                .enable_organization_admin_account()
-                .account_id(admin)
-                .send()
-                .await
-                .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "EnableOrganizationAdminAccount",
-                        &site,
-                        format!("delegating Detective to {admin}"),
-                    )
-                })?;
-            return Ok(());
+            let call =
+                client(&sessions.base.config, region).enable_organization_admin_account().account_id(admin).send();
+            return regional::delegate(sessions, region, &ADMIN, admin, call).await;
         }
         DtOp::DisableAdmin { account } => {
-            client(&sessions.base.config, region).disable_organization_admin_account().send().await.map_err(|e| {
-                call_error(
-                    e,
-                    SVC,
-                    "DisableOrganizationAdminAccount",
-                    &site,
-                    format!("removing {account} as Detective's administrator"),
-                )
-            })?;
-            return Ok(());
+            // Detective has one administrator and removes whichever it is.
+            let call = client(&sessions.base.config, region).disable_organization_admin_account().send();
+            return regional::undelegate(sessions, region, &ADMIN, account, call).await;
         }
         _ => {}
     }

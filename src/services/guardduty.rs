@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use aws_sdk_guardduty::types::{AccountDetail, AutoEnableMembers, OrgFeatureStatus, OrganizationFeatureConfiguration};
+use futures_util::TryFutureExt;
 
 use crate::aws::{Sessions, call_error, hinted};
 use crate::engine::plan::{Action, Address, Change, Property, Step};
@@ -20,6 +21,7 @@ use crate::services::regional;
 pub const MEMBERS_PAGE: i32 = 50;
 const SVC: &str = "guardduty";
 pub const SERVICE: &str = "guardduty";
+const ADMIN: regional::AdminCalls = regional::AdminCalls::organization("GuardDuty", SVC);
 /// GuardDuty's limit for CreateMembers.
 pub const MEMBERS_PER_CALL: usize = 50;
 
@@ -167,8 +169,7 @@ pub fn diff(
     (changes, refused)
 }
 
-fn client(sessions: &Sessions, config: &aws_config::SdkConfig, region: &str) -> aws_sdk_guardduty::Client {
-    let _ = sessions;
+fn client(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_guardduty::Client {
     let conf =
         aws_sdk_guardduty::config::Builder::from(config).region(aws_config::Region::new(region.to_string())).build();
     aws_sdk_guardduty::Client::from_conf(conf)
@@ -185,21 +186,28 @@ pub async fn observe(
     if !spec.enabled {
         return Ok(out);
     }
-    let admin_config = match admin {
-        Some(a) => Some(sessions.config(a, rep).await?),
-        None => None,
-    };
+    let admin_config = regional::admin_config(sessions, admin, rep).await?;
     out.regions = crate::aws::per_region(regions, |region| {
         let admin_config = admin_config.as_ref();
         async move {
-            let site = sessions.site_in(&sessions.management_account, region);
-            let mgmt = client(sessions, &sessions.base.config, region);
+            let list = client(&sessions.base.config, region)
+                .list_organization_admin_accounts()
+                .into_paginator()
+                .send()
+                .try_collect()
+                .map_ok(|pages| {
+                    pages
+                        .iter()
+                        .flat_map(|p| p.admin_accounts())
+                        .filter_map(|a| a.admin_account_id().map(str::to_string))
+                        .collect()
+                });
             // The administrators (management account) and Security Tooling's
             // detector, side by side: the detector does not depend on them.
             rep.debug(format!("guardduty:ListOrganizationAdminAccounts, ListDetectors {region}"));
             let detectors = async {
                 let (Some(a), Some(cfg)) = (admin, admin_config) else { return Ok(None) };
-                client(sessions, cfg, region).list_detectors().send().await.map(Some).map_err(|e| {
+                client(cfg, region).list_detectors().send().await.map(Some).map_err(|e| {
                     call_error(
                         e,
                         SVC,
@@ -209,29 +217,12 @@ pub async fn observe(
                     )
                 })
             };
-            let (admins, detectors) =
-                tokio::join!(mgmt.list_organization_admin_accounts().into_paginator().send().try_collect(), detectors);
-            let admins = admins.map_err(|e| {
-                call_error(
-                    e,
-                    SVC,
-                    "ListOrganizationAdminAccounts",
-                    &site,
-                    "reading GuardDuty's delegated administrator",
-                )
-            })?;
+            let (admins, detectors) = tokio::join!(regional::admins(sessions, region, &ADMIN, list), detectors);
             let detectors = detectors?;
-            let mut state = RegionState {
-                admins: admins
-                    .iter()
-                    .flat_map(|p| p.admin_accounts())
-                    .filter_map(|a| a.admin_account_id().map(str::to_string))
-                    .collect(),
-                ..Default::default()
-            };
+            let mut state = RegionState { admins: admins?, ..Default::default() };
             if let (Some(a), Some(cfg)) = (admin, admin_config) {
                 let site = sessions.site_in(a, region);
-                let gd = client(sessions, cfg, region);
+                let gd = client(cfg, region);
                 state.detector = detectors.as_ref().and_then(|d| d.detector_ids().first().cloned());
                 if let Some(detector) = &state.detector {
                     if state.admins.iter().any(|x| x == a) {
@@ -292,46 +283,25 @@ pub async fn run(
     rep: &Reporter,
 ) -> Result<()> {
     use aws_sdk_guardduty::error::ProvideErrorMetadata;
-    let site = sessions.site_in(&sessions.management_account, region);
     match op {
         GdOp::EnableAdmin => {
-            client(sessions, &sessions.base.config, region)
+            let call = client(&sessions.base.config, region)
                 .enable_organization_admin_account()
                 .admin_account_id(admin)
-                .send()
-                .await
-                .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "EnableOrganizationAdminAccount",
-                        &site,
-                        format!("delegating GuardDuty to {admin}"),
-                    )
-                })?;
-            return Ok(());
+                .send();
+            return regional::delegate(sessions, region, &ADMIN, admin, call).await;
         }
         GdOp::DisableAdmin { account } => {
-            client(sessions, &sessions.base.config, region)
+            let call = client(&sessions.base.config, region)
                 .disable_organization_admin_account()
                 .admin_account_id(account)
-                .send()
-                .await
-                .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "DisableOrganizationAdminAccount",
-                        &site,
-                        format!("removing {account} as GuardDuty's administrator"),
-                    )
-                })?;
-            return Ok(());
+                .send();
+            return regional::undelegate(sessions, region, &ADMIN, account, call).await;
         }
         _ => {}
     }
     let config = sessions.config(admin, rep).await?;
-    let gd = client(sessions, &config, region);
+    let gd = client(&config, region);
     let site = sessions.site_in(admin, region);
     let detector = || async {
         let ids = gd

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 use aws_sdk_inspector2::types::{AutoEnable, RelationshipStatus};
+use futures_util::TryFutureExt;
 
 use crate::aws::{Sessions, call_error};
 use crate::engine::plan::{Action, Address, Change, Property, Step};
@@ -17,6 +18,13 @@ use crate::services::regional;
 pub const MEMBERS_PAGE: i32 = 50;
 const SVC: &str = "inspector2";
 pub const SERVICE: &str = "inspector";
+const ADMIN: regional::AdminCalls = regional::AdminCalls {
+    name: "Inspector",
+    svc: SVC,
+    list: "ListDelegatedAdminAccounts",
+    enable: "EnableDelegatedAdminAccount",
+    disable: "DisableDelegatedAdminAccount",
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InOp {
@@ -144,39 +152,26 @@ pub async fn observe(
     if !spec.enabled {
         return Ok(out);
     }
-    let admin_config = match admin {
-        Some(a) => Some(sessions.config(a, rep).await?),
-        None => None,
-    };
+    let admin_config = regional::admin_config(sessions, admin, rep).await?;
     out.regions = crate::aws::per_region(regions, |region| {
         let admin_config = admin_config.as_ref();
         async move {
-            let site = sessions.site_in(&sessions.management_account, region);
-            rep.debug(format!("inspector2:ListDelegatedAdminAccounts {region}"));
-            let listed = client(&sessions.base.config, region)
+            let list = client(&sessions.base.config, region)
                 .list_delegated_admin_accounts()
                 .into_paginator()
                 .send()
                 .try_collect()
-                .await
-                .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "ListDelegatedAdminAccounts",
-                        &site,
-                        "reading Inspector's delegated administrator",
-                    )
-                })?;
-            let mut state = RegionState {
-                admins: listed
-                    .iter()
-                    .flat_map(|p| p.delegated_admin_accounts())
-                    .filter(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
-                    .filter_map(|a| a.account_id().map(str::to_string))
-                    .collect(),
-                ..Default::default()
-            };
+                .map_ok(|pages| {
+                    pages
+                        .iter()
+                        .flat_map(|p| p.delegated_admin_accounts())
+                        .filter(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
+                        .filter_map(|a| a.account_id().map(str::to_string))
+                        .collect()
+                });
+            rep.debug(format!("inspector2:ListDelegatedAdminAccounts {region}"));
+            let mut state =
+                RegionState { admins: regional::admins(sessions, region, &ADMIN, list).await?, ..Default::default() };
             if let (Some(a), Some(cfg)) = (admin, admin_config) {
                 if state.admins.iter().any(|x| x == a) {
                     let site = sessions.site_in(a, region);
@@ -217,35 +212,20 @@ pub async fn run(
     sessions: &Sessions,
     rep: &Reporter,
 ) -> Result<()> {
-    let site = sessions.site_in(&sessions.management_account, region);
     match op {
         InOp::EnableAdmin => {
-            client(&sessions.base.config, region)
+            let call = client(&sessions.base.config, region)
                 .enable_delegated_admin_account()
                 .delegated_admin_account_id(admin)
-                .send()
-                .await
-                .map_err(|e| {
-                    call_error(e, SVC, "EnableDelegatedAdminAccount", &site, format!("delegating Inspector to {admin}"))
-                })?;
-            return Ok(());
+                .send();
+            return regional::delegate(sessions, region, &ADMIN, admin, call).await;
         }
         InOp::DisableAdmin { account } => {
-            client(&sessions.base.config, region)
+            let call = client(&sessions.base.config, region)
                 .disable_delegated_admin_account()
                 .delegated_admin_account_id(account)
-                .send()
-                .await
-                .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "DisableDelegatedAdminAccount",
-                        &site,
-                        format!("removing {account} as Inspector's administrator"),
-                    )
-                })?;
-            return Ok(());
+                .send();
+            return regional::undelegate(sessions, region, &ADMIN, account, call).await;
         }
         _ => {}
     }

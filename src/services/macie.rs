@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
+use futures_util::TryFutureExt;
 
 use crate::aws::{Sessions, call_error, error_code};
 use crate::engine::plan::{Action, Address, Change, Property, Step};
@@ -15,6 +16,7 @@ use crate::services::regional;
 pub const MEMBERS_PAGE: i32 = 25;
 const SVC: &str = "macie2";
 pub const SERVICE: &str = "macie";
+const ADMIN: regional::AdminCalls = regional::AdminCalls::organization("Macie", SVC);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MaOp {
@@ -148,14 +150,23 @@ pub async fn observe(
     if !enabled {
         return Ok(out);
     }
-    let admin_config = match admin {
-        Some(a) => Some(sessions.config(a, rep).await?),
-        None => None,
-    };
+    let admin_config = regional::admin_config(sessions, admin, rep).await?;
     out.regions = crate::aws::per_region(regions, |region| {
         let admin_config = admin_config.as_ref();
         async move {
-            let site = sessions.site_in(&sessions.management_account, region);
+            let list = client(&sessions.base.config, region)
+                .list_organization_admin_accounts()
+                .into_paginator()
+                .send()
+                .try_collect()
+                .map_ok(|pages| {
+                    pages
+                        .iter()
+                        .flat_map(|p| p.admin_accounts())
+                        .filter(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
+                        .filter_map(|a| a.account_id().map(str::to_string))
+                        .collect()
+                });
             // The administrators (management account) and whether Macie is on in
             // Security Tooling, side by side.
             rep.debug(format!("macie2:ListOrganizationAdminAccounts, GetMacieSession {region}"));
@@ -163,21 +174,8 @@ pub async fn observe(
                 let (Some(_), Some(cfg)) = (admin, admin_config) else { return None };
                 Some(client(cfg, region).get_macie_session().send().await)
             };
-            let mgmt = client(&sessions.base.config, region);
-            let (listed, session) =
-                tokio::join!(mgmt.list_organization_admin_accounts().into_paginator().send().try_collect(), session);
-            let listed = listed.map_err(|e| {
-                call_error(e, SVC, "ListOrganizationAdminAccounts", &site, "reading Macie's delegated administrator")
-            })?;
-            let mut state = RegionState {
-                admins: listed
-                    .iter()
-                    .flat_map(|p| p.admin_accounts())
-                    .filter(|a| a.status().is_some_and(|s| s.as_str() == "ENABLED"))
-                    .filter_map(|a| a.account_id().map(str::to_string))
-                    .collect(),
-                ..Default::default()
-            };
+            let (admins, session) = tokio::join!(regional::admins(sessions, region, &ADMIN, list), session);
+            let mut state = RegionState { admins: admins?, ..Default::default() };
             if let (Some(a), Some(cfg)) = (admin, admin_config) {
                 let site = sessions.site_in(a, region);
                 let c = client(cfg, region);
@@ -218,35 +216,20 @@ pub async fn observe(
 }
 
 pub async fn run(region: &str, op: &MaOp, admin: &str, sessions: &Sessions, rep: &Reporter) -> Result<()> {
-    let site = sessions.site_in(&sessions.management_account, region);
     match op {
         MaOp::EnableAdmin => {
-            client(&sessions.base.config, region)
+            let call = client(&sessions.base.config, region)
                 .enable_organization_admin_account()
                 .admin_account_id(admin)
-                .send()
-                .await
-                .map_err(|e| {
-                    call_error(e, SVC, "EnableOrganizationAdminAccount", &site, format!("delegating Macie to {admin}"))
-                })?;
-            return Ok(());
+                .send();
+            return regional::delegate(sessions, region, &ADMIN, admin, call).await;
         }
         MaOp::DisableAdmin { account } => {
-            client(&sessions.base.config, region)
+            let call = client(&sessions.base.config, region)
                 .disable_organization_admin_account()
                 .admin_account_id(account)
-                .send()
-                .await
-                .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "DisableOrganizationAdminAccount",
-                        &site,
-                        format!("removing {account} as Macie's administrator"),
-                    )
-                })?;
-            return Ok(());
+                .send();
+            return regional::undelegate(sessions, region, &ADMIN, account, call).await;
         }
         _ => {}
     }

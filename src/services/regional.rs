@@ -1,8 +1,108 @@
 //! What the regional security services share: the delegated-administrator change
-//! and the coverage change of one service in one region. Pure.
+//! and the coverage change of one service in one region (pure), and the calls
+//! that read and change a service's delegated administrator ([`AdminApi`]).
 
+use std::future::Future;
+
+use aws_config::SdkConfig;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::aws::{Sessions, call_error};
 use crate::engine::plan::{Action, Address, Change, Property, Step};
+use crate::report::Reporter;
 use crate::services::log_archive::UNKNOWN;
+
+/// What a regional service's delegated-administrator calls are called, for errors:
+/// each service makes the calls over its own SDK from the management account and
+/// hands the pending call to [`admins`], [`delegate`] or [`undelegate`], which add
+/// the site, the purpose and the hint.
+pub struct AdminCalls {
+    /// The service as users know it ("Security Hub").
+    pub name: &'static str,
+    /// The service's IAM prefix ("securityhub").
+    pub svc: &'static str,
+    pub list: &'static str,
+    pub enable: &'static str,
+    pub disable: &'static str,
+}
+
+impl AdminCalls {
+    /// AWS's usual names: List/Enable/DisableOrganizationAdminAccount(s).
+    pub const fn organization(name: &'static str, svc: &'static str) -> Self {
+        AdminCalls {
+            name,
+            svc,
+            list: "ListOrganizationAdminAccounts",
+            enable: "EnableOrganizationAdminAccount",
+            disable: "DisableOrganizationAdminAccount",
+        }
+    }
+}
+
+type Sent<T, E> = Result<T, SdkError<E, HttpResponse>>;
+
+/// The service's delegated administrators in `region`, as `list` (the management
+/// account's listing) answers.
+pub async fn admins<E>(
+    sessions: &Sessions,
+    region: &str,
+    calls: &AdminCalls,
+    list: impl Future<Output = Sent<Vec<String>, E>>,
+) -> anyhow::Result<Vec<String>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let site = sessions.site_in(&sessions.management_account, region);
+    let purpose = format!("reading {}'s delegated administrator", calls.name);
+    list.await.map_err(|e| call_error(e, calls.svc, calls.list, &site, purpose).into())
+}
+
+/// Make `account` the service's delegated administrator in `region` (`enable`).
+pub async fn delegate<T, E>(
+    sessions: &Sessions,
+    region: &str,
+    calls: &AdminCalls,
+    account: &str,
+    enable: impl Future<Output = Sent<T, E>>,
+) -> anyhow::Result<()>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let site = sessions.site_in(&sessions.management_account, region);
+    let purpose = format!("delegating {} to {account}", calls.name);
+    enable.await.map(drop).map_err(|e| call_error(e, calls.svc, calls.enable, &site, purpose).into())
+}
+
+/// Remove `account` as the service's delegated administrator in `region` (`disable`).
+pub async fn undelegate<T, E>(
+    sessions: &Sessions,
+    region: &str,
+    calls: &AdminCalls,
+    account: &str,
+    disable: impl Future<Output = Sent<T, E>>,
+) -> anyhow::Result<()>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let site = sessions.site_in(&sessions.management_account, region);
+    let purpose = format!("removing {account} as {}'s administrator", calls.name);
+    disable.await.map(drop).map_err(|e| call_error(e, calls.svc, calls.disable, &site, purpose).into())
+}
+
+/// Security Tooling's configuration, when the plan names its account: opened once
+/// per service, before the regions are read side by side.
+pub async fn admin_config(
+    sessions: &Sessions,
+    admin: Option<&str>,
+    rep: &Reporter,
+) -> anyhow::Result<Option<SdkConfig>> {
+    match admin {
+        Some(a) => Ok(Some(sessions.config(a, rep).await?)),
+        None => Ok(None),
+    }
+}
 
 /// The change that makes `admin` the service's delegated administrator in
 /// `region`, given the administrators AWS lists there. Replacing another

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use aws_sdk_securityhub::error::ProvideErrorMetadata;
 use aws_sdk_securityhub::types::{AccountDetails, AutoEnableStandards, StandardsSubscriptionRequest};
+use futures_util::TryFutureExt;
 
 use crate::aws::{Sessions, call_error, error_code, hinted};
 use crate::engine::plan::{Action, Address, Change, Property, Step};
@@ -21,6 +22,7 @@ use crate::services::regional;
 pub const MEMBERS_PAGE: i32 = 50;
 const SVC: &str = "securityhub";
 pub const SERVICE: &str = "securityhub";
+const ADMIN: regional::AdminCalls = regional::AdminCalls::organization("Security Hub", SVC);
 pub const MEMBERS_PER_CALL: usize = 50;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,14 +214,22 @@ pub async fn observe(
     if !spec.enabled {
         return Ok(out);
     }
-    let admin_config = match admin {
-        Some(a) => Some(sessions.config(a, rep).await?),
-        None => None,
-    };
+    let admin_config = regional::admin_config(sessions, admin, rep).await?;
     out.regions = crate::aws::per_region(regions, |region| {
         let admin_config = admin_config.as_ref();
         async move {
-            let site = sessions.site_in(&sessions.management_account, region);
+            let list = client(&sessions.base.config, region)
+                .list_organization_admin_accounts()
+                .into_paginator()
+                .send()
+                .try_collect()
+                .map_ok(|pages| {
+                    pages
+                        .iter()
+                        .flat_map(|p| p.admin_accounts())
+                        .filter_map(|a| a.account_id().map(str::to_string))
+                        .collect()
+                });
             // The administrators (management account) and Security Tooling's hub,
             // side by side: whether the hub exists does not depend on them.
             rep.debug(format!("securityhub:ListOrganizationAdminAccounts, DescribeHub {region}"));
@@ -227,26 +237,8 @@ pub async fn observe(
                 let (Some(_), Some(cfg)) = (admin, admin_config) else { return None };
                 Some(client(cfg, region).describe_hub().send().await)
             };
-            let mgmt = client(&sessions.base.config, region);
-            let (admins, hub) =
-                tokio::join!(mgmt.list_organization_admin_accounts().into_paginator().send().try_collect(), hub);
-            let admins = admins.map_err(|e| {
-                call_error(
-                    e,
-                    SVC,
-                    "ListOrganizationAdminAccounts",
-                    &site,
-                    "reading Security Hub's delegated administrator",
-                )
-            })?;
-            let mut state = RegionState {
-                admins: admins
-                    .iter()
-                    .flat_map(|p| p.admin_accounts())
-                    .filter_map(|a| a.account_id().map(str::to_string))
-                    .collect(),
-                ..Default::default()
-            };
+            let (admins, hub) = tokio::join!(regional::admins(sessions, region, &ADMIN, list), hub);
+            let mut state = RegionState { admins: admins?, ..Default::default() };
             if let (Some(a), Some(cfg)) = (admin, admin_config) {
                 let site = sessions.site_in(a, region);
                 let sh = client(cfg, region);
@@ -334,41 +326,20 @@ pub async fn observe(
 }
 
 pub async fn run(region: &str, op: &ShOp, admin: &str, sessions: &Sessions, rep: &Reporter) -> Result<()> {
-    let site = sessions.site_in(&sessions.management_account, region);
     match op {
         ShOp::EnableAdmin => {
-            client(&sessions.base.config, region)
+            let call = client(&sessions.base.config, region)
                 .enable_organization_admin_account()
                 .admin_account_id(admin)
-                .send()
-                .await
-                .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "EnableOrganizationAdminAccount",
-                        &site,
-                        format!("delegating Security Hub to {admin}"),
-                    )
-                })?;
-            return Ok(());
+                .send();
+            return regional::delegate(sessions, region, &ADMIN, admin, call).await;
         }
         ShOp::DisableAdmin { account } => {
-            client(&sessions.base.config, region)
+            let call = client(&sessions.base.config, region)
                 .disable_organization_admin_account()
                 .admin_account_id(account)
-                .send()
-                .await
-                .map_err(|e| {
-                    call_error(
-                        e,
-                        SVC,
-                        "DisableOrganizationAdminAccount",
-                        &site,
-                        format!("removing {account} as Security Hub's administrator"),
-                    )
-                })?;
-            return Ok(());
+                .send();
+            return regional::undelegate(sessions, region, &ADMIN, account, call).await;
         }
         _ => {}
     }
