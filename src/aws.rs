@@ -114,6 +114,19 @@ pub fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&s
     }
 }
 
+/// The answer of a call that creates or enables something, reading "it already
+/// exists" (one of `codes`) as done: an earlier try whose answer was lost, or an
+/// earlier run, did what was asked.
+pub fn done_if_exists<T, E: ProvideErrorMetadata, R>(
+    sent: Result<T, SdkError<E, R>>,
+    codes: &[&str],
+) -> Result<(), SdkError<E, R>> {
+    match sent {
+        Err(e) if !error_code(&e).is_some_and(|c| codes.contains(&c)) => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// True when the request may or may not have reached AWS: the connection failed,
 /// timed out, or the answer was lost or garbled.
 pub fn is_ambiguous<E, R>(err: &SdkError<E, R>) -> bool {
@@ -394,20 +407,6 @@ where
     unreachable!("the loop returns by its sixth try")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_races_are_retried() {
-        assert!(is_retryable_race(Some("ConcurrentModificationException")));
-        assert!(is_retryable_race(Some("TooManyRequestsException")));
-        assert!(!is_retryable_race(Some("AccessDeniedException")));
-        assert!(!is_retryable_race(Some("ConstraintViolationException")));
-        assert!(!is_retryable_race(None));
-    }
-}
-
 /// How many regions of one service sra works on at once. The services' request
 /// quotas are per account and region, and the pacing of pace.rs keeps each region
 /// under its published rates, so regions need not wait for each other: the cap
@@ -435,4 +434,18 @@ where
         .buffer_unordered(REGIONS_PER_SERVICE)
         .try_collect()
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_races_are_retried() {
+        assert!(is_retryable_race(Some("ConcurrentModificationException")));
+        assert!(is_retryable_race(Some("TooManyRequestsException")));
+        assert!(!is_retryable_race(Some("AccessDeniedException")));
+        assert!(!is_retryable_race(Some("ConstraintViolationException")));
+        assert!(!is_retryable_race(None));
+    }
 }

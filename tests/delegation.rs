@@ -32,7 +32,7 @@ async fn applied() -> (Emulator, String, String, String) {
 async fn every_organization_wide_service_is_delegated_to_security_tooling() {
     let (emu, plan, st, _) = applied().await;
     for p in PRINCIPALS {
-        assert_eq!(admins(&emu, p).await, [st.clone()], "{p}");
+        assert_eq!(admins(&emu, p).await, std::slice::from_ref(&st), "{p}");
     }
     emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
 }
@@ -72,7 +72,7 @@ async fn another_admin_is_replaced_only_when_allowed() {
         refused.stdout
     );
     assert!(refused.stderr.contains("refusing destructive changes"), "{}", refused.stderr);
-    assert_eq!(admins(&emu, p).await, [la.clone()]);
+    assert_eq!(admins(&emu, p).await, std::slice::from_ref(&la));
     emu.run(&["apply", &plan, "--auto-approve", "--allow-admin-change"]).expect_code(0);
     assert_eq!(admins(&emu, p).await, [st]);
 }

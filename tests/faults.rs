@@ -7,6 +7,7 @@
 //! - `sra apply` killed right after its k-th call reached AWS, for a k at every
 //!   call type of a full apply (CreateAccount's lost response every time), and
 //!   run again, converges with no duplicate account.
+//!
 //! Each run prints its seed, calls and faults: a failure replays with its seed.
 
 mod common;

@@ -63,7 +63,7 @@ async fn apply_creates_every_guardrail_exempting_sra_attached_to_the_root() {
     assert_eq!(got.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(), POLICIES);
     let mut sids = Vec::new();
     for (name, _, doc, targets) in &got {
-        assert_eq!(targets, &[root_id.clone()], "{name} attached to the root only");
+        assert_eq!(targets, std::slice::from_ref(&root_id), "{name} attached to the root only");
         assert!(doc.to_string().len() <= 5120, "{name} fits");
         for st in doc["Statement"].as_array().unwrap() {
             assert_eq!(st["Effect"], "Deny", "{name}");

@@ -125,10 +125,10 @@ async fn kill_after_create_account(emu: &Emulator, plan: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         assert!(Instant::now() < deadline, "sra never sent CreateAccount");
-        if let Ok(out) = orgs.list_create_account_status().send().await {
-            if !out.create_account_statuses().is_empty() {
-                break;
-            }
+        if let Ok(out) = orgs.list_create_account_status().send().await
+            && !out.create_account_statuses().is_empty()
+        {
+            break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -217,7 +217,7 @@ async fn run_wave(
     sessions: &Sessions,
     rep: &Reporter,
 ) -> Result<()> {
-    let mut services: Vec<(&'static str, Vec<(String, Vec<(&Change, &Step)>)>)> = Vec::new();
+    let mut services: Vec<(&'static str, Vec<(String, Lane<'_>)>)> = Vec::new();
     let mut later = Vec::new();
     for &(change, step) in steps {
         if cross_region(step) {
@@ -254,6 +254,7 @@ async fn run_wave(
     Ok(())
 }
 
+/// One region's steps of one service, in plan order.
 type Lane<'a> = Vec<(&'a Change, &'a Step)>;
 
 async fn run_lane(

@@ -154,18 +154,19 @@ fn read_organization(
             }
         }
     }
-    if let (Some(h), Some(list)) = (&home, &governed) {
-        if !list.get_ref().is_empty() && !regions.contains(h.get_ref()) {
-            r.error(
-                Diagnostic::new(
-                    list.span(),
-                    "organization.governed_regions",
-                    format!("the home region `{}` is not among the governed regions", h.get_ref()),
-                )
-                .hint(format!("add \"{}\" to governed_regions", h.get_ref())),
-            );
-            ok = false;
-        }
+    if let (Some(h), Some(list)) = (&home, &governed)
+        && !list.get_ref().is_empty()
+        && !regions.contains(h.get_ref())
+    {
+        r.error(
+            Diagnostic::new(
+                list.span(),
+                "organization.governed_regions",
+                format!("the home region `{}` is not among the governed regions", h.get_ref()),
+            )
+            .hint(format!("add \"{}\" to governed_regions", h.get_ref())),
+        );
+        ok = false;
     }
 
     let access_role = match access_role {
@@ -281,18 +282,14 @@ fn read_account(r: &mut Reader, t: &mut Table, role: AccountRole) -> Option<(Des
             ok = false;
         }
     }
-    if let Some(e) = &email {
-        if !valid_email(e.get_ref()) {
-            r.error(
-                Diagnostic::new(
-                    e.span(),
-                    t.key_path("email"),
-                    format!("`{}` is not a valid email address", e.get_ref()),
-                )
+    if let Some(e) = &email
+        && !valid_email(e.get_ref())
+    {
+        r.error(
+            Diagnostic::new(e.span(), t.key_path("email"), format!("`{}` is not a valid email address", e.get_ref()))
                 .hint("AWS needs 6 to 64 characters of the form local@domain.tld"),
-            );
-            ok = false;
-        }
+        );
+        ok = false;
     }
     let ou_path = match &ou {
         Some(o) => match OuPath::parse(o.get_ref()) {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use aws_sdk_accessanalyzer::types::Type;
 
-use crate::aws::{Sessions, call_error, error_code};
+use crate::aws::{Sessions, call_error, done_if_exists};
 use crate::engine::plan::{Action, Address, Change, Property, Step};
 use crate::report::Reporter;
 
@@ -70,7 +70,7 @@ pub async fn observe(
     crate::aws::per_region(regions, |region| async move {
         let site = sessions.site_in(admin, region);
         rep.debug(format!("access-analyzer:ListAnalyzers {region}"));
-        let pages = client(&config, region)
+        let pages = client(config, region)
             .list_analyzers()
             .r#type(Type::Organization)
             .into_paginator()
@@ -91,10 +91,8 @@ pub async fn observe(
 pub async fn run(region: &str, admin: &str, sessions: &Sessions, rep: &Reporter) -> Result<()> {
     let config = sessions.config(admin, rep).await?;
     let site = sessions.site_in(admin, region);
-    match client(&config, region).create_analyzer().analyzer_name(ANALYZER_NAME).r#type(Type::Organization).send().await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if error_code(&e) == Some("ConflictException") => Ok(()),
-        Err(e) => Err(call_error(e, SVC, "CreateAnalyzer", &site, "creating the organization analyzer").into()),
-    }
+    let sent =
+        client(&config, region).create_analyzer().analyzer_name(ANALYZER_NAME).r#type(Type::Organization).send().await;
+    done_if_exists(sent, &["ConflictException"])
+        .map_err(|e| call_error(e, SVC, "CreateAnalyzer", &site, "creating the organization analyzer").into())
 }

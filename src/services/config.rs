@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::aws::{Sessions, Site, call_error, error_code};
+use crate::aws::{Sessions, Site, call_error, done_if_exists, error_code};
 use crate::engine::plan::{Action, Address, Change, Property, Step};
 use crate::model::AccountRole;
 use crate::report::Reporter;
@@ -346,20 +346,11 @@ pub async fn run(
     let iam = aws_sdk_iam::Client::new(&cfg);
     match op {
         CfOp::PutRecorder { name, include_global } => {
-            match iam.create_service_linked_role().aws_service_name("config.amazonaws.com").send().await {
-                Ok(_) => {}
-                Err(e) if matches!(error_code(&e), Some("InvalidInput" | "EntityAlreadyExists")) => {}
-                Err(e) => {
-                    return Err(call_error(
-                        e,
-                        "iam",
-                        "CreateServiceLinkedRole",
-                        &site,
-                        "creating Config's service role",
-                    )
-                    .into());
-                }
-            }
+            // IAM answers InvalidInput ("role name has been taken") when it exists.
+            let sent = iam.create_service_linked_role().aws_service_name("config.amazonaws.com").send().await;
+            done_if_exists(sent, &["InvalidInput", "EntityAlreadyExists"]).map_err(|e| {
+                call_error(e, "iam", "CreateServiceLinkedRole", &site, "creating Config's service role")
+            })?;
             let group = aws_sdk_config::types::RecordingGroup::builder()
                 .all_supported(true)
                 .include_global_resource_types(*include_global)
@@ -412,19 +403,14 @@ pub async fn run(
                     "Resource": "*"
                 }]
             });
-            match iam
+            let sent = iam
                 .create_role()
                 .role_name(AGGREGATOR_ROLE)
                 .assume_role_policy_document(trust.to_string())
                 .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if error_code(&e) == Some("EntityAlreadyExists") => {}
-                Err(e) => {
-                    return Err(call_error(e, "iam", "CreateRole", &site, "creating the aggregator's role").into());
-                }
-            }
+                .await;
+            done_if_exists(sent, &["EntityAlreadyExists"])
+                .map_err(|e| call_error(e, "iam", "CreateRole", &site, "creating the aggregator's role"))?;
             iam.put_role_policy()
                 .role_name(AGGREGATOR_ROLE)
                 .policy_name("ReadTheOrganization")

@@ -224,41 +224,38 @@ pub async fn observe(
                 let site = sessions.site_in(a, region);
                 let gd = client(cfg, region);
                 state.detector = detectors.as_ref().and_then(|d| d.detector_ids().first().cloned());
-                if let Some(detector) = &state.detector {
-                    if state.admins.iter().any(|x| x == a) {
-                        rep.debug(format!("guardduty:DescribeOrganizationConfiguration, ListMembers {region}"));
-                        let mut ids = BTreeSet::new();
-                        let pages =
-                            gd.list_members().max_results(MEMBERS_PAGE).detector_id(detector).into_paginator().send();
-                        let (conf, listed) = tokio::join!(
-                            gd.describe_organization_configuration().detector_id(detector).send(),
-                            crate::aws::each_page(pages, |p| {
-                                ids.extend(p.members().iter().filter_map(|m| m.account_id().map(str::to_string)))
-                            })
-                        );
-                        let conf = conf.map_err(|e| {
-                            call_error(
-                                e,
-                                SVC,
-                                "DescribeOrganizationConfiguration",
-                                &site,
-                                "reading GuardDuty's organization settings",
-                            )
-                        })?;
-                        listed.map_err(|e| {
-                            call_error(e, SVC, "ListMembers", &site, "reading which accounts GuardDuty covers")
-                        })?;
-                        state.auto_enable_members =
-                            conf.auto_enable_organization_members().map(|m| m.as_str().to_string());
-                        state.features = conf
-                            .features()
-                            .iter()
-                            .filter_map(|f| {
-                                Some((f.name()?.as_str().to_string(), f.auto_enable()?.as_str().to_string()))
-                            })
-                            .collect();
-                        state.members = Some(ids);
-                    }
+                if let Some(detector) = &state.detector
+                    && state.admins.iter().any(|x| x == a)
+                {
+                    rep.debug(format!("guardduty:DescribeOrganizationConfiguration, ListMembers {region}"));
+                    let mut ids = BTreeSet::new();
+                    let pages =
+                        gd.list_members().max_results(MEMBERS_PAGE).detector_id(detector).into_paginator().send();
+                    let (conf, listed) = tokio::join!(
+                        gd.describe_organization_configuration().detector_id(detector).send(),
+                        crate::aws::each_page(pages, |p| {
+                            ids.extend(p.members().iter().filter_map(|m| m.account_id().map(str::to_string)))
+                        })
+                    );
+                    let conf = conf.map_err(|e| {
+                        call_error(
+                            e,
+                            SVC,
+                            "DescribeOrganizationConfiguration",
+                            &site,
+                            "reading GuardDuty's organization settings",
+                        )
+                    })?;
+                    listed.map_err(|e| {
+                        call_error(e, SVC, "ListMembers", &site, "reading which accounts GuardDuty covers")
+                    })?;
+                    state.auto_enable_members = conf.auto_enable_organization_members().map(|m| m.as_str().to_string());
+                    state.features = conf
+                        .features()
+                        .iter()
+                        .filter_map(|f| Some((f.name()?.as_str().to_string(), f.auto_enable()?.as_str().to_string())))
+                        .collect();
+                    state.members = Some(ids);
                 }
             }
             Ok(state)

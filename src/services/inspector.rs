@@ -172,30 +172,30 @@ pub async fn observe(
             rep.debug(format!("inspector2:ListDelegatedAdminAccounts {region}"));
             let mut state =
                 RegionState { admins: regional::admins(sessions, region, &ADMIN, list).await?, ..Default::default() };
-            if let (Some(a), Some(cfg)) = (admin, admin_config) {
-                if state.admins.iter().any(|x| x == a) {
-                    let site = sessions.site_in(a, region);
-                    let c = client(cfg, region);
-                    rep.debug(format!("inspector2:DescribeOrganizationConfiguration {region}"));
-                    let conf = c.describe_organization_configuration().send().await.map_err(|e| {
-                        call_error(
-                            e,
-                            SVC,
-                            "DescribeOrganizationConfiguration",
-                            &site,
-                            "reading Inspector's organization settings",
-                        )
-                    })?;
-                    state.auto_enable = conf.auto_enable().map(|ae| {
-                        BTreeMap::from([
-                            ("ec2".to_string(), ae.ec2()),
-                            ("ecr".to_string(), ae.ecr()),
-                            ("lambda".to_string(), ae.lambda().unwrap_or(false)),
-                            ("lambda_code".to_string(), ae.lambda_code().unwrap_or(false)),
-                        ])
-                    });
-                    state.members = Some(members_of(&c, &site).await?);
-                }
+            if let (Some(a), Some(cfg)) = (admin, admin_config)
+                && state.admins.iter().any(|x| x == a)
+            {
+                let site = sessions.site_in(a, region);
+                let c = client(cfg, region);
+                rep.debug(format!("inspector2:DescribeOrganizationConfiguration {region}"));
+                let conf = c.describe_organization_configuration().send().await.map_err(|e| {
+                    call_error(
+                        e,
+                        SVC,
+                        "DescribeOrganizationConfiguration",
+                        &site,
+                        "reading Inspector's organization settings",
+                    )
+                })?;
+                state.auto_enable = conf.auto_enable().map(|ae| {
+                    BTreeMap::from([
+                        ("ec2".to_string(), ae.ec2()),
+                        ("ecr".to_string(), ae.ecr()),
+                        ("lambda".to_string(), ae.lambda().unwrap_or(false)),
+                        ("lambda_code".to_string(), ae.lambda_code().unwrap_or(false)),
+                    ])
+                });
+                state.members = Some(members_of(&c, &site).await?);
             }
             Ok(state)
         }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::Result;
 use futures_util::TryFutureExt;
 
-use crate::aws::{Sessions, call_error, error_code};
+use crate::aws::{Sessions, call_error, done_if_exists, error_code};
 use crate::engine::plan::{Action, Address, Change, Property, Step};
 use crate::report::Reporter;
 use crate::services::regional;
@@ -237,13 +237,10 @@ pub async fn run(region: &str, op: &MaOp, admin: &str, sessions: &Sessions, rep:
     let c = client(&config, region);
     let site = sessions.site_in(admin, region);
     match op {
-        MaOp::EnableMacie => match c.enable_macie().send().await {
-            Ok(_) => {}
-            Err(e) if error_code(&e) == Some("ConflictException") => {}
-            Err(e) => {
-                return Err(call_error(e, SVC, "EnableMacie", &site, "turning Macie on in Security Tooling").into());
-            }
-        },
+        MaOp::EnableMacie => {
+            done_if_exists(c.enable_macie().send().await, &["ConflictException"])
+                .map_err(|e| call_error(e, SVC, "EnableMacie", &site, "turning Macie on in Security Tooling"))?;
+        }
         MaOp::UpdateOrganizationConfiguration => {
             c.update_organization_configuration().auto_enable(true).send().await.map_err(|e| {
                 call_error(e, SVC, "UpdateOrganizationConfiguration", &site, "auto-enabling Macie for new accounts")

@@ -10,7 +10,7 @@ use aws_sdk_organizations::types::{
     CreateAccountState, OrganizationFeatureSet, ParentType, PolicyType, PolicyTypeStatus, Tag,
 };
 
-use crate::aws::{Aws, Site, call_error, error_code, hinted, is_ambiguous};
+use crate::aws::{Aws, Site, call_error, done_if_exists, error_code, hinted, is_ambiguous};
 use crate::lock::Lock;
 use crate::model::{AccountRole, CreateRequest, Desired, Observed, ObservedAccount, ObservedOrg, OuPath, Parent};
 use crate::report::Reporter;
@@ -644,18 +644,13 @@ fn failure_hint(reason: &str, role: AccountRole, email: &str) -> String {
 }
 
 pub async fn move_account(orgs: &Client, site: &Site, account_id: &str, from: &str, to: &str) -> Result<()> {
-    match crate::aws::retry_races(|| {
+    let sent = crate::aws::retry_races(|| {
         orgs.move_account().account_id(account_id).source_parent_id(from).destination_parent_id(to).send()
     })
-    .await
-    {
-        Ok(_) => Ok(()),
-        // Already there (a rerun after a crash): nothing to do.
-        Err(e) if error_code(&e) == Some("DuplicateAccountException") => Ok(()),
-        Err(e) => {
-            Err(call_error(e, SVC, "MoveAccount", site, format!("moving account {account_id} into its OU")).into())
-        }
-    }
+    .await;
+    // Already there (a rerun after a crash): nothing to do.
+    done_if_exists(sent, &["DuplicateAccountException"])
+        .map_err(|e| call_error(e, SVC, "MoveAccount", site, format!("moving account {account_id} into its OU")).into())
 }
 
 pub async fn tag_account(orgs: &Client, site: &Site, account_id: &str, tags: &BTreeMap<String, String>) -> Result<()> {

@@ -12,7 +12,7 @@ use aws_sdk_securityhub::error::ProvideErrorMetadata;
 use aws_sdk_securityhub::types::{AccountDetails, AutoEnableStandards, StandardsSubscriptionRequest};
 use futures_util::TryFutureExt;
 
-use crate::aws::{Sessions, call_error, error_code, hinted};
+use crate::aws::{Sessions, call_error, done_if_exists, error_code, hinted};
 use crate::engine::plan::{Action, Address, Change, Property, Step};
 use crate::model::SecurityHubSpec;
 use crate::report::Reporter;
@@ -127,10 +127,10 @@ pub fn diff(
                 missing.push(s.clone());
             }
             props.push(prop(&format!("standards.{s}"), before.or_else(|| Some("(not enabled)".into())), "READY"));
-            if let Some(p) = props.last_mut() {
-                if p.before.as_deref() == Some("PENDING") {
-                    p.before = Some("READY".into());
-                }
+            if let Some(p) = props.last_mut()
+                && p.before.as_deref() == Some("PENDING")
+            {
+                p.before = Some("READY".into());
             }
         }
         if !missing.is_empty() {
@@ -348,20 +348,12 @@ pub async fn run(region: &str, op: &ShOp, admin: &str, sessions: &Sessions, rep:
     let site = sessions.site_in(admin, region);
     let partition = crate::aws::partition_of(region);
     match op {
-        ShOp::EnableHub => match sh.enable_security_hub().enable_default_standards(false).send().await {
-            Ok(_) => {}
-            Err(e) if error_code(&e) == Some("ResourceConflictException") => {}
-            Err(e) => {
-                return Err(call_error(
-                    e,
-                    SVC,
-                    "EnableSecurityHub",
-                    &site,
-                    "enabling Security Hub in Security Tooling",
-                )
-                .into());
-            }
-        },
+        ShOp::EnableHub => {
+            let sent = sh.enable_security_hub().enable_default_standards(false).send().await;
+            done_if_exists(sent, &["ResourceConflictException"]).map_err(|e| {
+                call_error(e, SVC, "EnableSecurityHub", &site, "enabling Security Hub in Security Tooling")
+            })?;
+        }
         ShOp::UpdateOrganizationConfiguration => {
             let start = Instant::now();
             loop {

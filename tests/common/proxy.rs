@@ -408,7 +408,7 @@ fn serve(
         let (service, operation, protocol) = classify(&req);
         let (access_key, region) = scope(&req);
         let limited = !within_limit(state, &faults.limits, &service, &operation, &access_key, &region);
-        let eligible = faults.only.as_ref().is_none_or(|ops| ops.iter().any(|o| *o == operation));
+        let eligible = faults.only.as_ref().is_none_or(|ops| ops.contains(&operation));
         let (roll, jitter) = {
             let mut r = rng.lock().unwrap();
             (r.f64(), r.f64())

@@ -6,7 +6,7 @@ use anyhow::Result;
 use aws_sdk_organizations::types::PolicyType;
 
 use super::{GuardrailOp, Refs, desired};
-use crate::aws::{Sessions, call_error, error_code, hinted};
+use crate::aws::{Sessions, call_error, done_if_exists, error_code, hinted};
 use crate::model::GuardrailSpec;
 use crate::report::Reporter;
 
@@ -120,15 +120,10 @@ pub async fn run(
         GuardrailOp::Attach { label, .. } => {
             let pid = id()?;
             let t = target.unwrap_or_default();
-            match crate::aws::retry_races(|| orgs.attach_policy().policy_id(pid.clone()).target_id(t).send()).await {
-                Ok(_) => {}
-                Err(e) if error_code(&e) == Some("DuplicatePolicyAttachmentException") => {}
-                Err(e) => {
-                    return Err(
-                        call_error(e, SVC, "AttachPolicy", &site, format!("attaching {name} to {label}")).into()
-                    );
-                }
-            }
+            let sent =
+                crate::aws::retry_races(|| orgs.attach_policy().policy_id(pid.clone()).target_id(t).send()).await;
+            done_if_exists(sent, &["DuplicatePolicyAttachmentException"])
+                .map_err(|e| call_error(e, SVC, "AttachPolicy", &site, format!("attaching {name} to {label}")))?;
         }
         GuardrailOp::Detach { target: t } => {
             let pid = id()?;

@@ -297,10 +297,10 @@ pub fn normalize_selectors(v: &Value) -> Value {
                 for f in fields.iter_mut() {
                     if let Value::Object(m) = f {
                         for (k, v) in m.iter_mut() {
-                            if k != "Field" {
-                                if let Value::Array(vals) = v {
-                                    vals.sort_by_key(|x| x.to_string());
-                                }
+                            if k != "Field"
+                                && let Value::Array(vals) = v
+                            {
+                                vals.sort_by_key(|x| x.to_string());
                             }
                         }
                         m.retain(|_, v| !matches!(v, Value::Array(a) if a.is_empty()) && !v.is_null());

@@ -275,7 +275,7 @@ fn bucket_props(b: &BucketState) -> Props {
     let enc = b.encryption.clone();
     p.push(("encryption.algorithm".into(), enc.as_ref().map_or_else(none, |e| e.algorithm.clone())));
     p.push(("encryption.kms_key".into(), enc.as_ref().and_then(|e| e.kms_key.clone()).unwrap_or_else(none)));
-    p.push(("encryption.bucket_key".into(), enc.as_ref().map_or(false, |e| e.bucket_key).to_string()));
+    p.push(("encryption.bucket_key".into(), enc.as_ref().is_some_and(|e| e.bucket_key).to_string()));
     p.push(("ownership".into(), b.ownership.clone().unwrap_or_else(none)));
     p.push(("policy".into(), b.policy.as_ref().map_or_else(none, policy::pretty)));
     p.push((
@@ -498,17 +498,18 @@ pub fn diff(spec: &LogArchiveSpec, ids: &Ids, have: &ObservedLogArchive) -> Vec<
         }
         // Object Lock can only be turned on when a bucket is made: never replace
         // a bucket of logs for it; say what to do instead.
-        if let Some(have_b) = have_b {
-            if want_b.object_lock.is_some() && !have_b.object_lock_enabled {
-                change.steps.retain(|s| !matches!(s, Step::LogArchive { op: Op::PutObjectLock, .. }));
-                change.manual.push(format!(
+        if let Some(have_b) = have_b
+            && want_b.object_lock.is_some()
+            && !have_b.object_lock_enabled
+        {
+            change.steps.retain(|s| !matches!(s, Step::LogArchive { op: Op::PutObjectLock, .. }));
+            change.manual.push(format!(
                     "Object Lock can only be enabled when a bucket is created, and sra never replaces a bucket of logs: \
                      create a new bucket with Object Lock, point [log_bucket].name at it, and keep {} until its logs expire",
                     have_b.name
                 ));
-                if change.steps.is_empty() {
-                    change.action = Action::NoOp;
-                }
+            if change.steps.is_empty() {
+                change.action = Action::NoOp;
             }
         }
         out.push(change);

@@ -6,7 +6,7 @@ use aws_sdk_s3::types as s3t;
 use serde_json::Value;
 
 use super::{BucketKind, Ids, Op, Target, desired_bucket, documents};
-use crate::aws::{Sessions, call_error, error_code, hinted};
+use crate::aws::{Sessions, call_error, done_if_exists, error_code, hinted};
 use crate::model::LogArchiveSpec;
 use crate::report::Reporter;
 
@@ -327,13 +327,11 @@ async fn run_cloudwatch(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Ses
             .map_err(|e| call_error(e, "iam", "PutRolePolicy", &site, "letting CloudTrail write the log group"))
     };
     match op {
-        Op::CreateLogGroup => match logs.create_log_group().log_group_name(&cw.log_group).send().await {
-            Ok(_) => {}
-            Err(e) if error_code(&e) == Some("ResourceAlreadyExistsException") => {}
-            Err(e) => {
-                return Err(call_error(e, "logs", "CreateLogGroup", &site, format!("creating {}", cw.log_group)).into());
-            }
-        },
+        Op::CreateLogGroup => {
+            let sent = logs.create_log_group().log_group_name(&cw.log_group).send().await;
+            done_if_exists(sent, &["ResourceAlreadyExistsException"])
+                .map_err(|e| call_error(e, "logs", "CreateLogGroup", &site, format!("creating {}", cw.log_group)))?;
+        }
         Op::PutRetentionPolicy => {
             logs.put_retention_policy()
                 .log_group_name(&cw.log_group)
@@ -351,20 +349,15 @@ async fn run_cloudwatch(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Ses
                 })?;
         }
         Op::CreateLogsRole => {
-            match iam
+            let sent = iam
                 .create_role()
                 .role_name(super::LOGS_ROLE)
                 .assume_role_policy_document(documents::logs_role_trust(ids, spec).to_string())
                 .description("sra: CloudTrail delivers the organization trail to CloudWatch Logs")
                 .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if error_code(&e) == Some("EntityAlreadyExists") => {}
-                Err(e) => {
-                    return Err(call_error(e, "iam", "CreateRole", &site, "creating the CloudWatch Logs role").into());
-                }
-            }
+                .await;
+            done_if_exists(sent, &["EntityAlreadyExists"])
+                .map_err(|e| call_error(e, "iam", "CreateRole", &site, "creating the CloudWatch Logs role"))?;
             put_policy().await?;
         }
         Op::PutLogsRolePolicies => {
@@ -399,7 +392,8 @@ async fn run_trail(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Sessions
     rep.debug(format!("cloudtrail:{op:?} {name}"));
     match op {
         Op::CreateTrail => {
-            ct.create_trail()
+            let sent = ct
+                .create_trail()
                 .name(name)
                 .s3_bucket_name(&bucket)
                 .set_s3_key_prefix(spec.trail.s3_key_prefix.clone())
@@ -411,19 +405,10 @@ async fn run_trail(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Sessions
                 .set_cloud_watch_logs_log_group_arn(cw_group.clone())
                 .set_cloud_watch_logs_role_arn(cw_role.clone())
                 .send()
-                .await
-                .map(|_| ())
-                .or_else(|e| match error_code(&e) {
-                    // An earlier try whose answer was lost created it, as asked.
-                    Some("TrailAlreadyExistsException") => Ok(()),
-                    _ => Err(call_error(
-                        e,
-                        "cloudtrail",
-                        "CreateTrail",
-                        &site,
-                        format!("creating the organization trail {name}"),
-                    )),
-                })?;
+                .await;
+            done_if_exists(sent, &["TrailAlreadyExistsException"]).map_err(|e| {
+                call_error(e, "cloudtrail", "CreateTrail", &site, format!("creating the organization trail {name}"))
+            })?;
         }
         Op::UpdateTrail => {
             ct.update_trail()

@@ -68,7 +68,8 @@ fn nothing_there_creates_everything_in_order() {
 #[test]
 fn each_drift_maps_to_the_one_step_that_fixes_it() {
     let spec = LogArchiveSpec::default();
-    let cases: Vec<(&str, Box<dyn Fn(&mut ObservedLogArchive)>, &str)> = vec![
+    type Drift = Box<dyn Fn(&mut ObservedLogArchive)>;
+    let cases: Vec<(&str, Drift, &str)> = vec![
         (
             "versioning suspended",
             Box::new(|o| o.buckets.get_mut(&BucketKind::Log).unwrap().versioning = "Suspended".into()),
