@@ -220,15 +220,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 ));
             }
             let aws = Aws::load(cli.profile.as_deref(), home_region, cli.region.as_deref()).await;
-            let text = crate::init::init(&aws, home_region, governed_regions, &rep).await?;
+            let found = crate::init::init(&aws, home_region, governed_regions, &rep).await?;
             match out {
                 Some(path) => {
-                    std::fs::write(path, &text).map_err(|e| {
+                    std::fs::write(path, &found.text).map_err(|e| {
                         hinted(format!("cannot write {}: {e}", path.display()), "check the path and permissions")
                     })?;
                     rep.progress(format!("wrote {}; check it with: sra plan {}", path.display(), path.display()));
+                    if let Some(lock) = &found.lock {
+                        record_lock_file(path, lock, &rep);
+                    }
                 }
-                None => print!("{text}"),
+                None => print!("{}", found.text),
             }
             Ok(ExitCode::from(EXIT_OK))
         }
@@ -334,7 +337,11 @@ fn record_lock(plan_path: &Path, p: &Plan, rep: &Reporter) {
         organization_id: org,
         accounts: [(AccountRole::SecurityTooling, st), (AccountRole::LogArchive, la)].into(),
     };
-    match crate::lock::write(plan_path, &lock) {
+    record_lock_file(plan_path, &lock, rep);
+}
+
+fn record_lock_file(plan_path: &Path, lock: &Lock, rep: &Reporter) {
+    match crate::lock::write(plan_path, lock) {
         Ok(Some(path)) => {
             rep.progress(format!("recorded the account ids in {}; commit it beside the plan file", path.display()))
         }

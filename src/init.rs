@@ -15,6 +15,7 @@ use anyhow::Result;
 
 use crate::aws::{Aws, call_error, hinted};
 use crate::engine::plan::{Action, Address, Change, Plan};
+use crate::lock::Lock;
 use crate::model::{AccountRole, Desired, OuPath, ROLE_TAG};
 use crate::report::Reporter;
 
@@ -47,6 +48,28 @@ pub struct Found {
     /// Organization trails: (name, bucket).
     pub trails: Vec<(String, String)>,
     pub control_tower: bool,
+}
+
+impl Found {
+    /// The lock file for the plan, when both accounts were found: the plan file
+    /// names them by the emails read with these ids, so the ids are right.
+    pub fn lock(&self) -> Option<Lock> {
+        let id = |role| self.accounts.get(&role).map(|(id, _)| id.clone());
+        Some(Lock {
+            organization_id: self.organization_id.clone(),
+            accounts: [
+                (AccountRole::SecurityTooling, id(AccountRole::SecurityTooling)?),
+                (AccountRole::LogArchive, id(AccountRole::LogArchive)?),
+            ]
+            .into(),
+        })
+    }
+}
+
+/// What `sra init` found: the plan file's text, and its lock file.
+pub struct Initialized {
+    pub text: String,
+    pub lock: Option<Lock>,
 }
 
 /// The plan-file service table a change's address belongs to.
@@ -333,7 +356,7 @@ async fn ou_path_of(
 }
 
 /// Read the organization and write the plan file's text.
-pub async fn init(aws: &Aws, home_region: &str, regions: &[String], rep: &Reporter) -> Result<String> {
+pub async fn init(aws: &Aws, home_region: &str, regions: &[String], rep: &Reporter) -> Result<Initialized> {
     let orgs = aws.organizations();
     let who = aws.sts().get_caller_identity().send().await.map_err(|e| {
         call_error(
@@ -417,7 +440,7 @@ pub async fn init(aws: &Aws, home_region: &str, regions: &[String], rep: &Report
     if reread != desired {
         return Err(anyhow::anyhow!("internal error: the plan file sra init wrote reads back differently"));
     }
-    Ok(text)
+    Ok(Initialized { lock: found.lock(), text })
 }
 
 #[cfg(test)]

@@ -29,9 +29,9 @@ pub fn path_for(plan: &Path) -> PathBuf {
 
 pub fn render(lock: &Lock) -> String {
     let mut out = String::from(
-        "# Written by `sra apply`: the ids of the plan's accounts, so that `sra plan` finds\n\
-         # them without listing the whole organization. Commit it beside the plan file.\n\
-         # Safe to delete: sra then finds the accounts by email again.\n",
+        "# Written by `sra apply` and `sra init`: the ids of the plan's accounts, so that\n\
+         # `sra plan` finds them without listing the whole organization. Commit it beside\n\
+         # the plan file. Safe to delete: sra then finds the accounts by email again.\n",
     );
     out.push_str(&format!("version = {VERSION}\norganization_id = \"{}\"\n\n[accounts]\n", lock.organization_id));
     for (role, id) in &lock.accounts {

@@ -49,6 +49,11 @@ fn init_describes_a_hand_built_organization_so_that_plan_shows_no_changes() {
     assert!(text.contains("[services.guardduty]\n# Not the SRA baseline yet. Suggestion: enabled = true"), "{text}");
     assert!(text.contains("#   would create guardduty[\"us-west-2\"].delegated_admin"), "{text}");
 
+    assert!(run.stderr.contains("recorded the account ids in"), "{}", run.stderr);
+    let lock = std::fs::read_to_string(dir.path().join("plan.lock")).unwrap();
+    let la = ids["Log Archive"].as_str().unwrap();
+    assert!(lock.contains(&format!("security_tooling = \"{st}\"\nlog_archive = \"{la}\"")), "{lock}");
+
     emu.run(&["validate", p]).expect_code(0);
     let plan = emu.run(&["plan", p, "--detailed-exitcode"]);
     plan.expect_code(0);
