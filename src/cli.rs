@@ -479,9 +479,21 @@ async fn observe(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Report
     let site = Site { account: observed.caller_account.clone(), region: aws.region.clone() };
     let from_lock = lock.and_then(|l| organizations::from_lock(desired, l));
     let locked = from_lock.is_some();
+    // Without a lock file, the listing stops once it has named the plan's
+    // accounts (or ends): the rest of it runs beside everything else, below.
+    let mut listing = None;
     (observed.accounts, observed.accounts_complete) = match from_lock {
         Some(accounts) => (accounts, false),
-        None => (organizations::list_accounts(&aws.organizations(), &site, rep).await?, true),
+        None => {
+            let mut l = organizations::AccountListing::start(&aws.organizations(), rep);
+            let named = |w: &crate::model::DesiredAccount, listed: &[crate::model::ObservedAccount]| {
+                listed.iter().any(|a| a.email.eq_ignore_ascii_case(&w.email))
+            };
+            l.until(&site, |listed| desired.accounts.iter().all(|w| named(w, listed))).await?;
+            let first = (l.accounts.clone(), l.is_complete());
+            listing = Some(l);
+            first
+        }
     };
     let ids = crate::engine::diff::ids(desired, &observed);
     let mut sessions = Sessions::new(aws.clone(), observed.caller_account.clone(), desired.access_role.clone());
@@ -517,7 +529,10 @@ async fn observe(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Report
         if observed.accounts_complete || !desired.services.checks_members() {
             return Ok(None);
         }
-        organizations::list_accounts(&aws.organizations(), &site, rep).await.map(Some)
+        match listing {
+            Some(l) => l.finish(&site).await.map(Some),
+            None => organizations::list_accounts(&aws.organizations(), &site, rep).await.map(Some),
+        }
     };
     let services = async {
         let admin = ids.security_tooling.as_deref();

@@ -236,4 +236,19 @@ fn the_lock_file_spares_listing_the_organization() {
     assert!(run.stderr.contains("ignoring the lock file"), "{}", run.stderr);
     emu.run(&["apply", "--auto-approve", plan.to_str().unwrap()]).expect_code(0);
     assert_eq!(std::fs::read_to_string(&lock_path).unwrap(), lock);
+
+    // Without a lock file the listing stops once it has named the plan's accounts
+    // (here on its first page), unless coverage needs every account: then the
+    // same listing goes on beside the other reads, each page read once.
+    let added = 100;
+    seed(&emu, &lock, added);
+    std::fs::remove_file(quiet.with_extension("lock")).unwrap();
+    let (quiet_calls, _, run) = plan_counts(&emu, &quiet);
+    run.expect_code(0);
+    assert_eq!(run.stdout, with_lock_out);
+    assert_eq!(quiet_calls.get("organizations:ListAccounts"), Some(&1), "{quiet_calls:#?}");
+    std::fs::remove_file(&lock_path).unwrap();
+    let (full, _, run) = plan_counts(&emu, &plan);
+    run.expect_code(0);
+    assert_eq!(full.get("organizations:ListAccounts"), Some(&pages(3 + added, 20)), "{full:#?}");
 }

@@ -6,9 +6,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use aws_sdk_organizations::Client;
+use aws_sdk_organizations::error::SdkError;
+use aws_sdk_organizations::operation::list_accounts::{ListAccountsError, ListAccountsOutput};
 use aws_sdk_organizations::types::{
     CreateAccountState, OrganizationFeatureSet, ParentType, PolicyType, PolicyTypeStatus, Tag,
 };
+use aws_smithy_async::future::pagination_stream::PaginationStream;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::aws::{Aws, Site, call_error, done_if_exists, error_code, hinted, is_ambiguous};
 use crate::lock::Lock;
@@ -225,13 +229,55 @@ fn observed_account(a: &aws_sdk_organizations::types::Account) -> ObservedAccoun
 
 /// Every account of the organization, 20 a page (the API's maximum).
 pub async fn list_accounts(orgs: &Client, site: &Site, rep: &Reporter) -> Result<Vec<ObservedAccount>> {
-    rep.debug("organizations:ListAccounts");
-    let mut accounts = Vec::new();
-    let pages = orgs.list_accounts().max_results(LIST_ACCOUNTS_PAGE).into_paginator().send();
-    crate::aws::each_page(pages, |p| accounts.extend(p.accounts().iter().map(observed_account)))
-        .await
-        .map_err(|e| call_error(e, SVC, "ListAccounts", site, "listing the organization's accounts"))?;
-    Ok(accounts)
+    AccountListing::start(orgs, rep).finish(site).await
+}
+
+/// The organization's accounts, listed a page at a time: a caller can stop
+/// reading once the accounts it needs first are listed, start work with them, and
+/// [`finish`](Self::finish) the listing beside that work.
+pub struct AccountListing {
+    pages: PaginationStream<Result<ListAccountsOutput, SdkError<ListAccountsError, HttpResponse>>>,
+    /// The accounts listed so far.
+    pub accounts: Vec<ObservedAccount>,
+    complete: bool,
+}
+
+impl AccountListing {
+    pub fn start(orgs: &Client, rep: &Reporter) -> Self {
+        rep.debug("organizations:ListAccounts");
+        let pages = orgs.list_accounts().max_results(LIST_ACCOUNTS_PAGE).into_paginator().send();
+        AccountListing { pages, accounts: Vec::new(), complete: false }
+    }
+
+    /// Read pages until `enough` holds of the accounts listed so far, or the
+    /// listing ends.
+    pub async fn until(&mut self, site: &Site, enough: impl Fn(&[ObservedAccount]) -> bool) -> Result<()> {
+        while !enough(&self.accounts) {
+            match self.pages.next().await {
+                Some(page) => {
+                    let page = page
+                        .map_err(|e| call_error(e, SVC, "ListAccounts", site, "listing the organization's accounts"))?;
+                    self.accounts.extend(page.accounts().iter().map(observed_account));
+                }
+                None => {
+                    self.complete = true;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// True when every page has been read.
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// Read the remaining pages: every account of the organization.
+    pub async fn finish(mut self, site: &Site) -> Result<Vec<ObservedAccount>> {
+        self.until(site, |_| false).await?;
+        Ok(self.accounts)
+    }
 }
 
 /// ListAccounts' largest page.
