@@ -95,26 +95,11 @@ fn area_of(change: &Change) -> Option<Area> {
         Address::Account(role) if change.properties.iter().any(|p| p.name.starts_with("tags.") && p.changed()) => {
             Some(Area::RoleTag(*role))
         }
-        Address::TrustedAccess(principal) => trusted_area(principal),
+        Address::TrustedAccess(principal) => {
+            crate::services::service_of_principal(principal).map(|s| Area::Service(s.into()))
+        }
         other => service_key(other).map(Area::Service),
     }
-}
-
-/// The area whose opt-out removes the need for a principal's trusted access.
-fn trusted_area(principal: &str) -> Option<Area> {
-    let service = match principal {
-        "cloudtrail.amazonaws.com" => "cloudtrail",
-        "guardduty.amazonaws.com" | "malware-protection.guardduty.amazonaws.com" => "guardduty",
-        "securityhub.amazonaws.com" => "securityhub",
-        "inspector2.amazonaws.com" => "inspector",
-        "macie.amazonaws.com" => "macie",
-        "detective.amazonaws.com" => "detective",
-        "config.amazonaws.com" | "config-multiaccountsetup.amazonaws.com" => "config",
-        "access-analyzer.amazonaws.com" => "access_analyzer",
-        "reporting.trustedadvisor.amazonaws.com" => "trusted_advisor",
-        _ => return None,
-    };
-    Some(Area::Service(service.into()))
 }
 
 /// One line per changed property, for a suggestion's comment.

@@ -4,6 +4,7 @@
 use super::order;
 use super::plan::{Action, Address, Blocker, Change, IdRef, Plan, Property, Step};
 use crate::model::{AccountRole, Desired, DesiredAccount, Observed, OuPath, Parent};
+use crate::services::delegation;
 use crate::services::log_archive::Ids;
 
 /// The ids the log-archive resources are named after, as far as they are known.
@@ -25,29 +26,21 @@ pub fn ids(desired: &Desired, observed: &Observed) -> Ids {
 
 /// Service principals that need trusted access for what the plan sets up.
 pub fn trusted_principals(desired: &Desired) -> Vec<String> {
-    let mut out = Vec::new();
-    if desired.log_archive.enabled {
-        out.push("cloudtrail.amazonaws.com".to_string());
-    }
-    out.extend(
-        crate::services::guardduty::trusted_principals(&desired.services.guardduty).iter().map(|p| p.to_string()),
-    );
-    out.extend(
-        crate::services::securityhub::trusted_principals(&desired.services.securityhub).iter().map(|p| p.to_string()),
-    );
-    out.extend(
-        crate::services::inspector::trusted_principals(&desired.services.inspector).iter().map(|p| p.to_string()),
-    );
-    out.extend(crate::services::macie::trusted_principals(desired.services.macie).iter().map(|p| p.to_string()));
-    out.extend(
-        crate::services::detective::trusted_principals(desired.services.detective).iter().map(|p| p.to_string()),
-    );
-    for p in crate::services::delegation::trusted_principals(&desired.services) {
-        if !out.iter().any(|o| o == p) {
-            out.push(p.to_string());
-        }
-    }
-    out
+    let services = &desired.services;
+    let needs = |key: &str| match key {
+        "cloudtrail" => desired.log_archive.enabled || delegation::enabled(services, key),
+        "guardduty" => services.guardduty.enabled,
+        "securityhub" => services.securityhub.enabled,
+        "inspector" => services.inspector.enabled,
+        "macie" => services.macie,
+        "detective" => services.detective,
+        other => delegation::enabled(services, other),
+    };
+    crate::services::TRUSTED_ACCESS
+        .iter()
+        .filter(|(key, _)| needs(key))
+        .flat_map(|(_, principals)| principals.iter().map(|p| p.to_string()))
+        .collect()
 }
 
 pub fn diff(desired: &Desired, observed: &Observed) -> Plan {

@@ -33,20 +33,6 @@ pub fn enabled(spec: &ServicesSpec, service: &str) -> bool {
     spec.delegated.get(service).copied().unwrap_or(true)
 }
 
-/// Trusted access each enabled service needs.
-pub fn trusted_principals(spec: &ServicesSpec) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    for (service, principal) in SERVICES {
-        if enabled(spec, service) {
-            out.push(*principal);
-            if *service == "config" {
-                out.push("config-multiaccountsetup.amazonaws.com");
-            }
-        }
-    }
-    out
-}
-
 /// Delegated administrators per principal, as Organizations lists them.
 pub type ObservedDelegations = std::collections::BTreeMap<String, Vec<String>>;
 

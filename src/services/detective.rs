@@ -54,10 +54,6 @@ pub struct ObservedDetective {
     pub regions: BTreeMap<String, RegionState>,
 }
 
-pub fn trusted_principals(enabled: bool) -> Vec<&'static str> {
-    if enabled { vec!["detective.amazonaws.com"] } else { vec![] }
-}
-
 /// What the plan says about Detective's prerequisite, GuardDuty.
 pub fn guardduty_note(guardduty_enabled: bool) -> &'static str {
     if guardduty_enabled {

@@ -63,10 +63,6 @@ pub struct ObservedGuardDuty {
 /// The organization's accounts as (id, email), for coverage.
 pub type OrgAccounts = Vec<(String, String)>;
 
-pub fn trusted_principals(spec: &GuardDutySpec) -> Vec<&'static str> {
-    if spec.enabled { vec!["guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com"] } else { vec![] }
-}
-
 fn prop(name: &str, before: Option<String>, after: &str) -> Property {
     Property { name: name.to_string(), before, after: Some(after.to_string()) }
 }

@@ -54,10 +54,6 @@ pub struct ObservedInspector {
     pub regions: BTreeMap<String, RegionState>,
 }
 
-pub fn trusted_principals(spec: &InspectorSpec) -> Vec<&'static str> {
-    if spec.enabled { vec!["inspector2.amazonaws.com"] } else { vec![] }
-}
-
 pub fn diff(
     spec: &InspectorSpec,
     regions: &[String],

@@ -47,10 +47,6 @@ pub struct ObservedMacie {
     pub regions: BTreeMap<String, RegionState>,
 }
 
-pub fn trusted_principals(enabled: bool) -> Vec<&'static str> {
-    if enabled { vec!["macie.amazonaws.com"] } else { vec![] }
-}
-
 pub fn diff(
     enabled: bool,
     regions: &[String],

@@ -69,10 +69,6 @@ pub struct ObservedSecurityHub {
     pub regions: BTreeMap<String, RegionState>,
 }
 
-pub fn trusted_principals(spec: &SecurityHubSpec) -> Vec<&'static str> {
-    if spec.enabled { vec!["securityhub.amazonaws.com"] } else { vec![] }
-}
-
 fn prop(name: &str, before: Option<String>, after: &str) -> Property {
     Property { name: name.to_string(), before, after: Some(after.to_string()) }
 }

@@ -235,3 +235,36 @@ fn missing_ou_under_existing_parent_references_known_id() {
     );
     assert_eq!(plan.summary(), crate::engine::plan::Summary { create: 1, update: 2, unchanged: 2 });
 }
+
+#[test]
+fn trusted_access_follows_the_services_the_plan_turns_on() {
+    assert_eq!(trusted_principals(&desired()), Vec::<String>::new());
+    let mut d = desired();
+    d.services.guardduty.enabled = true;
+    d.services.delegated.insert("cloudtrail".into(), true);
+    assert_eq!(
+        trusted_principals(&d),
+        ["cloudtrail.amazonaws.com", "guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com"]
+    );
+    // The trail needs CloudTrail's trusted access even when its delegation is off.
+    let mut d = desired();
+    d.log_archive.enabled = true;
+    assert_eq!(trusted_principals(&d), ["cloudtrail.amazonaws.com"]);
+    d.services.delegated.insert("config".into(), true);
+    d.services.macie = true;
+    assert_eq!(
+        trusted_principals(&d),
+        [
+            "cloudtrail.amazonaws.com",
+            "macie.amazonaws.com",
+            "config.amazonaws.com",
+            "config-multiaccountsetup.amazonaws.com"
+        ]
+    );
+    // And `sra init` finds each principal's table in the same place.
+    for p in trusted_principals(&d) {
+        assert!(crate::services::service_of_principal(&p).is_some(), "{p}");
+    }
+    assert_eq!(crate::services::service_of_principal("malware-protection.guardduty.amazonaws.com"), Some("guardduty"));
+    assert_eq!(crate::services::service_of_principal("example.amazonaws.com"), None);
+}
