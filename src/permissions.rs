@@ -289,6 +289,11 @@ pub const CALLS: &[Call] = &[
     read("kms", "GetKeyRotationStatus", &["kms:GetKeyRotationStatus"], L),
     read("kms", "GetKeyPolicy", &["kms:GetKeyPolicy"], L),
     write("kms", "CreateKey", &["kms:CreateKey", "kms:TagResource"], L),
+    // Only apply reads these: before creating the trail key, it looks for one an
+    // earlier run created and did not name.
+    write("kms", "ListKeys", &["kms:ListKeys"], L),
+    write("kms", "ListAliases", &["kms:ListAliases"], L),
+    write("kms", "ListResourceTags", &["kms:ListResourceTags"], L),
     write("kms", "CreateAlias", &["kms:CreateAlias"], L),
     write("kms", "EnableKeyRotation", &["kms:EnableKeyRotation"], L),
     write("kms", "EnableKey", &["kms:EnableKey"], L),

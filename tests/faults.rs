@@ -3,10 +3,10 @@
 //! - a full apply from an empty organization converges in each of 20 seeded runs
 //!   with 20% of calls failing transiently (throttling, 5xx, connections reset
 //!   before or after the emulator saw the request), with exactly one account of
-//!   each kind;
+//!   each kind and one trail key;
 //! - `sra apply` killed right after its k-th call reached AWS, for a k at every
 //!   call type of a full apply (CreateAccount's lost response every time), and
-//!   run again, converges with no duplicate account.
+//!   run again, converges with no duplicate account or trail key.
 //!
 //! Each run prints its seed, calls and faults: a failure replays with its seed.
 
@@ -29,6 +29,11 @@ async fn assert_converged(emu: &Emulator, plan: &str, context: &str) {
         let n = all.iter().filter(|a| a.2 == email).count();
         assert_eq!(n, 1, "{context}: {n} accounts with {email}");
     }
+    // CreateKey is not idempotent either: one trail key, none left over.
+    let la = &all.iter().find(|a| a.2 == "aws+log-archive@example.com").unwrap().0;
+    let kms = aws_sdk_kms::Client::new(&emu.sdk_in(la).await);
+    let keys = kms.list_keys().send().await.unwrap();
+    assert_eq!(keys.keys().len(), 1, "{context}: keys in Log Archive {:?}", keys.keys());
 }
 
 async fn seeded_runs(seeds: std::ops::Range<u64>) {

@@ -313,3 +313,33 @@ async fn optional_cloudwatch_logs_delivery_is_set_up_and_kept() {
     emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
     emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
 }
+
+/// A run that died between CreateKey and CreateAlias left a key nobody names:
+/// the next apply takes that key instead of creating (and billing) another, and
+/// leaves alone a key that only looks like it (no sra tag).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_created_but_not_named_is_taken_not_doubled() {
+    let a = applied().await;
+    let kms = aws_sdk_kms::Client::new(&a.la_config().await);
+    let alias = "alias/sra-organization-trail";
+    let key = kms.describe_key().key_id(alias).send().await.unwrap().key_metadata().unwrap().key_id().to_string();
+    kms.delete_alias().alias_name(alias).send().await.unwrap();
+    let description = format!("sra: encrypts the organization trail {TRAIL}");
+    let lookalike = kms.create_key().description(&description).send().await.unwrap();
+    let lookalike = lookalike.key_metadata().unwrap().key_id().to_string();
+
+    let plan = a.emu.run(&["plan", &a.plan, "--detailed-exitcode"]);
+    plan.expect_code(2);
+    assert!(plan.stdout.contains("log_archive.kms_key"), "{}", plan.stdout);
+    let apply = a.emu.run(&["apply", &a.plan, "--auto-approve"]);
+    apply.expect_code(0);
+    assert!(apply.stderr.contains(&format!("taking {key}")), "{}", apply.stderr);
+
+    let named = kms.describe_key().key_id(alias).send().await.unwrap();
+    assert_eq!(named.key_metadata().unwrap().key_id(), key, "the alias names the key the first run created");
+    let keys: Vec<String> =
+        kms.list_keys().send().await.unwrap().keys().iter().filter_map(|k| k.key_id().map(str::to_string)).collect();
+    assert_eq!(keys.len(), 2, "no new key: {keys:?}");
+    assert!(keys.contains(&lookalike));
+    a.emu.run(&["plan", &a.plan, "--detailed-exitcode"]).expect_code(0);
+}

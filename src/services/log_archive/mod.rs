@@ -51,6 +51,9 @@ pub struct Ids {
 }
 
 pub const UNKNOWN: &str = "(known after apply)";
+/// The tag on the trail key sra creates: how a key it created but did not name
+/// yet (a run that stopped in between) is recognized and taken instead of a new one.
+pub const MANAGED_TAG: &str = "sra:managed";
 
 impl Ids {
     pub fn org(&self) -> &str {

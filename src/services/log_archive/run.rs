@@ -6,7 +6,7 @@ use aws_sdk_s3::types as s3t;
 use serde_json::Value;
 
 use super::{BucketKind, Ids, Op, Target, desired_bucket, documents};
-use crate::aws::{Sessions, call_error, done_if_exists, error_code, hinted};
+use crate::aws::{Sessions, call_error, done_if_exists, error_code, hinted, is_ambiguous};
 use crate::model::LogArchiveSpec;
 use crate::report::Reporter;
 
@@ -34,15 +34,7 @@ pub async fn run(
             let alias = &spec.trail.kms_key_alias;
             let policy_text = documents::key_policy(spec, ids).to_string();
             if op == Op::CreateKey {
-                let key = kms
-                    .create_key()
-                    .description(format!("sra: encrypts the organization trail {}", spec.trail.name))
-                    .policy(&policy_text)
-                    .tags(aws_sdk_kms::types::Tag::builder().tag_key("sra:managed").tag_value("true").build()?)
-                    .send()
-                    .await
-                    .map_err(|e| call_error(e, "kms", "CreateKey", &site, format!("creating the trail key {alias}")))?;
-                let meta = key.key_metadata().ok_or_else(|| hinted("CreateKey returned no key", "rerun sra apply"))?;
+                let meta = create_key(&kms, &site, spec, &policy_text, rep).await?;
                 let key_id = meta.key_id().to_string();
                 ids.key_arn = meta.arn().map(str::to_string);
                 match kms.create_alias().alias_name(alias).target_key_id(&key_id).send().await {
@@ -476,4 +468,116 @@ fn advanced_selectors(v: &Value) -> Result<Vec<aws_sdk_cloudtrail::types::Advanc
         out.push(b.build()?);
     }
     Ok(out)
+}
+
+/// The trail key's description: what [`unnamed_key`] recognizes it by.
+fn key_description(spec: &LogArchiveSpec) -> String {
+    format!("sra: encrypts the organization trail {}", spec.trail.name)
+}
+
+/// Create the trail key exactly once. CreateKey is not idempotent: a retry after a
+/// lost answer, or a rerun after sra died before naming the key, would leave a
+/// key nobody uses (and AWS bills). So the SDK never resends it; before sending,
+/// and after an answer that may have been lost, sra looks for a key it created
+/// and did not name yet, and takes that one.
+async fn create_key(
+    kms: &aws_sdk_kms::Client,
+    site: &crate::aws::Site,
+    spec: &LogArchiveSpec,
+    policy: &str,
+    rep: &Reporter,
+) -> Result<aws_sdk_kms::types::KeyMetadata> {
+    let alias = &spec.trail.kms_key_alias;
+    let purpose = format!("creating the trail key {alias}");
+    for attempt in 1..=3 {
+        if let Some(key) = unnamed_key(kms, site, spec, rep).await? {
+            rep.progress(format!(
+                "log_archive.kms_key: taking {} (created by an earlier run, not named yet)",
+                key.key_id()
+            ));
+            return Ok(key);
+        }
+        let sent = kms
+            .create_key()
+            .description(key_description(spec))
+            .policy(policy)
+            .tags(aws_sdk_kms::types::Tag::builder().tag_key(super::MANAGED_TAG).tag_value("true").build()?)
+            .customize()
+            .config_override(
+                aws_sdk_kms::config::Config::builder().retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await;
+        match sent {
+            Ok(out) => {
+                return out
+                    .key_metadata()
+                    .cloned()
+                    .ok_or_else(|| hinted("CreateKey returned no key", "rerun sra apply"));
+            }
+            Err(e) if attempt < 3 && (is_ambiguous(&e) || is_transient(&e)) => {
+                rep.progress(format!(
+                    "log_archive.kms_key: CreateKey may not have reached AWS (attempt {attempt}); looking for the key before sending again"
+                ));
+                tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+            }
+            Err(e) => return Err(call_error(e, "kms", "CreateKey", site, purpose).into()),
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+/// Throttled, or AWS failed on its side (5xx): the key may or may not exist.
+fn is_transient<E: aws_sdk_kms::error::ProvideErrorMetadata>(
+    e: &aws_sdk_kms::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> bool {
+    error_code(e)
+        .is_some_and(|c| matches!(c, "ThrottlingException" | "KMSInternalException" | "DependencyTimeoutException"))
+        || e.raw_response().is_some_and(|r| r.status().is_server_error())
+}
+
+/// A key sra created for this trail that no alias names yet: enabled, customer
+/// managed, with the trail key's description and sra's tag.
+async fn unnamed_key(
+    kms: &aws_sdk_kms::Client,
+    site: &crate::aws::Site,
+    spec: &LogArchiveSpec,
+    rep: &Reporter,
+) -> Result<Option<aws_sdk_kms::types::KeyMetadata>> {
+    rep.debug("kms:ListKeys, ListAliases");
+    let (keys, aliases) = tokio::join!(
+        kms.list_keys().into_paginator().send().try_collect(),
+        kms.list_aliases().into_paginator().send().try_collect()
+    );
+    let keys = keys.map_err(|e| call_error(e, "kms", "ListKeys", site, "looking for a trail key sra did not name"))?;
+    let aliases =
+        aliases.map_err(|e| call_error(e, "kms", "ListAliases", site, "looking for a trail key sra did not name"))?;
+    let named: std::collections::HashSet<&str> =
+        aliases.iter().flat_map(|p| p.aliases()).filter_map(|a| a.target_key_id()).collect();
+    let description = key_description(spec);
+    for id in keys.iter().flat_map(|p| p.keys()).filter_map(|k| k.key_id()).filter(|id| !named.contains(id)) {
+        let meta = kms
+            .describe_key()
+            .key_id(id)
+            .send()
+            .await
+            .map_err(|e| call_error(e, "kms", "DescribeKey", site, format!("reading key {id}")))?;
+        let Some(meta) = meta.key_metadata() else { continue };
+        let ours = meta.description() == Some(description.as_str())
+            && meta.key_manager().is_some_and(|m| m.as_str() == "CUSTOMER")
+            && meta.key_state().is_some_and(|s| s.as_str() == "Enabled");
+        if !ours {
+            continue;
+        }
+        let tags = kms
+            .list_resource_tags()
+            .key_id(id)
+            .send()
+            .await
+            .map_err(|e| call_error(e, "kms", "ListResourceTags", site, format!("reading the tags of key {id}")))?;
+        if tags.tags().iter().any(|t| t.tag_key() == super::MANAGED_TAG && t.tag_value() == "true") {
+            return Ok(Some(meta.clone()));
+        }
+    }
+    Ok(None)
 }
