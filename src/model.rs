@@ -206,8 +206,9 @@ pub struct Observed {
     /// Ids of the plan's OU paths that exist.
     pub ous: BTreeMap<OuPath, String>,
     /// Every account of the organization (parent and tags only for the plan's),
-    /// or, when `accounts_complete` is false, only the plan's accounts (found by
-    /// the ids of the lock file).
+    /// or, when `accounts_complete` is false, the plan's accounts and maybe some
+    /// others (found by the ids of the lock file, or the first pages of the
+    /// listing, which stops once it has named the plan's accounts).
     pub accounts: Vec<ObservedAccount>,
     pub accounts_complete: bool,
     /// CreateAccount requests that are in progress or failed.
