@@ -3,6 +3,8 @@
 //! what to do about it.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_config::BehaviorVersion;
 use aws_config::SdkConfig;
@@ -22,6 +24,8 @@ pub struct Aws {
     /// The configuration of calls to global services (STS, Organizations): in the
     /// `--region` given, as the AWS CLI does, else the home region.
     global: SdkConfig,
+    /// Answers received so far, by every client made from this configuration.
+    answered: Arc<AtomicU64>,
 }
 
 impl Aws {
@@ -42,14 +46,21 @@ impl Aws {
         }
         // Every SDK client shares one HTTP client, paced under AWS's published
         // request rates (see pace.rs).
+        let mut answered = Arc::default();
         if let Some(paced) = crate::pace::PacedClient::default_paced() {
+            answered = paced.answered();
             config = config.to_builder().http_client(paced).build();
         }
         let global = match global_region {
             Some(r) => config.to_builder().region(aws_config::Region::new(r.to_string())).build(),
             None => config.clone(),
         };
-        Aws { config, region: region.to_string(), global }
+        Aws { config, region: region.to_string(), global, answered }
+    }
+
+    /// How many answers AWS has sent so far (every attempt of every call).
+    pub fn answered(&self) -> u64 {
+        self.answered.load(Ordering::Relaxed)
     }
 
     pub fn organizations(&self) -> aws_sdk_organizations::Client {

@@ -433,13 +433,21 @@ impl Computed {
 
 pub(crate) async fn compute(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Reporter) -> Result<Computed> {
     rep.progress("reading live state");
-    match observe(aws, desired, lock, rep).await {
-        Err(e) if e.is::<organizations::StaleLock>() => {
-            rep.progress(format!("{e}: finding the accounts by email"));
-            observe(aws, desired, None, rep).await
+    let (start, answered) = (std::time::Instant::now(), aws.answered());
+    let status = || {
+        let calls = aws.answered() - answered;
+        format!("reading live state: {calls} calls answered in {}s", start.elapsed().as_secs())
+    };
+    let read = async {
+        match observe(aws, desired, lock, rep).await {
+            Err(e) if e.is::<organizations::StaleLock>() => {
+                rep.progress(format!("{e}: finding the accounts by email"));
+                observe(aws, desired, None, rep).await
+            }
+            other => other,
         }
-        other => other,
-    }
+    };
+    rep.while_running(read, status).await
 }
 
 /// Read live state as a dataflow: each read starts as soon as what it needs is

@@ -9,6 +9,7 @@
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::http::{
@@ -111,11 +112,13 @@ impl Pacer {
     }
 }
 
-/// The SDK's default HTTP client with a [`Pacer`] in front.
+/// The SDK's default HTTP client with a [`Pacer`] in front. It also counts the
+/// answers it received, for progress during long reads.
 #[derive(Debug, Clone)]
 pub struct PacedClient {
     inner: SharedHttpClient,
     pacer: Arc<Pacer>,
+    answered: Arc<AtomicU64>,
 }
 
 impl PacedClient {
@@ -127,7 +130,12 @@ impl PacedClient {
         use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
         let plugin = aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(BehaviorVersion::latest())?;
         let inner = plugin.runtime_components(&RuntimeComponentsBuilder::new("sra")).http_client()?;
-        Some(PacedClient { inner, pacer: Arc::new(Pacer::default()) })
+        Some(PacedClient { inner, pacer: Arc::new(Pacer::default()), answered: Arc::default() })
+    }
+
+    /// How many answers (of every attempt of every call) have come back so far.
+    pub fn answered(&self) -> Arc<AtomicU64> {
+        self.answered.clone()
     }
 }
 
@@ -136,6 +144,7 @@ impl HttpClient for PacedClient {
         SharedHttpConnector::new(PacedConnector {
             inner: self.inner.http_connector(settings, components),
             pacer: self.pacer.clone(),
+            answered: self.answered.clone(),
         })
     }
 }
@@ -144,14 +153,17 @@ impl HttpClient for PacedClient {
 struct PacedConnector {
     inner: SharedHttpConnector,
     pacer: Arc<Pacer>,
+    answered: Arc<AtomicU64>,
 }
 
 impl HttpConnector for PacedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let (inner, pacer) = (self.inner.clone(), self.pacer.clone());
+        let (inner, pacer, answered) = (self.inner.clone(), self.pacer.clone(), self.answered.clone());
         HttpConnectorFuture::new(async move {
             pacer.wait(&request).await;
-            inner.call(request).await
+            let answer = inner.call(request).await;
+            answered.fetch_add(1, Ordering::Relaxed);
+            answer
         })
     }
 }

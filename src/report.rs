@@ -16,12 +16,15 @@ pub struct Reporter {
     /// Whether stderr is a terminal that may show a spinner.
     live: bool,
     spinner: Mutex<Option<indicatif::ProgressBar>>,
+    /// When a wait last said something: [`Reporter::while_running`] stays quiet
+    /// for a moment after, so that wait's message is what shows.
+    last_wait: Mutex<Option<Instant>>,
 }
 
 impl Reporter {
     pub fn new(verbose: u8) -> Reporter {
         let live = std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
-        Reporter { verbose, start: Instant::now(), live, spinner: Mutex::new(None) }
+        Reporter { verbose, start: Instant::now(), live, spinner: Mutex::new(None), last_wait: Mutex::new(None) }
     }
 
     fn clear_spinner(&self) {
@@ -39,6 +42,11 @@ impl Reporter {
 
     /// An update of a wait in progress: a spinner on a terminal, a line elsewhere.
     pub fn waiting(&self, msg: impl AsRef<str>) {
+        *self.last_wait.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        self.show_wait(msg)
+    }
+
+    fn show_wait(&self, msg: impl AsRef<str>) {
         if !self.live {
             return self.progress(msg);
         }
@@ -49,6 +57,30 @@ impl Reporter {
             s
         });
         spinner.set_message(msg.as_ref().to_string());
+    }
+
+    /// Run `work` while showing `status()` about it: on a terminal a spinner
+    /// updated every half second, elsewhere a line every 10 seconds (so a short
+    /// run prints nothing more). A wait inside `work` that speaks for itself
+    /// (see [`Reporter::waiting`]) is left on screen meanwhile.
+    pub async fn while_running<T>(&self, work: impl std::future::Future<Output = T>, status: impl Fn() -> String) -> T {
+        let every = if self.live { Duration::from_millis(500) } else { Duration::from_secs(10) };
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        // On the heap: a whole observation is a large future for the main thread's stack.
+        let mut work = Box::pin(work);
+        let out = loop {
+            tokio::select! {
+                out = &mut work => break out,
+                _ = ticks.tick() => {
+                    let quiet = self.last_wait.lock().unwrap_or_else(|e| e.into_inner()).is_some_and(|t| t.elapsed() < 3 * every.max(Duration::from_secs(1)));
+                    if !quiet {
+                        self.show_wait(status());
+                    }
+                }
+            }
+        };
+        self.clear_spinner();
+        out
     }
 
     /// Only with `-v`: which call, where.

@@ -2,6 +2,8 @@
 //! schema, and progress that stays plain when stderr is not a terminal.
 
 mod common;
+#[path = "common/proxy.rs"]
+mod proxy;
 
 use common::{Emulator, MINIMAL, repo, sra_at};
 
@@ -90,4 +92,24 @@ fn progress_is_plain_lines_when_stderr_is_not_a_terminal() {
     account.log_archive: created account # in #s
     account.log_archive: moving account # into [ou]
     "#);
+}
+
+/// A read that takes a while says how far it got: where stderr is not a
+/// terminal, a plain line every 10 seconds (none for a short read).
+#[test]
+fn a_long_read_reports_progress_every_ten_seconds() {
+    let emu = Emulator::start();
+    let plan = emu.plan_file(MINIMAL);
+    emu.run(&["apply", plan.to_str().unwrap(), "--auto-approve"]).expect_code(0);
+    let quick = emu.run(&["plan", plan.to_str().unwrap()]);
+    assert!(!quick.stderr.contains("calls answered"), "{}", quick.stderr);
+
+    let upstream = emu.url().trim_start_matches("http://").to_string();
+    let faults = proxy::Faults { latency: std::time::Duration::from_secs(4), ..Default::default() };
+    let slow = proxy::Proxy::start(&upstream, faults);
+    let run = common::Run::from(sra_at(&slow.url(), &["plan", plan.to_str().unwrap()]).output().unwrap());
+    run.expect_code(0);
+    let ticks: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("reading live state: ")).collect();
+    assert!(!ticks.is_empty(), "{}", run.stderr);
+    assert!(ticks[0].ends_with("calls answered in 10s"), "{ticks:?}");
 }
