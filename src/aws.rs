@@ -459,4 +459,24 @@ mod tests {
         assert!(!is_retryable_race(Some("ConstraintViolationException")));
         assert!(!is_retryable_race(None));
     }
+
+    #[test]
+    fn only_the_named_codes_read_as_done() {
+        use aws_sdk_kms::operation::create_alias::CreateAliasError;
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_types::body::SdkBody;
+        use aws_smithy_types::error::ErrorMetadata;
+        let failed = |code: &str| -> Result<(), SdkError<CreateAliasError, HttpResponse>> {
+            let meta = ErrorMetadata::builder().code(code).build();
+            let raw = HttpResponse::new(400.try_into().unwrap(), SdkBody::empty());
+            Err(SdkError::service_error(CreateAliasError::generic(meta), raw))
+        };
+        assert!(
+            done_if_exists(Ok::<_, SdkError<CreateAliasError, HttpResponse>>(()), &["AlreadyExistsException"]).is_ok()
+        );
+        assert!(done_if_exists(failed("AlreadyExistsException"), &["AlreadyExistsException"]).is_ok());
+        let other = done_if_exists(failed("LimitExceededException"), &["AlreadyExistsException"]);
+        assert_eq!(other.map_err(|e| error_code(&e).map(str::to_string)), Err(Some("LimitExceededException".into())));
+        assert!(done_if_exists(failed("AlreadyExistsException"), &[]).is_err());
+    }
 }
