@@ -438,7 +438,9 @@ pub(crate) async fn compute(aws: &Aws, desired: &Desired, lock: Option<&Lock>, r
         let calls = aws.answered() - answered;
         format!("reading live state: {calls} calls answered in {}s", start.elapsed().as_secs())
     };
-    let read = async {
+    // On the heap: a whole observation is a large future, and every command that
+    // awaits it would carry it on the main thread's stack.
+    let read = Box::pin(async {
         match observe(aws, desired, lock, rep).await {
             Err(e) if e.is::<organizations::StaleLock>() => {
                 rep.progress(format!("{e}: finding the accounts by email"));
@@ -446,7 +448,7 @@ pub(crate) async fn compute(aws: &Aws, desired: &Desired, lock: Option<&Lock>, r
             }
             other => other,
         }
-    };
+    });
     rep.while_running(read, status).await
 }
 

@@ -22,7 +22,9 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
-    match runtime.block_on(sra::cli::run(cli)) {
+    // Boxed: the command's future is large (every subcommand's state), too large
+    // to sit on the main thread's stack in a debug build.
+    match runtime.block_on(Box::pin(sra::cli::run(cli))) {
         Ok(code) => code,
         Err(err) => {
             if let Some(invalid) = err.downcast_ref::<PlanFileInvalid>() {

@@ -66,8 +66,7 @@ impl Reporter {
     pub async fn while_running<T>(&self, work: impl std::future::Future<Output = T>, status: impl Fn() -> String) -> T {
         let every = if self.live { Duration::from_millis(500) } else { Duration::from_secs(10) };
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        // On the heap: a whole observation is a large future for the main thread's stack.
-        let mut work = Box::pin(work);
+        let mut work = std::pin::pin!(work);
         let out = loop {
             tokio::select! {
                 out = &mut work => break out,
