@@ -45,50 +45,55 @@ type Sent<T, E> = Result<T, SdkError<E, HttpResponse>>;
 
 /// The service's delegated administrators in `region`, as `list` (the management
 /// account's listing) answers.
-pub async fn admins<E>(
+pub async fn admins<E: CallErr>(
     sessions: &Sessions,
     region: &str,
     calls: &AdminCalls,
     list: impl Future<Output = Sent<Vec<String>, E>>,
-) -> anyhow::Result<Vec<String>>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let site = sessions.site_in(&sessions.management_account, region);
+) -> anyhow::Result<Vec<String>> {
     let purpose = format!("reading {}'s delegated administrator", calls.name);
-    list.await.map_err(|e| call_error(e, calls.svc, calls.list, &site, purpose).into())
+    from_management(sessions, region, calls, calls.list, purpose, list).await
 }
 
 /// Make `account` the service's delegated administrator in `region` (`enable`).
-pub async fn delegate<T, E>(
+pub async fn delegate<T, E: CallErr>(
     sessions: &Sessions,
     region: &str,
     calls: &AdminCalls,
     account: &str,
     enable: impl Future<Output = Sent<T, E>>,
-) -> anyhow::Result<()>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let site = sessions.site_in(&sessions.management_account, region);
+) -> anyhow::Result<()> {
     let purpose = format!("delegating {} to {account}", calls.name);
-    enable.await.map(drop).map_err(|e| call_error(e, calls.svc, calls.enable, &site, purpose).into())
+    from_management(sessions, region, calls, calls.enable, purpose, enable).await.map(drop)
 }
 
 /// Remove `account` as the service's delegated administrator in `region` (`disable`).
-pub async fn undelegate<T, E>(
+pub async fn undelegate<T, E: CallErr>(
     sessions: &Sessions,
     region: &str,
     calls: &AdminCalls,
     account: &str,
     disable: impl Future<Output = Sent<T, E>>,
-) -> anyhow::Result<()>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let site = sessions.site_in(&sessions.management_account, region);
+) -> anyhow::Result<()> {
     let purpose = format!("removing {account} as {}'s administrator", calls.name);
-    disable.await.map(drop).map_err(|e| call_error(e, calls.svc, calls.disable, &site, purpose).into())
+    from_management(sessions, region, calls, calls.disable, purpose, disable).await.map(drop)
+}
+
+/// What `call_error` needs of an operation's error.
+pub trait CallErr: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static {}
+impl<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static> CallErr for E {}
+
+/// Await a call the management account made in `region`, giving its error the site.
+async fn from_management<T, E: CallErr>(
+    sessions: &Sessions,
+    region: &str,
+    calls: &AdminCalls,
+    operation: &'static str,
+    purpose: String,
+    call: impl Future<Output = Sent<T, E>>,
+) -> anyhow::Result<T> {
+    let site = sessions.site_in(&sessions.management_account, region);
+    call.await.map_err(|e| call_error(e, calls.svc, operation, &site, purpose).into())
 }
 
 /// Security Tooling's configuration, when the plan names its account: opened once
