@@ -163,6 +163,56 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
+/// A failed SDK call, before the caller says where it was made and why: what
+/// [`call_error`] keeps of an `SdkError` of any operation, so code that handles
+/// several operations' errors alike needs no type per operation.
+#[derive(Debug)]
+pub struct Failure {
+    code: Option<String>,
+    detail: String,
+    service_error: bool,
+}
+
+impl<E, R> From<SdkError<E, R>> for Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug + Send + Sync + 'static,
+{
+    fn from(err: SdkError<E, R>) -> Failure {
+        let code = error_code(&err).map(str::to_string);
+        let message = err.message().map(str::to_string);
+        let detail = match (&code, &message) {
+            (Some(c), Some(m)) => format!("{c}: {m}"),
+            (Some(c), None) => c.clone(),
+            _ => error_chain(&err),
+        };
+        Failure { code, detail, service_error: matches!(err, SdkError::ServiceError(_)) }
+    }
+}
+
+impl Failure {
+    /// The error with its site, purpose and a hint.
+    pub fn at(
+        self,
+        service: &'static str,
+        operation: &'static str,
+        site: &Site,
+        purpose: impl Into<String>,
+    ) -> CallError {
+        let hint = hint_for(self.code.as_deref(), self.service_error, &self.detail, service, operation);
+        CallError {
+            service,
+            operation,
+            account: site.account.clone(),
+            region: site.region.clone(),
+            purpose: purpose.into(),
+            code: self.code,
+            detail: self.detail,
+            hint,
+        }
+    }
+}
+
 /// Wrap an SDK error with its site and a hint.
 pub fn call_error<E, R>(
     err: SdkError<E, R>,
@@ -175,24 +225,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: fmt::Debug + Send + Sync + 'static,
 {
-    let code = error_code(&err).map(str::to_string);
-    let message = err.message().map(str::to_string);
-    let detail = match (&code, &message) {
-        (Some(c), Some(m)) => format!("{c}: {m}"),
-        (Some(c), None) => c.clone(),
-        _ => error_chain(&err),
-    };
-    let hint = hint_for(code.as_deref(), matches!(err, SdkError::ServiceError(_)), &detail, service, operation);
-    CallError {
-        service,
-        operation,
-        account: site.account.clone(),
-        region: site.region.clone(),
-        purpose: purpose.into(),
-        code,
-        detail,
-        hint,
-    }
+    Failure::from(err).at(service, operation, site, purpose)
 }
 
 fn hint_for(code: Option<&str>, service_error: bool, detail: &str, service: &str, operation: &str) -> String {
@@ -248,15 +281,11 @@ pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
     })
 }
 
-/// The partition a region belongs to.
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
+pub use sra_core::model::partition_of;
+
+/// `config` with its region set to `region`: what a client for that region is built from.
+pub fn in_region(config: &SdkConfig, region: &str) -> SdkConfig {
+    config.to_builder().region(aws_config::Region::new(region.to_string())).build()
 }
 
 /// SDK configurations per account: the management account's own, and the others'
@@ -290,7 +319,7 @@ impl Sessions {
         Site { account: account.to_string(), region: region.to_string() }
     }
 
-    /// Hand over a configuration opened beforehand (see `cli::observe`): later
+    /// Hand over a configuration opened beforehand (see `live::observe`): later
     /// `config(account)` calls use it instead of assuming the role again.
     pub fn prime(&self, account: &str, config: SdkConfig) {
         let _ = self.cell(account).set(config);

@@ -8,17 +8,33 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use crate::aws::{Aws, Sessions, Site, hinted};
-use crate::engine::{apply, diff::diff, plan::Plan};
+use crate::aws::{Aws, Sessions, hinted};
+use crate::engine::{apply, plan::Plan};
+use crate::live::compute;
 use crate::lock::Lock;
 use crate::model::{AccountRole, Desired};
 use crate::render::document::{FORMAT_VERSION, PlanDocument};
 use crate::render::{self, Format, human::Style};
 use crate::report::Reporter;
 use crate::services::organizations::{self, Waits};
-use crate::services::{
-    accessanalyzer, config, delegation, detective, guardduty, guardrails, inspector, log_archive, macie, securityhub,
-};
+
+/// `--format` of `sra plan` and `sra show` (the core's `Format`, as clap knows it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    Human,
+    Json,
+    Markdown,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
+}
 
 #[derive(Parser, Debug)]
 #[command(
@@ -60,8 +76,8 @@ pub enum Command {
         /// Exit 2 when there are changes, 0 when there are none, 1 on error
         #[arg(long)]
         detailed_exitcode: bool,
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
         /// Also save the plan (JSON) for `sra apply FILE` and `sra show FILE`
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -84,8 +100,8 @@ pub enum Command {
     /// Render a saved plan; makes no AWS call
     Show {
         saved: PathBuf,
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
     },
     /// Write a plan file that describes the organization as it is (`sra plan` then
     /// shows no changes), each deviation from the SRA baseline a commented
@@ -200,14 +216,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     out.display()
                 ));
             }
-            print!("{}", render::render(&doc, *format, style(&cli)));
+            print!("{}", render::render(&doc, (*format).into(), style(&cli)));
             check_blockers(&computed.plan)?;
             let differs = doc.has_changes() || doc.has_manual();
             Ok(ExitCode::from(if *detailed_exitcode && differs { EXIT_CHANGES } else { EXIT_OK }))
         }
         Command::Show { saved, format } => {
             let doc = load_saved(saved)?;
-            print!("{}", render::render(&doc, *format, style(&cli)));
+            print!("{}", render::render(&doc, (*format).into(), style(&cli)));
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Init { out, home_region, governed_regions } => {
@@ -290,7 +306,7 @@ async fn apply_saved(
     let doc = load_saved(saved)?;
     let plan_path = PathBuf::from(&doc.plan_file.path);
     let desired = load(&plan_path)?;
-    if digest_of(&desired) != doc.plan_file.digest {
+    if desired.digest() != doc.plan_file.digest {
         return Err(hinted(
             format!("the plan file {} changed since {} was saved", plan_path.display(), saved.display()),
             "run `sra plan --out` again and have the new plan reviewed",
@@ -378,16 +394,11 @@ async fn execute(
         ));
     }
     if let Some(root) = after.root_id.as_deref() {
-        organizations::record_applied(&sessions, root, &digest_of(desired)).await?;
+        organizations::record_applied(&sessions, root, &desired.digest()).await?;
     }
     let s = plan.summary();
     println!("Apply complete: {} created, {} updated; live state matches the plan.", s.create, s.update);
     Ok(ExitCode::from(EXIT_OK))
-}
-
-/// The digest of a plan file's meaning (not of its bytes).
-pub fn digest_of(desired: &Desired) -> String {
-    crate::render::document::sha256(&format!("{desired:?}"))
 }
 
 fn is_saved_plan(path: &Path) -> bool {
@@ -416,182 +427,6 @@ fn load_saved(path: &Path) -> Result<PlanDocument> {
     Ok(doc)
 }
 
-/// A computed plan and what rendering it needs besides.
-pub struct Computed {
-    pub plan: Plan,
-    pub applied_digest: Option<String>,
-    pub root_id: Option<String>,
-}
-
-impl Computed {
-    pub fn document(&self, plan_path: &str, desired: &Desired) -> PlanDocument {
-        let digest = digest_of(desired);
-        let applied_before = self.applied_digest.as_ref().map(|d| *d == digest);
-        crate::render::document::document(&self.plan, plan_path, &digest, applied_before)
-    }
-}
-
-pub(crate) async fn compute(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Reporter) -> Result<Computed> {
-    rep.progress("reading live state");
-    let (start, answered) = (std::time::Instant::now(), aws.answered());
-    let status = || {
-        let calls = aws.answered() - answered;
-        format!("reading live state: {calls} calls answered in {}s", start.elapsed().as_secs())
-    };
-    // On the heap: a whole observation is a large future, and every command that
-    // awaits it would carry it on the main thread's stack.
-    let read = Box::pin(async {
-        match observe(aws, desired, lock, rep).await {
-            Err(e) if e.is::<organizations::StaleLock>() => {
-                rep.progress(format!("{e}: finding the accounts by email"));
-                observe(aws, desired, None, rep).await
-            }
-            other => other,
-        }
-    });
-    rep.while_running(read, status).await
-}
-
-/// Read live state as a dataflow: each read starts as soon as what it needs is
-/// known. The organization and its root first; then the plan's accounts (from
-/// the lock file at once, or by listing every account); then everything else side
-/// by side: the rest of the organization, the guardrails once the OUs are known,
-/// the log archive, every service, and the list of every account when coverage
-/// needs it and the lock file spared listing them.
-async fn observe(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Reporter) -> Result<Computed> {
-    // With a lock file, the plan's accounts are known before anything is read:
-    // their sessions open while the organization is identified. Only a head start:
-    // a failure here is forgotten (the read below fails and says why), and an id
-    // the checks below reject is never used.
-    let early: Vec<String> = lock.map(|l| l.accounts.values().cloned().collect()).unwrap_or_default();
-    let mut early_sessions = Sessions::new(aws.clone(), String::new(), desired.access_role.clone());
-    early_sessions.role_timeout = std::time::Duration::ZERO;
-    let prefetch = futures_util::future::join_all(early.iter().map(|id| {
-        let early_sessions = &early_sessions;
-        async move { (id.clone(), early_sessions.config(id, rep).await) }
-    }));
-    let (observed, prefetched) = tokio::join!(organizations::identify(aws, rep), prefetch);
-    let mut observed = observed?;
-    let managed = observed.organization.as_ref().filter(|o| o.management_account_id == observed.caller_account);
-    let Some(org) = managed.cloned() else {
-        // No organization yet, or a member account's credentials: nothing more to read.
-        return Ok(Computed { plan: diff(desired, &observed), applied_digest: None, root_id: None });
-    };
-    let lock = lock.filter(|l| {
-        if l.organization_id != org.id {
-            rep.progress(format!(
-                "the lock file is for organization {}, not {}: finding the accounts by email",
-                l.organization_id, org.id
-            ));
-        }
-        l.organization_id == org.id
-    });
-    let site = Site { account: observed.caller_account.clone(), region: aws.region.clone() };
-    let from_lock = lock.and_then(|l| organizations::from_lock(desired, l));
-    let locked = from_lock.is_some();
-    // Without a lock file, the listing stops once it has named the plan's
-    // accounts (or ends): the rest of it runs beside everything else, below.
-    let mut listing = None;
-    (observed.accounts, observed.accounts_complete) = match from_lock {
-        Some(accounts) => (accounts, false),
-        None => {
-            let mut l = organizations::AccountListing::start(&aws.organizations(), rep);
-            let named = |w: &crate::model::DesiredAccount, listed: &[crate::model::ObservedAccount]| {
-                listed.iter().any(|a| a.email.eq_ignore_ascii_case(&w.email))
-            };
-            l.until(&site, |listed| desired.accounts.iter().all(|w| named(w, listed))).await?;
-            let first = (l.accounts.clone(), l.is_complete());
-            listing = Some(l);
-            first
-        }
-    };
-    let ids = crate::engine::diff::ids(desired, &observed);
-    let mut sessions = Sessions::new(aws.clone(), observed.caller_account.clone(), desired.access_role.clone());
-    if locked {
-        // Until DescribeAccount confirms the lock file's ids, an id may name an
-        // account whose role will never be assumable: fail at once, never wait.
-        sessions.role_timeout = std::time::Duration::ZERO;
-        for (id, config) in prefetched {
-            if let Ok(config) = config
-                && id != observed.caller_account
-            {
-                sessions.prime(&id, config);
-            }
-        }
-    }
-    let root_id = org.root_id.clone();
-
-    let guardrails = |ous: std::collections::BTreeMap<crate::model::OuPath, String>| {
-        let mut targets = vec![root_id.clone()];
-        targets.extend(desired.guardrail_ous().iter().filter_map(|p| ous.get(p).cloned()));
-        let sessions = &sessions;
-        async move {
-            let found = if desired.guardrails.enabled {
-                guardrails::observe(sessions, org.scp_enabled, &targets, rep).await?
-            } else {
-                Default::default()
-            };
-            Ok((ous, found))
-        }
-    };
-    let org_state = organizations::state(aws, desired, &observed, locked, guardrails, rep);
-    let everyone = async {
-        if observed.accounts_complete || !desired.services.checks_members() {
-            return Ok(None);
-        }
-        match listing {
-            Some(l) => l.finish(&site).await.map(Some),
-            None => organizations::list_accounts(&aws.organizations(), &site, rep).await.map(Some),
-        }
-    };
-    let services = async {
-        let admin = ids.security_tooling.as_deref();
-        let regions = &desired.governed_regions;
-        let services = &desired.services;
-        let config_on = delegation::enabled(services, "config");
-        let analyzers_on = delegation::enabled(services, "access_analyzer");
-        tokio::try_join!(
-            delegation::observe(&sessions, services, rep),
-            inspector::observe(&sessions, &services.inspector, regions, admin, rep),
-            accessanalyzer::observe(&sessions, analyzers_on, regions, admin, rep),
-            macie::observe(&sessions, services.macie, regions, admin, rep),
-            config::observe(&sessions, config_on, config_on && desired.log_archive.enabled, regions, &ids, rep),
-            detective::observe(&sessions, services.detective, regions, admin, rep),
-            securityhub::observe(&sessions, &services.securityhub, regions, admin, rep),
-            guardduty::observe(&sessions, &services.guardduty, regions, admin, rep),
-        )
-    };
-    let log_archive = log_archive::observe(&sessions, &desired.log_archive, &ids, rep);
-    let (org_state, log_archive, everyone, services) = tokio::join!(org_state, log_archive, everyone, services);
-
-    // The organization decides first: what blocks the plan (a suspended account,
-    // say) is reported as such even if reading its services failed because of it.
-    let (org_state, guardrails) = org_state?;
-    org_state.merge_into(&mut observed);
-    let applied_digest = observed.applied_digest.clone();
-    let root_id = Some(root_id).filter(|r| !r.is_empty());
-    let plan = diff(desired, &observed);
-    if !plan.blockers.is_empty() {
-        return Ok(Computed { plan, applied_digest, root_id });
-    }
-    observed.guardrails = guardrails;
-    observed.log_archive = log_archive?;
-    (
-        observed.delegations,
-        observed.inspector,
-        observed.analyzers,
-        observed.macie,
-        observed.config,
-        observed.detective,
-        observed.securityhub,
-        observed.guardduty,
-    ) = services?;
-    if let Some(all) = everyone? {
-        observed.merge_accounts(all);
-    }
-    Ok(Computed { plan: diff(desired, &observed), applied_digest, root_id })
-}
-
 fn check_blockers(p: &Plan) -> Result<()> {
     match p.blockers.first() {
         None => Ok(()),
@@ -604,7 +439,10 @@ fn check_destructive(p: &Plan, allowed: bool) -> Result<()> {
         return Ok(());
     }
     Err(hinted(
-        format!("refusing destructive changes: {}", p.destructive.join("; ")),
+        format!(
+            "refusing destructive changes: {}",
+            p.destructive.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        ),
         "another account administers the service now: check with its owners, then rerun with --allow-admin-change",
     ))
 }

@@ -1,28 +1,29 @@
 //! sra-bootstrap: turn an AWS organization into the AWS Security Reference
 //! Architecture layout from one reviewed plan file.
 //!
-//! Functional core, imperative shell:
+//! Functional core, imperative shell. The core is its own crate, `sra_core`, with
+//! no SDK, async runtime or file system in its dependencies; it is re-exported here
+//! under the same module names:
 //! - [`plan_file`] reads TOML into the pure [`model::Desired`], collecting every
 //!   problem with its location;
-//! - [`services`] observe live state into [`model::Observed`] (the only reads);
 //! - [`engine::diff`] computes a [`engine::plan::Plan`], ordered by the one rule
-//!   table in [`engine::order`]; [`render`] turns it into text;
-//! - [`engine::apply`] executes the plan's steps and decides nothing.
+//!   table in [`engine::order`]; [`render`] turns it into text.
 //!
-//! `model`, `engine::diff`, `engine::order`, `engine::plan` and `render` do no I/O.
-//! [`aws`] is the only place SDK clients are configured.
+//! This crate is the shell:
+//! - [`services`] observe live state into [`model::Observed`] (the only reads) and
+//!   run each service's steps;
+//! - [`engine::apply`] executes the plan's steps and decides nothing;
+//! - [`aws`] is the only place SDK clients are configured.
+
+pub use sra_core::{diag, model, plan_file, policy, render};
 
 pub mod aws;
 pub mod cli;
-pub mod diag;
 pub mod engine;
 pub mod init;
+pub mod live;
 pub mod lock;
-pub mod model;
 pub mod pace;
 pub mod permissions;
-pub mod plan_file;
-pub mod policy;
-pub mod render;
 pub mod report;
 pub mod services;

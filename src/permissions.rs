@@ -382,8 +382,8 @@ mod tests {
                 let svc =
                     text.split("constSVC:&str=\"").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_string);
                 // A regional service's delegated-administrator calls are named in
-                // its `AdminCalls` and made through `regional::{admins, delegate,
-                // undelegate}` (whose `call_error(e, calls.svc, ..)` sites say nothing).
+                // its `Io::CALLS` and made through `regional::{observe, run}` (whose
+                // `call_error(e, S::CALLS.svc, ..)` sites say nothing).
                 for args in text.split("AdminCalls::organization(").skip(1).filter_map(|rest| rest.split(')').next()) {
                     let Some((_, service)) = args.split_once(',') else { continue };
                     let service = if service == "SVC" { svc.clone() } else { Some(service.trim_matches('"').into()) };
@@ -396,7 +396,7 @@ mod tests {
                         out.insert((service.clone(), op.to_string()));
                     }
                 }
-                let declared = text.split("constADMIN:regional::AdminCalls=regional::AdminCalls{").skip(1);
+                let declared = text.split("constCALLS:AdminCalls=AdminCalls{").skip(1);
                 for fields in declared.filter_map(|rest| rest.split('}').next()) {
                     for (key, value) in fields.split(',').filter_map(|f| f.split_once(':')) {
                         if ["list", "enable", "disable"].contains(&key) && value.starts_with('"') {
@@ -409,7 +409,7 @@ mod tests {
                     let (Some(service), Some(op)) = (parts.next(), parts.next()) else {
                         continue;
                     };
-                    if service == "calls.svc" {
+                    if service == "calls.svc" || service == "S::CALLS.svc" {
                         continue;
                     }
                     let service = if service == "SVC" {

@@ -27,7 +27,7 @@ impl Produced {
                 .0
                 .get(other)
                 .cloned()
-                .ok_or_else(|| anyhow!("internal error: {other:?} was not produced by an earlier step")),
+                .ok_or_else(|| anyhow!("internal error: {other} was not produced by an earlier step")),
         }
     }
 }
@@ -76,42 +76,36 @@ pub async fn apply(
         }
         i += 1;
         let addr = change.address.to_string();
+        rep.progress(format!("{addr}: {}", step.phrase().progress()));
         match step {
             Step::CreateOrganization => {
-                rep.progress(format!("{addr}: creating the organization"));
                 let (org_id, root) = orgs::create_organization(&client, &site).await?;
                 ids.org_id = Some(org_id);
                 produced.0.insert(IdRef::Root, root);
             }
             Step::CreateOu { path, parent } => {
                 let parent_id = produced.resolve(parent)?;
-                rep.progress(format!("{addr}: creating OU"));
                 let id = orgs::create_ou(&client, &site, &parent_id, path).await?;
                 produced.0.insert(IdRef::Ou(path.clone()), id);
             }
             Step::CreateAccount { role, name, email, access_role, tags } => {
-                rep.progress(format!("{addr}: creating account \"{name}\" <{email}>"));
                 let request = orgs::create_account(&client, &site, *role, name, email, access_role, tags, rep).await?;
                 let id = orgs::await_account(&client, &site, *role, email, &request, waits, rep).await?;
                 account_produced(&mut produced, &mut ids, *role, id);
             }
             Step::AwaitAccount { role, request_id, email } => {
-                rep.progress(format!("{addr}: resuming the wait for request {request_id}"));
                 let id = orgs::await_account(&client, &site, *role, email, request_id, waits, rep).await?;
                 account_produced(&mut produced, &mut ids, *role, id);
             }
             Step::MoveAccount { account, from, to } => {
                 let (account, from, to) = (produced.resolve(account)?, produced.resolve(from)?, produced.resolve(to)?);
-                rep.progress(format!("{addr}: moving account {account} into {to}"));
                 orgs::move_account(&client, &site, &account, &from, &to).await?;
             }
             Step::TagAccount { account, tags } => {
                 let account = produced.resolve(account)?;
-                rep.progress(format!("{addr}: tagging account {account}"));
                 orgs::tag_account(&client, &site, &account, tags).await?;
             }
             Step::EnableServiceAccess { principal } => {
-                rep.progress(format!("{addr}: enabling trusted access"));
                 orgs::enable_service_access(&client, &site, principal).await?;
             }
             Step::Guardrail { policy, op } => {
@@ -120,7 +114,6 @@ pub async fn apply(
                     GuardrailOp::Attach { target, .. } => Some(produced.resolve(target)?),
                     _ => None,
                 };
-                rep.progress(format!("{addr}: {}", describe_guardrail_op(op)));
                 let refs = guardrails::Refs { ids: &ids, log_archive: &desired.log_archive };
                 guardrails::run(
                     policy,
@@ -145,27 +138,15 @@ pub async fn apply(
                 let admin = ids.security_tooling.clone().ok_or_else(|| {
                     crate::aws::hinted("the Security Tooling account does not exist yet", "rerun sra apply")
                 })?;
-                rep.progress(format!("{addr}: {}", crate::render::document::step_text(step)));
                 crate::services::delegation::run(service, principal, op, &admin, sessions).await?;
             }
             Step::LogArchive { target, op } => {
-                rep.progress(format!("{addr}: {op:?}"));
                 log_archive::run(*target, *op, &desired.log_archive, &mut ids, sessions, rep).await?;
             }
         }
         applied.steps += 1;
     }
     Ok(applied)
-}
-
-fn describe_guardrail_op(op: &GuardrailOp) -> String {
-    match op {
-        GuardrailOp::EnablePolicyType { .. } => "enabling service control policies on the root".into(),
-        GuardrailOp::Create => "creating the policy".into(),
-        GuardrailOp::Update => "restoring the policy".into(),
-        GuardrailOp::Attach { label, .. } => format!("attaching to {label}"),
-        GuardrailOp::Detach { target } => format!("detaching from {target}"),
-    }
 }
 
 fn account_produced(produced: &mut Produced, ids: &mut log_archive::Ids, role: AccountRole, id: String) {
@@ -195,11 +176,13 @@ fn lane(step: &Step) -> Option<(&'static str, String)> {
 /// Steps that name other regions than their own (an aggregator linking the
 /// governed regions): they run after the rest of their wave.
 fn cross_region(step: &Step) -> bool {
-    use crate::services::{config::CfOp, securityhub::ShOp};
+    use crate::services::{config::CfOp, regional::Op, securityhub::ShOp};
     matches!(
         step,
-        Step::SecurityHub { op: ShOp::CreateFindingAggregator { .. } | ShOp::UpdateFindingAggregator { .. }, .. }
-            | Step::Config { op: CfOp::PutAggregator { .. } | CfOp::PutAggregatorRole, .. }
+        Step::SecurityHub {
+            op: Op::Own(ShOp::CreateFindingAggregator { .. } | ShOp::UpdateFindingAggregator { .. }),
+            ..
+        } | Step::Config { op: CfOp::PutAggregator { .. } | CfOp::PutAggregatorRole, .. }
     )
 }
 
@@ -299,8 +282,12 @@ async fn run_regional(
     sessions: &Sessions,
     rep: &Reporter,
 ) -> Result<()> {
-    use crate::services::{accessanalyzer, config, detective, guardduty, inspector, macie, securityhub};
-    rep.progress(format!("{addr}: {}", crate::render::document::step_text(step)));
+    use crate::services::regional::run;
+    use crate::services::{
+        accessanalyzer, config, detective::Detective, guardduty::GuardDuty, inspector::Inspector, macie::Macie,
+        securityhub::SecurityHub,
+    };
+    rep.progress(format!("{addr}: {}", step.phrase().progress()));
     if let Step::Config { account, region, op } = step {
         let bucket = ids.bucket_name(&desired.log_archive, log_archive::BucketKind::Log);
         return config::run(*account, region, op, ids, &bucket, sessions, rep).await;
@@ -310,16 +297,12 @@ async fn run_regional(
         .clone()
         .ok_or_else(|| crate::aws::hinted("the Security Tooling account does not exist yet", "rerun sra apply"))?;
     match step {
-        Step::Detective { region, op } => detective::run(region, op, &admin, sessions, rep).await,
-        Step::Inspector { region, op } => {
-            inspector::run(region, op, &desired.services.inspector, &admin, sessions, rep).await
-        }
-        Step::SecurityHub { region, op } => securityhub::run(region, op, &admin, sessions, rep).await,
-        Step::GuardDuty { region, op } => {
-            guardduty::run(region, op, &desired.services.guardduty, &admin, sessions, rep).await
-        }
+        Step::GuardDuty { region, op } => run::<GuardDuty>(region, op, &admin, sessions, rep).await,
+        Step::SecurityHub { region, op } => run::<SecurityHub>(region, op, &admin, sessions, rep).await,
+        Step::Inspector { region, op } => run::<Inspector>(region, op, &admin, sessions, rep).await,
+        Step::Macie { region, op } => run::<Macie>(region, op, &admin, sessions, rep).await,
+        Step::Detective { region, op } => run::<Detective>(region, op, &admin, sessions, rep).await,
         Step::AccessAnalyzer { region } => accessanalyzer::run(region, &admin, sessions, rep).await,
-        Step::Macie { region, op } => macie::run(region, op, &admin, sessions, rep).await,
         _ => unreachable!("not a regional step"),
     }
 }

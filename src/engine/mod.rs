@@ -1,6 +1,6 @@
-//! The engine: diff, ordering, the plan value, and the executor that applies it.
+//! The engine: diff, ordering and the plan value (pure, from the core crate), and
+//! the executor that applies a plan.
+
+pub use sra_core::engine::{diff, order, plan};
 
 pub mod apply;
-pub mod diff;
-pub mod order;
-pub mod plan;

@@ -6,80 +6,12 @@
 use anyhow::Result;
 
 use crate::aws::{Sessions, call_error, error_code};
-use crate::engine::plan::{Action, Address, Change, Property, Step};
 use crate::model::ServicesSpec;
 use crate::report::Reporter;
 
+pub use sra_core::services::delegation::*;
+
 const SVC: &str = "organizations";
-
-/// A service delegated organization-wide: (name in the plan file, delegation principal).
-pub const SERVICES: &[(&str, &str)] = &[
-    ("config", "config.amazonaws.com"),
-    ("cloudtrail", "cloudtrail.amazonaws.com"),
-    ("access_analyzer", "access-analyzer.amazonaws.com"),
-    ("trusted_advisor", "reporting.trustedadvisor.amazonaws.com"),
-];
-
-/// The region label of organization-wide delegations in addresses.
-pub const ORGANIZATION: &str = "organization";
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DelegationOp {
-    Register,
-    Deregister { account: String },
-}
-
-pub fn enabled(spec: &ServicesSpec, service: &str) -> bool {
-    spec.delegated.get(service).copied().unwrap_or(true)
-}
-
-/// Delegated administrators per principal, as Organizations lists them.
-pub type ObservedDelegations = std::collections::BTreeMap<String, Vec<String>>;
-
-pub fn diff(spec: &ServicesSpec, admin: Option<&str>, have: &ObservedDelegations) -> (Vec<Change>, Vec<String>) {
-    let mut changes = Vec::new();
-    let mut destructive = Vec::new();
-    for (service, principal) in SERVICES {
-        if !enabled(spec, service) {
-            continue;
-        }
-        let admins = have.get(*principal).cloned().unwrap_or_default();
-        let is_admin = admin.is_some_and(|a| admins.iter().any(|x| x == a));
-        let address = Address::DelegatedAdmin { service, region: ORGANIZATION.to_string() };
-        let step = |op| Step::Delegate { service, principal, op };
-        let mut c = Change {
-            address: address.clone(),
-            action: Action::NoOp,
-            id: admin.map(str::to_string),
-            properties: vec![Property {
-                name: "admin_account".into(),
-                before: (!admins.is_empty()).then(|| admins.join(", ")),
-                after: Some(admin.unwrap_or(crate::services::log_archive::UNKNOWN).to_string()),
-            }],
-            reason: String::new(),
-            steps: vec![],
-            manual: vec![],
-        };
-        if !is_admin {
-            let others: Vec<&String> = admins.iter().filter(|x| Some(x.as_str()) != admin).collect();
-            if others.is_empty() {
-                c.action = Action::Create;
-                c.reason = format!("Security Tooling becomes the delegated administrator of {principal}");
-            } else {
-                c.action = Action::Update;
-                let list = others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-                c.reason = format!("DESTRUCTIVE: replaces the delegated administrator {list} with Security Tooling");
-                destructive.push(format!("{address} replaces the delegated administrator {list}"));
-                for o in others {
-                    c.steps.push(step(DelegationOp::Deregister { account: o.clone() }));
-                }
-            }
-            c.steps.push(step(DelegationOp::Register));
-        }
-        changes.push(c);
-    }
-    (changes, destructive)
-}
 
 pub async fn observe(sessions: &Sessions, spec: &ServicesSpec, rep: &Reporter) -> Result<ObservedDelegations> {
     let orgs = sessions.base.organizations();

@@ -1,4 +1,8 @@
-//! One slice per AWS service: how to observe it and how to run its steps.
+//! One slice per AWS service: its pure half (state, operations, diff) comes from
+//! the core crate (`sra_core::services`); here is how to observe it and how to run
+//! its operations.
+
+pub use sra_core::services::{TRUSTED_ACCESS, service_of_principal};
 
 pub mod accessanalyzer;
 pub mod config;
@@ -12,23 +16,3 @@ pub mod macie;
 pub mod organizations;
 pub mod regional;
 pub mod securityhub;
-
-/// The trusted access each plan-file service table needs: (its key under
-/// `[services]`, the service principals). One table for the plan (which
-/// principals to enable) and for `sra init` (which table a principal belongs to).
-pub const TRUSTED_ACCESS: &[(&str, &[&str])] = &[
-    ("cloudtrail", &["cloudtrail.amazonaws.com"]),
-    ("guardduty", &["guardduty.amazonaws.com", "malware-protection.guardduty.amazonaws.com"]),
-    ("securityhub", &["securityhub.amazonaws.com"]),
-    ("inspector", &["inspector2.amazonaws.com"]),
-    ("macie", &["macie.amazonaws.com"]),
-    ("detective", &["detective.amazonaws.com"]),
-    ("config", &["config.amazonaws.com", "config-multiaccountsetup.amazonaws.com"]),
-    ("access_analyzer", &["access-analyzer.amazonaws.com"]),
-    ("trusted_advisor", &["reporting.trustedadvisor.amazonaws.com"]),
-];
-
-/// The `[services]` table whose trusted access `principal` is.
-pub fn service_of_principal(principal: &str) -> Option<&'static str> {
-    TRUSTED_ACCESS.iter().find(|(_, principals)| principals.contains(&principal)).map(|(key, _)| *key)
-}

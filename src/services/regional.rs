@@ -1,23 +1,22 @@
-//! What the regional security services share: the delegated-administrator change
-//! and the coverage change of one service in one region (pure), and the calls
-//! that read and change a service's delegated administrator ([`AdminApi`]).
+//! The I/O half of the regional security services, written once: reading a
+//! service in every governed region ([`observe`]) and running its steps
+//! ([`run`]), with the management account's delegated-administrator calls, the
+//! wait until a new administrator is accepted, and enrolling every account.
+//! Each service implements [`Io`] with only its own SDK calls; the pure half
+//! (`sra_core::services::regional`) has the diff.
 
+use std::collections::BTreeSet;
 use std::future::Future;
+use std::time::{Duration, Instant};
 
-use aws_config::SdkConfig;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-
-use crate::aws::{Sessions, call_error};
-use crate::engine::plan::{Action, Address, Change, Property, Step};
+use crate::aws::{CallError, Failure, Sessions, Site};
 use crate::report::Reporter;
-use crate::services::log_archive::UNKNOWN;
+use anyhow::Result;
+use aws_config::SdkConfig;
 
-/// What a regional service's delegated-administrator calls are called, for errors:
-/// each service makes the calls over its own SDK from the management account and
-/// hands the pending call to [`admins`], [`delegate`] or [`undelegate`], which add
-/// the site, the purpose and the hint.
+pub use sra_core::services::regional::*;
+
+/// What a regional service's delegated-administrator calls are called, for errors.
 pub struct AdminCalls {
     /// The service as users know it ("Security Hub").
     pub name: &'static str,
@@ -41,222 +40,182 @@ impl AdminCalls {
     }
 }
 
-type Sent<T, E> = Result<T, SdkError<E, HttpResponse>>;
+/// A regional service's own SDK calls. Everything else (the per-region loop,
+/// the management account's calls and their errors, waiting until the
+/// delegation reaches Security Tooling, enrolling every account) is written once
+/// in [`observe`] and [`run`].
+pub trait Io: Service<Op: Clone, Settings: Clone> {
+    const CALLS: AdminCalls;
+    type Client;
 
-/// The service's delegated administrators in `region`, as `list` (the management
-/// account's listing) answers.
-pub async fn admins<E: CallErr>(
-    sessions: &Sessions,
-    region: &str,
-    calls: &AdminCalls,
-    list: impl Future<Output = Sent<Vec<String>, E>>,
-) -> anyhow::Result<Vec<String>> {
-    let purpose = format!("reading {}'s delegated administrator", calls.name);
-    from_management(sessions, region, calls, calls.list, purpose, list).await
-}
-
-/// Make `account` the service's delegated administrator in `region` (`enable`).
-pub async fn delegate<T, E: CallErr>(
-    sessions: &Sessions,
-    region: &str,
-    calls: &AdminCalls,
-    account: &str,
-    enable: impl Future<Output = Sent<T, E>>,
-) -> anyhow::Result<()> {
-    let purpose = format!("delegating {} to {account}", calls.name);
-    from_management(sessions, region, calls, calls.enable, purpose, enable).await.map(drop)
-}
-
-/// Remove `account` as the service's delegated administrator in `region` (`disable`).
-pub async fn undelegate<T, E: CallErr>(
-    sessions: &Sessions,
-    region: &str,
-    calls: &AdminCalls,
-    account: &str,
-    disable: impl Future<Output = Sent<T, E>>,
-) -> anyhow::Result<()> {
-    let purpose = format!("removing {account} as {}'s administrator", calls.name);
-    from_management(sessions, region, calls, calls.disable, purpose, disable).await.map(drop)
-}
-
-/// What `call_error` needs of an operation's error.
-pub trait CallErr: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static {}
-impl<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static> CallErr for E {}
-
-/// Await a call the management account made in `region`, giving its error the site.
-async fn from_management<T, E: CallErr>(
-    sessions: &Sessions,
-    region: &str,
-    calls: &AdminCalls,
-    operation: &'static str,
-    purpose: String,
-    call: impl Future<Output = Sent<T, E>>,
-) -> anyhow::Result<T> {
-    let site = sessions.site_in(&sessions.management_account, region);
-    call.await.map_err(|e| call_error(e, calls.svc, operation, &site, purpose).into())
+    fn client(config: &SdkConfig, region: &str) -> Self::Client;
+    /// From the management account: the delegated administrators (ids).
+    fn list_admins(c: &Self::Client) -> impl Future<Output = Result<Vec<String>, Failure>>;
+    fn enable_admin_call(c: &Self::Client, account: &str) -> impl Future<Output = Result<(), Failure>>;
+    fn disable_admin_call(c: &Self::Client, account: &str) -> impl Future<Output = Result<(), Failure>>;
+    /// In Security Tooling, administrator or not: the reads the others depend on
+    /// (whether the service is on there, its detector or graph).
+    fn read_own(c: &Self::Client, site: &Site) -> impl Future<Output = Result<Self::Settings>>;
+    /// Whether the members can be listed, given `own` (and being the administrator).
+    fn members_listable(own: &Self::Settings) -> bool;
+    /// In Security Tooling: the rest of its settings, the organization's only when
+    /// it is the administrator (`is_admin`).
+    fn read_settings(
+        c: &Self::Client,
+        site: &Site,
+        own: Self::Settings,
+        is_admin: bool,
+    ) -> impl Future<Output = Result<Self::Settings>>;
+    /// In Security Tooling, the administrator: the member accounts' ids.
+    fn read_members(
+        c: &Self::Client,
+        site: &Site,
+        own: &Self::Settings,
+    ) -> impl Future<Output = Result<BTreeSet<String>>>;
+    /// In Security Tooling: enroll these (account id, email) pairs as members.
+    fn enroll(c: &Self::Client, site: &Site, accounts: &[(String, String)]) -> impl Future<Output = Result<()>>;
+    /// In Security Tooling: one of the service's own operations.
+    fn run(c: &Self::Client, site: &Site, op: &Self::Op) -> impl Future<Output = Result<()>>;
 }
 
 /// Security Tooling's configuration, when the plan names its account: opened once
 /// per service, before the regions are read side by side.
-pub async fn admin_config(
-    sessions: &Sessions,
-    admin: Option<&str>,
-    rep: &Reporter,
-) -> anyhow::Result<Option<SdkConfig>> {
+pub async fn admin_config(sessions: &Sessions, admin: Option<&str>, rep: &Reporter) -> Result<Option<SdkConfig>> {
     match admin {
         Some(a) => Ok(Some(sessions.config(a, rep).await?)),
         None => Ok(None),
     }
 }
 
-/// The change that makes `admin` the service's delegated administrator in
-/// `region`, given the administrators AWS lists there. Replacing another
-/// administrator is planned, and also returned as a destructive change for apply
-/// to refuse without `--allow-admin-change`.
-pub fn admin_change(
-    service: &'static str,
-    region: &str,
+/// A service in every governed region: its administrators (management account)
+/// and Security Tooling's own reads side by side; then, where Security Tooling is
+/// the administrator, its settings and its members side by side.
+pub async fn observe<S: Io>(
+    sessions: &Sessions,
+    spec: &S::Spec,
+    regions: &[String],
     admin: Option<&str>,
-    admins: &[String],
-    enable: Step,
-    disable: impl Fn(&str) -> Step,
-) -> (Change, Option<String>) {
-    let address = Address::DelegatedAdmin { service, region: region.to_string() };
-    let mut c = Change {
-        address: address.clone(),
-        action: Action::NoOp,
-        id: admin.map(str::to_string),
-        properties: vec![Property {
-            name: "admin_account".into(),
-            before: (!admins.is_empty()).then(|| admins.join(", ")),
-            after: Some(admin.unwrap_or(UNKNOWN).to_string()),
-        }],
-        reason: String::new(),
-        steps: vec![],
-        manual: vec![],
-    };
-    if admin.is_some_and(|a| admins.iter().any(|x| x == a)) {
-        return (c, None);
+    rep: &Reporter,
+) -> Result<Observed<S::Settings>> {
+    let mut out = Observed::default();
+    if !S::enabled(spec) {
+        return Ok(out);
     }
-    let others: Vec<&String> = admins.iter().filter(|x| Some(x.as_str()) != admin).collect();
-    if others.is_empty() {
-        c.action = Action::Create;
-        c.reason = format!("Security Tooling becomes {service}'s delegated administrator here");
-        c.steps.push(enable);
-        return (c, None);
-    }
-    c.action = Action::Update;
-    let list = others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-    c.reason = format!("DESTRUCTIVE: replaces the delegated administrator {list} with Security Tooling");
-    for o in &others {
-        c.steps.push(disable(o));
-    }
-    c.steps.push(enable);
-    (c, Some(format!("{address} replaces the delegated administrator {list}")))
-}
-
-/// Which organization accounts the service covers in `region`: every account but
-/// the administrator should be a member. `members` is None when it cannot be read
-/// yet (Security Tooling is not the administrator); auto-enable then covers them.
-/// The accounts to enroll go to `enroll`. Services whose auto-enable covers only
-/// new accounts pass `enroll_all`: the step that enrolls, once delegated, every
-/// account the organization then has (its list is known only after apply).
-pub fn coverage_change(
-    service: &'static str,
-    region: &str,
-    admin: Option<&str>,
-    accounts: &[(String, String)],
-    members: Option<&std::collections::BTreeSet<String>>,
-    enroll: impl FnOnce(Vec<(String, String)>) -> Step,
-    enroll_all: Option<Step>,
-) -> Change {
-    let expected: Vec<&(String, String)> = accounts.iter().filter(|(id, _)| Some(id.as_str()) != admin).collect();
-    let all = format!("{} of {} accounts", expected.len(), expected.len());
-    let mut c = Change {
-        address: Address::Coverage { service, region: region.to_string() },
-        action: Action::NoOp,
-        id: None,
-        properties: vec![Property { name: "members".into(), before: Some(all.clone()), after: Some(all) }],
-        reason: String::new(),
-        steps: vec![],
-        manual: vec![],
-    };
-    let Some(members) = members else {
-        let unread = "(read once Security Tooling administers it)".to_string();
-        c.properties[0].before = Some(unread.clone());
-        c.properties[0].after = Some(unread);
-        match enroll_all {
-            Some(step) => {
-                c.action = Action::Create;
-                c.properties[0].after = Some("every account but Security Tooling".into());
-                c.reason = "existing accounts are enrolled once Security Tooling is the administrator".into();
-                c.steps.push(step);
-            }
-            None => c.reason = "auto-enable enrolls every account once Security Tooling is the administrator".into(),
+    let admin_config = admin_config(sessions, admin, rep).await?;
+    out.regions = crate::aws::per_region(regions, |region| {
+        let admin_config = admin_config.as_ref();
+        async move {
+            rep.debug(format!("{}: {}, and Security Tooling's own state, in {region}", S::CALLS.svc, S::CALLS.list));
+            let management = S::client(&sessions.base.config, region);
+            let site = sessions.site_in(&sessions.management_account, region);
+            let list = async {
+                S::list_admins(&management).await.map_err(|e| {
+                    e.at(
+                        S::CALLS.svc,
+                        S::CALLS.list,
+                        &site,
+                        format!("reading {}'s delegated administrator", S::CALLS.name),
+                    )
+                })
+            };
+            let own = async {
+                let (Some(a), Some(cfg)) = (admin, admin_config) else { return Ok(None) };
+                S::read_own(&S::client(cfg, region), &sessions.site_in(a, region)).await.map(Some)
+            };
+            let (admins, own) = tokio::join!(list, own);
+            let mut state = RegionState { admins: admins?, ..Default::default() };
+            let (Some(a), Some(cfg), Some(own)) = (admin, admin_config, own?) else { return Ok(state) };
+            let is_admin = state.admins.iter().any(|x| x == a);
+            let (c, site) = (S::client(cfg, region), sessions.site_in(a, region));
+            let listable = is_admin && S::members_listable(&own);
+            let members = async {
+                if !listable {
+                    return Ok(None);
+                }
+                rep.debug(format!("{}: ListMembers in {region}", S::CALLS.svc));
+                S::read_members(&c, &site, &own).await.map(Some)
+            };
+            let (settings, members) = tokio::join!(S::read_settings(&c, &site, own.clone(), is_admin), members);
+            (state.settings, state.members) = (settings?, members?);
+            Ok(state)
         }
-        return c;
-    };
-    let missing: Vec<(String, String)> =
-        expected.iter().filter(|(id, _)| !members.contains(id)).map(|p| (*p).clone()).collect();
-    if missing.is_empty() {
-        return c;
-    }
-    c.properties[0].before = Some(format!(
-        "{} of {} accounts (not enrolled: {})",
-        expected.len() - missing.len(),
-        expected.len(),
-        missing.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(", ")
-    ));
-    c.action = Action::Update;
-    c.reason = format!("{} accounts are not {service} members", missing.len());
-    c.steps.push(enroll(missing));
-    c
+    })
+    .await?;
+    Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::services::guardduty::GdOp;
-
-    fn step(op: GdOp) -> Step {
-        Step::GuardDuty { region: "r".into(), op }
+/// Run one step of a regional service in `region`: delegation from the
+/// management account; everything else in Security Tooling, waiting (bounded,
+/// with progress) while the service does not yet accept it as the administrator.
+pub async fn run<S: Io>(region: &str, op: &Op<S::Op>, admin: &str, sessions: &Sessions, rep: &Reporter) -> Result<()> {
+    let calls = &S::CALLS;
+    let management =
+        || (S::client(&sessions.base.config, region), sessions.site_in(&sessions.management_account, region));
+    match op {
+        Op::EnableAdmin => {
+            let (c, site) = management();
+            let purpose = format!("delegating {} to {admin}", calls.name);
+            return S::enable_admin_call(&c, admin)
+                .await
+                .map_err(|e| e.at(calls.svc, calls.enable, &site, purpose).into());
+        }
+        Op::DisableAdmin { account } => {
+            let (c, site) = management();
+            let purpose = format!("removing {account} as {}'s administrator", calls.name);
+            return S::disable_admin_call(&c, account)
+                .await
+                .map_err(|e| e.at(calls.svc, calls.disable, &site, purpose).into());
+        }
+        Op::Enroll { .. } | Op::EnrollAll | Op::Own(_) => {}
     }
-
-    #[test]
-    fn admin_change_cases() {
-        let disable = |a: &str| step(GdOp::DisableAdmin { account: a.into() });
-        let (c, d) = admin_change("guardduty", "r", Some("1"), &["1".into()], step(GdOp::EnableAdmin), disable);
-        assert_eq!((c.action, d), (Action::NoOp, None));
-        let (c, d) = admin_change("guardduty", "r", Some("1"), &[], step(GdOp::EnableAdmin), disable);
-        assert_eq!((c.action, c.steps.len(), d), (Action::Create, 1, None));
-        let (c, d) = admin_change("guardduty", "r", Some("1"), &["2".into()], step(GdOp::EnableAdmin), disable);
-        assert_eq!(c.action, Action::Update);
-        assert_eq!(c.steps, [step(GdOp::DisableAdmin { account: "2".into() }), step(GdOp::EnableAdmin)]);
-        assert!(d.unwrap().contains("replaces the delegated administrator 2"));
+    let config = sessions.config(admin, rep).await?;
+    let (c, site) = (S::client(&config, region), sessions.site_in(admin, region));
+    match op {
+        Op::Own(op) => until_admin(calls.name, region, rep, || S::run(&c, &site, op)).await,
+        Op::Enroll { accounts } => until_admin(calls.name, region, rep, || S::enroll(&c, &site, accounts)).await,
+        Op::EnrollAll => {
+            let own = S::read_own(&c, &site).await?;
+            let members = until_admin(calls.name, region, rep, || S::read_members(&c, &site, &own)).await?;
+            let missing = crate::services::organizations::accounts_to_enroll(sessions, admin, &members, rep).await?;
+            if missing.is_empty() {
+                return Ok(());
+            }
+            until_admin(calls.name, region, rep, || S::enroll(&c, &site, &missing)).await
+        }
+        Op::EnableAdmin | Op::DisableAdmin { .. } => unreachable!("run from the management account above"),
     }
+}
 
-    #[test]
-    fn coverage_lists_the_missing_accounts() {
-        let accounts =
-            vec![("1".to_string(), "a@x.io".to_string()), ("2".into(), "b@x.io".into()), ("3".into(), "c@x.io".into())];
-        let members: std::collections::BTreeSet<String> = ["2".to_string()].into();
-        let c = coverage_change(
-            "guardduty",
-            "r",
-            Some("1"),
-            &accounts,
-            Some(&members),
-            |m| step(GdOp::CreateMembers { accounts: m }),
-            None,
-        );
-        assert_eq!(c.action, Action::Update);
-        assert_eq!(c.properties[0].before.as_deref(), Some("1 of 2 accounts (not enrolled: 3)"));
-        assert_eq!(c.steps, [step(GdOp::CreateMembers { accounts: vec![("3".into(), "c@x.io".into())] })]);
-        let enroll = |m| step(GdOp::CreateMembers { accounts: m });
-        let unread = coverage_change("guardduty", "r", Some("1"), &accounts, None, enroll, None);
-        assert_eq!(unread.action, Action::NoOp);
-        let all = step(GdOp::UpdateOrganizationConfiguration);
-        let pending = coverage_change("x", "r", Some("1"), &accounts, None, enroll, Some(all.clone()));
-        assert_eq!((pending.action, pending.steps), (Action::Create, vec![all]));
+/// How long a new administrator may take to be accepted, and how often to retry.
+const ADMIN_WAIT: Duration = Duration::from_secs(300);
+const ADMIN_RETRY: Duration = Duration::from_secs(5);
+
+/// Retry `call` while the service says Security Tooling is not (yet) its
+/// administrator: delegation takes a while to reach the admin account.
+pub async fn until_admin<T, F, Fut>(service: &str, region: &str, rep: &Reporter, call: F) -> Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let start = Instant::now();
+    loop {
+        match call().await {
+            Err(e) if not_admin_yet(&e) && start.elapsed() < ADMIN_WAIT => {
+                rep.progress(format!(
+                    "{service} {region}: waiting for the delegation to reach Security Tooling ({}s)",
+                    start.elapsed().as_secs()
+                ));
+                tokio::time::sleep(ADMIN_RETRY).await;
+            }
+            other => return other,
+        }
     }
+}
+
+/// Whether an error says the caller is not (yet) the service's administrator.
+fn not_admin_yet(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<CallError>().is_some_and(|c| {
+        let detail = c.detail.to_ascii_lowercase();
+        detail.contains("administrator") && detail.contains("not")
+    })
 }

@@ -198,11 +198,13 @@ pub struct Run {
 
 impl From<Output> for Run {
     fn from(o: Output) -> Run {
-        Run {
+        let run = Run {
             code: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
+        };
+        assert_words(&run.stderr);
+        run
     }
 }
 
@@ -268,6 +270,20 @@ pub fn write_temp(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// Progress lines that name a resource (`<address>: <what sra is doing>`) read as
+/// words, never as Rust Debug text: checked on every run of `sra` in the tests.
+pub fn assert_words(stderr: &str) {
+    for line in stderr.lines() {
+        let Some((address, text)) = line.split_once(": ") else { continue };
+        if address.contains(' ') || ["error", "hint", "warning", "note"].contains(&address) {
+            continue;
+        }
+        if let Some(debug) = sra::render::debug_text(text) {
+            panic!("progress line reads as Rust Debug text ({debug}): {line}");
+        }
+    }
+}
+
 /// Parse a JSON document `sra` printed, and check it against docs/plan.schema.json.
 pub fn valid_plan_json(json: &str) -> serde_json::Value {
     let schema: serde_json::Value =
@@ -276,6 +292,14 @@ pub fn valid_plan_json(json: &str) -> serde_json::Value {
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "schema violations: {errors:#?}");
+    for change in doc["changes"].as_array().unwrap() {
+        for step in change["steps"].as_array().unwrap().iter().filter_map(|t| t.as_str()) {
+            assert_eq!(sra::render::debug_text(step), None, "a step reads as Rust Debug text: {step}");
+            assert_eq!(sra::render::identifier_text(step), None, "a step is an identifier, not words: {step}");
+        }
+        let reason = change["reason"].as_str().unwrap();
+        assert_eq!(sra::render::debug_text(reason), None, "a reason reads as Rust Debug text: {reason}");
+    }
     doc
 }
 

@@ -38,7 +38,7 @@ pub async fn run(
             .cloned()
             .ok_or_else(|| hinted(format!("guardrail {name} does not exist yet"), "rerun sra apply"))
     };
-    rep.debug(format!("guardrail {name}: {op:?}"));
+    rep.debug(format!("guardrail {name}: {}", op.phrase().progress()));
     match op {
         GuardrailOp::EnablePolicyType { .. } => {
             let root = target.unwrap_or_default();

@@ -381,7 +381,7 @@ async fn run_trail(op: Op, spec: &LogArchiveSpec, ids: &Ids, sessions: &Sessions
     let bucket = ids.bucket_name(spec, BucketKind::Log);
     let cw_group = spec.trail.cloudwatch_logs.as_ref().map(|cw| ids.log_group_arn(&cw.log_group));
     let cw_role = spec.trail.cloudwatch_logs.as_ref().map(|_| ids.logs_role_arn());
-    rep.debug(format!("cloudtrail:{op:?} {name}"));
+    rep.debug(format!("cloudtrail: {} {name}", op.phrase().progress()));
     match op {
         Op::CreateTrail => {
             let sent = ct

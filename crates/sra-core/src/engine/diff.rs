@@ -1,0 +1,395 @@
+//! Desired vs observed → a [`Plan`]. Pure: no I/O, cannot fail; problems that stop
+//! the plan are returned in it as blockers.
+
+use super::order;
+use super::plan::{Action, Address, Blocker, Change, IdRef, Plan, Property, Step};
+use crate::model::{AccountRole, Desired, DesiredAccount, Observed, OuPath, Parent};
+use crate::services::delegation;
+use crate::services::log_archive::Ids;
+
+/// The ids the log-archive resources are named after, as far as they are known.
+pub fn ids(desired: &Desired, observed: &Observed) -> Ids {
+    let la = desired.account(AccountRole::LogArchive);
+    Ids {
+        partition: crate::model::partition_of(&desired.home_region).to_string(),
+        home_region: desired.home_region.clone(),
+        management_account: observed.caller_account.clone(),
+        access_role: desired.access_role.clone(),
+        org_id: observed.organization.as_ref().map(|o| o.id.clone()),
+        log_archive: observed.account_by_email(&la.email).map(|a| a.id.clone()),
+        security_tooling: observed
+            .account_by_email(&desired.account(AccountRole::SecurityTooling).email)
+            .map(|a| a.id.clone()),
+        key_arn: observed.log_archive.key.as_ref().and_then(|k| k.arn.clone()),
+    }
+}
+
+/// Service principals that need trusted access for what the plan sets up.
+pub fn trusted_principals(desired: &Desired) -> Vec<String> {
+    let services = &desired.services;
+    let needs = |key: &str| match key {
+        "cloudtrail" => desired.log_archive.enabled || delegation::enabled(services, key),
+        "guardduty" => services.guardduty.enabled,
+        "securityhub" => services.securityhub.enabled,
+        "inspector" => services.inspector.enabled,
+        "macie" => services.macie,
+        "detective" => services.detective,
+        other => delegation::enabled(services, other),
+    };
+    crate::services::TRUSTED_ACCESS
+        .iter()
+        .filter(|(key, _)| needs(key))
+        .flat_map(|(_, principals)| principals.iter().map(|p| p.to_string()))
+        .collect()
+}
+
+pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
+    let mut plan = Plan {
+        ids: ids(desired, observed),
+        organization_id: observed.organization.as_ref().map(|o| o.id.clone()),
+        caller_account: observed.caller_account.clone(),
+        changes: Vec::new(),
+        blockers: org_blockers(observed),
+        destructive: vec![],
+    };
+    if !plan.blockers.is_empty() {
+        return plan;
+    }
+    plan.changes.push(organization_change(observed));
+    for path in desired.ou_paths() {
+        plan.changes.push(ou_change(&path, observed));
+    }
+    for account in &desired.accounts {
+        match account_change(account, desired, observed) {
+            Ok(change) => plan.changes.push(change),
+            Err(blocker) => plan.blockers.push(blocker),
+        }
+    }
+    for principal in trusted_principals(desired) {
+        let enabled = observed.trusted_access.contains(&principal);
+        plan.changes.push(Change {
+            manual: vec![],
+            address: Address::TrustedAccess(principal.clone()),
+            action: if enabled { Action::NoOp } else { Action::Create },
+            id: None,
+            properties: vec![prop(
+                "enabled",
+                Some(if enabled { "true" } else { "false" }).filter(|_| enabled),
+                Some("true"),
+            )],
+            reason: if enabled {
+                String::new()
+            } else {
+                format!("{principal} needs trusted access to act for the organization")
+            },
+            steps: if enabled { vec![] } else { vec![Step::EnableServiceAccess { principal }] },
+        });
+    }
+    plan.changes.extend(crate::services::log_archive::diff(&desired.log_archive, &plan.ids, &observed.log_archive));
+    plan.changes.extend(guardrail_changes(desired, observed, &plan.ids, &mut plan.blockers));
+    let accounts: Vec<(String, String)> = observed.accounts.iter().map(|a| (a.id.clone(), a.email.clone())).collect();
+    // The regional security services: one shared diff, each service its own settings.
+    {
+        use crate::services::detective::{Detective, DetectiveSpec};
+        use crate::services::regional::{Org, diff};
+        use crate::services::{guardduty::GuardDuty, inspector::Inspector, macie::Macie, securityhub::SecurityHub};
+        let org = Org {
+            regions: &desired.governed_regions,
+            home: &desired.home_region,
+            admin: plan.ids.security_tooling.as_deref(),
+            accounts: &accounts,
+        };
+        let services = &desired.services;
+        let detective = DetectiveSpec { enabled: services.detective, guardduty_enabled: services.guardduty.enabled };
+        for (changes, destructive) in [
+            diff::<GuardDuty>(&services.guardduty, &org, &observed.guardduty),
+            diff::<SecurityHub>(&services.securityhub, &org, &observed.securityhub),
+            diff::<Inspector>(&services.inspector, &org, &observed.inspector),
+            diff::<Macie>(&services.macie, &org, &observed.macie),
+            diff::<Detective>(&detective, &org, &observed.detective),
+        ] {
+            plan.changes.extend(changes);
+            plan.destructive.extend(destructive);
+        }
+    }
+    let config_on = crate::services::delegation::enabled(&desired.services, "config");
+    plan.changes.extend(crate::services::config::diff(
+        config_on,
+        config_on && desired.log_archive.enabled,
+        &desired.governed_regions,
+        &plan.ids,
+        &plan.ids.bucket_name(&desired.log_archive, crate::services::log_archive::BucketKind::Log),
+        &observed.config,
+    ));
+    plan.changes.extend(crate::services::accessanalyzer::diff(
+        crate::services::delegation::enabled(&desired.services, "access_analyzer"),
+        &desired.governed_regions,
+        &observed.analyzers,
+    ));
+    let (delegations, refused) = crate::services::delegation::diff(
+        &desired.services,
+        plan.ids.security_tooling.as_deref(),
+        &observed.delegations,
+    );
+    plan.changes.extend(delegations);
+    plan.destructive.extend(refused);
+    order::sort(&mut plan.changes);
+    plan
+}
+
+fn guardrail_changes(desired: &Desired, observed: &Observed, ids: &Ids, blockers: &mut Vec<Blocker>) -> Vec<Change> {
+    use crate::services::guardrails::{self, Places, Refs};
+    let spec = &desired.guardrails;
+    if !spec.enabled {
+        return vec![];
+    }
+    let refs = Refs { ids, log_archive: &desired.log_archive };
+    let places = Places { root: observed.organization.as_ref().map(|o| o.root_id.as_str()), ous: &observed.ous };
+    let scps = guardrails::desired(spec, &refs);
+    let locked_out = guardrails::missing_exemptions(&scps, &ids.partition, &desired.access_role);
+    if !locked_out.is_empty() {
+        blockers.push(Blocker {
+            message: format!(
+                "these guardrails would deny the role sra works through ({}): {}",
+                desired.access_role,
+                locked_out.join(", ")
+            ),
+            hint: "add the access role to [guardrails].exempt_roles".into(),
+        });
+    }
+    let creatable = desired.ou_paths();
+    for path in desired.guardrail_ous() {
+        if !observed.ous.contains_key(&path) && !creatable.contains(&path) {
+            blockers.push(Blocker {
+                message: format!("guardrails.attach_to names the OU \"{path}\", which does not exist"),
+                hint:
+                    "create the OU, or fix the path in [guardrails].attach_to (sra creates only the OUs of [accounts])"
+                        .into(),
+            });
+        }
+    }
+    for over in guardrails::over_limit(spec, &refs, &places, &observed.guardrails) {
+        blockers.push(Blocker {
+            message: format!(
+                "too many service control policies: {over} (AWS allows {})",
+                guardrails::MAX_SCPS_PER_TARGET
+            ),
+            hint: "detach another SCP from that target, or leave guardrails out with [guardrails].disabled".into(),
+        });
+    }
+    guardrails::diff(spec, &refs, &places, &observed.guardrails)
+}
+
+fn org_blockers(observed: &Observed) -> Vec<Blocker> {
+    let Some(org) = &observed.organization else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    if org.management_account_id != observed.caller_account {
+        out.push(Blocker {
+            message: format!(
+                "the caller's account {} is not the management account of organization {} (its management account is {})",
+                observed.caller_account, org.id, org.management_account_id
+            ),
+            hint: format!(
+                "run sra with credentials of the management account {}, e.g. --profile <management-profile> or AWS_PROFILE",
+                org.management_account_id
+            ),
+        });
+    } else if org.feature_set != "ALL" {
+        out.push(Blocker {
+            message: format!("organization {} has only the {} feature set", org.id, org.feature_set),
+            hint: "enable all features (aws organizations enable-all-features), have every member account approve the handshake, then rerun sra".into(),
+        });
+    }
+    out
+}
+
+fn root_ref(observed: &Observed) -> IdRef {
+    observed.organization.as_ref().map_or(IdRef::Root, |o| IdRef::Known(o.root_id.clone()))
+}
+
+fn ou_ref(path: &OuPath, observed: &Observed) -> IdRef {
+    observed.ous.get(path).map_or_else(|| IdRef::Ou(path.clone()), |id| IdRef::Known(id.clone()))
+}
+
+fn prop(name: &str, before: Option<&str>, after: Option<&str>) -> Property {
+    Property { name: name.to_string(), before: before.map(str::to_string), after: after.map(str::to_string) }
+}
+
+fn organization_change(observed: &Observed) -> Change {
+    match &observed.organization {
+        Some(org) => Change {
+            manual: vec![],
+            address: Address::Organization,
+            action: Action::NoOp,
+            id: Some(org.id.clone()),
+            properties: vec![prop("feature_set", Some(&org.feature_set), Some("ALL"))],
+            reason: String::new(),
+            steps: vec![],
+        },
+        None => Change {
+            manual: vec![],
+            address: Address::Organization,
+            action: Action::Create,
+            id: None,
+            properties: vec![prop("feature_set", None, Some("ALL")), prop("management_account", None, Some(&observed.caller_account))],
+            reason: "the caller's account is in no organization: sra creates one with all features, managed from this account".into(),
+            steps: vec![Step::CreateOrganization],
+        },
+    }
+}
+
+fn ou_change(path: &OuPath, observed: &Observed) -> Change {
+    let parent_label = path.parent().map_or_else(|| Parent::Root.to_string(), |p| p.to_string());
+    match observed.ous.get(path) {
+        Some(id) => Change {
+            manual: vec![],
+            address: Address::Ou(path.clone()),
+            action: Action::NoOp,
+            id: Some(id.clone()),
+            properties: vec![prop("parent", Some(&parent_label), Some(&parent_label))],
+            reason: String::new(),
+            steps: vec![],
+        },
+        None => {
+            let parent = match path.parent() {
+                Some(p) => ou_ref(&p, observed),
+                None => root_ref(observed),
+            };
+            Change {
+                manual: vec![],
+                address: Address::Ou(path.clone()),
+                action: Action::Create,
+                id: None,
+                properties: vec![prop("name", None, Some(path.name())), prop("parent", None, Some(&parent_label))],
+                reason: "no OU of this name under its parent".into(),
+                steps: vec![Step::CreateOu { path: path.clone(), parent }],
+            }
+        }
+    }
+}
+
+fn account_change(want: &DesiredAccount, desired: &Desired, observed: &Observed) -> Result<Change, Blocker> {
+    let address = Address::Account(want.role);
+    let target = ou_ref(&want.ou, observed);
+    let Some(have) = observed.account_by_email(&want.email) else {
+        return Ok(new_account(want, desired, observed, address, target));
+    };
+    if !matches!(have.status.as_str(), "ACTIVE" | "PENDING_ACTIVATION") {
+        return Err(Blocker {
+            message: format!(
+                "{address}: the account with email {} ({}) is {}",
+                want.email, have.id, have.status
+            ),
+            hint: "sra never reopens or closes accounts: restore the account through AWS Support, or give the plan another email".into(),
+        });
+    }
+    let mut properties = Vec::new();
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
+    let wanted_parent = Parent::Ou(want.ou.clone());
+    let live_parent = have.parent.clone().unwrap_or(Parent::Root);
+    properties.push(prop("ou", Some(&live_parent.to_string()), Some(&want.ou.to_string())));
+    if live_parent != wanted_parent {
+        let from = have.parent_id.clone().map_or_else(|| root_ref(observed), IdRef::Known);
+        steps.push(Step::MoveAccount { account: IdRef::Known(have.id.clone()), from, to: target });
+        notes.push("it is not in its OU".to_string());
+    }
+    let mut retag = std::collections::BTreeMap::new();
+    for (k, v) in &want.tags {
+        let before = have.tags.get(k).map(String::as_str);
+        properties.push(prop(&format!("tags.{k}"), before, Some(v)));
+        if before != Some(v.as_str()) {
+            retag.insert(k.clone(), v.clone());
+        }
+    }
+    if !retag.is_empty() {
+        steps.push(Step::TagAccount { account: IdRef::Known(have.id.clone()), tags: retag });
+        notes.push("its tags differ".to_string());
+    }
+    if !have.tags.contains_key(crate::model::ROLE_TAG) {
+        notes.insert(0, format!("adopts the existing account {} (matched by email)", have.id));
+    }
+    if have.name != want.name {
+        notes.push(format!("its name is \"{}\", not \"{}\" (sra does not rename accounts)", have.name, want.name));
+    }
+    Ok(Change {
+        manual: vec![],
+        address,
+        action: if steps.is_empty() { Action::NoOp } else { Action::Update },
+        id: Some(have.id.clone()),
+        properties,
+        reason: notes.join("; "),
+        steps,
+    })
+}
+
+fn new_account(
+    want: &DesiredAccount,
+    desired: &Desired,
+    observed: &Observed,
+    address: Address,
+    target: IdRef,
+) -> Change {
+    let account = IdRef::Account(want.role);
+    let mut properties = vec![
+        prop("name", None, Some(&want.name)),
+        prop("email", None, Some(&want.email)),
+        prop("ou", None, Some(&want.ou.to_string())),
+    ];
+    for (k, v) in &want.tags {
+        properties.push(prop(&format!("tags.{k}"), None, Some(v)));
+    }
+    let same_name =
+        |state: &str| observed.create_requests.iter().find(|r| r.state == state && r.account_name == want.name);
+    let move_step = Step::MoveAccount { account: account.clone(), from: root_ref(observed), to: target };
+    if let Some(pending) = same_name("IN_PROGRESS") {
+        return Change {
+            manual: vec![],
+            address,
+            action: Action::Create,
+            id: None,
+            properties,
+            reason: format!(
+                "a CreateAccount request ({}) for \"{}\" is still in progress, likely from an interrupted run: apply waits for it instead of creating a second account",
+                pending.id, want.name
+            ),
+            steps: vec![
+                Step::AwaitAccount { role: want.role, request_id: pending.id.clone(), email: want.email.clone() },
+                move_step,
+                Step::TagAccount { account, tags: want.tags.clone() },
+            ],
+        };
+    }
+    let mut reason = "no account in the organization has this email".to_string();
+    if let Some(failed) = same_name("FAILED") {
+        reason.push_str(&format!(
+            "; an earlier request for \"{}\" ({}) failed: {}",
+            want.name,
+            failed.id,
+            failed.failure_reason.as_deref().unwrap_or("no reason given")
+        ));
+    }
+    Change {
+        manual: vec![],
+        address,
+        action: Action::Create,
+        id: None,
+        properties,
+        reason,
+        steps: vec![
+            Step::CreateAccount {
+                role: want.role,
+                name: want.name.clone(),
+                email: want.email.clone(),
+                access_role: desired.access_role.clone(),
+                tags: want.tags.clone(),
+            },
+            move_step,
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests;

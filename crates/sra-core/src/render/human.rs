@@ -1,0 +1,310 @@
+//! Terraform-like text: a symbol and a word per change, before → after per
+//! property, a reason, and a summary line. Reads the same without colour.
+
+use std::fmt::Write as _;
+
+use super::document::{ActionDoc, ChangeDoc, PlanDocument, PropertyDoc};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+    }
+    fn green(&self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    fn yellow(&self, t: &str) -> String {
+        self.paint("33", t)
+    }
+    fn red(&self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    fn bold(&self, t: &str) -> String {
+        self.paint("1", t)
+    }
+    fn dim(&self, t: &str) -> String {
+        self.paint("2", t)
+    }
+}
+
+fn quote(v: &Option<String>) -> String {
+    match v {
+        Some(s) => super::quoted(s),
+        None => "(none)".to_string(),
+    }
+}
+
+/// Multi-line values (JSON documents) render as blocks.
+pub fn is_block(p: &PropertyDoc) -> bool {
+    p.before.as_deref().is_some_and(|v| v.contains('\n')) || p.after.as_deref().is_some_and(|v| v.contains('\n'))
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines().map(|l| format!("{prefix}{l}\n")).collect()
+}
+
+/// A unified diff of two documents (live → plan).
+pub fn document_diff(before: &str, after: &str) -> String {
+    let before = if before == "(none)" { "" } else { before };
+    crate::policy::diff(&format!("{before}\n"), &format!("{after}\n"))
+}
+
+fn diff_lines(before: &str, after: &str, style: Style) -> String {
+    document_diff(before, after)
+        .lines()
+        .map(|l| {
+            let l = if l.starts_with('+') && !l.starts_with("+++") {
+                style.green(l)
+            } else if l.starts_with('-') && !l.starts_with("---") {
+                style.red(l)
+            } else {
+                l.to_string()
+            };
+            format!("{l}\n")
+        })
+        .collect()
+}
+
+fn change(out: &mut String, c: &ChangeDoc, style: Style) {
+    let (sym, word) = match c.action {
+        ActionDoc::Create => ("+", "created"),
+        ActionDoc::Update => ("~", "updated in place"),
+        ActionDoc::NoOp => ("!", "left as it is"),
+    };
+    let head = format!("{sym} {}", c.address);
+    let head = match c.action {
+        ActionDoc::Create => style.green(&head),
+        ActionDoc::Update => style.yellow(&head),
+        ActionDoc::NoOp => style.red(&head),
+    };
+    let id = c.id.as_deref().map(|id| format!(" ({id})")).unwrap_or_default();
+    let _ = writeln!(out, "  {}{id} will be {word}", style.bold(&head));
+    let props: Vec<&PropertyDoc> = match c.action {
+        ActionDoc::Create => c.properties.iter().filter(|p| p.after.is_some()).collect(),
+        _ => c.properties.iter().filter(|p| p.changed).collect(),
+    };
+    let width = props.iter().filter(|p| !is_block(p)).map(|p| p.name.len()).max().unwrap_or(0);
+    let paint = |line: &str| {
+        if c.action == ActionDoc::Create { style.green(line) } else { style.yellow(line) }
+    };
+    for p in props {
+        if is_block(p) {
+            // Documents (policies, rules): the whole text on create, a diff on update.
+            let (sym, body) = match c.action {
+                ActionDoc::Create => ("+", indent(p.after.as_deref().unwrap_or_default(), "+ ")),
+                _ => (
+                    "~",
+                    diff_lines(p.before.as_deref().unwrap_or_default(), p.after.as_deref().unwrap_or_default(), style),
+                ),
+            };
+            let _ = writeln!(out, "      {}", paint(&format!("{sym} {}:", p.name)));
+            for line in body.lines() {
+                let _ = writeln!(out, "          {line}");
+            }
+            continue;
+        }
+        let line = match c.action {
+            ActionDoc::Create => format!("+ {:width$} = {}", p.name, quote(&p.after)),
+            _ => format!("~ {:width$} = {} -> {}", p.name, quote(&p.before), quote(&p.after)),
+        };
+        let _ = writeln!(out, "      {}", paint(&line));
+    }
+    for m in &c.manual {
+        let _ = writeln!(out, "      {}", style.red(&format!("! manual: {m}")));
+    }
+    if !c.reason.is_empty() {
+        let _ = writeln!(out, "      {}", style.dim(&format!("# {}", c.reason)));
+    }
+}
+
+/// Which accounts each security service covers, per region.
+fn coverage(out: &mut String, doc: &PlanDocument) {
+    let lines: Vec<String> = doc
+        .changes
+        .iter()
+        .filter(|c| c.address.ends_with(".coverage"))
+        .filter_map(|c| {
+            let members = c.properties.iter().find(|p| p.name == "members")?;
+            let service = c.address.trim_end_matches(".coverage");
+            Some(format!("  {service}: {}", members.before.as_deref().unwrap_or("(not read yet)")))
+        })
+        .collect();
+    if !lines.is_empty() {
+        let _ = writeln!(out, "Coverage (enrolled accounts):");
+        for l in lines {
+            let _ = writeln!(out, "{l}");
+        }
+        let _ = writeln!(out);
+    }
+}
+
+/// The human view of a plan.
+pub fn plan(doc: &PlanDocument, style: Style) -> String {
+    let mut out = String::new();
+    if !doc.blockers.is_empty() {
+        for b in &doc.blockers {
+            let _ = writeln!(out, "{} {}", style.red("blocked:"), b.message);
+            let _ = writeln!(out, "  hint: {}", b.hint);
+        }
+        return out;
+    }
+    let org = doc.organization_id.as_deref().unwrap_or("(to be created)");
+    let _ = writeln!(out, "organization {org}, management account {}", doc.caller_account);
+    let _ = writeln!(out);
+    if !doc.has_changes() && !doc.has_manual() {
+        let _ = writeln!(out, "No changes. Live state matches the plan ({} resources checked).", doc.changes.len());
+        return out;
+    }
+    match doc.plan_file_applied_before {
+        Some(true) => {
+            let _ = writeln!(
+                out,
+                "{}",
+                style.yellow("Drift: the plan file is the one last applied; live state moved away from it.")
+            );
+            let _ = writeln!(out);
+        }
+        Some(false) => {
+            let _ =
+                writeln!(out, "The plan file changed since the last apply: changes below may be new intent or drift.");
+            let _ = writeln!(out);
+        }
+        None => {}
+    }
+    let _ = writeln!(out, "sra will perform these actions:");
+    let _ = writeln!(out);
+    for c in doc.changes.iter().filter(|c| c.action != ActionDoc::NoOp || !c.manual.is_empty()) {
+        change(&mut out, c, style);
+        let _ = writeln!(out);
+    }
+    coverage(&mut out, doc);
+    let s = doc.summary;
+    let manual = if s.manual > 0 { format!(", {} to resolve by hand", s.manual) } else { String::new() };
+    let _ = writeln!(
+        out,
+        "{}",
+        style
+            .bold(&format!("Plan: {} to create, {} to update, {} unchanged{manual}.", s.create, s.update, s.unchanged))
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::document::{PlanFileRef, Summary};
+
+    pub fn sample() -> PlanDocument {
+        let prop = |n: &str, b: Option<&str>, a: Option<&str>| PropertyDoc {
+            name: n.into(),
+            before: b.map(Into::into),
+            after: a.map(Into::into),
+            changed: b != a,
+        };
+        let change = |address: &str, action, id: Option<&str>, properties, reason: &str| ChangeDoc {
+            address: address.into(),
+            action,
+            id: id.map(Into::into),
+            reason: reason.into(),
+            properties,
+            steps: vec![],
+            manual: vec![],
+            fingerprint: "f".into(),
+            destructive: false,
+        };
+        PlanDocument {
+            format_version: 1,
+            sra_version: "0.1.0".into(),
+            plan_file: PlanFileRef { path: "p.toml".into(), digest: "d".into() },
+            organization_id: Some("o-abc".into()),
+            caller_account: "111111111111".into(),
+            plan_file_applied_before: None,
+            summary: Summary { create: 1, update: 1, unchanged: 1, manual: 0 },
+            fingerprint: "f".into(),
+            blockers: vec![],
+            changes: vec![
+                change("organization", ActionDoc::NoOp, Some("o-abc"), vec![], ""),
+                change(
+                    "ou[\"Security\"]",
+                    ActionDoc::Create,
+                    None,
+                    vec![prop("name", None, Some("Security")), prop("parent", None, Some("(root)"))],
+                    "no OU of this name under its parent",
+                ),
+                change(
+                    "account.log_archive",
+                    ActionDoc::Update,
+                    Some("222222222222"),
+                    vec![
+                        prop("ou", Some("(root)"), Some("Security")),
+                        prop("tags.sra:account", Some("log-archive"), Some("log-archive")),
+                    ],
+                    "it is not in its OU",
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn renders_without_color() {
+        let text = plan(&sample(), Style { color: false });
+        let expected = r#"organization o-abc, management account 111111111111
+
+sra will perform these actions:
+
+  + ou["Security"] will be created
+      + name   = "Security"
+      + parent = "(root)"
+      # no OU of this name under its parent
+
+  ~ account.log_archive (222222222222) will be updated in place
+      ~ ou = "(root)" -> "Security"
+      # it is not in its OU
+
+Plan: 1 to create, 1 to update, 1 unchanged.
+"#;
+        assert_eq!(text, expected);
+        assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let text = plan(&sample(), Style { color: true });
+        assert!(text.contains("\x1b[32m"));
+    }
+
+    #[test]
+    fn no_changes_says_so() {
+        let mut p = sample();
+        p.changes.truncate(1);
+        let text = plan(&p, Style { color: false });
+        assert!(text.contains("No changes. Live state matches the plan (1 resources checked)."), "{text}");
+    }
+
+    #[test]
+    fn drift_is_labelled_when_the_plan_file_was_applied_before() {
+        let mut p = sample();
+        p.plan_file_applied_before = Some(true);
+        assert!(plan(&p, Style { color: false }).contains("Drift: the plan file is the one last applied"));
+        p.plan_file_applied_before = Some(false);
+        assert!(plan(&p, Style { color: false }).contains("may be new intent or drift"));
+    }
+
+    #[test]
+    fn policies_render_as_diffs() {
+        let mut p = sample();
+        p.changes[2].properties.push(PropertyDoc {
+            name: "policy".into(),
+            before: Some("{\n  \"a\": 1\n}".into()),
+            after: Some("{\n  \"a\": 2\n}".into()),
+            changed: true,
+        });
+        let text = plan(&p, Style { color: false });
+        assert!(text.contains("      ~ policy:\n"), "{text}");
+        assert!(text.contains("-  \"a\": 1") && text.contains("+  \"a\": 2"), "{text}");
+    }
+}

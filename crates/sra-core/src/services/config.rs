@@ -1,0 +1,310 @@
+//! AWS Config: a recorder of every supported resource in Security Tooling and Log
+//! Archive in every governed region (global resources in the home region only),
+//! delivering to the log bucket encrypted with the trail's key; and, in Security
+//! Tooling (Config's delegated administrator), an organization aggregator over the
+//! governed regions. `diff` is pure.
+//!
+//! An existing recorder or delivery channel (Config allows one of each per account
+//! and region, e.g. Control Tower's) is adopted under its own name, never replaced.
+
+use std::collections::BTreeMap;
+
+use crate::engine::plan::{Action, Address, Change, Phrase, Property, Step, Verb};
+use crate::model::AccountRole;
+use crate::services::log_archive::Ids;
+
+pub const SERVICE: &str = "config";
+pub const RECORDER: &str = "default";
+pub const AGGREGATOR: &str = "sra-organization";
+/// The role the aggregator reads the organization with, in Security Tooling.
+pub const AGGREGATOR_ROLE: &str = "sra-config-aggregator";
+
+/// The accounts sra records in.
+pub const RECORDED: [AccountRole; 2] = [AccountRole::SecurityTooling, AccountRole::LogArchive];
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecorderState {
+    /// (name, all supported, include global resource types)
+    pub recorder: Option<(String, bool, bool)>,
+    pub recording: bool,
+    /// (name, bucket, KMS key ARN)
+    pub channel: Option<(String, String, Option<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AggregatorState {
+    /// Regions aggregated, sorted; "all" when it aggregates every region.
+    pub regions: Vec<String>,
+    pub role_arn: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObservedConfig {
+    pub recorders: BTreeMap<(AccountRole, String), RecorderState>,
+    pub aggregator: Option<AggregatorState>,
+    /// Whether the aggregator's role exists in Security Tooling.
+    pub aggregator_role: bool,
+}
+
+/// What a recorder step writes; names are those found, or sra's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CfOp {
+    PutRecorder { name: String, include_global: bool },
+    PutDeliveryChannel { name: String },
+    StartRecorder { name: String },
+    PutAggregatorRole,
+    PutAggregator { regions: Vec<String> },
+}
+
+impl CfOp {
+    /// The operation in words (plan and progress).
+    pub fn phrase(&self, account: AccountRole, region: &str) -> Phrase {
+        use Verb::*;
+        match self {
+            Self::PutRecorder { name, include_global } => Phrase::new(
+                Set,
+                format!(
+                    "recorder \"{name}\" in {} in {region} (every supported resource, global resources: {})",
+                    account.label(),
+                    if *include_global { "yes" } else { "no" }
+                ),
+            ),
+            Self::PutDeliveryChannel { name } => Phrase::new(
+                Set,
+                format!("delivery channel \"{name}\" in {} in {region} (to the log bucket)", account.label()),
+            ),
+            Self::StartRecorder { name } => {
+                Phrase::new(Start, format!("recorder \"{name}\" in {} in {region}", account.label()))
+            }
+            Self::PutAggregatorRole => Phrase::new(Create, format!("the aggregator's role \"{AGGREGATOR_ROLE}\"")),
+            Self::PutAggregator { regions } => Phrase::new(
+                Set,
+                format!("the organization aggregator \"{AGGREGATOR}\" in {region} over {}", regions.join(", ")),
+            ),
+        }
+    }
+}
+
+pub fn diff(
+    enabled: bool,
+    recorders: bool,
+    regions: &[String],
+    ids: &Ids,
+    bucket: &str,
+    have: &ObservedConfig,
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if !enabled {
+        return changes;
+    }
+    if recorders {
+        for account in RECORDED {
+            for region in regions {
+                let state = have.recorders.get(&(account, region.clone())).cloned().unwrap_or_default();
+                changes.push(recorder_change(account, region, region == &ids.home_region, ids, bucket, &state));
+            }
+        }
+    }
+    changes.push(aggregator_change(regions, &ids.home_region, have));
+    changes
+}
+
+fn recorder_change(
+    account: AccountRole,
+    region: &str,
+    home: bool,
+    ids: &Ids,
+    bucket: &str,
+    state: &RecorderState,
+) -> Change {
+    let step = |op| Step::Config { account, region: region.to_string(), op };
+    let globals = |b: bool| if b { "included" } else { "excluded (recorded in the home region)" }.to_string();
+    let recorder_name = state.recorder.as_ref().map(|r| r.0.clone()).unwrap_or_else(|| RECORDER.into());
+    let channel_name = state.channel.as_ref().map(|c| c.0.clone()).unwrap_or_else(|| RECORDER.into());
+    let props = vec![
+        Property {
+            name: "recording_group".into(),
+            before: state.recorder.as_ref().map(|r| if r.1 { "all supported" } else { "selected types" }.into()),
+            after: Some("all supported".into()),
+        },
+        Property {
+            name: "global_resources".into(),
+            before: state.recorder.as_ref().map(|r| globals(r.2)),
+            after: Some(globals(home)),
+        },
+        Property {
+            name: "delivery_bucket".into(),
+            before: state.channel.as_ref().map(|c| c.1.clone()),
+            after: Some(bucket.to_string()),
+        },
+        Property {
+            name: "delivery_kms_key".into(),
+            before: state.channel.as_ref().and_then(|c| c.2.clone()),
+            after: Some(ids.key().to_string()),
+        },
+        Property {
+            name: "recording".into(),
+            before: state.recorder.as_ref().map(|_| if state.recording { "on" } else { "off" }.into()),
+            after: Some("on".into()),
+        },
+    ];
+    let mut steps = Vec::new();
+    if props[0].changed() || props[1].changed() {
+        steps.push(step(CfOp::PutRecorder { name: recorder_name.clone(), include_global: home }));
+    }
+    if props[2].changed() || props[3].changed() {
+        steps.push(step(CfOp::PutDeliveryChannel { name: channel_name }));
+    }
+    if !steps.is_empty() || props[4].changed() {
+        steps.push(step(CfOp::StartRecorder { name: recorder_name.clone() }));
+    }
+    Change {
+        address: Address::ConfigRecorder { account, region: region.to_string() },
+        action: if state.recorder.is_none() {
+            Action::Create
+        } else if steps.is_empty() {
+            Action::NoOp
+        } else {
+            Action::Update
+        },
+        id: state.recorder.as_ref().map(|r| r.0.clone()),
+        properties: props,
+        reason: String::new(),
+        steps,
+        manual: vec![],
+    }
+}
+
+fn aggregator_change(regions: &[String], home: &str, have: &ObservedConfig) -> Change {
+    let mut want: Vec<String> = regions.to_vec();
+    want.sort();
+    let step = |op| Step::Config { account: AccountRole::SecurityTooling, region: home.to_string(), op };
+    let props = vec![
+        Property {
+            name: "regions".into(),
+            before: have.aggregator.as_ref().map(|a| a.regions.join(", ")),
+            after: Some(want.join(", ")),
+        },
+        Property {
+            name: "role".into(),
+            before: have.aggregator_role.then(|| AGGREGATOR_ROLE.to_string()),
+            after: Some(AGGREGATOR_ROLE.to_string()),
+        },
+    ];
+    let mut steps = Vec::new();
+    if props[1].changed() {
+        steps.push(step(CfOp::PutAggregatorRole));
+    }
+    if props[0].changed() || props[1].changed() {
+        steps.push(step(CfOp::PutAggregator { regions: want }));
+    }
+    Change {
+        address: Address::ServiceSettings { service: SERVICE, region: home.to_string() },
+        action: if have.aggregator.is_none() {
+            Action::Create
+        } else if steps.is_empty() {
+            Action::NoOp
+        } else {
+            Action::Update
+        },
+        id: have.aggregator.as_ref().map(|_| AGGREGATOR.to_string()),
+        properties: props,
+        reason: if have.aggregator.is_none() {
+            format!("organization aggregator {AGGREGATOR} in Security Tooling, Config's delegated administrator")
+        } else {
+            String::new()
+        },
+        steps,
+        manual: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> Ids {
+        Ids {
+            partition: "aws".into(),
+            home_region: "us-east-1".into(),
+            management_account: "000000000000".into(),
+            access_role: "OrganizationAccountAccessRole".into(),
+            org_id: Some("o-1".into()),
+            log_archive: Some("222222222222".into()),
+            security_tooling: Some("111111111111".into()),
+            key_arn: Some("arn:key".into()),
+        }
+    }
+
+    fn regions() -> Vec<String> {
+        vec!["us-east-1".into(), "eu-west-1".into()]
+    }
+
+    fn converged() -> ObservedConfig {
+        let mut have = ObservedConfig::default();
+        for account in RECORDED {
+            for region in regions() {
+                let home = region == "us-east-1";
+                have.recorders.insert(
+                    (account, region),
+                    RecorderState {
+                        recorder: Some(("default".into(), true, home)),
+                        recording: true,
+                        channel: Some(("default".into(), "logs".into(), Some("arn:key".into()))),
+                    },
+                );
+            }
+        }
+        have.aggregator =
+            Some(AggregatorState { regions: vec!["eu-west-1".into(), "us-east-1".into()], role_arn: "r".into() });
+        have.aggregator_role = true;
+        have
+    }
+
+    #[test]
+    fn from_nothing_records_in_both_accounts_and_aggregates() {
+        let changes = diff(true, true, &regions(), &ids(), "logs", &ObservedConfig::default());
+        assert_eq!(changes.len(), 5);
+        assert!(changes.iter().all(|c| c.action == Action::Create));
+        let home = &changes[0];
+        assert_eq!(home.properties[1].after.as_deref(), Some("included"));
+        assert_eq!(home.steps.len(), 3);
+    }
+
+    #[test]
+    fn converged_is_a_no_op_and_a_stopped_recorder_is_exactly_that() {
+        let have = converged();
+        assert!(diff(true, true, &regions(), &ids(), "logs", &have).iter().all(|c| c.action == Action::NoOp));
+        let mut stopped = have.clone();
+        stopped.recorders.get_mut(&(AccountRole::LogArchive, "eu-west-1".into())).unwrap().recording = false;
+        let changes = diff(true, true, &regions(), &ids(), "logs", &stopped);
+        let changed: Vec<&Change> = changes.iter().filter(|c| c.action != Action::NoOp).collect();
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].address.to_string(), "config[\"eu-west-1\"].recorder.log_archive");
+        assert_eq!(
+            changed[0].steps,
+            [Step::Config {
+                account: AccountRole::LogArchive,
+                region: "eu-west-1".into(),
+                op: CfOp::StartRecorder { name: "default".into() }
+            }]
+        );
+    }
+
+    #[test]
+    fn an_existing_recorder_is_adopted_under_its_name() {
+        let mut have = converged();
+        let r = have.recorders.get_mut(&(AccountRole::SecurityTooling, "us-east-1".into())).unwrap();
+        r.recorder = Some(("aws-controltower-BaselineConfigRecorder".into(), false, true));
+        let changes = diff(true, true, &regions(), &ids(), "logs", &have);
+        let c = changes.iter().find(|c| c.action != Action::NoOp).unwrap();
+        assert!(matches!(&c.steps[0], Step::Config { op: CfOp::PutRecorder { name, .. }, .. }
+            if name == "aws-controltower-BaselineConfigRecorder"));
+    }
+
+    #[test]
+    fn opted_out_is_left_alone() {
+        assert!(diff(false, true, &regions(), &ids(), "logs", &ObservedConfig::default()).is_empty());
+        assert_eq!(diff(true, false, &regions(), &ids(), "logs", &ObservedConfig::default()).len(), 1);
+    }
+}

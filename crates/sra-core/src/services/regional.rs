@@ -1,0 +1,344 @@
+//! What the regional security services share, written once: the per-region loop
+//! of the diff, the delegated-administrator change, the settings change's shape
+//! and the coverage change. Each service (GuardDuty, Security Hub, Inspector,
+//! Macie, Detective) implements [`Service`] with only its own operations and
+//! settings; its I/O half (`sra::services::regional::Io`) adds its SDK calls.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::engine::plan::{Action, Address, Change, Destructive, Phrase, Property, Step, Verb, accounts};
+use crate::services::log_archive::UNKNOWN;
+
+/// A regional service's operation in one region: the ones every regional service
+/// has, written once, and the service's own (`O`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op<O> {
+    /// From the management account: make Security Tooling the administrator.
+    EnableAdmin,
+    /// From the management account: remove this other administrator, which
+    /// `--allow-admin-change` replaces.
+    DisableAdmin { account: String },
+    /// In Security Tooling: enroll these (account id, email) pairs as members.
+    Enroll { accounts: Vec<(String, String)> },
+    /// In Security Tooling: enroll every account that is not a member yet, as the
+    /// organization lists them when the step runs (accounts this apply created
+    /// included).
+    EnrollAll,
+    /// In Security Tooling: the service's own operation.
+    Own(O),
+}
+
+/// A service's own operation says itself in words.
+pub trait OwnOp {
+    fn phrase(&self, region: &str) -> Phrase;
+}
+
+impl<O: OwnOp> Op<O> {
+    /// The operation in words (plan and progress); `name` is the service as people say it.
+    pub fn phrase(&self, name: &str, region: &str) -> Phrase {
+        match self {
+            Op::EnableAdmin => Phrase::new(Verb::Delegate, format!("{name} to Security Tooling in {region}")),
+            Op::DisableAdmin { account } => {
+                Phrase::new(Verb::Remove, format!("{account} as {name}'s delegated administrator in {region}"))
+            }
+            Op::Enroll { accounts: a } => {
+                Phrase::new(Verb::Enroll, format!("{} as {name} members in {region}", accounts(a.len())))
+            }
+            Op::EnrollAll => {
+                Phrase::new(Verb::Enroll, format!("every account that is not a {name} member yet in {region}"))
+            }
+            Op::Own(op) => op.phrase(region),
+        }
+    }
+}
+
+/// A regional service in one region, as AWS has it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RegionState<S> {
+    /// The delegated administrators the management account lists.
+    pub admins: Vec<String>,
+    /// The service's own settings in Security Tooling (what it could read of them).
+    pub settings: S,
+    /// The accounts Security Tooling has as members; None when it cannot list them
+    /// (it is not the administrator yet).
+    pub members: Option<BTreeSet<String>>,
+}
+
+/// A regional service in every governed region it was read in.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Observed<S> {
+    pub regions: BTreeMap<String, RegionState<S>>,
+}
+
+/// The organization as the regional diffs see it.
+pub struct Org<'a> {
+    pub regions: &'a [String],
+    pub home: &'a str,
+    /// Security Tooling's account id, once it exists.
+    pub admin: Option<&'a str>,
+    /// Every account as (id, email), for coverage.
+    pub accounts: &'a [(String, String)],
+}
+
+/// One region, for a service's settings diff.
+pub struct Here<'a> {
+    pub region: &'a str,
+    pub org: &'a Org<'a>,
+    /// Security Tooling is the service's administrator here now.
+    pub is_admin: bool,
+}
+
+/// A service's settings change in one region, before the shared part (address,
+/// steps) is added.
+pub struct SettingsChange<Op> {
+    pub action: Action,
+    pub id: Option<String>,
+    pub properties: Vec<Property>,
+    pub reason: String,
+    /// The operations apply runs, in order, each with every value it sends.
+    pub ops: Vec<Op>,
+    /// Whether the members listing means anything here (the settings it depends
+    /// on were read); otherwise coverage is planned as unknown.
+    pub members_readable: bool,
+}
+
+/// The reason of a settings change that only the administrator can read.
+pub const REAPPLIED: &str =
+    "organization settings are re-applied after delegation (only the administrator can read them)";
+
+/// What one regional security service supplies to the shared diff.
+pub trait Service {
+    /// The service's key in addresses and the plan file: `guardduty`.
+    const KEY: &'static str;
+    /// The service as people say it: `GuardDuty`.
+    const NAME: &'static str;
+    /// Whether, once delegated, every existing account is enrolled (services whose
+    /// auto-enable covers only accounts that join later).
+    const ENROLL_EXISTING: bool;
+    /// What the plan file says of it.
+    type Spec;
+    /// Its settings in Security Tooling, as observed.
+    type Settings: Default;
+    /// Its own operations.
+    type Op;
+    fn enabled(spec: &Self::Spec) -> bool;
+    /// The plan step that runs `op` in `region`.
+    fn step(region: &str, op: Op<Self::Op>) -> Step;
+    /// The settings change in one region.
+    fn settings(spec: &Self::Spec, here: &Here, have: &Self::Settings) -> SettingsChange<Self::Op>;
+}
+
+/// The changes a regional service needs in every governed region: its delegated
+/// administrator, its settings, and its coverage, in that order; and the changes
+/// that would replace another administrator.
+pub fn diff<S: Service>(spec: &S::Spec, org: &Org, have: &Observed<S::Settings>) -> (Vec<Change>, Vec<Destructive>) {
+    let mut changes = Vec::new();
+    let mut destructive = Vec::new();
+    if !S::enabled(spec) {
+        return (changes, destructive);
+    }
+    let empty = RegionState::<S::Settings>::default();
+    for region in org.regions {
+        let state = have.regions.get(region).unwrap_or(&empty);
+        let step = |op| S::step(region, op);
+        let (c, d) = admin_change(S::KEY, region, org.admin, &state.admins, step(Op::EnableAdmin), |a| {
+            step(Op::DisableAdmin { account: a.to_string() })
+        });
+        destructive.extend(d);
+        changes.push(c);
+
+        let is_admin = org.admin.is_some_and(|a| state.admins.iter().any(|x| x == a));
+        let here = Here { region, org, is_admin };
+        let s = S::settings(spec, &here, &state.settings);
+        changes.push(Change {
+            address: Address::ServiceSettings { service: S::KEY, region: region.clone() },
+            action: s.action,
+            id: s.id,
+            properties: s.properties,
+            reason: s.reason,
+            steps: s.ops.into_iter().map(|op| step(Op::Own(op))).collect(),
+            manual: vec![],
+        });
+
+        let members = if s.members_readable { state.members.as_ref() } else { None };
+        changes.push(coverage_change(
+            S::KEY,
+            region,
+            org.admin,
+            org.accounts,
+            members,
+            |missing| step(Op::Enroll { accounts: missing }),
+            S::ENROLL_EXISTING.then(|| step(Op::EnrollAll)),
+        ));
+    }
+    (changes, destructive)
+}
+
+/// Create when the resource does not exist, update when a property differs.
+pub fn action(exists: bool, properties: &[Property]) -> Action {
+    if !exists {
+        Action::Create
+    } else if properties.iter().any(Property::changed) {
+        Action::Update
+    } else {
+        Action::NoOp
+    }
+}
+
+/// A property whose planned value is known.
+pub fn prop(name: &str, before: Option<String>, after: &str) -> Property {
+    Property { name: name.to_string(), before, after: Some(after.to_string()) }
+}
+
+/// The change that makes `admin` the service's delegated administrator in
+/// `region`, given the administrators AWS lists there. Replacing another
+/// administrator is planned, and also returned as a destructive change for apply
+/// to refuse without `--allow-admin-change`.
+pub fn admin_change(
+    service: &'static str,
+    region: &str,
+    admin: Option<&str>,
+    admins: &[String],
+    enable: Step,
+    disable: impl Fn(&str) -> Step,
+) -> (Change, Option<Destructive>) {
+    let address = Address::DelegatedAdmin { service, region: region.to_string() };
+    let mut c = Change {
+        address: address.clone(),
+        action: Action::NoOp,
+        id: admin.map(str::to_string),
+        properties: vec![Property {
+            name: "admin_account".into(),
+            before: (!admins.is_empty()).then(|| admins.join(", ")),
+            after: Some(admin.unwrap_or(UNKNOWN).to_string()),
+        }],
+        reason: String::new(),
+        steps: vec![],
+        manual: vec![],
+    };
+    if admin.is_some_and(|a| admins.iter().any(|x| x == a)) {
+        return (c, None);
+    }
+    let others: Vec<&String> = admins.iter().filter(|x| Some(x.as_str()) != admin).collect();
+    if others.is_empty() {
+        c.action = Action::Create;
+        c.reason = format!("Security Tooling becomes {service}'s delegated administrator here");
+        c.steps.push(enable);
+        return (c, None);
+    }
+    c.action = Action::Update;
+    let list = others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+    c.reason = format!("DESTRUCTIVE: replaces the delegated administrator {list} with Security Tooling");
+    for o in &others {
+        c.steps.push(disable(o));
+    }
+    c.steps.push(enable);
+    (c, Some(Destructive { address, what: format!("replaces the delegated administrator {list}") }))
+}
+
+/// Which organization accounts the service covers in `region`: every account but
+/// the administrator should be a member. `members` is None when it cannot be read
+/// yet (Security Tooling is not the administrator); auto-enable then covers them.
+/// The accounts to enroll go to `enroll`. Services whose auto-enable covers only
+/// new accounts pass `enroll_all`: the step that enrolls, once delegated, every
+/// account the organization then has (its list is known only after apply).
+pub fn coverage_change(
+    service: &'static str,
+    region: &str,
+    admin: Option<&str>,
+    accounts: &[(String, String)],
+    members: Option<&std::collections::BTreeSet<String>>,
+    enroll: impl FnOnce(Vec<(String, String)>) -> Step,
+    enroll_all: Option<Step>,
+) -> Change {
+    let expected: Vec<&(String, String)> = accounts.iter().filter(|(id, _)| Some(id.as_str()) != admin).collect();
+    let all = format!("{} of {} accounts", expected.len(), expected.len());
+    let mut c = Change {
+        address: Address::Coverage { service, region: region.to_string() },
+        action: Action::NoOp,
+        id: None,
+        properties: vec![Property { name: "members".into(), before: Some(all.clone()), after: Some(all) }],
+        reason: String::new(),
+        steps: vec![],
+        manual: vec![],
+    };
+    let Some(members) = members else {
+        let unread = "(read once Security Tooling administers it)".to_string();
+        c.properties[0].before = Some(unread.clone());
+        c.properties[0].after = Some(unread);
+        match enroll_all {
+            Some(step) => {
+                c.action = Action::Create;
+                c.properties[0].after = Some("every account but Security Tooling".into());
+                c.reason = "existing accounts are enrolled once Security Tooling is the administrator".into();
+                c.steps.push(step);
+            }
+            None => c.reason = "auto-enable enrolls every account once Security Tooling is the administrator".into(),
+        }
+        return c;
+    };
+    let missing: Vec<(String, String)> =
+        expected.iter().filter(|(id, _)| !members.contains(id)).map(|p| (*p).clone()).collect();
+    if missing.is_empty() {
+        return c;
+    }
+    c.properties[0].before = Some(format!(
+        "{} of {} accounts (not enrolled: {})",
+        expected.len() - missing.len(),
+        expected.len(),
+        missing.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(", ")
+    ));
+    c.action = Action::Update;
+    c.reason = format!("{} accounts are not {service} members", missing.len());
+    c.steps.push(enroll(missing));
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::guardduty::GdOp;
+    type O = Op<GdOp>;
+
+    fn step(op: O) -> Step {
+        Step::GuardDuty { region: "r".into(), op }
+    }
+
+    #[test]
+    fn admin_change_cases() {
+        let disable = |a: &str| step(O::DisableAdmin { account: a.into() });
+        let (c, d) = admin_change("guardduty", "r", Some("1"), &["1".into()], step(O::EnableAdmin), disable);
+        assert_eq!((c.action, d), (Action::NoOp, None));
+        let (c, d) = admin_change("guardduty", "r", Some("1"), &[], step(O::EnableAdmin), disable);
+        assert_eq!((c.action, c.steps.len(), d), (Action::Create, 1, None));
+        let (c, d) = admin_change("guardduty", "r", Some("1"), &["2".into()], step(O::EnableAdmin), disable);
+        assert_eq!(c.action, Action::Update);
+        assert_eq!(c.steps, [step(O::DisableAdmin { account: "2".into() }), step(O::EnableAdmin)]);
+        assert_eq!(d.unwrap().to_string(), "guardduty[\"r\"].delegated_admin replaces the delegated administrator 2");
+    }
+
+    #[test]
+    fn coverage_lists_the_missing_accounts() {
+        let accounts =
+            vec![("1".to_string(), "a@x.io".to_string()), ("2".into(), "b@x.io".into()), ("3".into(), "c@x.io".into())];
+        let members: std::collections::BTreeSet<String> = ["2".to_string()].into();
+        let c = coverage_change(
+            "guardduty",
+            "r",
+            Some("1"),
+            &accounts,
+            Some(&members),
+            |m| step(O::Enroll { accounts: m }),
+            None,
+        );
+        assert_eq!(c.action, Action::Update);
+        assert_eq!(c.properties[0].before.as_deref(), Some("1 of 2 accounts (not enrolled: 3)"));
+        assert_eq!(c.steps, [step(O::Enroll { accounts: vec![("3".into(), "c@x.io".into())] })]);
+        let enroll = |m| step(O::Enroll { accounts: m });
+        let unread = coverage_change("guardduty", "r", Some("1"), &accounts, None, enroll, None);
+        assert_eq!(unread.action, Action::NoOp);
+        let all = step(O::Own(GdOp::CreateDetector));
+        let pending = coverage_change("x", "r", Some("1"), &accounts, None, enroll, Some(all.clone()));
+        assert_eq!((pending.action, pending.steps), (Action::Create, vec![all]));
+    }
+}

@@ -1,0 +1,112 @@
+//! The command line as users meet it: completions, man page, the plan-file
+//! schema, and progress that stays plain when stderr is not a terminal.
+
+use crate::common::{Emulator, MINIMAL, repo, sra_at};
+use crate::{common, proxy};
+
+#[test]
+fn completions_generate_for_three_shells() {
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef sra"), ("fish", "complete -c sra")] {
+        let out = sra_at("http://127.0.0.1:9", &["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(marker), "{shell}: {text}");
+        for sub in ["validate", "plan", "apply", "show", "permissions", "schema"] {
+            assert!(text.contains(sub), "{shell} completion lacks {sub}");
+        }
+    }
+    let bad = sra_at("http://127.0.0.1:9", &["completions", "tcsh"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2), "clap rejects an unknown shell");
+}
+
+#[test]
+fn man_page_renders_from_the_clap_definitions() {
+    let out = sra_at("http://127.0.0.1:9", &["man"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with(".ie") || text.contains(".TH sra"), "{}", &text[..200.min(text.len())]);
+    for sub in ["validate", "plan", "apply", "init", "schema", "completions"] {
+        assert!(text.contains(&format!("sra\\-{sub}")) || text.contains(&format!("\n{sub}")), "man page lacks {sub}");
+    }
+}
+
+#[test]
+fn schema_command_prints_the_checked_in_schema() {
+    let out = sra_at("http://127.0.0.1:9", &["schema"]).output().unwrap();
+    assert!(out.status.success());
+    let on_disk = std::fs::read_to_string(repo().join("docs/plan-file.schema.json")).unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), on_disk);
+    let example = std::fs::read_to_string(repo().join("plans/example.toml")).unwrap();
+    assert!(example.starts_with("#:schema ../docs/plan-file.schema.json"), "editors find the schema");
+}
+
+/// Lines of stderr about account creation, with the numbers that vary taken out
+/// and repeats folded: what a CI log shows while sra waits.
+fn account_lines(stderr: &str) -> String {
+    let digits = |s: &str| {
+        let mut out = String::new();
+        for c in s.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }) {
+            if !(c == '#' && out.ends_with('#')) {
+                out.push(c);
+            }
+        }
+        out
+    };
+    let mut out: Vec<String> = Vec::new();
+    for line in stderr.lines().filter(|l| l.starts_with("account.")) {
+        let line = match line.find(" into ou-") {
+            Some(i) => format!("{} into [ou]", &line[..i]),
+            None => line.to_string(),
+        };
+        let mut line = digits(&line);
+        if let Some(i) = line.find("(car-") {
+            let j = line[i..].find(')').map_or(line.len(), |j| i + j + 1);
+            line.replace_range(i..j, "(request)");
+        }
+        if out.last() != Some(&line) {
+            out.push(line);
+        }
+    }
+    out.join("\n")
+}
+
+#[test]
+fn progress_is_plain_lines_when_stderr_is_not_a_terminal() {
+    let emu = Emulator::start();
+    emu.configure(r#"{"create_account_delay_seconds": 1.5}"#);
+    let plan = emu.plan_file(MINIMAL);
+    let run = emu.run(&["apply", plan.to_str().unwrap(), "--auto-approve"]);
+    run.expect_code(0);
+    assert!(!run.stderr.contains('\u{1b}'), "no escape sequences: {:?}", run.stderr);
+    assert!(!run.stderr.contains('\r'), "no carriage returns: {:?}", run.stderr);
+    insta::assert_snapshot!(account_lines(&run.stderr), @r#"
+    account.security_tooling: creating account "Security Tooling" <aws+security-tooling@example.com>
+    account.security_tooling: waiting for AWS to create the account (request): IN_PROGRESS, #s elapsed
+    account.security_tooling: created account # in #s
+    account.security_tooling: moving the account into its OU
+    account.log_archive: creating account "Log Archive" <aws+log-archive@example.com>
+    account.log_archive: waiting for AWS to create the account (request): IN_PROGRESS, #s elapsed
+    account.log_archive: created account # in #s
+    account.log_archive: moving the account into its OU
+    "#);
+}
+
+/// A read that takes a while says how far it got: where stderr is not a
+/// terminal, a plain line every 10 seconds (none for a short read).
+#[test]
+fn a_long_read_reports_progress_every_ten_seconds() {
+    let emu = Emulator::start();
+    let plan = emu.plan_file(MINIMAL);
+    emu.run(&["apply", plan.to_str().unwrap(), "--auto-approve"]).expect_code(0);
+    let quick = emu.run(&["plan", plan.to_str().unwrap()]);
+    assert!(!quick.stderr.contains("calls answered"), "{}", quick.stderr);
+
+    let upstream = emu.url().trim_start_matches("http://").to_string();
+    let faults = proxy::Faults { latency: std::time::Duration::from_secs(4), ..Default::default() };
+    let slow = proxy::Proxy::start(&upstream, faults);
+    let run = common::Run::from(sra_at(&slow.url(), &["plan", plan.to_str().unwrap()]).output().unwrap());
+    run.expect_code(0);
+    let ticks: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("reading live state: ")).collect();
+    assert!(!ticks.is_empty(), "{}", run.stderr);
+    assert!(ticks[0].ends_with("calls answered in 10s"), "{ticks:?}");
+}

@@ -1,0 +1,61 @@
+//! AWS Config: recorders in Security Tooling and Log Archive in every governed
+//! region delivering to the log bucket, an organization aggregator in Security
+//! Tooling over the governed regions; a stopped recorder is drift apply restores.
+
+use crate::common::{Emulator, MINIMAL, accounts};
+
+fn config(sdk: &aws_config::SdkConfig, region: &str) -> aws_sdk_config::Client {
+    let conf = aws_sdk_config::config::Builder::from(sdk).region(aws_config::Region::new(region.to_string())).build();
+    aws_sdk_config::Client::from_conf(conf)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recorders_deliver_to_the_log_bucket_the_aggregator_covers_the_regions_and_drift_is_restored() {
+    let emu = Emulator::start();
+    let text = MINIMAL.replace(
+        "home_region = \"us-east-1\"",
+        "home_region = \"us-east-1\"\ngoverned_regions = [\"us-east-1\", \"us-west-2\"]",
+    );
+    let plan = emu.plan_file(&text).to_str().unwrap().to_string();
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let all = accounts(&emu.orgs().await).await;
+    let id = |email: &str| all.iter().find(|a| a.2 == email).unwrap().0.clone();
+    let (st, la) = (id("aws+security-tooling@example.com"), id("aws+log-archive@example.com"));
+    let bucket = format!("sra-org-trail-logs-{la}-us-east-1");
+    for account in [&st, &la] {
+        let sdk = emu.sdk_in(account).await;
+        for region in ["us-east-1", "us-west-2"] {
+            let c = config(&sdk, region);
+            let recorders = c.describe_configuration_recorders().send().await.unwrap();
+            let [recorder] = recorders.configuration_recorders() else { panic!("{account} {region}: {recorders:?}") };
+            let group = recorder.recording_group().unwrap();
+            assert!(group.all_supported(), "{account} {region}");
+            assert_eq!(group.include_global_resource_types(), region == "us-east-1", "{account} {region}");
+            let status = c.describe_configuration_recorder_status().send().await.unwrap();
+            assert!(status.configuration_recorders_status()[0].recording(), "{account} {region}");
+            let channels = c.describe_delivery_channels().send().await.unwrap();
+            let channel = &channels.delivery_channels()[0];
+            assert_eq!(channel.s3_bucket_name(), Some(bucket.as_str()), "{account} {region}");
+            assert!(channel.s3_kms_key_arn().is_some_and(|k| k.contains(&la)), "{account} {region}");
+        }
+    }
+    let aggregators =
+        config(&emu.sdk_in(&st).await, "us-east-1").describe_configuration_aggregators().send().await.unwrap();
+    let source = aggregators.configuration_aggregators()[0].organization_aggregation_source().unwrap();
+    let mut regions = source.aws_regions().to_vec();
+    regions.sort();
+    assert_eq!(regions, ["us-east-1", "us-west-2"]);
+    assert!(source.role_arn().contains(&st));
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+
+    // Out of band: someone stops Log Archive's recorder in us-west-2.
+    let c = config(&emu.sdk_in(&la).await, "us-west-2");
+    c.stop_configuration_recorder().configuration_recorder_name("default").send().await.unwrap();
+    let run = emu.run(&["plan", &plan, "--detailed-exitcode"]);
+    run.expect_code(2);
+    assert!(run.stdout.contains("Plan: 0 to create, 1 to update"), "{}", run.stdout);
+    assert!(run.stdout.contains("~ config[\"us-west-2\"].recorder.log_archive"), "{}", run.stdout);
+    assert!(run.stdout.contains("~ recording = \"off\" -> \"on\""), "{}", run.stdout);
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}

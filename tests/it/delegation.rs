@@ -1,0 +1,135 @@
+//! Organization-wide delegated administration (Config, CloudTrail, Access Analyzer,
+//! Trusted Advisor) to Security Tooling: set up, drift restored, another admin
+//! replaced only with --allow-admin-change.
+
+use crate::common::{Emulator, MINIMAL, accounts};
+
+const PRINCIPALS: [&str; 4] = [
+    "config.amazonaws.com",
+    "cloudtrail.amazonaws.com",
+    "access-analyzer.amazonaws.com",
+    "reporting.trustedadvisor.amazonaws.com",
+];
+
+async fn admins(emu: &Emulator, principal: &str) -> Vec<String> {
+    let out = emu.orgs().await.list_delegated_administrators().service_principal(principal).send().await.unwrap();
+    out.delegated_administrators().iter().filter_map(|a| a.id().map(str::to_string)).collect()
+}
+
+async fn applied() -> (Emulator, String, String, String) {
+    let emu = Emulator::start();
+    let plan = emu.plan_file(MINIMAL).to_str().unwrap().to_string();
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let all = accounts(&emu.orgs().await).await;
+    let st = all.iter().find(|a| a.2 == "aws+security-tooling@example.com").unwrap().0.clone();
+    let la = all.iter().find(|a| a.2 == "aws+log-archive@example.com").unwrap().0.clone();
+    (emu, plan, st, la)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_organization_wide_service_is_delegated_to_security_tooling() {
+    let (emu, plan, st, _) = applied().await;
+    for p in PRINCIPALS {
+        assert_eq!(admins(&emu, p).await, std::slice::from_ref(&st), "{p}");
+    }
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deregistered_admin_is_drift() {
+    let (emu, plan, st, _) = applied().await;
+    emu.orgs()
+        .await
+        .deregister_delegated_administrator()
+        .account_id(&st)
+        .service_principal("config.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    let run = emu.run(&["plan", &plan, "--detailed-exitcode"]);
+    run.expect_code(2);
+    assert!(run.stdout.contains("Plan: 1 to create, 0 to update"), "{}", run.stdout);
+    assert!(run.stdout.contains("+ config[\"organization\"].delegated_admin"), "{}", run.stdout);
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    assert_eq!(admins(&emu, "config.amazonaws.com").await, [st]);
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_admin_is_replaced_only_when_allowed() {
+    let (emu, plan, st, la) = applied().await;
+    let orgs = emu.orgs().await;
+    let p = "access-analyzer.amazonaws.com";
+    orgs.deregister_delegated_administrator().account_id(&st).service_principal(p).send().await.unwrap();
+    orgs.register_delegated_administrator().account_id(&la).service_principal(p).send().await.unwrap();
+    let refused = emu.run(&["apply", &plan, "--auto-approve"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stdout.contains(&format!("DESTRUCTIVE: replaces the delegated administrator {la}")),
+        "{}",
+        refused.stdout
+    );
+    assert!(refused.stderr.contains("refusing destructive changes"), "{}", refused.stderr);
+    assert_eq!(admins(&emu, p).await, std::slice::from_ref(&la));
+    emu.run(&["apply", &plan, "--auto-approve", "--allow-admin-change"]).expect_code(0);
+    assert_eq!(admins(&emu, p).await, [st]);
+}
+
+#[test]
+fn an_opted_out_service_is_left_alone() {
+    let emu = Emulator::start();
+    let plan = emu.plan_file(&format!("{MINIMAL}[services.trusted_advisor]\nenabled = false\n"));
+    let run = emu.run(&["plan", plan.to_str().unwrap()]);
+    run.expect_code(0);
+    assert!(!run.stdout.contains("trusted_advisor"), "{}", run.stdout);
+    assert!(run.stdout.contains("config[\"organization\"].delegated_admin"), "{}", run.stdout);
+}
+
+fn analyzer(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_accessanalyzer::Client {
+    let conf = aws_sdk_accessanalyzer::config::Builder::from(config)
+        .region(aws_config::Region::new(region.to_string()))
+        .build();
+    aws_sdk_accessanalyzer::Client::from_conf(conf)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_organization_analyzer_exists_in_every_region_and_a_deleted_one_is_drift() {
+    let emu = Emulator::start();
+    let text = MINIMAL.replace(
+        "home_region = \"us-east-1\"",
+        "home_region = \"us-east-1\"\ngoverned_regions = [\"us-east-1\", \"us-west-2\"]",
+    );
+    let plan = emu.plan_file(&text).to_str().unwrap().to_string();
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let all = accounts(&emu.orgs().await).await;
+    let st = all.iter().find(|a| a.2 == "aws+security-tooling@example.com").unwrap().0.clone();
+    let cfg = emu.sdk_in(&st).await;
+    for region in ["us-east-1", "us-west-2"] {
+        let listed = analyzer(&cfg, region)
+            .list_analyzers()
+            .r#type(aws_sdk_accessanalyzer::types::Type::Organization)
+            .send()
+            .await
+            .unwrap();
+        let names: Vec<&str> = listed.analyzers().iter().map(|a| a.name()).collect();
+        assert_eq!(names, ["sra-organization-analyzer"], "{region}");
+    }
+    analyzer(&cfg, "us-west-2").delete_analyzer().analyzer_name("sra-organization-analyzer").send().await.unwrap();
+    let run = emu.run(&["plan", &plan, "--detailed-exitcode"]);
+    run.expect_code(2);
+    assert!(run.stdout.contains("Plan: 1 to create, 0 to update"), "{}", run.stdout);
+    assert!(run.stdout.contains("+ access_analyzer[\"us-west-2\"].settings"), "{}", run.stdout);
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+
+    // an organization analyzer someone made by hand is adopted, not duplicated
+    let east = analyzer(&cfg, "us-east-1");
+    east.delete_analyzer().analyzer_name("sra-organization-analyzer").send().await.unwrap();
+    east.create_analyzer()
+        .analyzer_name("handmade")
+        .r#type(aws_sdk_accessanalyzer::types::Type::Organization)
+        .send()
+        .await
+        .unwrap();
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}

@@ -1,0 +1,215 @@
+//! GuardDuty delegated to Security Tooling in every governed region, read back
+//! through the APIs a reviewer would use; drift in settings, delegation and
+//! membership shows as exactly that and apply restores it; brownfield detectors are
+//! adopted; another delegated admin is replaced only with --allow-admin-change.
+
+use crate::common;
+use crate::common::{Emulator, MINIMAL, accounts};
+use aws_sdk_guardduty::types::{AutoEnableMembers, OrgFeatureStatus};
+
+const REGIONS: [&str; 2] = ["us-east-1", "us-west-2"];
+const ST_EMAIL: &str = "aws+security-tooling@example.com";
+
+fn plan_text() -> String {
+    MINIMAL.replace(
+        "home_region = \"us-east-1\"",
+        "home_region = \"us-east-1\"\ngoverned_regions = [\"us-east-1\", \"us-west-2\"]",
+    )
+}
+
+fn gd(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_guardduty::Client {
+    let conf =
+        aws_sdk_guardduty::config::Builder::from(config).region(aws_config::Region::new(region.to_string())).build();
+    aws_sdk_guardduty::Client::from_conf(conf)
+}
+
+struct Org {
+    emu: Emulator,
+    plan: String,
+    st: String,
+    all: Vec<(String, String, String, String)>,
+}
+
+impl Org {
+    async fn admin_gd(&self, region: &str) -> (aws_sdk_guardduty::Client, String) {
+        let client = gd(&self.emu.sdk_in(&self.st).await, region);
+        let detector = client.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+        (client, detector)
+    }
+}
+
+async fn applied() -> Org {
+    let emu = Emulator::start();
+    let plan = emu.plan_file(&plan_text()).to_str().unwrap().to_string();
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let all = accounts(&emu.orgs().await).await;
+    let st = all.iter().find(|a| a.2 == ST_EMAIL).unwrap().0.clone();
+    Org { emu, plan, st, all }
+}
+
+fn expect_drift(o: &Org, address: &str, property: &str) {
+    let run = o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]);
+    run.expect_code(2);
+    assert!(
+        run.stdout.contains("Plan: 0 to create, 1 to update") || run.stdout.contains("Plan: 1 to create, 0 to update"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains(address), "{address}:\n{}", run.stdout);
+    assert!(run.stdout.contains(property), "{property}:\n{}", run.stdout);
+    o.emu.run(&["apply", &o.plan, "--auto-approve"]).expect_code(0);
+    o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]).expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_apply_delegates_guardduty_in_every_region_then_no_changes() {
+    let o = applied().await;
+    let mgmt = o.emu.sdk().await;
+    for region in REGIONS {
+        let admins = gd(&mgmt, region).list_organization_admin_accounts().send().await.unwrap();
+        let ids: Vec<&str> = admins.admin_accounts().iter().filter_map(|a| a.admin_account_id()).collect();
+        assert_eq!(ids, [o.st.as_str()], "{region}");
+        let (client, detector) = o.admin_gd(region).await;
+        let conf = client.describe_organization_configuration().detector_id(&detector).send().await.unwrap();
+        assert_eq!(conf.auto_enable_organization_members(), Some(&AutoEnableMembers::All), "{region}");
+        let features: Vec<(&str, &OrgFeatureStatus)> =
+            conf.features().iter().map(|f| (f.name().unwrap().as_str(), f.auto_enable().unwrap())).collect();
+        assert_eq!(features.len(), 6, "{features:?}");
+        assert!(features.iter().all(|(_, s)| **s == OrgFeatureStatus::All), "{features:?}");
+        let members = client.list_members().detector_id(&detector).send().await.unwrap();
+        let mut got: Vec<&str> = members.members().iter().filter_map(|m| m.account_id()).collect();
+        got.sort();
+        let mut want: Vec<&str> = o.all.iter().map(|a| a.0.as_str()).filter(|id| *id != o.st).collect();
+        want.sort();
+        assert_eq!(got, want, "{region}: every account but the admin is a member");
+    }
+    let access = o.emu.orgs().await.list_aws_service_access_for_organization().send().await.unwrap();
+    let principals: Vec<&str> =
+        access.enabled_service_principals().iter().filter_map(|p| p.service_principal()).collect();
+    assert!(
+        principals.contains(&"guardduty.amazonaws.com")
+            && principals.contains(&"malware-protection.guardduty.amazonaws.com")
+    );
+    let run = o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]);
+    run.expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn coverage_is_reported_per_region() {
+    let o = applied().await;
+    let (client, detector) = o.admin_gd("us-west-2").await;
+    let removed = o.all.iter().find(|a| a.0 != o.st && a.2 != ST_EMAIL).unwrap().0.clone();
+    client.delete_members().detector_id(&detector).account_ids(&removed).send().await.unwrap();
+    let run = o.emu.run(&["plan", &o.plan]);
+    let total = o.all.len() - 1;
+    assert!(run.stdout.contains("Coverage (enrolled accounts):"), "{}", run.stdout);
+    assert!(run.stdout.contains(&format!("guardduty[\"us-east-1\"]: {total} of {total} accounts")), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!(
+            "guardduty[\"us-west-2\"]: {} of {total} accounts (not enrolled: {removed})",
+            total - 1
+        )),
+        "{}",
+        run.stdout
+    );
+    expect_drift(&o, "~ guardduty[\"us-west-2\"].coverage", "members");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_enable_turned_off_is_drift() {
+    let o = applied().await;
+    let (client, detector) = o.admin_gd("us-east-1").await;
+    client
+        .update_organization_configuration()
+        .detector_id(&detector)
+        .auto_enable_organization_members(AutoEnableMembers::None)
+        .send()
+        .await
+        .unwrap();
+    expect_drift(&o, "~ guardduty[\"us-east-1\"].settings", "~ auto_enable_organization_members = \"NONE\" -> \"ALL\"");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_deregistered_in_one_region_is_drift() {
+    let o = applied().await;
+    gd(&o.emu.sdk().await, "us-west-2")
+        .disable_organization_admin_account()
+        .admin_account_id(&o.st)
+        .send()
+        .await
+        .unwrap();
+    let run = o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]);
+    run.expect_code(2);
+    assert!(run.stdout.contains("+ guardduty[\"us-west-2\"].delegated_admin"), "{}", run.stdout);
+    assert!(!run.stdout.contains("guardduty[\"us-east-1\"].delegated_admin will"), "{}", run.stdout);
+    assert!(run.stdout.contains("Plan: 1 to create, 0 to update"), "{}", run.stdout);
+    o.emu.run(&["apply", &o.plan, "--auto-approve"]).expect_code(0);
+    o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]).expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pre_existing_detector_is_adopted() {
+    let emu = Emulator::start();
+    let without = format!("{}[services.guardduty]\nenabled = false\n", plan_text());
+    let plan = emu.plan_file(&without).to_str().unwrap().to_string();
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let all = accounts(&emu.orgs().await).await;
+    let st = all.iter().find(|a| a.2 == ST_EMAIL).unwrap().0.clone();
+    let client = gd(&emu.sdk_in(&st).await, "us-east-1");
+    let existing = client.create_detector().enable(true).send().await.unwrap().detector_id().unwrap().to_string();
+
+    std::fs::write(&plan, plan_text()).unwrap();
+    let run = emu.run(&["plan", &plan, "--format", "json"]);
+    let doc = common::valid_plan_json(&run.stdout);
+    let settings = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "guardduty[\"us-east-1\"].settings")
+        .unwrap();
+    assert_eq!(settings["id"], existing.as_str(), "the plan names the existing detector");
+    assert_ne!(settings["action"], "create");
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let detectors = client.list_detectors().send().await.unwrap();
+    assert_eq!(detectors.detector_ids(), [existing], "adopted, not recreated");
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_delegated_admin_is_replaced_only_when_allowed() {
+    let o = applied().await;
+    let mgmt = gd(&o.emu.sdk().await, "us-east-1");
+    let other = o.all.iter().find(|a| a.2 == "aws+log-archive@example.com").unwrap().0.clone();
+    mgmt.disable_organization_admin_account().admin_account_id(&o.st).send().await.unwrap();
+    mgmt.enable_organization_admin_account().admin_account_id(&other).send().await.unwrap();
+
+    let run = o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]);
+    run.expect_code(2);
+    assert!(
+        run.stdout.contains(&format!("DESTRUCTIVE: replaces the delegated administrator {other}")),
+        "{}",
+        run.stdout
+    );
+    // The JSON plan flags exactly that change as destructive, for programs to gate on.
+    let json = o.emu.run(&["plan", &o.plan, "--format", "json"]);
+    let doc = crate::common::valid_plan_json(&json.stdout);
+    let flagged: Vec<&str> = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["destructive"] == true)
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged, ["guardduty[\"us-east-1\"].delegated_admin"]);
+    let refused = o.emu.run(&["apply", &o.plan, "--auto-approve"]);
+    refused.expect_code(1);
+    assert!(refused.stderr.contains("refusing destructive changes"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--allow-admin-change"), "{}", refused.stderr);
+    let admins = mgmt.list_organization_admin_accounts().send().await.unwrap();
+    assert_eq!(admins.admin_accounts()[0].admin_account_id(), Some(other.as_str()), "nothing changed");
+
+    o.emu.run(&["apply", &o.plan, "--auto-approve", "--allow-admin-change"]).expect_code(0);
+    let admins = mgmt.list_organization_admin_accounts().send().await.unwrap();
+    assert_eq!(admins.admin_accounts()[0].admin_account_id(), Some(o.st.as_str()));
+    o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]).expect_code(0);
+}

@@ -1,0 +1,214 @@
+//! Review and drift workflows: saved plans, show, JSON and markdown, exit codes,
+//! drift labels, and plan under a read-only IAM policy with enforcement on.
+
+use crate::common;
+use crate::common::{Emulator, MINIMAL, Run, Tripwire};
+use serde_json::Value;
+
+const TRAIL: &str = "sra-organization-trail";
+
+async fn stop_trail(emu: &Emulator) {
+    aws_sdk_cloudtrail::Client::new(&emu.sdk().await).stop_logging().name(TRAIL).send().await.unwrap();
+}
+
+fn applied() -> (Emulator, String) {
+    let emu = Emulator::start();
+    let plan = emu.plan_file(MINIMAL).to_str().unwrap().to_string();
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    (emu, plan)
+}
+
+/// Every JSON document sra prints must validate against docs/plan.schema.json.
+fn assert_valid(json: &str) -> Value {
+    common::valid_plan_json(json)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_is_applied_as_is() {
+    let (emu, plan) = applied();
+    stop_trail(&emu).await;
+    let saved = emu.dir.path().join("plan.json");
+    let run = emu.run(&["plan", &plan, "--out", saved.to_str().unwrap(), "--detailed-exitcode"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("saved the plan to"), "{}", run.stderr);
+    let doc = assert_valid(&std::fs::read_to_string(&saved).unwrap());
+    let changed: Vec<&str> = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "no-op")
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, ["trail"]);
+    let applied = emu.run(&["apply", saved.to_str().unwrap()]);
+    applied.expect_code(0);
+    assert!(applied.stdout.contains("Apply complete: 0 created, 1 updated"), "{}", applied.stdout);
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_is_refused_after_an_out_of_band_change() {
+    let (emu, plan) = applied();
+    let saved = emu.dir.path().join("plan.json");
+    emu.run(&["plan", &plan, "--out", saved.to_str().unwrap()]).expect_code(0);
+    stop_trail(&emu).await;
+    let run = emu.run(&["apply", saved.to_str().unwrap()]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("live state changed since"), "{}", run.stderr);
+    assert!(run.stderr.contains(": trail"), "names what changed: {}", run.stderr);
+    assert!(run.stderr.contains("hint: run `sra plan --out` again"), "{}", run.stderr);
+    // nothing was applied
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(2);
+}
+
+#[test]
+fn a_saved_plan_is_refused_after_the_plan_file_changed() {
+    let (emu, plan) = applied();
+    let saved = emu.dir.path().join("plan.json");
+    emu.run(&["plan", &plan, "--out", saved.to_str().unwrap()]).expect_code(0);
+    std::fs::write(&plan, MINIMAL.replace("name = \"Log Archive\"", "name = \"Log Archive\"\nou = \"Logs\"")).unwrap();
+    let run = emu.run(&["apply", saved.to_str().unwrap()]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("changed since"), "{}", run.stderr);
+    assert!(run.stderr.contains("plan.toml"), "{}", run.stderr);
+}
+
+#[test]
+fn show_renders_a_saved_plan_without_any_aws_call() {
+    let emu = Emulator::start();
+    let plan = emu.plan_file(MINIMAL);
+    let keep = tempfile::tempdir().unwrap();
+    let saved = keep.path().join("plan.json");
+    emu.run(&["plan", plan.to_str().unwrap(), "--out", saved.to_str().unwrap()]).expect_code(0);
+    drop(emu); // the emulator is gone: show must not need it
+    let wire = Tripwire::new();
+    for format in ["human", "json", "markdown"] {
+        let run = Run::from(
+            common::sra_at(&wire.url(), &["show", saved.to_str().unwrap(), "--format", format]).output().unwrap(),
+        );
+        run.expect_code(0);
+        assert!(run.stdout.contains("account.log_archive"), "{format}: {}", run.stdout);
+        if format == "json" {
+            assert_valid(&run.stdout);
+        }
+    }
+    assert_eq!(wire.hits(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn markdown_and_json_match_their_snapshots() {
+    let (emu, plan) = applied();
+    stop_trail(&emu).await;
+    let orgs = emu.orgs().await;
+    let all = common::accounts(&orgs).await;
+    let la = all.iter().find(|a| a.2 == "aws+log-archive@example.com").unwrap();
+    let root = orgs.list_roots().send().await.unwrap().roots()[0].id().unwrap().to_string();
+    orgs.move_account().account_id(&la.0).source_parent_id(&la.3).destination_parent_id(&root).send().await.unwrap();
+
+    let md = emu.run(&["plan", &plan, "--format", "markdown"]);
+    md.expect_code(0);
+    let json = emu.run(&["plan", &plan, "--format", "json"]);
+    json.expect_code(0);
+    assert_valid(&json.stdout);
+    let mut settings = insta::Settings::clone_current();
+    for (re, with) in [
+        (r"\b\d{12}\b", "[account]"),
+        (r"o-[a-z0-9]{10,32}", "[org]"),
+        (r"\br-[a-z0-9]{4,32}", "[root]"),
+        (r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}", "[ou]"),
+        (r"\bp-[a-z0-9]{8,128}\b", "[policy]"),
+        (r"[0-9a-f]{64}", "[digest]"),
+        (r"\b[0-9a-f]{32}\b", "[detector]"),
+        (r"digest `[0-9a-f]{12}`", "digest `[digest]`"),
+        (r"key/[0-9a-f-]{36}", "key/[key]"),
+        (r"/tmp/\.tmp[A-Za-z0-9]+/", "[dir]/"),
+        (r#""sra_version": "[^"]+""#, r#""sra_version": "[version]""#),
+    ] {
+        settings.add_filter(re, with);
+    }
+    settings.bind(|| {
+        insta::assert_snapshot!("plan_markdown", md.stdout);
+        insta::assert_snapshot!("plan_json", json.stdout);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exit_codes_and_drift_labels() {
+    let (emu, plan) = applied();
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+    emu.run(&["plan", &plan]).expect_code(0);
+    stop_trail(&emu).await;
+    let drift = emu.run(&["plan", &plan, "--detailed-exitcode"]);
+    drift.expect_code(2);
+    assert!(drift.stdout.contains("Drift: the plan file is the one last applied"), "{}", drift.stdout);
+    emu.run(&["plan", &plan]).expect_code(0);
+    std::fs::write(&plan, format!("{MINIMAL}[trail]\ndata_events = [\"lambda\"]\n")).unwrap();
+    let intent = emu.run(&["plan", &plan, "--detailed-exitcode"]);
+    intent.expect_code(2);
+    assert!(intent.stdout.contains("The plan file changed since the last apply"), "{}", intent.stdout);
+    // errors are 1, with or without --detailed-exitcode
+    let down =
+        Run::from(common::sra_at("http://127.0.0.1:9", &["plan", &plan, "--detailed-exitcode"]).output().unwrap());
+    down.expect_code(1);
+    assert!(down.stderr.contains("hint:"), "{}", down.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_runs_under_the_read_only_policy_and_apply_needs_its_own() {
+    // With IAM enforcement on, moto 5.2.5 rejects the signature of every
+    // REST-JSON request (GuardDuty, Security Hub, Inspector, Macie) as SignatureDoesNotMatch: their
+    // calls are covered by the call-site check of src/permissions.rs instead.
+    let emu = Emulator::start();
+    let plan = emu
+        .plan_file(&format!(
+            "{MINIMAL}[services.guardduty]\nenabled = false\n[services.securityhub]\nenabled = false\n[services.inspector]\nenabled = false\n[services.macie]\nenabled = false\n"
+        ))
+        .to_str()
+        .unwrap()
+        .to_string();
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    stop_trail(&emu).await;
+    let plan_policy = emu.run(&["permissions", "plan"]);
+    plan_policy.expect_code(0);
+    let apply_policy = emu.run(&["permissions", "apply"]);
+    apply_policy.expect_code(0);
+    let keys = emu.boto3(&format!(
+        r#"
+iam = boto3.client("iam", endpoint_url=URL, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+out = {{}}
+for user, policy in (("planner", {plan:?}), ("applier", {apply:?})):
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="sra", PolicyDocument=policy)
+    k = iam.create_access_key(UserName=user)["AccessKey"]
+    out[user] = [k["AccessKeyId"], k["SecretAccessKey"]]
+print(json.dumps(out))
+"#,
+        plan = plan_policy.stdout,
+        apply = apply_policy.stdout
+    ));
+    let keys: Value = serde_json::from_str(keys.trim()).unwrap();
+    let (status, body) = common::http(emu.port, "POST", "/moto-api/reset-auth", "0").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let as_user = |user: &str, args: &[&str]| {
+        Run::from(
+            emu.sra(args)
+                .env("AWS_ACCESS_KEY_ID", keys[user][0].as_str().unwrap())
+                .env("AWS_SECRET_ACCESS_KEY", keys[user][1].as_str().unwrap())
+                .output()
+                .unwrap(),
+        )
+    };
+    let planned = as_user("planner", &["plan", &plan, "--detailed-exitcode"]);
+    planned.expect_code(2);
+    assert!(planned.stdout.contains("~ trail"), "{}", planned.stdout);
+    let refused = as_user("planner", &["apply", &plan, "--auto-approve"]);
+    refused.expect_code(1);
+    assert!(refused.stderr.contains("cloudtrail:StartLogging failed"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("hint: the credentials lack the permission cloudtrail:StartLogging"),
+        "{}",
+        refused.stderr
+    );
+    as_user("applier", &["apply", &plan, "--auto-approve"]).expect_code(0);
+    as_user("planner", &["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}
