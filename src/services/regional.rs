@@ -212,10 +212,51 @@ where
     }
 }
 
-/// Whether an error says the caller is not (yet) the service's administrator.
+/// Whether an error says the caller is not (yet) the service's administrator:
+/// "Account … is not an administrator for this organization", "… is not the
+/// delegated administrator", "Only the … administrator account can …".
 fn not_admin_yet(e: &anyhow::Error) -> bool {
     e.downcast_ref::<CallError>().is_some_and(|c| {
         let detail = c.detail.to_ascii_lowercase();
-        detail.contains("administrator") && detail.contains("not")
+        detail.contains("administrator") && (detail.contains(" not ") || detail.contains("only "))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(detail: &str) -> anyhow::Error {
+        CallError {
+            service: "securityhub",
+            operation: "UpdateOrganizationConfiguration",
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            purpose: "testing".into(),
+            code: Some("InvalidAccessException".into()),
+            detail: detail.into(),
+            hint: String::new(),
+        }
+        .into()
+    }
+
+    #[test]
+    fn waits_only_while_not_the_administrator_yet() {
+        for waiting in [
+            "InvalidAccessException: Account 111111111111 is not an administrator for this organization",
+            "BadRequestException: The request is rejected because 111111111111 is not the administrator account.",
+            "AccessDeniedException: Only the Macie administrator account can do this.",
+            "AccessDeniedException: The request is not from the Detective administrator account of the organization.",
+        ] {
+            assert!(not_admin_yet(&failed(waiting)), "{waiting}");
+        }
+        for final_error in [
+            "ConflictException: The organization already has the delegated administrator 222222222222.",
+            "AccessDeniedException: User is not authorized to perform securityhub:EnableSecurityHub",
+            "ThrottlingException: Rate exceeded",
+        ] {
+            assert!(!not_admin_yet(&failed(final_error)), "{final_error}");
+        }
+        assert!(!not_admin_yet(&anyhow::anyhow!("is not an administrator")), "only AWS's answers count");
+    }
 }
