@@ -159,10 +159,24 @@ pub fn load(path: &Path) -> Result<Desired> {
             "check the path; plans/example.toml shows every option",
         )
     })?;
+    if looks_like_json(&src) {
+        return Err(hinted(
+            format!("{} is a saved plan (JSON), not a plan file (TOML)", path.display()),
+            format!(
+                "apply it with `sra apply {0}`, or render it with `sra show {0}`; `plan` and `validate` read the TOML plan file",
+                path.display()
+            ),
+        ));
+    }
     crate::plan_file::parse(&src).map_err(|diags| {
         let text = crate::diag::render(&path.display().to_string(), &src, &diags);
         anyhow::Error::new(PlanFileInvalid(text))
     })
+}
+
+/// Whether a file's text starts like a JSON document (a saved plan).
+fn looks_like_json(text: &str) -> bool {
+    text.trim_start().starts_with('{')
 }
 
 /// A plan file with problems; its text lists all of them, located.
@@ -402,12 +416,21 @@ async fn execute(
 }
 
 fn is_saved_plan(path: &Path) -> bool {
-    std::fs::read(path).ok().is_some_and(|b| b.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{'))
+    std::fs::read_to_string(path).ok().is_some_and(|t| looks_like_json(&t))
 }
 
 fn load_saved(path: &Path) -> Result<PlanDocument> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| hinted(format!("cannot read the saved plan {}: {e}", path.display()), "check the path"))?;
+    if !looks_like_json(&text) {
+        return Err(hinted(
+            format!("{} is a plan file (TOML), not a saved plan (JSON)", path.display()),
+            format!(
+                "plan it with `sra plan {0}`, or save a plan to show with `sra plan {0} --out plan.json`",
+                path.display()
+            ),
+        ));
+    }
     let doc: PlanDocument = serde_json::from_str(&text).map_err(|e| {
         hinted(
             format!("{} is not a plan saved by this sra: {e}", path.display()),

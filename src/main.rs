@@ -4,7 +4,15 @@ use clap::Parser;
 use sra::cli::{Cli, EXIT_ERROR, PlanFileInvalid};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // A usage error exits 1 like any other error: 2 means "changes present" to
+    // `--detailed-exitcode` (and to CI gates), so a mistyped flag must not read as it.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { 0 });
+        }
+    };
     if cli.verbose >= 2 {
         // -vv: the SDK's own log of each attempt, retry and credential refresh.
         use tracing_subscriber::prelude::*;

@@ -67,8 +67,8 @@ impl Io for GuardDuty {
     }
 
     async fn read_members(c: &Client, site: &Site, own: &Settings) -> Result<BTreeSet<String>> {
-        let detector = own.detector.as_deref().unwrap_or_default();
         let mut ids = BTreeSet::new();
+        let Some(detector) = own.detector.as_deref() else { return Ok(ids) };
         let pages = c.list_members().max_results(MEMBERS_PAGE).detector_id(detector).into_paginator().send();
         crate::aws::each_page(pages, |p| {
             ids.extend(p.members().iter().filter_map(|m| m.account_id().map(str::to_string)))

@@ -218,7 +218,10 @@ where
 fn not_admin_yet(e: &anyhow::Error) -> bool {
     e.downcast_ref::<CallError>().is_some_and(|c| {
         let detail = c.detail.to_ascii_lowercase();
-        detail.contains("administrator") && (detail.contains(" not ") || detail.contains("only "))
+        let words: Vec<&str> = detail.split(|ch: char| !ch.is_ascii_alphanumeric()).collect();
+        let has = |w: &str| words.contains(&w);
+        // A missing permission is final, whatever action it names.
+        has("administrator") && (has("not") || has("only")) && !detail.contains("not authorized")
     })
 }
 
@@ -253,6 +256,8 @@ mod tests {
         for final_error in [
             "ConflictException: The organization already has the delegated administrator 222222222222.",
             "AccessDeniedException: User is not authorized to perform securityhub:EnableSecurityHub",
+            "AccessDeniedException: User: arn:aws:sts::1:assumed-role/x is not authorized to perform: organizations:ListDelegatedAdministrators",
+            "AccessDeniedException: not allowed: guardduty:ListOrganizationAdminAccounts",
             "ThrottlingException: Rate exceeded",
         ] {
             assert!(!not_admin_yet(&failed(final_error)), "{final_error}");

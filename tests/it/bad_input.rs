@@ -6,6 +6,31 @@
 use crate::common;
 use crate::common::{Emulator, MINIMAL, Run, Tripwire, sra_at};
 
+/// The two kinds of file mixed up: a saved plan (JSON) given where the plan file
+/// (TOML) belongs, and the other way round, name the command to use in one error
+/// instead of a cascade of syntax errors, and call no AWS API.
+#[test]
+fn a_saved_plan_and_a_plan_file_mixed_up_name_the_command_to_use() {
+    let wire = Tripwire::new();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = common::write_temp(dir.path(), "plan.json", "{\n  \"format_version\": 2,\n  \"changes\": []\n}\n");
+    let saved = saved.to_str().unwrap();
+    for cmd in ["validate", "plan"] {
+        let run = Run::from(sra_at(&wire.url(), &[cmd, saved]).output().unwrap());
+        assert_eq!(run.code, 1, "{cmd}: {}", run.stderr);
+        assert!(run.stderr.contains("is a saved plan (JSON), not a plan file (TOML)"), "{cmd}: {}", run.stderr);
+        assert!(run.stderr.contains(&format!("sra apply {saved}")), "{cmd}: {}", run.stderr);
+        assert_eq!(run.stderr.matches("error").count(), 1, "{cmd}: one error, not a cascade\n{}", run.stderr);
+    }
+    let toml = common::write_temp(dir.path(), "org.toml", MINIMAL);
+    let toml = toml.to_str().unwrap();
+    let run = Run::from(sra_at(&wire.url(), &["show", toml]).output().unwrap());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("is a plan file (TOML), not a saved plan (JSON)"), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("sra plan {toml}")), "{}", run.stderr);
+    assert_eq!(wire.hits(), 0, "no AWS call");
+}
+
 #[test]
 fn every_broken_plan_file_is_refused_located_with_a_hint_and_no_aws_call() {
     let wire = Tripwire::new();

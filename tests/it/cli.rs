@@ -16,7 +16,32 @@ fn completions_generate_for_three_shells() {
         }
     }
     let bad = sra_at("http://127.0.0.1:9", &["completions", "tcsh"]).output().unwrap();
-    assert_eq!(bad.status.code(), Some(2), "clap rejects an unknown shell");
+    assert_eq!(bad.status.code(), Some(1), "an unknown shell is a usage error: exit 1");
+}
+
+/// A usage error exits 1, never 2: with `--detailed-exitcode` 2 means "changes
+/// present", and a mistyped flag in CI must not read as that. Help still exits 0.
+#[test]
+fn usage_errors_exit_1_and_help_exits_0() {
+    let plan = repo().join("plans/minimal.toml");
+    let plan = plan.to_str().unwrap();
+    for args in [
+        vec!["plan", plan, "--format", "yaml"],
+        vec!["plan", plan, "--detailed-exitcode", "--no-such-flag"],
+        vec!["plan"],
+        vec!["no-such-command"],
+    ] {
+        let out = sra_at("http://127.0.0.1:9", &args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("error:"), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
+    }
+    for args in [vec!["--help"], vec!["plan", "--help"], vec!["--version"]] {
+        let out = sra_at("http://127.0.0.1:9", &args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(!out.stdout.is_empty(), "{args:?}: help goes to stdout");
+    }
 }
 
 #[test]

@@ -45,7 +45,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// Render diagnostics as `file:line:col`, the key, the source line and a hint.
 pub fn render(path: &str, src: &str, diags: &[Diagnostic]) -> String {
     let mut out = String::new();
-    for d in diags {
+    for d in diags.iter().take(MAX_SHOWN) {
         let (line, col) = line_col(src, d.span.start);
         let _ = writeln!(out, "error: {}", d.message);
         let _ = writeln!(out, "  --> {path}:{line}:{col}");
@@ -69,9 +69,16 @@ pub fn render(path: &str, src: &str, diags: &[Diagnostic]) -> String {
         out.push('\n');
     }
     let n = diags.len();
+    if n > MAX_SHOWN {
+        let _ = writeln!(out, "... and {} more problems, not shown: fix these first", n - MAX_SHOWN);
+    }
     let _ = writeln!(out, "{path}: {n} problem{} found", if n == 1 { "" } else { "s" });
     out
 }
+
+/// How many problems [`render`] shows: past that, one broken line tends to be the
+/// cause of the rest.
+pub const MAX_SHOWN: usize = 20;
 
 #[cfg(test)]
 mod tests {
@@ -84,6 +91,16 @@ mod tests {
         assert_eq!(line_col(src, 6), (2, 1));
         assert_eq!(line_col(src, 9), (2, 4));
         assert_eq!(line_col(src, 999), (3, 1));
+    }
+
+    #[test]
+    fn render_shows_the_first_problems_and_counts_the_rest() {
+        let src = "a = 1\n";
+        let d = Diagnostic { span: 0..1, key: "a".into(), message: "bad".into(), hint: None };
+        let out = render("p.toml", src, &vec![d; MAX_SHOWN + 5]);
+        assert_eq!(out.matches("error: bad").count(), MAX_SHOWN);
+        assert!(out.contains("... and 5 more problems, not shown"), "{out}");
+        assert!(out.ends_with(&format!("p.toml: {} problems found\n", MAX_SHOWN + 5)), "{out}");
     }
 
     #[test]
