@@ -216,8 +216,6 @@ pub enum Step {
 /// (a plan's "create …") and as progress (apply's "creating …").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verb {
-    Add,
-    Associate,
     Attach,
     Create,
     Delegate,
@@ -238,8 +236,6 @@ pub enum Verb {
 impl Verb {
     fn words(self) -> (&'static str, &'static str) {
         match self {
-            Verb::Add => ("add", "adding"),
-            Verb::Associate => ("associate", "associating"),
             Verb::Attach => ("attach", "attaching"),
             Verb::Create => ("create", "creating"),
             Verb::Delegate => ("delegate", "delegating"),
