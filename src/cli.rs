@@ -83,7 +83,7 @@ pub enum Command {
         out: Option<PathBuf>,
     },
     /// Make the changes: from a plan file (shows the plan and asks first), or
-    /// exactly those of a saved plan, refused if live state or the plan file changed
+    /// exactly those of a saved plan with its reviewed values, refused if live state changed
     Apply {
         /// A plan file (TOML), or a plan saved by `sra plan --out` (JSON)
         plan: PathBuf,
@@ -319,11 +319,21 @@ async fn apply_saved(
 ) -> Result<ExitCode> {
     let doc = load_saved(saved)?;
     let plan_path = PathBuf::from(&doc.plan_file.path);
-    let desired = load(&plan_path)?;
-    if desired.digest() != doc.plan_file.digest {
-        return Err(hinted(
-            format!("the plan file {} changed since {} was saved", plan_path.display(), saved.display()),
+    let desired = doc.desired().map_err(|e| {
+        hinted(
+            format!("cannot apply {}: {e}", saved.display()),
             "run `sra plan --out` again and have the new plan reviewed",
+        )
+    })?;
+    // The saved plan is what was reviewed: its values run, whatever the file says now.
+    if let Ok(now) = load(&plan_path)
+        && now.digest() != doc.plan_file.digest
+    {
+        rep.progress(format!(
+            "note: {} changed since {} was saved; applying the saved plan's values, as reviewed \
+             (plan the file again to apply the edit)",
+            plan_path.display(),
+            saved.display()
         ));
     }
     let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await;
@@ -431,22 +441,30 @@ fn load_saved(path: &Path) -> Result<PlanDocument> {
             ),
         ));
     }
+    let not_ours = |e: serde_json::Error| {
+        hinted(
+            format!("{} is not a plan saved by this sra: {e}", path.display()),
+            "save one with `sra plan PLAN --out FILE`",
+        )
+    };
+    // The version first: an older document also lacks fields this one requires.
+    let version = serde_json::from_str::<serde_json::Value>(&text).map_err(not_ours)?["format_version"].as_u64();
+    if version != Some(u64::from(FORMAT_VERSION)) {
+        return Err(hinted(
+            format!(
+                "{} has plan format version {}; this sra reads {FORMAT_VERSION}",
+                path.display(),
+                version.map_or("(none)".to_string(), |v| v.to_string())
+            ),
+            "save the plan again with this sra",
+        ));
+    }
     let doc: PlanDocument = serde_json::from_str(&text).map_err(|e| {
         hinted(
             format!("{} is not a plan saved by this sra: {e}", path.display()),
             "save one with `sra plan PLAN --out FILE`",
         )
     })?;
-    if doc.format_version != FORMAT_VERSION {
-        return Err(hinted(
-            format!(
-                "{} has plan format version {}; this sra reads {FORMAT_VERSION}",
-                path.display(),
-                doc.format_version
-            ),
-            "save the plan again with this sra",
-        ));
-    }
     Ok(doc)
 }
 

@@ -26,7 +26,7 @@ impl Computed {
     pub fn document(&self, plan_path: &str, desired: &Desired) -> PlanDocument {
         let digest = desired.digest();
         let applied_before = self.applied_digest.as_ref().map(|d| *d == digest);
-        crate::render::document::document(&self.plan, plan_path, &digest, applied_before)
+        crate::render::document::document(&self.plan, plan_path, desired, applied_before)
     }
 }
 

@@ -61,16 +61,55 @@ async fn a_saved_plan_is_refused_after_an_out_of_band_change() {
     emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(2);
 }
 
+/// The saved plan is what runs: edited after it was saved, the plan file's new
+/// values are not applied (the saved ones are), and the next plan shows the edit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_applied_after_the_plan_file_changed_sends_the_saved_values() {
+    let (emu, plan) = applied();
+    let with_days = |days: u32| format!("{MINIMAL}[log_bucket]\ntransition_days = {days}\n");
+    std::fs::write(&plan, with_days(120)).unwrap();
+    let saved = emu.dir.path().join("plan.json");
+    emu.run(&["plan", &plan, "--out", saved.to_str().unwrap(), "--detailed-exitcode"]).expect_code(2);
+    std::fs::write(&plan, with_days(150)).unwrap();
+    let run = emu.run(&["apply", saved.to_str().unwrap()]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("changed since"), "says the file moved on: {}", run.stderr);
+    assert!(run.stderr.contains("applying the saved plan's values"), "{}", run.stderr);
+    assert_eq!(log_bucket_transition_days(&emu).await, 120, "the saved value was sent");
+    // The file's edit is a change of its own, for the next review.
+    let next = emu.run(&["plan", &plan, "--format", "json", "--detailed-exitcode"]);
+    next.expect_code(2);
+    let doc = assert_valid(&next.stdout);
+    let change = doc["changes"].as_array().unwrap().iter().find(|c| c["action"] != "no-op").unwrap();
+    assert!(change["address"].as_str().unwrap().contains("log_bucket"), "{change}");
+    let lifecycle = change["properties"].as_array().unwrap().iter().find(|p| p["changed"] == true).unwrap();
+    assert!(lifecycle["before"].as_str().unwrap().contains("120"), "{lifecycle}");
+    assert!(lifecycle["after"].as_str().unwrap().contains("150"), "{lifecycle}");
+}
+
+/// A saved plan whose recorded values were edited by hand is refused, not applied.
 #[test]
-fn a_saved_plan_is_refused_after_the_plan_file_changed() {
+fn a_saved_plan_edited_by_hand_is_refused() {
     let (emu, plan) = applied();
     let saved = emu.dir.path().join("plan.json");
     emu.run(&["plan", &plan, "--out", saved.to_str().unwrap()]).expect_code(0);
-    std::fs::write(&plan, MINIMAL.replace("name = \"Log Archive\"", "name = \"Log Archive\"\nou = \"Logs\"")).unwrap();
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let mut doc: Value = serde_json::from_str(&text).unwrap();
+    doc["plan_file"]["contents"]["access_role"] = Value::from("SomeoneElsesRole");
+    std::fs::write(&saved, serde_json::to_string(&doc).unwrap()).unwrap();
     let run = emu.run(&["apply", saved.to_str().unwrap()]);
     run.expect_code(1);
-    assert!(run.stderr.contains("changed since"), "{}", run.stderr);
-    assert!(run.stderr.contains("plan.toml"), "{}", run.stderr);
+    assert!(run.stderr.contains("do not match their digest"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: run `sra plan --out` again"), "{}", run.stderr);
+}
+
+async fn log_bucket_transition_days(emu: &Emulator) -> i32 {
+    let all = common::accounts(&emu.orgs().await).await;
+    let la = &all.iter().find(|a| a.2 == "aws+log-archive@example.com").unwrap().0;
+    let s3 = aws_sdk_s3::Client::new(&emu.sdk_in(la).await);
+    let bucket = format!("sra-org-trail-logs-{la}-us-east-1");
+    let lc = s3.get_bucket_lifecycle_configuration().bucket(&bucket).send().await.unwrap();
+    lc.rules()[0].transitions()[0].days().unwrap()
 }
 
 #[test]

@@ -16,7 +16,8 @@ pub fn partition_of(region: &str) -> &'static str {
 }
 
 /// The two accounts of the SRA layout that `sra` creates and keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AccountRole {
     SecurityTooling,
     LogArchive,
@@ -58,7 +59,7 @@ impl AccountRole {
 pub const ROLE_TAG: &str = "sra:account";
 
 /// A path of organizational units under the root, e.g. `Infra/Security`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct OuPath(Vec<String>);
 
 impl OuPath {
@@ -100,7 +101,7 @@ impl fmt::Display for OuPath {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DesiredAccount {
     pub role: AccountRole,
     pub name: String,
@@ -113,7 +114,7 @@ pub struct DesiredAccount {
 
 /// Everything the plan file asks for, validated. Its canonical serialization
 /// ([`Desired::digest`]) names a plan file's meaning.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Desired {
     pub home_region: String,
     pub governed_regions: Vec<String>,
@@ -298,7 +299,7 @@ mod tests {
 
 /// The organization trail and its log buckets in Log Archive (`[log_bucket]`,
 /// `[trail]` in the plan file).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogArchiveSpec {
     /// False when the plan opts out: sra then leaves the trail and buckets alone.
     pub enabled: bool,
@@ -315,7 +316,7 @@ pub struct LogArchiveSpec {
     pub config_delivery: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Lifecycle {
     pub transition_days: u32,
     pub transition_storage_class: String,
@@ -324,14 +325,14 @@ pub struct Lifecycle {
     pub retention_days: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectLock {
     /// `GOVERNANCE` or `COMPLIANCE`.
     pub mode: String,
     pub days: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TrailSpec {
     pub name: String,
     pub s3_key_prefix: Option<String>,
@@ -343,7 +344,7 @@ pub struct TrailSpec {
 }
 
 /// The CloudWatch Logs delivery of the organization trail, in the management account.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CloudWatchLogs {
     pub log_group: String,
     pub retention_days: u32,
@@ -376,7 +377,8 @@ impl Default for LogArchiveSpec {
 }
 
 /// Where a guardrail (service control policy) is attached.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ScpTarget {
     Root,
     Ou(OuPath),
@@ -392,7 +394,7 @@ impl fmt::Display for ScpTarget {
 }
 
 /// `[guardrails]`: service control policies that protect what sra set up.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GuardrailSpec {
     pub enabled: bool,
     pub attach_to: Vec<ScpTarget>,
@@ -403,7 +405,7 @@ pub struct GuardrailSpec {
 }
 
 /// `[services.guardduty]`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GuardDutySpec {
     pub enabled: bool,
     /// Protection features auto-enabled for every member (GuardDuty's names).
@@ -427,7 +429,7 @@ impl Default for GuardDutySpec {
 }
 
 /// `[services.*]`: the security services delegated to Security Tooling.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServicesSpec {
     pub guardduty: GuardDutySpec,
     pub securityhub: SecurityHubSpec,
@@ -464,7 +466,7 @@ impl Default for ServicesSpec {
 }
 
 /// `[services.securityhub]`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SecurityHubSpec {
     pub enabled: bool,
     /// Standards to enable in the admin account, as `<name>/v/<version>`.
@@ -493,7 +495,7 @@ impl Default for SecurityHubSpec {
 }
 
 /// `[services.inspector]`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InspectorSpec {
     pub enabled: bool,
     /// Scan types auto-enabled for every member: `ec2`, `ecr`, `lambda`, `lambda_code`.

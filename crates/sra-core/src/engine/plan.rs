@@ -132,7 +132,9 @@ impl fmt::Display for IdRef {
     }
 }
 
-/// One AWS-side action apply performs. Steps carry everything they need.
+/// One AWS-side action apply performs. Regional steps carry every value they
+/// send; the rest compute theirs from the plan's desired model and the ids known
+/// when they run (ARCHITECTURE.md, Decisions).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     CreateOrganization,

@@ -8,14 +8,16 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::engine::plan::{Action, Change, Plan, Step};
+use crate::model::Desired;
 
 /// The version of this document's format. Readers refuse other versions.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanDocument {
-    /// 2 for this format (2 added `destructive` to each change and words for steps).
+    /// 3 for this format (2 added `destructive` to each change and words for steps;
+    /// 3 added `plan_file.contents`).
     pub format_version: u32,
     /// The sra version that made the plan.
     pub sra_version: String,
@@ -40,8 +42,11 @@ pub struct PlanFileRef {
     /// As given on the command line.
     pub path: String,
     /// SHA-256 of the validated plan (not of the file's bytes: comments and
-    /// formatting do not count).
+    /// formatting do not count): of `contents` in canonical form.
     pub digest: String,
+    /// The validated plan file, every value apply sends: applying a saved plan
+    /// uses these, not the file at `path`, which may have changed since.
+    pub contents: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
@@ -125,7 +130,7 @@ pub fn step_text(s: &Step) -> String {
 }
 
 /// The document for a plan.
-pub fn document(plan: &Plan, plan_path: &str, plan_digest: &str, applied_before: Option<bool>) -> PlanDocument {
+pub fn document(plan: &Plan, plan_path: &str, desired: &Desired, applied_before: Option<bool>) -> PlanDocument {
     let s = plan.summary();
     let changes: Vec<ChangeDoc> = plan
         .changes
@@ -159,7 +164,11 @@ pub fn document(plan: &Plan, plan_path: &str, plan_digest: &str, applied_before:
     PlanDocument {
         format_version: FORMAT_VERSION,
         sra_version: env!("CARGO_PKG_VERSION").to_string(),
-        plan_file: PlanFileRef { path: plan_path.to_string(), digest: plan_digest.to_string() },
+        plan_file: PlanFileRef {
+            path: plan_path.to_string(),
+            digest: desired.digest(),
+            contents: serde_json::to_value(desired).expect("the desired model serializes"),
+        },
         organization_id: plan.organization_id.clone(),
         caller_account: plan.caller_account.clone(),
         plan_file_applied_before: applied_before,
@@ -180,6 +189,17 @@ pub fn document(plan: &Plan, plan_path: &str, plan_digest: &str, applied_before:
 }
 
 impl PlanDocument {
+    /// The plan file's values the plan was computed from, checked against the
+    /// digest: a saved plan edited by hand is refused, not half-applied.
+    pub fn desired(&self) -> Result<Desired, String> {
+        let desired: Desired = serde_json::from_value(self.plan_file.contents.clone())
+            .map_err(|e| format!("its plan file contents cannot be read: {e}"))?;
+        if desired.digest() != self.plan_file.digest {
+            return Err("its plan file contents do not match their digest (the saved plan was edited)".into());
+        }
+        Ok(desired)
+    }
+
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != ActionDoc::NoOp)
     }
@@ -400,6 +420,32 @@ mod tests {
         );
     }
 
+    /// A saved plan carries the plan file's every value: read back, they are the
+    /// same model (so apply needs no file); edited, they are refused.
+    #[test]
+    fn the_plan_file_contents_round_trip_and_are_checked() {
+        let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../plans/example.toml"));
+        let desired = crate::plan_file::parse(&example.unwrap()).unwrap();
+        let plan = Plan {
+            ids: Default::default(),
+            organization_id: None,
+            caller_account: "111111111111".into(),
+            changes: vec![],
+            blockers: vec![],
+            destructive: vec![],
+        };
+        let doc = document(&plan, "plans/example.toml", &desired, None);
+        let text = serde_json::to_string(&doc).unwrap();
+        let back: PlanDocument = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.desired().unwrap(), desired);
+        let mut edited = back.clone();
+        edited.plan_file.contents["access_role"] = serde_json::Value::from("Other");
+        assert!(edited.desired().unwrap_err().contains("do not match their digest"));
+        let mut broken = back;
+        broken.plan_file.contents = serde_json::json!({"home_region": 1});
+        assert!(broken.desired().unwrap_err().contains("cannot be read"));
+    }
+
     #[test]
     fn stale_plans_name_what_changed() {
         let mk = |fp: &str| ChangeDoc {
@@ -416,7 +462,7 @@ mod tests {
         let doc = |changes| PlanDocument {
             format_version: FORMAT_VERSION,
             sra_version: "0".into(),
-            plan_file: PlanFileRef { path: "p".into(), digest: "d".into() },
+            plan_file: PlanFileRef { path: "p".into(), digest: "d".into(), contents: serde_json::Value::Null },
             organization_id: None,
             caller_account: "1".into(),
             plan_file_applied_before: None,

@@ -219,7 +219,7 @@ mod tests {
         PlanDocument {
             format_version: 1,
             sra_version: "0.1.0".into(),
-            plan_file: PlanFileRef { path: "p.toml".into(), digest: "d".into() },
+            plan_file: PlanFileRef { path: "p.toml".into(), digest: "d".into(), contents: serde_json::Value::Null },
             organization_id: Some("o-abc".into()),
             caller_account: "111111111111".into(),
             plan_file_applied_before: None,

@@ -123,7 +123,11 @@ mod tests {
         PlanDocument {
             format_version: 1,
             sra_version: "0".into(),
-            plan_file: PlanFileRef { path: "plans/org.toml".into(), digest: "0123456789abcdef".into() },
+            plan_file: PlanFileRef {
+                path: "plans/org.toml".into(),
+                digest: "0123456789abcdef".into(),
+                contents: serde_json::Value::Null,
+            },
             organization_id: Some("o-abc".into()),
             caller_account: "111111111111".into(),
             plan_file_applied_before: Some(true),
