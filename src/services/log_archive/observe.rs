@@ -390,7 +390,7 @@ async fn observe_bucket(
 }
 
 /// A lifecycle rule in the JSON shape `documents::lifecycle` writes.
-fn lifecycle_rule_json(r: &aws_sdk_s3::types::LifecycleRule) -> Value {
+pub(super) fn lifecycle_rule_json(r: &aws_sdk_s3::types::LifecycleRule) -> Value {
     let mut m = Map::new();
     m.insert("ID".into(), json!(r.id().unwrap_or_default()));
     m.insert("Status".into(), json!(r.status().as_str()));

@@ -100,14 +100,17 @@ pub async fn run(
             aws_sdk_s3control::Client::new(&config)
                 .put_public_access_block()
                 .account_id(&la)
-                .public_access_block_configuration(
+                .public_access_block_configuration({
+                    let want = super::desired(spec, ids)
+                        .account_public_access_block
+                        .expect("the account's public access block is always desired");
                     aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
-                        .block_public_acls(true)
-                        .ignore_public_acls(true)
-                        .block_public_policy(true)
-                        .restrict_public_buckets(true)
-                        .build(),
-                )
+                        .block_public_acls(want.block_public_acls)
+                        .ignore_public_acls(want.ignore_public_acls)
+                        .block_public_policy(want.block_public_policy)
+                        .restrict_public_buckets(want.restrict_public_buckets)
+                        .build()
+                })
                 .send()
                 .await
                 .map_err(|e| {
@@ -151,14 +154,15 @@ async fn run_bucket(
             }
         }
         Op::PutPublicAccessBlock => {
+            let pab = want.public_access_block.expect("desired buckets block public access");
             s3.put_public_access_block()
                 .bucket(&name)
                 .public_access_block_configuration(
                     s3t::PublicAccessBlockConfiguration::builder()
-                        .block_public_acls(true)
-                        .ignore_public_acls(true)
-                        .block_public_policy(true)
-                        .restrict_public_buckets(true)
+                        .block_public_acls(pab.block_public_acls)
+                        .ignore_public_acls(pab.ignore_public_acls)
+                        .block_public_policy(pab.block_public_policy)
+                        .restrict_public_buckets(pab.restrict_public_buckets)
                         .build(),
                 )
                 .send()
@@ -215,31 +219,11 @@ async fn run_bucket(
                 .map_err(|e| call_error(e, "s3", "PutBucketEncryption", site, what("setting default encryption")))?;
         }
         Op::PutLifecycle => {
-            let lc = &spec.lifecycle;
-            let mut rule = s3t::LifecycleRule::builder()
-                .id("sra-log-retention")
-                .status(s3t::ExpirationStatus::Enabled)
-                .filter(s3t::LifecycleRuleFilter::builder().prefix("").build())
-                .transitions(
-                    s3t::Transition::builder()
-                        .days(lc.transition_days as i32)
-                        .storage_class(s3t::TransitionStorageClass::from(lc.transition_storage_class.as_str()))
-                        .build(),
-                )
-                .noncurrent_version_expiration(
-                    s3t::NoncurrentVersionExpiration::builder()
-                        .noncurrent_days(lc.noncurrent_expiration_days as i32)
-                        .build(),
-                )
-                .abort_incomplete_multipart_upload(
-                    s3t::AbortIncompleteMultipartUpload::builder().days_after_initiation(7).build(),
-                );
-            if let Some(d) = lc.retention_days {
-                rule = rule.expiration(s3t::LifecycleExpiration::builder().days(d as i32).build());
-            }
+            let rules = want.lifecycle.as_ref().expect("desired buckets have lifecycle rules");
+            let rules = lifecycle_rules(rules)?;
             s3.put_bucket_lifecycle_configuration()
                 .bucket(&name)
-                .lifecycle_configuration(s3t::BucketLifecycleConfiguration::builder().rules(rule.build()?).build()?)
+                .lifecycle_configuration(s3t::BucketLifecycleConfiguration::builder().set_rules(Some(rules)).build()?)
                 .send()
                 .await
                 .map_err(|e| {
@@ -471,6 +455,41 @@ fn advanced_selectors(v: &Value) -> Result<Vec<aws_sdk_cloudtrail::types::Advanc
 }
 
 /// The trail key's description: what [`unnamed_key`] recognizes it by.
+/// The SDK's lifecycle rules for the rules the plan compared (the JSON shape
+/// `documents::lifecycle` writes and observe reads): one source for the values.
+fn lifecycle_rules(rules: &Value) -> Result<Vec<s3t::LifecycleRule>> {
+    let days = |v: &Value| v.as_i64().and_then(|d| i32::try_from(d).ok());
+    let mut out = Vec::new();
+    for r in rules.as_array().into_iter().flatten() {
+        let mut rule = s3t::LifecycleRule::builder()
+            .set_id(r["ID"].as_str().map(str::to_string))
+            .status(s3t::ExpirationStatus::from(r["Status"].as_str().unwrap_or("Enabled")))
+            .filter(s3t::LifecycleRuleFilter::builder().prefix(r["Filter"]["Prefix"].as_str().unwrap_or("")).build());
+        for t in r["Transitions"].as_array().into_iter().flatten() {
+            rule = rule.transitions(
+                s3t::Transition::builder()
+                    .set_days(days(&t["Days"]))
+                    .storage_class(s3t::TransitionStorageClass::from(t["StorageClass"].as_str().unwrap_or_default()))
+                    .build(),
+            );
+        }
+        if let Some(n) = days(&r["NoncurrentVersionExpiration"]["NoncurrentDays"]) {
+            rule = rule
+                .noncurrent_version_expiration(s3t::NoncurrentVersionExpiration::builder().noncurrent_days(n).build());
+        }
+        if let Some(a) = days(&r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]) {
+            rule = rule.abort_incomplete_multipart_upload(
+                s3t::AbortIncompleteMultipartUpload::builder().days_after_initiation(a).build(),
+            );
+        }
+        if let Some(d) = days(&r["Expiration"]["Days"]) {
+            rule = rule.expiration(s3t::LifecycleExpiration::builder().days(d).build());
+        }
+        out.push(rule.build()?);
+    }
+    Ok(out)
+}
+
 fn key_description(spec: &LogArchiveSpec) -> String {
     format!("sra: encrypts the organization trail {}", spec.trail.name)
 }
@@ -580,4 +599,23 @@ async fn unnamed_key(
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The request sends exactly the rules the plan compared: built from the
+    /// desired JSON and read back the way observe reads AWS's answer, they are
+    /// the same rules, expiration included.
+    #[test]
+    fn lifecycle_requests_carry_the_compared_rules() {
+        let mut spec = LogArchiveSpec::default();
+        spec.lifecycle.transition_days = 45;
+        spec.lifecycle.retention_days = Some(2557);
+        let want = documents::lifecycle(&spec);
+        let sent: Vec<Value> =
+            lifecycle_rules(&want).unwrap().iter().map(super::super::observe::lifecycle_rule_json).collect();
+        assert_eq!(Value::Array(sent), want);
+    }
 }
