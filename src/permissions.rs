@@ -96,10 +96,14 @@ pub const CALLS: &[Call] = &[
             "iam:GetRole",
             "iam:CreateServiceLinkedRole",
             "organizations:ListAWSServiceAccessForOrganization",
+            // The log bucket uses an S3 Bucket Key: "kms:Decrypt permissions are
+            // required to create or update a trail with SSE-KMS encryption enabled"
+            // (CloudTrail guide, create-kms-key-policy-for-cloudtrail.html).
+            "kms:Decrypt",
         ],
         M,
     ),
-    write("cloudtrail", "UpdateTrail", &["cloudtrail:UpdateTrail", "iam:PassRole"], M),
+    write("cloudtrail", "UpdateTrail", &["cloudtrail:UpdateTrail", "iam:PassRole", "kms:Decrypt"], M),
     read("logs", "DescribeLogGroups", &["logs:DescribeLogGroups"], M),
     write("logs", "CreateLogGroup", &["logs:CreateLogGroup"], M),
     write("logs", "PutRetentionPolicy", &["logs:PutRetentionPolicy"], M),
@@ -257,7 +261,7 @@ pub const CALLS: &[Call] = &[
         &["config:PutConfigurationAggregator", "iam:PassRole", "organizations:EnableAWSServiceAccess"],
         L,
     ),
-    read("detective", "ListOrganizationAdminAccounts", &["detective:ListOrganizationAdminAccounts"], M),
+    read("detective", "ListOrganizationAdminAccounts", &["detective:ListOrganizationAdminAccount"], M),
     write(
         "detective",
         "EnableOrganizationAdminAccount",

@@ -8,7 +8,6 @@
 //! and region, e.g. Control Tower's) is adopted under its own name, never replaced.
 
 use anyhow::Result;
-use serde_json::json;
 
 use crate::aws::{Sessions, Site, call_error, done_if_exists, error_code};
 use crate::model::AccountRole;
@@ -203,29 +202,7 @@ pub async fn run(
             })?;
         }
         CfOp::PutAggregatorRole => {
-            let trust = json!({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": {"Service": "config.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": id}}
-                }]
-            });
-            // What the AWS managed policy AWSConfigRoleForOrganizations grants.
-            let read = json!({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Action": [
-                        "organizations:ListAccounts",
-                        "organizations:DescribeOrganization",
-                        "organizations:ListAWSServiceAccessForOrganization",
-                        "organizations:ListDelegatedAdministrators"
-                    ],
-                    "Resource": "*"
-                }]
-            });
+            let (trust, read) = (aggregator_role_trust(&id), aggregator_role_policy());
             let sent = iam
                 .create_role()
                 .role_name(AGGREGATOR_ROLE)

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 use aws_sdk_guardduty::Client;
+use aws_sdk_guardduty::error::ProvideErrorMetadata;
 use aws_sdk_guardduty::types::OrganizationFeatureConfiguration as Feature;
 use aws_sdk_guardduty::types::{AccountDetail, AutoEnableMembers, OrgFeature, OrgFeatureStatus};
 
@@ -108,12 +109,20 @@ impl Io for GuardDuty {
 
     async fn run(c: &Client, site: &Site, op: &GdOp) -> Result<()> {
         match op {
-            GdOp::CreateDetector => {
-                c.create_detector()
-                    .enable(true)
-                    .send()
-                    .await
-                    .map_err(|e| call_error(e, SVC, "CreateDetector", site, "creating Security Tooling's detector"))?;
+            GdOp::EnsureDetector => {
+                // Delegation may have made it (AWS enables GuardDuty in the new
+                // administrator's account): adopt it; never make a second.
+                if detector_of(c, site).await?.is_some() {
+                    return Ok(());
+                }
+                let created = c.create_detector().enable(true).send().await;
+                if let Err(e) = created {
+                    let exists = e.message().is_some_and(|m| m.contains("already exists"));
+                    if !exists {
+                        let purpose = "enabling GuardDuty in Security Tooling";
+                        return Err(call_error(e, SVC, "CreateDetector", site, purpose).into());
+                    }
+                }
             }
             GdOp::UpdateOrganizationConfiguration { auto_enable_members, features } => {
                 let detector = detector_of(c, site).await?.ok_or_else(|| no_detector(site))?;

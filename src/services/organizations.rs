@@ -452,7 +452,9 @@ pub async fn accounts_to_enroll(
 ) -> Result<Vec<(String, String)>> {
     let site = sessions.site(&sessions.management_account);
     let all = list_accounts(&sessions.base.organizations(), &site, rep).await?;
-    Ok(all.into_iter().filter(|a| a.id != admin && !members.contains(&a.id)).map(|a| (a.id, a.email)).collect())
+    // ACTIVE accounts only: a closed one (SUSPENDED for 90 days) cannot be enrolled.
+    let wanted = |a: &ObservedAccount| a.status == "ACTIVE" && a.id != admin && !members.contains(&a.id);
+    Ok(all.into_iter().filter(wanted).map(|a| (a.id, a.email)).collect())
 }
 
 /// The root tag that records the digest of the plan file last applied.

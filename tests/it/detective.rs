@@ -21,8 +21,17 @@ async fn detective_is_delegated_with_a_graph_covering_every_account_and_drift_is
     let first = emu.run(&["plan", &plan]);
     first.expect_code(0);
     assert!(first.stdout.contains("+ detective[\"us-west-2\"].settings"), "{}", first.stdout);
-    assert!(first.stdout.contains("once GuardDuty has run for about 48 hours"), "{}", first.stdout);
-    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    assert!(first.stdout.contains("Detective investigates GuardDuty's findings"), "{}", first.stdout);
+    // GuardDuty, whose findings Detective investigates, is delegated first,
+    // though "detective" sorts before "guardduty"; apply runs in plan order.
+    let at = |s: &str| first.stdout.find(s).unwrap_or_else(|| panic!("{s} in:\n{}", first.stdout));
+    assert!(at("guardduty[\"us-east-1\"].delegated_admin") < at("detective[\"us-east-1\"].delegated_admin"));
+    let applied = emu.run(&["apply", &plan, "--auto-approve"]);
+    applied.expect_code(0);
+    let progress = |s: &str| applied.stderr.find(s).unwrap_or_else(|| panic!("{s} in:\n{}", applied.stderr));
+    assert!(
+        progress("guardduty[\"us-east-1\"].delegated_admin") < progress("detective[\"us-east-1\"].delegated_admin")
+    );
     let all = accounts(&emu.orgs().await).await;
     let st = all.iter().find(|a| a.2 == "aws+security-tooling@example.com").unwrap().0.clone();
     let mgmt = emu.sdk().await;

@@ -70,6 +70,10 @@ async fn one_apply_delegates_guardduty_in_every_region_then_no_changes() {
         let ids: Vec<&str> = admins.admin_accounts().iter().filter_map(|a| a.admin_account_id()).collect();
         assert_eq!(ids, [o.st.as_str()], "{region}");
         let (client, detector) = o.admin_gd(region).await;
+        // Delegation turned GuardDuty on in Security Tooling; apply adopted
+        // that detector and made no second (AWS refuses one).
+        let detectors = client.list_detectors().send().await.unwrap();
+        assert_eq!(detectors.detector_ids(), std::slice::from_ref(&detector), "{region}");
         let conf = client.describe_organization_configuration().detector_id(&detector).send().await.unwrap();
         assert_eq!(conf.auto_enable_organization_members(), Some(&AutoEnableMembers::All), "{region}");
         let features: Vec<(&str, &OrgFeatureStatus)> =
@@ -90,6 +94,11 @@ async fn one_apply_delegates_guardduty_in_every_region_then_no_changes() {
         principals.contains(&"guardduty.amazonaws.com")
             && principals.contains(&"malware-protection.guardduty.amazonaws.com")
     );
+    // GuardDuty registered its administrator with Organizations, as AWS does.
+    let registered = o.emu.orgs().await.list_delegated_administrators().service_principal("guardduty.amazonaws.com");
+    let registered = registered.send().await.unwrap();
+    let ids: Vec<&str> = registered.delegated_administrators().iter().filter_map(|a| a.id()).collect();
+    assert_eq!(ids, [o.st.as_str()]);
     let run = o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]);
     run.expect_code(0);
 }

@@ -155,6 +155,9 @@ async fn apply_sets_every_setting_then_plan_shows_no_changes() {
     assert_eq!(ct.get_trail_status().name(TRAIL).send().await.unwrap().is_logging(), Some(true));
     let sel = ct.get_event_selectors().trail_name(TRAIL).send().await.unwrap();
     assert_eq!(sel.advanced_event_selectors()[0].field_selectors()[0].equals(), ["Management"]);
+    // The name the console writes, and scanners look for (CloudTrail guide,
+    // logging-management-events-with-cloudtrail.html).
+    assert_eq!(sel.advanced_event_selectors()[0].name(), Some("Management events selector"));
 
     let orgs = a.emu.orgs().await;
     let access = orgs.list_aws_service_access_for_organization().send().await.unwrap();

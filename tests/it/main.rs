@@ -11,12 +11,14 @@ mod trace;
 
 mod bad_input;
 mod cli;
+mod closed_accounts;
 mod config;
 mod delegation;
 mod detective;
 mod faults;
 mod guardduty;
 mod guardrails;
+mod iam_names;
 mod init;
 mod inspector;
 mod log_archive;

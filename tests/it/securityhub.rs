@@ -80,6 +80,11 @@ async fn one_apply_sets_up_security_hub_in_every_region() {
     let agg = home.get_finding_aggregator().finding_aggregator_arn(arn).send().await.unwrap();
     assert_eq!(agg.regions(), ["us-west-2"]);
     assert_eq!(agg.finding_aggregation_region(), Some("us-east-1"));
+    // Security Hub registered its administrator with Organizations, as AWS does.
+    let registered = o.emu.orgs().await.list_delegated_administrators().service_principal("securityhub.amazonaws.com");
+    let registered = registered.send().await.unwrap();
+    let ids: Vec<&str> = registered.delegated_administrators().iter().filter_map(|a| a.id()).collect();
+    assert_eq!(ids, [o.st.as_str()]);
     o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]).expect_code(0);
 }
 

@@ -24,6 +24,14 @@ def org_of(account_id):
     return backend if backend.org else None
 
 
+def is_active(org, account_id):
+    """Whether `account_id` is an ACTIVE account of `org`. A closed account stays
+    in the organization as SUSPENDED for up to 90 days
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_accounts_close.html),
+    and no security service can enable it as a member."""
+    return any(a.id == account_id and a.status == "ACTIVE" for a in org.accounts)
+
+
 def page(items, max_results, token, limit, error):
     """One page of `items` the way AWS pages a listing: at most `limit` per page
     (the API's documented maximum, also its default here), `max_results` out of

@@ -31,7 +31,7 @@ import uuid
 
 from moto.iam.models import get_account_id_from
 
-from .common import org_of, page
+from .common import is_active, org_of, page
 
 _lock = threading.Lock()
 _graphs = {}  # (account, region) -> {"arn", "created", "auto_enable", "members": {id: detail}}
@@ -187,6 +187,9 @@ def _create_members(account, region, body):
         member_id = entry.get("AccountId", "")
         if member_id not in in_org or member_id == account:
             unprocessed.append({"AccountId": member_id, "Reason": "The account is not an organization member account."})
+            continue
+        if not is_active(org, member_id):
+            unprocessed.append({"AccountId": member_id, "Reason": "The account is suspended or closed."})
             continue
         detail = graph["members"].get(member_id) or {
             "AccountId": member_id,

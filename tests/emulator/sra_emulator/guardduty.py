@@ -8,6 +8,18 @@
   were missing. Organization configuration may only be read or changed by the
   delegated administrator of that region. AutoEnableOrganizationMembers=ALL
   enrolls every existing member account (AWS does this asynchronously; here at once).
+- Designating the administrator enables GuardDuty in its account in that Region
+  (a detector appears): "For this administrator account, GuardDuty gets enabled
+  automatically only in the designated AWS Region"
+  (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_organizations.html).
+  It also registers the account with Organizations as GuardDuty's delegated
+  administrator, once for every Region (ListDelegatedAdministrators shows it;
+  https://docs.aws.amazon.com/guardduty/latest/ug/organizations_permissions.html
+  lists organizations:RegisterDelegatedAdministrator among what the call needs,
+  and change-guardduty-delegated-admin.html deregisters it as a separate,
+  one-time global step: disabling the administrator in a Region does not).
+- CreateDetector in an account and Region that has a detector is refused, as in
+  AWS (one detector per account and Region); stock moto made a second.
 """
 import json
 
@@ -17,9 +29,10 @@ from moto.guardduty.models import guardduty_backends
 from moto.guardduty.responses import GuardDutyResponse
 from moto.organizations.models import organizations_backends
 
-from .common import org_of, page
+from .common import is_active, org_of, page
 
 MAX_MEMBERS_PER_CALL = 50
+PRINCIPAL = "guardduty.amazonaws.com"
 
 
 class BadRequest(JsonRESTError):
@@ -64,7 +77,21 @@ def enable_organization_admin_account(self):
         raise BadRequest("The request is rejected because an administrator account is already enabled for this region.")
     if admin not in backend.admin_account_ids:
         backend.admin_account_ids.append(admin)
+    if not any(a.account.id == admin and PRINCIPAL in a.services for a in org.admins):
+        org.register_delegated_administrator(AccountId=admin, ServicePrincipal=PRINCIPAL)
+    admin_backend = guardduty_backends[admin][backend.region_name]
+    if not admin_backend.detectors:
+        admin_backend.create_detector(True, "SIX_HOURS", {}, {}, [])
     return "{}"
+
+
+_original_create_detector = GuardDutyResponse.create_detector
+
+
+def create_detector(self):
+    if self.guardduty_backend.detectors:
+        raise BadRequest("The request is rejected because a detector already exists for the current account.")
+    return _original_create_detector(self)
 
 
 def disable_organization_admin_account(self):
@@ -99,7 +126,7 @@ def update_organization_configuration(self):
     if members == "ALL":
         store = _state(backend)["members"].setdefault(detector_id, {})
         for account in org.accounts:
-            if account.id != backend.account_id and account.id not in store:
+            if account.id != backend.account_id and account.id not in store and is_active(org, account.id):
                 store[account.id] = _member(account.id, account.email, backend.account_id)
     return "{}"
 
@@ -146,6 +173,9 @@ def create_members(self):
         if org is None or not any(a.id == account_id for a in org.accounts) or account_id == backend.account_id:
             unprocessed.append({"accountId": account_id, "result": "The account is not a member of the organization."})
             continue
+        if not is_active(org, account_id):
+            unprocessed.append({"accountId": account_id, "result": "The account is suspended or closed."})
+            continue
         store.setdefault(account_id, _member(account_id, d.get("email"), backend.account_id))
     return json.dumps({"unprocessedAccounts": unprocessed})
 
@@ -182,6 +212,7 @@ def apply():
         "{0}/admin/disable$": GuardDutyResponse.dispatch,
     })
     GuardDutyResponse.enable_organization_admin_account = enable_organization_admin_account
+    GuardDutyResponse.create_detector = create_detector
     GuardDutyResponse.disable_organization_admin_account = disable_organization_admin_account
     GuardDutyResponse.update_organization_configuration = update_organization_configuration
     GuardDutyResponse.describe_organization_configuration = describe_organization_configuration

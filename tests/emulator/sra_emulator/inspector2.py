@@ -18,7 +18,7 @@ from moto.inspector2.models import inspector2_backends
 from moto.inspector2.responses import Inspector2Response
 from moto.organizations.models import organizations_backends
 
-from .common import Error, org_of, page
+from .common import Error, is_active, org_of, page
 
 _original = {
     name: getattr(Inspector2Response, name)
@@ -81,6 +81,8 @@ def associate_member(self):
     account = self._get_param("accountId")
     if not any(a.id == account for a in org.accounts) or account == self.inspector2_backend.account_id:
         raise Error("ValidationException", f"The account {account} is not a member of the organization.")
+    if not is_active(org, account):
+        raise Error("ValidationException", f"The account {account} is suspended or closed.")
     return _original["associate_member"](self)
 
 

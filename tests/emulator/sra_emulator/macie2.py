@@ -24,7 +24,7 @@ from moto.macie2.models import Invitation, Member, macie2_backends
 from moto.macie2.responses import MacieResponse
 from moto.organizations.models import organizations_backends
 
-from .common import Error, org_of, page
+from .common import Error, is_active, org_of, page
 
 
 
@@ -96,6 +96,8 @@ def create_member(self):
     account_id = account.get("accountId")
     if not any(a.id == account_id for a in org.accounts) or account_id == backend.account_id:
         raise Error("ValidationException", f"The account {account_id} is not a member of the organization.")
+    if not is_active(org, account_id):
+        raise Error("ValidationException", f"The account {account_id} is suspended or closed.")
     invitation = Invitation(account_id=account_id, admin_account_id=backend.account_id, region_name=backend.region_name)
     backend.members[account_id] = Member(account_id, backend.region_name, backend.account_id, invitation)
     return json.dumps({"arn": backend.members[account_id].arn})

@@ -10,6 +10,11 @@
   ListFindingAggregators, GetFindingAggregator, UpdateFindingAggregator and
   DeleteMembers. Standards and aggregators need the hub enabled
   (InvalidAccessException otherwise); an account has at most one aggregator.
+- Designating the administrator registers it with Organizations as Security Hub's
+  delegated administrator: "When you first choose a Security Hub administrator
+  account, Security Hub calls Organizations to make that account the delegated
+  administrator account for Security Hub"
+  (https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html).
 """
 import json
 
@@ -17,6 +22,10 @@ from moto.securityhub.exceptions import SecurityHubClientError as RESTError
 from moto.securityhub import urls
 from moto.securityhub.models import SecurityHubBackend
 from moto.securityhub.responses import SecurityHubResponse
+
+from .common import is_active, org_of
+
+PRINCIPAL = "securityhub.amazonaws.com"
 
 STANDARDS = [
     ("aws-foundational-security-best-practices/v/1.0.0", "AWS Foundational Security Best Practices v1.0.0", True),
@@ -60,7 +69,24 @@ def enable_organization_admin_account(self, admin_account_id):
         return
     if current is not None:
         raise _err("InvalidInputException", f"The request was rejected because account {current} is already the administrator account.")
+    org = org_of(self.account_id)
+    if org is not None and any(a.id == admin_account_id for a in org.accounts):
+        if not any(a.account.id == admin_account_id and PRINCIPAL in a.services for a in org.admins):
+            org.register_delegated_administrator(AccountId=admin_account_id, ServicePrincipal=PRINCIPAL)
     return _original_enable_admin.__wrapped__(self, admin_account_id) if hasattr(_original_enable_admin, "__wrapped__") else _original_enable_admin(self, admin_account_id)
+
+
+_original_create_members = SecurityHubBackend.create_members
+
+
+def create_members(self, account_details):
+    """Suspended (closed) accounts cannot be members: UnprocessedAccounts."""
+    org = org_of(self.account_id)
+    closed = [d for d in account_details if org is not None and not is_active(org, d.get("AccountId"))
+              and any(a.id == d.get("AccountId") for a in org.accounts)]
+    rest = [d for d in account_details if d not in closed]
+    unprocessed = _original_create_members(self, rest) if rest else []
+    return unprocessed + [{"AccountId": d["AccountId"], "ProcessingResult": "The account is suspended or closed."} for d in closed]
 
 
 def _state(backend):
@@ -238,6 +264,7 @@ def apply():
     })
     SecurityHubBackend._get_org_config = _get_org_config
     SecurityHubBackend.enable_organization_admin_account = enable_organization_admin_account
+    SecurityHubBackend.create_members = create_members
     for fn in (
         list_organization_admin_accounts, disable_organization_admin_account, describe_standards,
         batch_enable_standards, batch_disable_standards, get_enabled_standards,

@@ -87,7 +87,10 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
     }
     plan.changes.extend(crate::services::log_archive::diff(&desired.log_archive, &plan.ids, &observed.log_archive));
     plan.changes.extend(guardrail_changes(desired, observed, &plan.ids, &mut plan.blockers));
-    let accounts: Vec<(String, String)> = observed.accounts.iter().map(|a| (a.id.clone(), a.email.clone())).collect();
+    // Only ACTIVE accounts are enrolled and counted: a closed account stays in the
+    // organization as SUSPENDED for 90 days, and no service can enable it.
+    let accounts: Vec<(String, String)> =
+        observed.accounts.iter().filter(|a| a.status == "ACTIVE").map(|a| (a.id.clone(), a.email.clone())).collect();
     // The regional security services: one shared diff, each service its own settings.
     {
         use crate::services::detective::{Detective, DetectiveSpec};

@@ -107,12 +107,30 @@ fn depth(address: &Address) -> usize {
     }
 }
 
+/// Services that need another service of the same stage to go first. Amazon
+/// Detective's behavior graph ingests GuardDuty's findings, so GuardDuty is
+/// delegated (and set up) before it. (Older API references asked for GuardDuty
+/// to be enabled 48 hours before Detective; the current prerequisites page,
+/// <https://docs.aws.amazon.com/detective/latest/userguide/detective-prerequisites.html>,
+/// no longer does, so nothing waits for it.)
+fn after_prerequisites(address: &Address) -> u8 {
+    match address {
+        Address::DelegatedAdmin { service, .. }
+        | Address::ServiceSettings { service, .. }
+        | Address::Coverage { service, .. }
+            if *service == "detective" =>
+        {
+            1
+        }
+        _ => 0,
+    }
+}
+
 /// Sort changes so that every change comes after the ones it depends on; ties
 /// keep a stable, readable order (by address).
 pub fn sort(changes: &mut [Change]) {
-    changes.sort_by(|a, b| {
-        (stage(&a.address), depth(&a.address), &a.address).cmp(&(stage(&b.address), depth(&b.address), &b.address))
-    });
+    let key = |a: &Address| (stage(a), depth(a), after_prerequisites(a));
+    changes.sort_by(|a, b| (key(&a.address), &a.address).cmp(&(key(&b.address), &b.address)));
 }
 
 #[cfg(test)]
@@ -164,6 +182,32 @@ mod tests {
     fn all_stages_listed_once_in_order() {
         assert!(Stage::ALL.windows(2).all(|w| w[0] < w[1]), "Stage::ALL is in declaration order, each once");
         assert!(Stage::ALL.iter().all(|s| !s.why().is_empty()));
+    }
+
+    /// Detective is delegated after GuardDuty in every stage (its prerequisite),
+    /// though its name sorts first; the other services keep their name order.
+    #[test]
+    fn detective_comes_after_guardduty() {
+        let r = || "us-east-1".to_string();
+        let mut changes = vec![
+            change(Address::DelegatedAdmin { service: "detective", region: r() }),
+            change(Address::DelegatedAdmin { service: "macie", region: r() }),
+            change(Address::DelegatedAdmin { service: "guardduty", region: r() }),
+            change(Address::ServiceSettings { service: "detective", region: r() }),
+            change(Address::ServiceSettings { service: "guardduty", region: r() }),
+        ];
+        sort(&mut changes);
+        let order: Vec<String> = changes.iter().map(|c| c.address.to_string()).collect();
+        let pos = |s: &str| order.iter().position(|a| a == s).unwrap();
+        assert!(
+            pos("guardduty[\"us-east-1\"].delegated_admin") < pos("detective[\"us-east-1\"].delegated_admin"),
+            "{order:?}"
+        );
+        assert!(
+            pos("guardduty[\"us-east-1\"].delegated_admin") < pos("macie[\"us-east-1\"].delegated_admin"),
+            "{order:?}"
+        );
+        assert!(pos("guardduty[\"us-east-1\"].settings") < pos("detective[\"us-east-1\"].settings"), "{order:?}");
     }
 
     #[test]

@@ -85,7 +85,7 @@ pub fn schema() -> Value {
                 }),
             ),
         ),
-        ("detective", service("Detective: needs GuardDuty on; useful after about 48 hours of its data")),
+        ("detective", service("Detective: investigates GuardDuty's findings, so keep GuardDuty on")),
         ("config", service("AWS Config: recorders in Security Tooling and Log Archive, organization aggregator")),
         ("cloudtrail", service("CloudTrail delegated administration to Security Tooling")),
         ("access_analyzer", service("IAM Access Analyzer: an organization analyzer in every governed region")),

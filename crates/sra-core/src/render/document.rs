@@ -334,7 +334,7 @@ mod tests {
         }
         let own = |op| regional::Op::Own(op);
         for op in shared(other(), members()).into_iter().chain([
-            own(GdOp::CreateDetector),
+            own(GdOp::EnsureDetector),
             own(GdOp::UpdateOrganizationConfiguration {
                 auto_enable_members: "ALL".into(),
                 features: [("S3_DATA_EVENTS".to_string(), "ALL".to_string())].into(),

@@ -219,6 +219,38 @@ fn aggregator_change(regions: &[String], home: &str, have: &ObservedConfig) -> C
     }
 }
 
+/// The aggregator role's trust policy: AWS Config, for this account only
+/// (Security Tooling's id).
+pub fn aggregator_role_trust(account_id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "config.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}
+        }]
+    })
+}
+
+/// What the aggregator role may do: what the AWS managed policy
+/// AWSConfigRoleForOrganizations grants.
+pub fn aggregator_role_policy() -> serde_json::Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": [
+                "organizations:ListAccounts",
+                "organizations:DescribeOrganization",
+                "organizations:ListAWSServiceAccessForOrganization",
+                "organizations:ListDelegatedAdministrators"
+            ],
+            "Resource": "*"
+        }]
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

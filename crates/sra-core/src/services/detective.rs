@@ -3,9 +3,10 @@
 //! auto-enabled, and existing accounts enabled as members. The per-region loop,
 //! delegation and coverage are `regional::diff`'s.
 //!
-//! Detective builds its graph from GuardDuty findings among other sources and
-//! needs about 48 hours of them before it is useful: the plan says so when it
-//! turns Detective on, and warns when GuardDuty is off.
+//! Detective builds its graph from GuardDuty findings among other sources: the
+//! plan says so when it turns Detective on, and warns when GuardDuty is off.
+//! (Older API references asked for 48 hours of GuardDuty before enabling
+//! Detective; the current prerequisites page does not, so nothing waits for it.)
 
 use crate::engine::plan::{Phrase, Property, Step, Verb};
 use crate::services::regional::{self, prop};
@@ -57,9 +58,9 @@ pub struct DetectiveSpec {
 
 pub fn guardduty_note(guardduty_enabled: bool) -> &'static str {
     if guardduty_enabled {
-        "Detective shows findings once GuardDuty has run for about 48 hours"
+        "Detective investigates GuardDuty's findings, among other sources (GuardDuty is delegated first)"
     } else {
-        "WARNING: [services.guardduty] is off; Detective needs GuardDuty on (for about 48 hours) to be useful"
+        "WARNING: [services.guardduty] is off; Detective then has no GuardDuty findings to investigate"
     }
 }
 
@@ -143,7 +144,7 @@ mod tests {
         assert_eq!(changes.len(), 6);
         let settings: Vec<&Change> =
             changes.iter().filter(|c| matches!(c.address, Address::ServiceSettings { .. })).collect();
-        assert!(settings.iter().all(|c| c.action == Action::Create && c.reason.contains("48 hours")));
+        assert!(settings.iter().all(|c| c.action == Action::Create && c.reason.contains("GuardDuty's findings")));
     }
 
     #[test]

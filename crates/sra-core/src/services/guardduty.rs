@@ -20,8 +20,13 @@ pub const MEMBERS_PER_CALL: usize = 50;
 /// What sra does to GuardDuty in one region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GdOp {
-    /// In Security Tooling.
-    CreateDetector,
+    /// In Security Tooling: make sure GuardDuty is on there. AWS's guide both
+    /// says delegating enables GuardDuty in the new administrator's account
+    /// ("GuardDuty gets enabled automatically only in the designated AWS Region",
+    /// guardduty_organizations.html) and asks to enable it there
+    /// (delegated-admin-designate-api.html); a detector is one per account and
+    /// Region, so apply adopts the one there is and creates one only if none.
+    EnsureDetector,
     /// In Security Tooling: exactly these values (AutoEnableOrganizationMembers,
     /// and each feature's AutoEnable).
     UpdateOrganizationConfiguration { auto_enable_members: String, features: BTreeMap<String, String> },
@@ -31,7 +36,13 @@ impl regional::OwnOp for GdOp {
     fn phrase(&self, region: &str) -> Phrase {
         use Verb::*;
         match self {
-            Self::CreateDetector => Phrase::new(Create, format!("Security Tooling's detector in {region}")),
+            Self::EnsureDetector => Phrase::new(
+                Enable,
+                format!(
+                    "GuardDuty in Security Tooling in {region} \
+                     (delegation turns it on; a detector is created only if none exists)"
+                ),
+            ),
             Self::UpdateOrganizationConfiguration { auto_enable_members, features } => Phrase::new(
                 Set,
                 format!(
@@ -88,7 +99,7 @@ impl regional::Service for GuardDuty {
         }
         let mut ops = Vec::new();
         if have.detector.is_none() {
-            ops.push(GdOp::CreateDetector);
+            ops.push(GdOp::EnsureDetector);
         }
         // Only the administrator can read the organization settings: until
         // Security Tooling is it again, they are unknown; apply re-asserts them

@@ -337,7 +337,7 @@ mod tests {
         let enroll = |m| step(O::Enroll { accounts: m });
         let unread = coverage_change("guardduty", "r", Some("1"), &accounts, None, enroll, None);
         assert_eq!(unread.action, Action::NoOp);
-        let all = step(O::Own(GdOp::CreateDetector));
+        let all = step(O::Own(GdOp::EnsureDetector));
         let pending = coverage_change("x", "r", Some("1"), &accounts, None, enroll, Some(all.clone()));
         assert_eq!((pending.action, pending.steps), (Action::Create, vec![all]));
     }

@@ -57,6 +57,18 @@ pub fn key_policy(spec: &LogArchiveSpec, ids: &Ids) -> Value {
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}
         }),
+        // The log bucket's default encryption uses this key with an S3 Bucket
+        // Key: then "kms:Decrypt permissions are required to create or update a
+        // trail with SSE-KMS encryption enabled" (CloudTrail guide,
+        // create-kms-key-policy-for-cloudtrail.html), for the caller of
+        // CreateTrail and UpdateTrail, in the management account.
+        json!({
+            "Sid": "TrailCreatorChecksTheKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:{p}:iam::{}:root", ids.management_account)},
+            "Action": "kms:Decrypt",
+            "Resource": "*"
+        }),
         json!({
             "Sid": "OrganizationDecryptsLogFiles",
             "Effect": "Allow",
@@ -253,7 +265,7 @@ pub fn lifecycle(spec: &LogArchiveSpec) -> Value {
 /// for the log buckets themselves (logging their writes would loop).
 pub fn event_selectors(spec: &LogArchiveSpec, ids: &Ids) -> Value {
     let mut selectors = vec![json!({
-        "Name": "Management events",
+        "Name": "Management events selector",
         "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]
     })];
     for kind in &spec.trail.data_events {

@@ -234,3 +234,16 @@ fn s3_data_events_exclude_the_log_buckets() {
     assert!(text.contains("arn:aws:s3:::sra-org-trail-logs-222222222222-us-east-1/"), "{text}");
     assert!(text.contains("arn:aws:s3:::sra-s3-access-logs-222222222222-us-east-1/"), "{text}");
 }
+
+/// The caller of CreateTrail and UpdateTrail (the management account) may
+/// decrypt with the key, as CloudTrail requires for a bucket with an S3 Bucket
+/// Key; it gets nothing else, and no other account is named.
+#[test]
+fn the_trail_creator_may_decrypt_with_the_key() {
+    let p = documents::key_policy(&LogArchiveSpec::default(), &ids());
+    let statements = p["Statement"].as_array().unwrap();
+    let creator: Vec<&serde_json::Value> =
+        statements.iter().filter(|s| s["Principal"]["AWS"] == json!("arn:aws:iam::111111111111:root")).collect();
+    assert_eq!(creator.len(), 1, "{p}");
+    assert_eq!((&creator[0]["Effect"], &creator[0]["Action"]), (&json!("Allow"), &json!("kms:Decrypt")));
+}
