@@ -123,6 +123,8 @@ fn describe(change: &Change) -> String {
             format!("{}: {} -> {}", p.name, show(&p.before), show(&p.after))
         })
         .collect();
+    let verb =
+        if change.action == Action::NoOp && !change.manual.is_empty() { "need a person to set up" } else { verb };
     let mut line = format!("would {verb} {}", change.address);
     if !props.is_empty() {
         line.push_str(&format!(" ({})", props.join("; ")));
@@ -137,7 +139,8 @@ fn describe(change: &Change) -> String {
 /// anything was switched off (then plan again: opting out can end other changes).
 pub fn opt_out(desired: &mut Desired, plan: &Plan, notes: &mut BTreeMap<Area, Vec<String>>) -> bool {
     let mut any = false;
-    for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+    // A manual item is a difference too (plan exits 2 on it): opt out of its area.
+    for change in plan.changes.iter().filter(|c| c.action != Action::NoOp || !c.manual.is_empty()) {
         let Some(area) = area_of(change) else { continue };
         notes.entry(area.clone()).or_default().push(describe(change));
         let switched = match &area {

@@ -158,10 +158,12 @@ pub const CALLS: &[Call] = &[
         M,
     ),
     read("guardduty", "ListDetectors", &["guardduty:ListDetectors"], L),
+    read("guardduty", "GetDetector", &["guardduty:GetDetector"], L),
     read("guardduty", "DescribeOrganizationConfiguration", &["guardduty:DescribeOrganizationConfiguration"], L),
     read("guardduty", "ListMembers", &["guardduty:ListMembers"], L),
     write("guardduty", "CreateDetector", &["guardduty:CreateDetector", "iam:CreateServiceLinkedRole"], L),
     write("guardduty", "UpdateOrganizationConfiguration", &["guardduty:UpdateOrganizationConfiguration"], L),
+    write("guardduty", "UpdateDetector", &["guardduty:UpdateDetector", "iam:CreateServiceLinkedRole"], L),
     write("guardduty", "CreateMembers", &["guardduty:CreateMembers"], L),
     read("securityhub", "ListOrganizationAdminAccounts", &["securityhub:ListOrganizationAdminAccounts"], M),
     write(

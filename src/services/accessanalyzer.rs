@@ -53,8 +53,13 @@ pub async fn observe(
 pub async fn run(region: &str, admin: &str, sessions: &Sessions, rep: &Reporter) -> Result<()> {
     let config = sessions.config(admin, rep).await?;
     let site = sessions.site_in(admin, region);
-    let sent =
-        client(&config, region).create_analyzer().analyzer_name(ANALYZER_NAME).r#type(Type::Organization).send().await;
-    done_if_exists(sent, &["ConflictException"])
-        .map_err(|e| call_error(e, SVC, "CreateAnalyzer", &site, "creating the organization analyzer").into())
+    let c = client(&config, region);
+    // Delegation takes a while to reach Access Analyzer: until then it answers
+    // that only the management account or the delegated administrator may do this.
+    crate::services::regional::until_accepted("Access Analyzer", region, rep, || async {
+        let sent = c.create_analyzer().analyzer_name(ANALYZER_NAME).r#type(Type::Organization).send().await;
+        done_if_exists(sent, &["ConflictException"])
+            .map_err(|e| call_error(e, SVC, "CreateAnalyzer", &site, "creating the organization analyzer").into())
+    })
+    .await
 }

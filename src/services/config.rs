@@ -182,9 +182,14 @@ pub async fn run(
                 .role_arn(recorder_role(ids, &id))
                 .recording_group(group)
                 .build();
-            c.put_configuration_recorder().configuration_recorder(recorder).send().await.map_err(|e| {
-                call_error(e, SVC, "PutConfigurationRecorder", &site, "recording every supported resource")
-            })?;
+            // The service-linked role may be brand new: Config answers
+            // InvalidRoleException until it can assume it.
+            crate::services::regional::until_accepted("Config", region, rep, || async {
+                c.put_configuration_recorder().configuration_recorder(recorder.clone()).send().await.map_err(|e| {
+                    call_error(e, SVC, "PutConfigurationRecorder", &site, "recording every supported resource").into()
+                })
+            })
+            .await?;
         }
         CfOp::PutDeliveryChannel { name } => {
             let channel = aws_sdk_config::types::DeliveryChannel::builder()
@@ -227,14 +232,20 @@ pub async fn run(
                 .set_aws_regions(Some(regions.clone()))
                 .all_aws_regions(false)
                 .build()?;
-            c.put_configuration_aggregator()
-                .configuration_aggregator_name(AGGREGATOR)
-                .organization_aggregation_source(source)
-                .send()
-                .await
-                .map_err(|e| {
-                    call_error(e, SVC, "PutConfigurationAggregator", &site, "aggregating the governed regions")
-                })?;
+            // The role was maybe just created (IAM is eventually consistent), and
+            // Config's delegation may not have reached Security Tooling yet.
+            crate::services::regional::until_accepted("Config", region, rep, || async {
+                c.put_configuration_aggregator()
+                    .configuration_aggregator_name(AGGREGATOR)
+                    .organization_aggregation_source(source.clone())
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        call_error(e, SVC, "PutConfigurationAggregator", &site, "aggregating the governed regions")
+                            .into()
+                    })
+            })
+            .await?;
         }
     }
     Ok(())

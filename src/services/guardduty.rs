@@ -3,13 +3,18 @@
 //! per-region loop, delegation, waits and coverage are `regional`'s; the
 //! settings diff is the core's (`sra_core::services::guardduty`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 use aws_sdk_guardduty::Client;
 use aws_sdk_guardduty::error::ProvideErrorMetadata;
+use aws_sdk_guardduty::types::OrganizationAdditionalConfiguration as OrgExtra;
 use aws_sdk_guardduty::types::OrganizationFeatureConfiguration as Feature;
 use aws_sdk_guardduty::types::{AccountDetail, AutoEnableMembers, OrgFeature, OrgFeatureStatus};
+use aws_sdk_guardduty::types::{
+    DetectorAdditionalConfiguration, DetectorFeature, DetectorFeatureConfiguration, FeatureAdditionalConfiguration,
+    FeatureStatus, OrgFeatureAdditionalConfiguration as OrgExtraName,
+};
 
 use crate::aws::{Failure, Site, call_error, hinted};
 use crate::services::regional::{AdminCalls, Io};
@@ -45,8 +50,28 @@ impl Io for GuardDuty {
         Ok(())
     }
 
+    /// The detector and its own features: Security Tooling's to read, delegated or not.
     async fn read_own(c: &Client, site: &Site) -> Result<Settings> {
-        Ok(Settings { detector: detector_of(c, site).await?, ..Default::default() })
+        let detector = detector_of(c, site).await?;
+        let mut own = Settings { detector: detector.clone(), ..Default::default() };
+        let Some(id) = detector else { return Ok(own) };
+        let got = c
+            .get_detector()
+            .detector_id(&id)
+            .send()
+            .await
+            .map_err(|e| call_error(e, SVC, "GetDetector", site, "reading Security Tooling's detector"))?;
+        for f in got.features() {
+            let Some(name) = f.name() else { continue };
+            let status = |s: Option<&aws_sdk_guardduty::types::FeatureStatus>| s.map(|s| s.as_str().to_string());
+            own.detector_features.extend(status(f.status()).map(|v| (name.as_str().to_string(), v)));
+            for a in f.additional_configuration() {
+                let Some(extra) = a.name() else { continue };
+                let key = format!("{}.{}", name.as_str(), extra.as_str());
+                own.detector_features.extend(status(a.status()).map(|v| (key, v)));
+            }
+        }
+        Ok(own)
     }
 
     fn members_listable(own: &Settings) -> bool {
@@ -59,11 +84,17 @@ impl Io for GuardDuty {
             call_error(e, SVC, "DescribeOrganizationConfiguration", site, "reading GuardDuty's organization settings")
         })?;
         own.auto_enable_members = conf.auto_enable_organization_members().map(|m| m.as_str().to_string());
-        own.features = conf
-            .features()
-            .iter()
-            .filter_map(|f| Some((f.name()?.as_str().to_string(), f.auto_enable()?.as_str().to_string())))
-            .collect();
+        for f in conf.features() {
+            let Some(name) = f.name() else { continue };
+            if let Some(v) = f.auto_enable() {
+                own.features.insert(name.as_str().to_string(), v.as_str().to_string());
+            }
+            for a in f.additional_configuration() {
+                if let (Some(extra), Some(v)) = (a.name(), a.auto_enable()) {
+                    own.features.insert(format!("{}.{}", name.as_str(), extra.as_str()), v.as_str().to_string());
+                }
+            }
+        }
         Ok(own)
     }
 
@@ -126,12 +157,19 @@ impl Io for GuardDuty {
             }
             GdOp::UpdateOrganizationConfiguration { auto_enable_members, features } => {
                 let detector = detector_of(c, site).await?.ok_or_else(|| no_detector(site))?;
-                let features: Vec<Feature> = features
-                    .iter()
-                    .map(|(f, v)| {
+                let features: Vec<Feature> = nested(features)
+                    .into_iter()
+                    .map(|Nested { name: f, value: v, extra }| {
+                        let extra = extra.into_iter().map(|(name, v)| {
+                            OrgExtra::builder()
+                                .name(OrgExtraName::from(name))
+                                .auto_enable(OrgFeatureStatus::from(v))
+                                .build()
+                        });
                         Feature::builder()
-                            .name(OrgFeature::from(f.as_str()))
-                            .auto_enable(OrgFeatureStatus::from(v.as_str()))
+                            .name(OrgFeature::from(f))
+                            .auto_enable(OrgFeatureStatus::from(v))
+                            .set_additional_configuration(Some(extra.collect()).filter(|e: &Vec<_>| !e.is_empty()))
                             .build()
                     })
                     .collect();
@@ -151,9 +189,56 @@ impl Io for GuardDuty {
                         )
                     })?;
             }
+            GdOp::UpdateDetector { features } => {
+                let detector = detector_of(c, site).await?.ok_or_else(|| no_detector(site))?;
+                let features: Vec<DetectorFeatureConfiguration> = nested(features)
+                    .into_iter()
+                    .map(|Nested { name: f, value: v, extra }| {
+                        let extra = extra.into_iter().map(|(name, v)| {
+                            DetectorAdditionalConfiguration::builder()
+                                .name(FeatureAdditionalConfiguration::from(name))
+                                .status(FeatureStatus::from(v))
+                                .build()
+                        });
+                        DetectorFeatureConfiguration::builder()
+                            .name(DetectorFeature::from(f))
+                            .status(FeatureStatus::from(v))
+                            .set_additional_configuration(Some(extra.collect()).filter(|e: &Vec<_>| !e.is_empty()))
+                            .build()
+                    })
+                    .collect();
+                c.update_detector().detector_id(&detector).set_features(Some(features)).send().await.map_err(|e| {
+                    call_error(e, SVC, "UpdateDetector", site, "turning on Security Tooling's own protections")
+                })?;
+            }
         }
         Ok(())
     }
+}
+
+/// One feature as GuardDuty's requests nest it: its value and its additional
+/// configuration (name, value).
+struct Nested<'a> {
+    name: &'a str,
+    value: &'a str,
+    extra: Vec<(&'a str, &'a str)>,
+}
+
+/// The flattened feature map (`FEATURE.ADDITIONAL` keys) as requests nest it.
+fn nested(flat: &BTreeMap<String, String>) -> Vec<Nested<'_>> {
+    let mut out: Vec<Nested> = flat
+        .iter()
+        .filter(|(key, _)| !key.contains('.'))
+        .map(|(name, value)| Nested { name, value, extra: Vec::new() })
+        .collect();
+    for (key, value) in flat {
+        if let Some((feature, extra)) = key.split_once('.')
+            && let Some(f) = out.iter_mut().find(|f| f.name == feature)
+        {
+            f.extra.push((extra, value));
+        }
+    }
+    out
 }
 
 fn no_detector(site: &Site) -> anyhow::Error {

@@ -546,6 +546,10 @@ pub async fn create_account(
     let tags: Vec<Tag> =
         tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set")).collect();
     let purpose = format!("creating account \"{name}\" ({})", role.key());
+    // A request found after a lost answer must be ours: never an older account
+    // that had the same name (see `find_request`).
+    let first_sent =
+        aws_sdk_organizations::primitives::DateTime::from(std::time::SystemTime::now() - Duration::from_secs(60));
     for attempt in 1..=3 {
         let sent = orgs
             .create_account()
@@ -571,7 +575,7 @@ pub async fn create_account(
                     role.key()
                 ));
                 tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
-                if let Some(found) = find_request(orgs, site, name).await? {
+                if let Some(found) = find_request(orgs, site, name, email, first_sent).await? {
                     return Ok(found);
                 }
                 if attempt == 3 {
@@ -591,9 +595,19 @@ fn is_transient_code(code: &str) -> bool {
     )
 }
 
-/// A CreateAccount request for this account name that is in progress or done.
-async fn find_request(orgs: &Client, site: &Site, name: &str) -> Result<Option<String>> {
-    let statuses = orgs
+/// Our CreateAccount request, after its answer was lost: one for this account
+/// name that is either done and made the account with our email (emails are
+/// unique in AWS), or still in progress and made at or after `since` (our first
+/// send, less a minute of clock skew). An older account that only had the same
+/// name is never taken.
+async fn find_request(
+    orgs: &Client,
+    site: &Site,
+    name: &str,
+    email: &str,
+    since: aws_sdk_organizations::primitives::DateTime,
+) -> Result<Option<String>> {
+    let statuses: Vec<_> = orgs
         .list_create_account_status()
         .states(CreateAccountState::InProgress)
         .states(CreateAccountState::Succeeded)
@@ -604,13 +618,22 @@ async fn find_request(orgs: &Client, site: &Site, name: &str) -> Result<Option<S
         .map_err(|e| {
             call_error(e, SVC, "ListCreateAccountStatus", site, format!("looking for a request for \"{name}\""))
         })?;
-    Ok(statuses
-        .iter()
-        .flat_map(|page| page.create_account_statuses())
-        .rev()
-        .find(|s| s.account_name() == Some(name))
-        .and_then(|s| s.id())
-        .map(str::to_string))
+    let named = statuses.iter().flat_map(|page| page.create_account_statuses()).rev();
+    for s in named.filter(|s| s.account_name() == Some(name)) {
+        let ours = match (s.state(), s.account_id()) {
+            (Some(CreateAccountState::Succeeded), Some(id)) => {
+                let got = orgs.describe_account().account_id(id).send().await.map_err(|e| {
+                    call_error(e, SVC, "DescribeAccount", site, format!("checking whether {id} is the account sent"))
+                })?;
+                got.account().and_then(|a| a.email()).is_some_and(|e| e.eq_ignore_ascii_case(email))
+            }
+            _ => s.requested_timestamp().is_some_and(|t| t.secs() >= since.secs()),
+        };
+        if ours {
+            return Ok(s.id().map(str::to_string));
+        }
+    }
+    Ok(None)
 }
 
 /// Poll a CreateAccount request until it ends; the new account's id.

@@ -171,28 +171,41 @@ pub async fn run<S: Io>(region: &str, op: &Op<S::Op>, admin: &str, sessions: &Se
     let config = sessions.config(admin, rep).await?;
     let (c, site) = (S::client(&config, region), sessions.site_in(admin, region));
     match op {
-        Op::Own(op) => until_admin(calls.name, region, rep, || S::run(&c, &site, op)).await,
-        Op::Enroll { accounts } => until_admin(calls.name, region, rep, || S::enroll(&c, &site, accounts)).await,
+        Op::Own(op) => until_accepted(calls.name, region, rep, || S::run(&c, &site, op)).await,
+        Op::Enroll { accounts } => until_accepted(calls.name, region, rep, || S::enroll(&c, &site, accounts)).await,
         Op::EnrollAll => {
             let own = S::read_own(&c, &site).await?;
-            let members = until_admin(calls.name, region, rep, || S::read_members(&c, &site, &own)).await?;
+            let members = until_accepted(calls.name, region, rep, || S::read_members(&c, &site, &own)).await?;
             let missing = crate::services::organizations::accounts_to_enroll(sessions, admin, &members, rep).await?;
             if missing.is_empty() {
                 return Ok(());
             }
-            until_admin(calls.name, region, rep, || S::enroll(&c, &site, &missing)).await
+            until_accepted(calls.name, region, rep, || S::enroll(&c, &site, &missing)).await
         }
         Op::EnableAdmin | Op::DisableAdmin { .. } => unreachable!("run from the management account above"),
     }
 }
 
-/// How long a new administrator may take to be accepted, and how often to retry.
-const ADMIN_WAIT: Duration = Duration::from_secs(300);
-const ADMIN_RETRY: Duration = Duration::from_secs(5);
+/// How long AWS may take to accept a new administrator or role, and how often to retry.
+const ACCEPT_WAIT: Duration = Duration::from_secs(300);
+const ACCEPT_RETRY: Duration = Duration::from_secs(5);
 
-/// Retry `call` while the service says Security Tooling is not (yet) its
-/// administrator: delegation takes a while to reach the admin account.
-pub async fn until_admin<T, F, Fut>(service: &str, region: &str, rep: &Reporter, call: F) -> Result<T>
+/// What AWS has not accepted yet, from its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NotYet {
+    /// A delegation has not reached the service: "… is not the delegated administrator".
+    Administrator,
+    /// A role just created cannot be assumed by the service yet (IAM is
+    /// eventually consistent): `InvalidRoleException`.
+    Role,
+}
+
+/// The one wait-until-accepted policy: retry `call` (bounded, with progress)
+/// while AWS answers that a delegation or a new role has not reached the
+/// service yet; any other answer, or the bound, ends it. Every admin-side call
+/// of every regional service, the organization analyzer and the Config
+/// aggregator run under it.
+pub async fn until_accepted<T, F, Fut>(service: &str, region: &str, rep: &Reporter, call: F) -> Result<T>
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<T>>,
@@ -200,29 +213,34 @@ where
     let start = Instant::now();
     loop {
         match call().await {
-            Err(e) if not_admin_yet(&e) && start.elapsed() < ADMIN_WAIT => {
-                rep.progress(format!(
-                    "{service} {region}: waiting for the delegation to reach Security Tooling ({}s)",
-                    start.elapsed().as_secs()
-                ));
-                tokio::time::sleep(ADMIN_RETRY).await;
+            Err(e) if start.elapsed() < ACCEPT_WAIT && not_yet(&e).is_some() => {
+                let what = match not_yet(&e) {
+                    Some(NotYet::Role) => "the new role to become usable",
+                    _ => "the delegation to reach Security Tooling",
+                };
+                rep.progress(format!("{service} {region}: waiting for {what} ({}s)", start.elapsed().as_secs()));
+                tokio::time::sleep(ACCEPT_RETRY).await;
             }
             other => return other,
         }
     }
 }
 
-/// Whether an error says the caller is not (yet) the service's administrator:
-/// "Account … is not an administrator for this organization", "… is not the
-/// delegated administrator", "Only the … administrator account can …".
-fn not_admin_yet(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<CallError>().is_some_and(|c| {
-        let detail = c.detail.to_ascii_lowercase();
-        let words: Vec<&str> = detail.split(|ch: char| !ch.is_ascii_alphanumeric()).collect();
-        let has = |w: &str| words.contains(&w);
-        // A missing permission is final, whatever action it names.
-        has("administrator") && (has("not") || has("only")) && !detail.contains("not authorized")
-    })
+/// Whether an error says the caller is not (yet) the service's administrator
+/// ("Account … is not an administrator for this organization", "… is not the
+/// delegated administrator", "Only the … administrator account can …") or that
+/// the service cannot assume a role yet.
+fn not_yet(e: &anyhow::Error) -> Option<NotYet> {
+    let c = e.downcast_ref::<CallError>()?;
+    if c.code.as_deref() == Some("InvalidRoleException") {
+        return Some(NotYet::Role);
+    }
+    let detail = c.detail.to_ascii_lowercase();
+    let words: Vec<&str> = detail.split(|ch: char| !ch.is_ascii_alphanumeric()).collect();
+    let has = |w: &str| words.contains(&w);
+    // A missing permission is final, whatever action it names.
+    (has("administrator") && (has("not") || has("only")) && !detail.contains("not authorized"))
+        .then_some(NotYet::Administrator)
 }
 
 #[cfg(test)]
@@ -244,6 +262,22 @@ mod tests {
     }
 
     #[test]
+    fn a_role_config_cannot_assume_yet_is_waited_for() {
+        let role = |code: &str| CallError {
+            service: "config",
+            operation: "PutConfigurationAggregator",
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            purpose: "testing".into(),
+            code: Some(code.into()),
+            detail: format!("{code}: AWS Config cannot assume the role"),
+            hint: String::new(),
+        };
+        assert_eq!(not_yet(&role("InvalidRoleException").into()), Some(NotYet::Role));
+        assert_eq!(not_yet(&role("InvalidParameterValueException").into()), None);
+    }
+
+    #[test]
     fn waits_only_while_not_the_administrator_yet() {
         for waiting in [
             "InvalidAccessException: Account 111111111111 is not an administrator for this organization",
@@ -251,7 +285,7 @@ mod tests {
             "AccessDeniedException: Only the Macie administrator account can do this.",
             "AccessDeniedException: The request is not from the Detective administrator account of the organization.",
         ] {
-            assert!(not_admin_yet(&failed(waiting)), "{waiting}");
+            assert_eq!(not_yet(&failed(waiting)), Some(NotYet::Administrator), "{waiting}");
         }
         for final_error in [
             "ConflictException: The organization already has the delegated administrator 222222222222.",
@@ -260,8 +294,8 @@ mod tests {
             "AccessDeniedException: not allowed: guardduty:ListOrganizationAdminAccounts",
             "ThrottlingException: Rate exceeded",
         ] {
-            assert!(!not_admin_yet(&failed(final_error)), "{final_error}");
+            assert_eq!(not_yet(&failed(final_error)), None, "{final_error}");
         }
-        assert!(!not_admin_yet(&anyhow::anyhow!("is not an administrator")), "only AWS's answers count");
+        assert_eq!(not_yet(&anyhow::anyhow!("is not an administrator")), None, "only AWS's answers count");
     }
 }

@@ -100,21 +100,34 @@ impl Io for SecurityHub {
                     "reading Security Hub's organization settings",
                 )
             })?;
+            let central = conf
+                .organization_configuration()
+                .and_then(|o| o.configuration_type())
+                .is_some_and(|t| t.as_str() == "CENTRAL");
             Ok(Some((
-                conf.auto_enable().unwrap_or(false),
-                conf.auto_enable_standards().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                (
+                    conf.auto_enable().unwrap_or(false),
+                    conf.auto_enable_standards().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                ),
+                central,
             )))
         };
         let (standards, aggregator, org_config) = tokio::try_join!(standards, aggregator, org_config)?;
-        Ok(Settings { standards, aggregator, org_config, ..own })
+        let central = org_config.as_ref().is_some_and(|(_, central)| *central);
+        Ok(Settings { standards, aggregator, org_config: org_config.map(|(c, _)| c), central, ..own })
     }
 
     /// Every page (50 a page).
     async fn read_members(c: &Client, site: &Site, _: &Settings) -> Result<BTreeSet<String>> {
         let mut ids = BTreeSet::new();
         let pages = c.list_members().max_results(MEMBERS_PAGE).only_associated(false).into_paginator().send();
+        // Covered means enabled: an invited, disassociated or suspended member
+        // is listed but not covered (API reference, Member.MemberStatus).
+        let enabled = |m: &&aws_sdk_securityhub::types::Member| {
+            m.member_status().is_some_and(|s| s.eq_ignore_ascii_case("enabled"))
+        };
         crate::aws::each_page(pages, |p| {
-            ids.extend(p.members().iter().filter_map(|m| m.account_id().map(str::to_string)))
+            ids.extend(p.members().iter().filter(enabled).filter_map(|m| m.account_id().map(str::to_string)))
         })
         .await
         .map_err(|e| call_error(e, SVC, "ListMembers", site, "reading which accounts Security Hub covers"))?;

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-pub const MINIMAL: &str = r#"version = 1
+macro_rules! minimal_toml {
+    () => {
+        r#"version = 1
 [organization]
 home_region = "us-east-1"
 [accounts.security_tooling]
@@ -19,7 +21,24 @@ email = "aws+security-tooling@example.com"
 [accounts.log_archive]
 name = "Log Archive"
 email = "aws+log-archive@example.com"
-"#;
+"#
+    };
+}
+
+/// The smallest plan, with Trusted Advisor off: its trusted access is a manual
+/// step (its console only), so with it on a plan never ends clean by apply alone.
+pub const MINIMAL: &str = concat!(minimal_toml!(), "[services.trusted_advisor]\nenabled = false\n");
+
+/// MINIMAL with Trusted Advisor on; `trusted_advisor_turned_on` does the manual
+/// step as a person would.
+pub const WITH_TRUSTED_ADVISOR: &str = minimal_toml!();
+
+/// What a person does in the Trusted Advisor console (organizational view):
+/// Trusted Advisor enables its trusted access with Organizations.
+pub async fn trusted_advisor_turned_on(emu: &Emulator) {
+    let orgs = emu.orgs().await;
+    orgs.enable_aws_service_access().service_principal("reporting.trustedadvisor.amazonaws.com").send().await.unwrap();
+}
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -68,6 +68,34 @@ class GuardDuty(EmulatorCase):
         self.assertEqual(len(pages), 3)
 
 
+    def test_delegation_enables_guardduty_in_the_admin_and_registers_it(self):
+        self.gd.enable_organization_admin_account(AdminAccountId=self.admin)
+        admin = self.member_client(self.admin)
+        detectors = admin.list_detectors()["DetectorIds"]
+        self.assertEqual(len(detectors), 1, "delegation enabled GuardDuty in the admin's account")
+        self.assertEqual(self.code(admin.create_detector, Enable=True), "BadRequestException", "one detector per Region")
+        self.gd.enable_organization_admin_account(AdminAccountId=self.admin)
+        self.assertEqual(admin.list_detectors()["DetectorIds"], detectors, "a repeat makes no second")
+        registered = self.orgs.list_delegated_administrators(ServicePrincipal="guardduty.amazonaws.com")
+        self.assertEqual([a["Id"] for a in registered["DelegatedAdministrators"]], [self.admin])
+        self.gd.disable_organization_admin_account(AdminAccountId=self.admin)
+        registered = self.orgs.list_delegated_administrators(ServicePrincipal="guardduty.amazonaws.com")
+        self.assertEqual(len(registered["DelegatedAdministrators"]), 1, "deregistering is a separate, global step")
+
+    def test_a_closed_account_is_never_a_member(self):
+        closed = self.accounts[2]
+        self.orgs.close_account(AccountId=closed)
+        self.gd.enable_organization_admin_account(AdminAccountId=self.admin)
+        admin = self.member_client(self.admin)
+        detector = admin.list_detectors()["DetectorIds"][0]
+        admin.update_organization_configuration(DetectorId=detector, AutoEnableOrganizationMembers="ALL")
+        members = [m["AccountId"] for m in admin.list_members(DetectorId=detector)["Members"]]
+        self.assertIn(self.accounts[1], members)
+        self.assertNotIn(closed, members)
+        out = admin.create_members(DetectorId=detector, AccountDetails=[{"AccountId": closed, "Email": "w2@example.com"}])
+        self.assertEqual([u["AccountId"] for u in out["UnprocessedAccounts"]], [closed])
+
+
 class Delegation(EmulatorCase):
     def setUp(self):
         super().setUp()

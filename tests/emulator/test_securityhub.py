@@ -31,6 +31,8 @@ class SecurityHub(EmulatorCase):
         self.assertEqual([a["AccountId"] for a in east.list_organization_admin_accounts()["AdminAccounts"]], [self.admin])
         self.assertEqual(west.list_organization_admin_accounts()["AdminAccounts"], [], "per region")
         self.assertEqual(self.code(east.enable_organization_admin_account, AdminAccountId="123456789012"), "InvalidInputException")
+        registered = self.orgs.list_delegated_administrators(ServicePrincipal="securityhub.amazonaws.com")
+        self.assertEqual([a["Id"] for a in registered["DelegatedAdministrators"]], [self.admin], "registered with Organizations")
         east.disable_organization_admin_account(AdminAccountId=self.admin)
         self.assertEqual(east.list_organization_admin_accounts()["AdminAccounts"], [])
 
@@ -60,3 +62,12 @@ class SecurityHub(EmulatorCase):
         admin.create_members(AccountDetails=[{"AccountId": "123456789012"}])
         admin.delete_members(AccountIds=["123456789012"])
         self.assertEqual(admin.list_members(OnlyAssociated=False)["Members"], [])
+
+    def test_a_closed_account_is_not_made_a_member(self):
+        r = self.orgs.create_account(AccountName="old", Email="old@example.com")["CreateAccountStatus"]
+        time.sleep(0.05)
+        old = self.orgs.describe_create_account_status(CreateAccountRequestId=r["Id"])["CreateAccountStatus"]["AccountId"]
+        self.orgs.close_account(AccountId=old)
+        out = self.sh(self.admin).create_members(AccountDetails=[{"AccountId": old}])
+        self.assertEqual([u["AccountId"] for u in out["UnprocessedAccounts"]], [old])
+        self.assertEqual(self.sh(self.admin).list_members(OnlyAssociated=False)["Members"], [])

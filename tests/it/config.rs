@@ -59,3 +59,18 @@ async fn recorders_deliver_to_the_log_bucket_the_aggregator_covers_the_regions_a
     emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
     emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
 }
+
+/// A role IAM just created is not usable by AWS Config at once (the emulator's
+/// `role_delay_seconds`; AWS answers InvalidRoleException), and Config's
+/// delegation takes a while to reach Security Tooling: apply waits for both,
+/// with progress, and converges.
+#[test]
+fn apply_waits_until_config_can_use_a_new_role_and_its_delegation() {
+    let emu = Emulator::start();
+    emu.configure(r#"{"role_delay_seconds": 6, "delegation_delay_seconds": 3}"#);
+    let plan = emu.plan_file(MINIMAL).to_str().unwrap().to_string();
+    let run = emu.run(&["apply", &plan, "--auto-approve"]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("Config us-east-1: waiting for the new role to become usable"), "{}", run.stderr);
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}

@@ -2,7 +2,7 @@
 //! Trusted Advisor) to Security Tooling: set up, drift restored, another admin
 //! replaced only with --allow-admin-change.
 
-use crate::common::{Emulator, MINIMAL, accounts};
+use crate::common::{Emulator, MINIMAL, WITH_TRUSTED_ADVISOR, accounts, trusted_advisor_turned_on};
 
 const PRINCIPALS: [&str; 4] = [
     "config.amazonaws.com",
@@ -16,9 +16,19 @@ async fn admins(emu: &Emulator, principal: &str) -> Vec<String> {
     out.delegated_administrators().iter().filter_map(|a| a.id().map(str::to_string)).collect()
 }
 
+/// Applied with Trusted Advisor on: the first apply does everything but Trusted
+/// Advisor (its trusted access is a manual step, shown by plan, and its
+/// delegation waits for it); after a person turns it on, apply registers it.
 async fn applied() -> (Emulator, String, String, String) {
     let emu = Emulator::start();
-    let plan = emu.plan_file(MINIMAL).to_str().unwrap().to_string();
+    let plan = emu.plan_file(WITH_TRUSTED_ADVISOR).to_str().unwrap().to_string();
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let pending = emu.run(&["plan", &plan, "--detailed-exitcode"]);
+    pending.expect_code(2);
+    assert!(pending.stdout.contains("Trusted Advisor console"), "{}", pending.stdout);
+    assert!(pending.stdout.contains("0 to create, 0 to update"), "only manual items: {}", pending.stdout);
+    assert!(admins(&emu, "reporting.trustedadvisor.amazonaws.com").await.is_empty(), "not claimed");
+    trusted_advisor_turned_on(&emu).await;
     emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
     let all = accounts(&emu.orgs().await).await;
     let st = all.iter().find(|a| a.2 == "aws+security-tooling@example.com").unwrap().0.clone();
@@ -78,7 +88,7 @@ async fn another_admin_is_replaced_only_when_allowed() {
 #[test]
 fn an_opted_out_service_is_left_alone() {
     let emu = Emulator::start();
-    let plan = emu.plan_file(&format!("{MINIMAL}[services.trusted_advisor]\nenabled = false\n"));
+    let plan = emu.plan_file(&format!("{WITH_TRUSTED_ADVISOR}[services.trusted_advisor]\nenabled = false\n"));
     let run = emu.run(&["plan", plan.to_str().unwrap()]);
     run.expect_code(0);
     assert!(!run.stdout.contains("trusted_advisor"), "{}", run.stdout);
@@ -131,5 +141,23 @@ async fn an_organization_analyzer_exists_in_every_region_and_a_deleted_one_is_dr
         .send()
         .await
         .unwrap();
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}
+
+/// AWS takes a while to accept a new delegated administrator: Access Analyzer
+/// answers "only the management account or the delegated administrator" first.
+/// Apply waits (with progress) instead of failing, and converges.
+#[test]
+fn apply_waits_for_a_delegation_to_reach_the_service() {
+    let emu = Emulator::start();
+    emu.configure(r#"{"delegation_delay_seconds": 6}"#);
+    let plan = emu.plan_file(MINIMAL).to_str().unwrap().to_string();
+    let run = emu.run(&["apply", &plan, "--auto-approve"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("Access Analyzer us-east-1: waiting for the delegation to reach Security Tooling"),
+        "{}",
+        run.stderr
+    );
     emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
 }

@@ -131,3 +131,33 @@ async fn killed_at_every_call_type_then_rerun_converges_shard_0() {
 async fn killed_at_every_call_type_then_rerun_converges_shard_1() {
     killed_then_rerun(1, 2).await;
 }
+
+/// CreateAccount's request lost on the way (every try): sra looks for a request
+/// it may have made, and must never take an older account that only has the
+/// same name (a "Security Tooling" with another email, from before). It fails
+/// with the error instead, and leaves that account untouched.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_create_account_never_adopts_an_older_account_of_the_same_name() {
+    let emu = Emulator::start();
+    let orgs = emu.orgs().await;
+    orgs.create_organization().send().await.unwrap();
+    let old = orgs.create_account().account_name("Security Tooling").email("old-tooling@corp.example").send().await;
+    let request = old.unwrap().create_account_status().unwrap().id().unwrap().to_string();
+    let old_id = loop {
+        let s = orgs.describe_create_account_status().create_account_request_id(&request).send().await.unwrap();
+        if let Some(id) = s.create_account_status().and_then(|s| s.account_id()) {
+            break id.to_string();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let faults = Faults { reset_before: 1.0, only: Some(vec!["CreateAccount".into()]), ..Default::default() };
+    let proxy = Proxy::start(&upstream(&emu), faults);
+    let plan = emu.plan_file(MINIMAL).to_str().unwrap().to_string();
+    let run: Run = sra_at(&proxy.url(), &["apply", &plan, "--auto-approve"]).output().unwrap().into();
+    run.expect_code(1);
+    assert!(run.stderr.contains("CreateAccount"), "{}", run.stderr);
+    let tags = orgs.list_tags_for_resource().resource_id(&old_id).send().await.unwrap();
+    assert!(tags.tags().iter().all(|t| t.key() != "sra:account"), "the older account was taken: {tags:?}");
+    let parents = orgs.list_parents().child_id(&old_id).send().await.unwrap();
+    assert!(parents.parents()[0].id().unwrap().starts_with("r-"), "the older account was moved");
+}

@@ -80,12 +80,48 @@ async fn one_apply_delegates_guardduty_in_every_region_then_no_changes() {
             conf.features().iter().map(|f| (f.name().unwrap().as_str(), f.auto_enable().unwrap())).collect();
         assert_eq!(features.len(), 6, "{features:?}");
         assert!(features.iter().all(|(_, s)| **s == OrgFeatureStatus::All), "{features:?}");
+        // Runtime Monitoring with the agents GuardDuty manages, else no agent runs.
+        let runtime = conf.features().iter().find(|f| f.name().unwrap().as_str() == "RUNTIME_MONITORING").unwrap();
+        let agents: Vec<(&str, &str)> = runtime
+            .additional_configuration()
+            .iter()
+            .map(|a| (a.name().unwrap().as_str(), a.auto_enable().unwrap().as_str()))
+            .collect();
+        assert_eq!(
+            agents,
+            [("EC2_AGENT_MANAGEMENT", "ALL"), ("ECS_FARGATE_AGENT_MANAGEMENT", "ALL"), ("EKS_ADDON_MANAGEMENT", "ALL")],
+            "{region}"
+        );
+        // Security Tooling is not its own member: its own detector has them too.
+        let own = client.get_detector().detector_id(&detector).send().await.unwrap();
+        let on: Vec<&str> = own
+            .features()
+            .iter()
+            .filter(|f| f.status().map(|s| s.as_str()) == Some("ENABLED"))
+            .filter_map(|f| f.name().map(|n| n.as_str()))
+            .collect();
+        assert_eq!(on.len(), 6, "{region}: {on:?}");
+        let runtime = own.features().iter().find(|f| f.name().unwrap().as_str() == "RUNTIME_MONITORING").unwrap();
+        assert_eq!(runtime.additional_configuration().len(), 3, "{region}");
+        assert!(runtime.additional_configuration().iter().all(|a| a.status().unwrap().as_str() == "ENABLED"));
         let members = client.list_members().detector_id(&detector).send().await.unwrap();
         let mut got: Vec<&str> = members.members().iter().filter_map(|m| m.account_id()).collect();
         got.sort();
         let mut want: Vec<&str> = o.all.iter().map(|a| a.0.as_str()).filter(|id| *id != o.st).collect();
         want.sort();
         assert_eq!(got, want, "{region}: every account but the admin is a member");
+        // Membership is protection: read in each member account (the management
+        // account included), GuardDuty is on there, Runtime Monitoring's agents too.
+        for (id, ..) in o.all.iter().filter(|a| a.0 != o.st) {
+            let config = if id == "123456789012" { mgmt.clone() } else { o.emu.sdk_in(id).await };
+            let member = gd(&config, region);
+            let ids = member.list_detectors().send().await.unwrap();
+            assert_eq!(ids.detector_ids().len(), 1, "{region}: GuardDuty on in {id}");
+            let own = member.get_detector().detector_id(&ids.detector_ids()[0]).send().await.unwrap();
+            let runtime = own.features().iter().find(|f| f.name().map(|n| n.as_str()) == Some("RUNTIME_MONITORING"));
+            let runtime = runtime.unwrap_or_else(|| panic!("{region}: {id} has Runtime Monitoring"));
+            assert_eq!(runtime.additional_configuration().len(), 3, "{region}: {id}");
+        }
     }
     let access = o.emu.orgs().await.list_aws_service_access_for_organization().send().await.unwrap();
     let principals: Vec<&str> =
@@ -136,6 +172,33 @@ async fn auto_enable_turned_off_is_drift() {
         .await
         .unwrap();
     expect_drift(&o, "~ guardduty[\"us-east-1\"].settings", "~ auto_enable_organization_members = \"NONE\" -> \"ALL\"");
+}
+
+/// An agent GuardDuty manages turned off on Security Tooling's own detector is
+/// drift of exactly that; apply turns it back on.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_turned_off_on_the_admins_detector_is_drift() {
+    use aws_sdk_guardduty::types::{
+        DetectorAdditionalConfiguration, DetectorFeature, DetectorFeatureConfiguration, FeatureAdditionalConfiguration,
+        FeatureStatus,
+    };
+    let o = applied().await;
+    let (client, detector) = o.admin_gd("us-east-1").await;
+    let off = DetectorAdditionalConfiguration::builder()
+        .name(FeatureAdditionalConfiguration::EksAddonManagement)
+        .status(FeatureStatus::Disabled)
+        .build();
+    let feature = DetectorFeatureConfiguration::builder()
+        .name(DetectorFeature::RuntimeMonitoring)
+        .status(FeatureStatus::Enabled)
+        .additional_configuration(off)
+        .build();
+    client.update_detector().detector_id(&detector).features(feature).send().await.unwrap();
+    expect_drift(
+        &o,
+        "~ guardduty[\"us-east-1\"].settings",
+        "~ detector.RUNTIME_MONITORING.EKS_ADDON_MANAGEMENT = \"DISABLED\" -> \"ENABLED\"",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

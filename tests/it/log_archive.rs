@@ -344,3 +344,36 @@ async fn a_key_created_but_not_named_is_taken_not_doubled() {
     assert!(keys.contains(&lookalike));
     a.emu.run(&["plan", &a.plan, "--detailed-exitcode"]).expect_code(0);
 }
+
+/// Object Lock asked for after the log bucket exists (and holds logs): S3
+/// enables it in place, so plan shows an update that says the logs already
+/// there stay unlocked, apply makes it, and the bucket is never replaced.
+#[tokio::test(flavor = "multi_thread")]
+async fn object_lock_is_enabled_on_the_existing_log_bucket() {
+    let a = applied().await;
+    let s3 = a.s3().await;
+    let bucket = a.log_bucket();
+    // Logs already in the bucket. The emulator answers over plain HTTP, which the
+    // bucket policy denies (TLS only): lift it for the write, as only the role sra
+    // uses may; apply puts it back with the rest.
+    s3.delete_bucket_policy().bucket(&bucket).send().await.unwrap();
+    let body = aws_sdk_s3::primitives::ByteStream::from_static(b"{}");
+    s3.put_object().bucket(&bucket).key("AWSLogs/earlier.json.gz").body(body).send().await.unwrap();
+    std::fs::write(
+        &a.plan,
+        format!("{MINIMAL}[log_bucket]\nobject_lock_mode = \"GOVERNANCE\"\nobject_lock_days = 30\n"),
+    )
+    .unwrap();
+    let run = a.emu.run(&["plan", &a.plan, "--detailed-exitcode"]);
+    run.expect_code(2);
+    assert!(run.stdout.contains("Plan: 0 to create, 1 to update"), "{}", run.stdout);
+    assert!(run.stdout.contains("not locked, only those written after"), "{}", run.stdout);
+    assert!(!run.stdout.contains("manual"), "{}", run.stdout);
+    a.emu.run(&["apply", &a.plan, "--auto-approve"]).expect_code(0);
+    let lock = s3.get_object_lock_configuration().bucket(&bucket).send().await.unwrap();
+    let lock = lock.object_lock_configuration().unwrap();
+    assert_eq!(lock.object_lock_enabled().map(|e| e.as_str()), Some("Enabled"));
+    let retention = lock.rule().unwrap().default_retention().unwrap();
+    assert_eq!((retention.mode().map(|m| m.as_str()), retention.days()), (Some("GOVERNANCE"), Some(30)));
+    a.emu.run(&["plan", &a.plan, "--detailed-exitcode"]).expect_code(0);
+}

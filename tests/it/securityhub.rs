@@ -119,3 +119,47 @@ async fn a_removed_member_is_drift() {
     client.delete_members().account_ids(&removed).send().await.unwrap();
     expect_one_drift(&o, "~ securityhub[\"us-east-1\"].coverage", &format!("(not enrolled: {removed})"));
 }
+
+/// A disassociated member is still listed, but not covered: coverage counts
+/// enabled members only, and apply associates it again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_disassociated_member_is_not_covered() {
+    let o = applied().await;
+    let client = sh(&o.emu.sdk_in(&o.st).await, "us-east-1");
+    let member = o.all.iter().find(|a| a.0 != o.st).unwrap().0.clone();
+    client.disassociate_members().account_ids(&member).send().await.unwrap();
+    let listed = client.list_members().only_associated(false).send().await.unwrap();
+    assert!(listed.members().iter().any(|m| m.account_id() == Some(member.as_str())), "still listed");
+    expect_one_drift(&o, "~ securityhub[\"us-east-1\"].coverage", &format!("(not enrolled: {member})"));
+    let listed = client.list_members().only_associated(true).send().await.unwrap();
+    assert!(listed.members().iter().any(|m| m.account_id() == Some(member.as_str())), "associated again");
+}
+
+/// An organization switched to Security Hub central configuration: AutoEnable
+/// can no longer be set (AWS refuses it), so the plan shows what a person must
+/// see to (configuration policies) and apply sends nothing that AWS refuses.
+#[tokio::test(flavor = "multi_thread")]
+async fn central_configuration_is_left_to_its_policies() {
+    use aws_sdk_securityhub::types::{
+        AutoEnableStandards, OrganizationConfiguration, OrganizationConfigurationConfigurationType,
+    };
+    let o = applied().await;
+    let client = sh(&o.emu.sdk_in(&o.st).await, "us-east-1");
+    let central = OrganizationConfiguration::builder()
+        .configuration_type(OrganizationConfigurationConfigurationType::Central)
+        .status(aws_sdk_securityhub::types::OrganizationConfigurationStatus::Enabled)
+        .build();
+    client
+        .update_organization_configuration()
+        .auto_enable(false)
+        .auto_enable_standards(AutoEnableStandards::None)
+        .organization_configuration(central)
+        .send()
+        .await
+        .unwrap();
+    let run = o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]);
+    run.expect_code(2);
+    assert!(run.stdout.contains("Plan: 0 to create, 0 to update"), "{}", run.stdout);
+    assert!(run.stdout.contains("central configuration"), "{}", run.stdout);
+    o.emu.run(&["apply", &o.plan, "--auto-approve"]).expect_code(0);
+}

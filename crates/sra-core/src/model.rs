@@ -410,7 +410,20 @@ pub struct GuardDutySpec {
     pub enabled: bool,
     /// Protection features auto-enabled for every member (GuardDuty's names).
     pub features: Vec<String>,
+    /// With RUNTIME_MONITORING: the agents GuardDuty deploys and manages (keys of
+    /// [`GUARDDUTY_AGENTS`]); without them the feature reads "on" while no agent runs.
+    pub runtime_agents: Vec<String>,
 }
+
+/// Runtime Monitoring's agents GuardDuty can manage: the plan-file name, and
+/// GuardDuty's additional-configuration name (API reference,
+/// OrganizationAdditionalConfiguration).
+pub const GUARDDUTY_AGENT_CONFIG: &[(&str, &str)] = &[
+    ("eks", "EKS_ADDON_MANAGEMENT"),
+    ("ecs_fargate", "ECS_FARGATE_AGENT_MANAGEMENT"),
+    ("ec2", "EC2_AGENT_MANAGEMENT"),
+];
+pub const GUARDDUTY_AGENTS: &[&str] = &["eks", "ecs_fargate", "ec2"];
 
 /// GuardDuty's protection features, all on in the SRA baseline.
 pub const GUARDDUTY_FEATURES: &[&str] = &[
@@ -424,7 +437,11 @@ pub const GUARDDUTY_FEATURES: &[&str] = &[
 
 impl Default for GuardDutySpec {
     fn default() -> Self {
-        GuardDutySpec { enabled: true, features: GUARDDUTY_FEATURES.iter().map(|s| s.to_string()).collect() }
+        GuardDutySpec {
+            enabled: true,
+            features: GUARDDUTY_FEATURES.iter().map(|s| s.to_string()).collect(),
+            runtime_agents: GUARDDUTY_AGENTS.iter().map(|s| s.to_string()).collect(),
+        }
     }
 }
 

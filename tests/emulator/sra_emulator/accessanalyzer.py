@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, unquote
 from moto.iam.models import get_account_id_from
 from moto.organizations.models import organizations_backends
 
+from .organizations import delegation_settled
+
 _lock = threading.Lock()
 _analyzers = {}  # (account, region) -> {name: analyzer}
 TYPES = ("ACCOUNT", "ORGANIZATION", "ACCOUNT_UNUSED_ACCESS", "ORGANIZATION_UNUSED_ACCESS")
@@ -44,7 +46,8 @@ def _may_create_org_analyzer(account):
     if account in organizations_backends.master_accounts:
         management, partition = organizations_backends.master_accounts[account]
         org = organizations_backends[management][partition]
-        return any(a.account.id == account and "access-analyzer.amazonaws.com" in a.services for a in org.admins)
+        return any(a.account.id == account and "access-analyzer.amazonaws.com" in a.services for a in org.admins) and \
+            delegation_settled(account, "access-analyzer.amazonaws.com")
     return organizations_backends[account]["aws"].org is not None
 
 

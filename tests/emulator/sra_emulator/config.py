@@ -9,6 +9,14 @@ _settings = {
     # Emails that belong to AWS accounts outside the organization: CreateAccount with
     # one of them ends FAILED with EMAIL_ALREADY_EXISTS, as AWS does.
     "reserved_emails": [],
+    # A new delegated administrator is accepted by the service this long after
+    # Organizations registered it (AWS propagates delegation; "not the delegated
+    # administrator" answers come first). Applies to IAM Access Analyzer's
+    # organization analyzer.
+    "delegation_delay_seconds": 0.0,
+    # A role is usable by a service (AWS Config) this long after IAM created it
+    # (IAM is eventually consistent): InvalidRoleException before.
+    "role_delay_seconds": 0.0,
 }
 
 
@@ -28,7 +36,7 @@ def update(values):
         raise KeyError(", ".join(unknown))
     with _lock:
         for key, value in values.items():
-            if key == "create_account_delay_seconds":
+            if key in ("create_account_delay_seconds", "delegation_delay_seconds", "role_delay_seconds"):
                 value = float(value)
             if key == "reserved_emails":
                 value = [str(v).lower() for v in value]

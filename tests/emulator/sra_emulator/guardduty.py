@@ -18,6 +18,15 @@
   lists organizations:RegisterDelegatedAdministrator among what the call needs,
   and change-guardduty-delegated-admin.html deregisters it as a separate,
   one-time global step: disabling the administrator in a Region does not).
+- UpdateOrganizationConfiguration keeps each feature's additionalConfiguration
+  (Runtime Monitoring's agents), refuses it on other features and refuses
+  RUNTIME_MONITORING with EKS_RUNTIME_MONITORING in one request, as the API
+  reference says; DescribeOrganizationConfiguration returns it.
+- Enrolling an organization account (CreateMembers, or auto-enable ALL) turns
+  GuardDuty on in that account and Region (a detector with the features the
+  organization auto-enables), so reads in the member account see it.
+- UpdateDetector changes the features the request names (stock replaced the
+  whole list), as the API reference's UpdateDetector describes.
 - CreateDetector in an account and Region that has a detector is refused, as in
   AWS (one detector per account and Region); stock moto made a second.
 """
@@ -33,6 +42,10 @@ from .common import is_active, org_of, page
 
 MAX_MEMBERS_PER_CALL = 50
 PRINCIPAL = "guardduty.amazonaws.com"
+# Runtime Monitoring's additional configuration (API reference,
+# OrganizationAdditionalConfiguration): "Additional configuration applies to only
+# GuardDuty Runtime Monitoring protection plan."
+ADDITIONAL = ("EKS_ADDON_MANAGEMENT", "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT")
 
 
 class BadRequest(JsonRESTError):
@@ -85,6 +98,32 @@ def enable_organization_admin_account(self):
     return "{}"
 
 
+def update_detector(self):
+    """Stock moto replaced the detector's whole feature list; AWS changes the
+    features named in the request (and their additional configuration) only."""
+    detector_id = self.path.split("/")[-1]
+    detector = _detector(self.guardduty_backend, detector_id)
+    enable = self._get_param("enable")
+    if enable is not None:
+        detector.enabled = enable
+    current = {f["name"]: dict(f) for f in detector.features or []}
+    for f in self._get_param("features") or []:
+        if f.get("status") not in ("ENABLED", "DISABLED"):
+            raise BadRequest("The request is rejected because a feature's status is invalid.")
+        merged = current.get(f["name"], {"name": f["name"]})
+        merged["status"] = f["status"]
+        extras = {e["name"]: dict(e) for e in merged.get("additionalConfiguration", [])}
+        for e in f.get("additionalConfiguration") or []:
+            if f["name"] not in ("RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING") or e.get("name") not in ADDITIONAL:
+                raise BadRequest(f"The request is rejected because {e.get('name')} is not an additional configuration of {f['name']}.")
+            extras[e["name"]] = {"name": e["name"], "status": e["status"]}
+        if extras:
+            merged["additionalConfiguration"] = [extras[n] for n in sorted(extras)]
+        current[f["name"]] = merged
+    detector.features = [current[n] for n in sorted(current)]
+    return "{}"
+
+
 _original_create_detector = GuardDutyResponse.create_detector
 
 
@@ -119,15 +158,26 @@ def update_organization_configuration(self):
         raise BadRequest("The request is rejected because autoEnableOrganizationMembers is invalid.")
     config = _state(backend)["org_config"].setdefault(detector_id, {"features": {}})
     config["autoEnableOrganizationMembers"] = members
-    for feature in self._get_param("features") or []:
+    features = self._get_param("features") or []
+    names = {f.get("name") for f in features}
+    if {"RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING"} <= names:
+        raise BadRequest("The request is rejected because specifying both EKS Runtime Monitoring and Runtime Monitoring is not allowed.")
+    for feature in features:
         if feature.get("autoEnable") not in ("NEW", "ALL", "NONE"):
             raise BadRequest("The request is rejected because a feature's autoEnable is invalid.")
         config["features"][feature["name"]] = feature["autoEnable"]
+        for extra in feature.get("additionalConfiguration") or []:
+            if feature["name"] not in ("RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING") or extra.get("name") not in ADDITIONAL:
+                raise BadRequest(f"The request is rejected because {extra.get('name')} is not an additional configuration of {feature['name']}.")
+            if extra.get("autoEnable") not in ("NEW", "ALL", "NONE"):
+                raise BadRequest("The request is rejected because an additional configuration's autoEnable is invalid.")
+            config.setdefault("additional", {}).setdefault(feature["name"], {})[extra["name"]] = extra["autoEnable"]
     if members == "ALL":
         store = _state(backend)["members"].setdefault(detector_id, {})
         for account in org.accounts:
             if account.id != backend.account_id and account.id not in store and is_active(org, account.id):
                 store[account.id] = _member(account.id, account.email, backend.account_id)
+                _enable_in_member(backend, account.id)
     return "{}"
 
 
@@ -142,8 +192,40 @@ def describe_organization_configuration(self):
         "autoEnable": members != "NONE",
         "autoEnableOrganizationMembers": members,
         "memberAccountLimitReached": False,
-        "features": [{"name": n, "autoEnable": v} for n, v in sorted(config["features"].items())],
+        "features": [_org_feature(config, n, v) for n, v in sorted(config["features"].items())],
     })
+
+
+def _org_feature(config, name, value):
+    out = {"name": name, "autoEnable": value}
+    extra = config.get("additional", {}).get(name)
+    if extra:
+        out["additionalConfiguration"] = [{"name": n, "autoEnable": v} for n, v in sorted(extra.items())]
+    return out
+
+
+def _enable_in_member(backend, account_id):
+    """What enrolling does in the member account: GuardDuty on there (a detector)
+    with the features the organization auto-enables, so a read in the member
+    account sees what it would in AWS ("As a delegated administrator, using
+    CreateMembers will enable GuardDuty in the added member accounts", and it
+    "applies your organization's auto-enable settings to the member accounts",
+    https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreateMembers.html)."""
+    member = guardduty_backends[account_id][backend.region_name]
+    if member.detectors:
+        return
+    config = _state(backend)["org_config"]
+    features = []
+    for conf in config.values():
+        for name, auto in conf.get("features", {}).items():
+            if auto in ("ALL", "NEW"):
+                extra = [{"name": n, "status": "ENABLED" if v in ("ALL", "NEW") else "DISABLED"}
+                         for n, v in sorted(conf.get("additional", {}).get(name, {}).items())]
+                feature = {"name": name, "status": "ENABLED"}
+                if extra:
+                    feature["additionalConfiguration"] = extra
+                features.append(feature)
+    member.create_detector(True, "SIX_HOURS", {}, {}, features)
 
 
 def _member(account_id, email, admin):
@@ -177,6 +259,7 @@ def create_members(self):
             unprocessed.append({"accountId": account_id, "result": "The account is suspended or closed."})
             continue
         store.setdefault(account_id, _member(account_id, d.get("email"), backend.account_id))
+        _enable_in_member(backend, account_id)
     return json.dumps({"unprocessedAccounts": unprocessed})
 
 
@@ -213,6 +296,7 @@ def apply():
     })
     GuardDutyResponse.enable_organization_admin_account = enable_organization_admin_account
     GuardDutyResponse.create_detector = create_detector
+    GuardDutyResponse.update_detector = update_detector
     GuardDutyResponse.disable_organization_admin_account = disable_organization_admin_account
     GuardDutyResponse.update_organization_configuration = update_organization_configuration
     GuardDutyResponse.describe_organization_configuration = describe_organization_configuration

@@ -337,15 +337,27 @@ EXTRA_DELEGATION_SERVICES = [
 _original_register = Backend.register_delegated_administrator
 
 
+_registered = {}
+
+
 def register_delegated_administrator(self, **kwargs):
     """Stock moto left an empty administrator entry behind when it rejected a
     principal; AWS leaves nothing."""
     before = list(self.admins)
     try:
-        return _original_register(self, **kwargs)
+        out = _original_register(self, **kwargs)
     except Exception:
         self.admins[:] = [a for a in self.admins if a in before or a.services]
         raise
+    _registered[(kwargs["AccountId"], kwargs["ServicePrincipal"])] = time.monotonic()
+    return out
+
+
+def delegation_settled(account_id, principal):
+    """Whether the delegation of `principal` to `account_id` has reached the
+    service (config's delegation_delay_seconds after it was registered)."""
+    since = _registered.get((account_id, principal))
+    return since is None or time.monotonic() - since >= config.get("delegation_delay_seconds")
 
 
 # Trusted-access principals AWS accepts that moto's list lacks.

@@ -10,6 +10,12 @@
   `<VersioningConfiguration>`, `<LifecycleConfiguration>` and
   `<BucketLoggingStatus>`, and SDKs that check the root (the Rust SDK) reject
   moto's. Here those operations get S3's root element.
+- PutObjectLockConfiguration refused a bucket that already held objects
+  (BucketNeedsToBeNew). S3 enables Object Lock on an existing bucket with
+  versioning on, objects already there left unlocked (S3 User Guide,
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html,
+  "Enable Object Lock on an existing S3 bucket"); versioning off is still
+  InvalidBucketState, and once enabled it cannot be turned off.
 """
 import json
 
@@ -68,6 +74,21 @@ def _serialized_result_to_response(self, resp, result, shape, serialized_result)
     return resp
 
 
+def put_object_lock_configuration(self, bucket_name, lock_enabled, mode=None, days=None, years=None):
+    bucket = self.get_bucket(bucket_name)
+    if not bucket.is_versioned:
+        raise models.InvalidBucketState(
+            "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration"
+        )
+    if lock_enabled:
+        bucket.object_lock_enabled = True
+        bucket.versioning_status = "Enabled"
+    bucket.default_lock_mode = mode
+    bucket.default_lock_days = days
+    bucket.default_lock_years = years
+
+
 def apply():
+    models.S3Backend.put_object_lock_configuration = put_object_lock_configuration
     serialize.S3Serializer._serialized_result_to_response = _serialized_result_to_response
     models.FakeBucket._log_permissions_enabled_policy = staticmethod(_log_permissions_enabled_policy)

@@ -14,6 +14,11 @@
   delegated administrator: "When you first choose a Security Hub administrator
   account, Security Hub calls Organizations to make that account the delegated
   administrator account for Security Hub"
+- DisassociateMembers (missing in stock) leaves the member listed with a status
+  other than enabled; CreateMembers associates such an organization account again.
+- ListMembers read OnlyAssociated=false (a query string) as true; now as AWS does.
+- Under central configuration (ConfigurationType CENTRAL) UpdateOrganizationConfiguration
+  refuses AutoEnable=true or default standards in any later request too.
   (https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html).
 """
 import json
@@ -76,17 +81,73 @@ def enable_organization_admin_account(self, admin_account_id):
     return _original_enable_admin.__wrapped__(self, admin_account_id) if hasattr(_original_enable_admin, "__wrapped__") else _original_enable_admin(self, admin_account_id)
 
 
+_original_update_org_config = SecurityHubBackend.update_organization_configuration
+
+
+def update_organization_configuration(self, auto_enable, auto_enable_standards=None, organization_configuration=None):
+    """Under central configuration AutoEnable "is set to false and can't be
+    changed" and AutoEnableStandards is NONE (API reference,
+    UpdateOrganizationConfiguration); stock moto checked this only in the request
+    that switched to CENTRAL."""
+    current = self._get_org_config().get("configuration") or {}
+    if organization_configuration is None and current.get("ConfigurationType") == "CENTRAL":
+        if auto_enable or auto_enable_standards not in (None, "NONE"):
+            raise _err("ValidationException", "The request was rejected because AutoEnable must be false and "
+                       "AutoEnableStandards NONE when ConfigurationType is CENTRAL.")
+    return _original_update_org_config(self, auto_enable, auto_enable_standards, organization_configuration)
+
+
 _original_create_members = SecurityHubBackend.create_members
 
 
 def create_members(self, account_details):
-    """Suspended (closed) accounts cannot be members: UnprocessedAccounts."""
+    """Suspended (closed) accounts cannot be members: UnprocessedAccounts. A
+    disassociated organization account is associated again (its status back to
+    enabled), as CreateMembers does for organization accounts in AWS."""
     org = org_of(self.account_id)
-    closed = [d for d in account_details if org is not None and not is_active(org, d.get("AccountId"))
-              and any(a.id == d.get("AccountId") for a in org.accounts)]
-    rest = [d for d in account_details if d not in closed]
-    unprocessed = _original_create_members(self, rest) if rest else []
-    return unprocessed + [{"AccountId": d["AccountId"], "ProcessingResult": "The account is suspended or closed."} for d in closed]
+    unprocessed, rest = [], []
+    for d in account_details:
+        account_id = d.get("AccountId")
+        member = self.members.get(account_id)
+        if org is not None and any(a.id == account_id for a in org.accounts) and not is_active(org, account_id):
+            unprocessed.append({"AccountId": account_id, "ProcessingResult": "The account is suspended or closed."})
+        elif member is not None and member.get("MemberStatus") != "ENABLED":
+            member["MemberStatus"] = "ENABLED"
+        else:
+            rest.append(d)
+    return (_original_create_members(self, rest) if rest else []) + unprocessed
+
+
+_original_list_members = SecurityHubResponse.list_members
+
+
+def list_members(self):
+    """Stock moto read the query parameter OnlyAssociated=false as the string
+    "false", which is true: disassociated members were never listed."""
+    value = self._get_param("OnlyAssociated")
+    if isinstance(value, str):
+        only = value.lower() != "false"
+        members, token = self.securityhub_backend.list_members(
+            only_associated=only,
+            max_results=int(self._get_param("MaxResults")) if self._get_param("MaxResults") else None,
+            next_token=self._get_param("NextToken"),
+        )
+        out = {"Members": members}
+        if token:
+            out["NextToken"] = token
+        return json.dumps(out)
+    return _original_list_members(self)
+
+
+def disassociate_members(self):
+    """Missing in stock moto: the members stay listed (OnlyAssociated=false) with
+    a status other than enabled, as in AWS (API reference, Member.MemberStatus)."""
+    backend = self.securityhub_backend
+    for account_id in _json(self).get("AccountIds") or []:
+        member = backend.members.get(account_id)
+        if member is not None:
+            member["MemberStatus"] = "REMOVED"
+    return "{}"
 
 
 def _state(backend):
@@ -261,14 +322,16 @@ def apply():
         "{0}/findingAggregator/get/(?P<arn>.+)$": SecurityHubResponse.dispatch,
         "{0}/findingAggregator/update$": SecurityHubResponse.dispatch,
         "{0}/members/delete$": SecurityHubResponse.dispatch,
+        "{0}/members/disassociate$": SecurityHubResponse.dispatch,
     })
     SecurityHubBackend._get_org_config = _get_org_config
     SecurityHubBackend.enable_organization_admin_account = enable_organization_admin_account
     SecurityHubBackend.create_members = create_members
+    SecurityHubBackend.update_organization_configuration = update_organization_configuration
     for fn in (
         list_organization_admin_accounts, disable_organization_admin_account, describe_standards,
         batch_enable_standards, batch_disable_standards, get_enabled_standards,
         create_finding_aggregator, list_finding_aggregators, get_finding_aggregator,
-        update_finding_aggregator, delete_members,
+        update_finding_aggregator, delete_members, disassociate_members, list_members,
     ):
         setattr(SecurityHubResponse, fn.__name__, fn)

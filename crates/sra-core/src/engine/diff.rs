@@ -25,6 +25,28 @@ pub fn ids(desired: &Desired, observed: &Observed) -> Ids {
 }
 
 /// Service principals that need trusted access for what the plan sets up.
+/// Trusted access for Trusted Advisor "can be enabled using only AWS Trusted
+/// Advisor" (Organizations guide, services-that-can-integrate-ta.html): its
+/// organizational view is turned on in its console, which has no public API. A
+/// manual item, never a step sra claims to make.
+fn trusted_advisor_access() -> Change {
+    Change {
+        manual: vec![format!(
+            "turn on Trusted Advisor's organizational view: sign in to the management account, open the Trusted \
+             Advisor console and enable trusted access with AWS Organizations there (AWS Support User Guide, \
+             \"Organizational view for AWS Trusted Advisor\"); Trusted Advisor enables {} itself. Then rerun \
+             sra apply, which registers Security Tooling as its delegated administrator",
+            delegation::TRUSTED_ADVISOR
+        )],
+        address: Address::TrustedAccess(delegation::TRUSTED_ADVISOR.to_string()),
+        action: Action::NoOp,
+        id: None,
+        properties: vec![prop("enabled", None, Some("true"))],
+        reason: "only Trusted Advisor's console can enable its trusted access".into(),
+        steps: vec![],
+    }
+}
+
 pub fn trusted_principals(desired: &Desired) -> Vec<String> {
     let services = &desired.services;
     let needs = |key: &str| match key {
@@ -67,6 +89,10 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
     }
     for principal in trusted_principals(desired) {
         let enabled = observed.trusted_access.contains(&principal);
+        if principal == delegation::TRUSTED_ADVISOR && !enabled {
+            plan.changes.push(trusted_advisor_access());
+            continue;
+        }
         plan.changes.push(Change {
             manual: vec![],
             address: Address::TrustedAccess(principal.clone()),
@@ -133,6 +159,7 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
         &desired.services,
         plan.ids.security_tooling.as_deref(),
         &observed.delegations,
+        &observed.trusted_access,
     );
     plan.changes.extend(delegations);
     plan.destructive.extend(refused);

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::log_archive::{DATA_EVENTS, STORAGE_CLASSES};
 use crate::model::{
-    GUARDDUTY_FEATURES, GuardDutySpec, INSPECTOR_SCANS, InspectorSpec, LogArchiveSpec, SECURITYHUB_STANDARDS,
-    SecurityHubSpec,
+    GUARDDUTY_AGENTS, GUARDDUTY_FEATURES, GuardDutySpec, INSPECTOR_SCANS, InspectorSpec, LogArchiveSpec,
+    SECURITYHUB_STANDARDS, SecurityHubSpec,
 };
 
 fn strings(description: &str, values: &[&str], default: Vec<String>) -> Value {
@@ -61,6 +61,7 @@ pub fn schema() -> Value {
                 json!({
                     "enabled": enabled("false: sra leaves GuardDuty alone"),
                     "features": strings("Protection features auto-enabled for every member", GUARDDUTY_FEATURES, GuardDutySpec::default().features),
+                    "runtime_monitoring_agents": strings("With RUNTIME_MONITORING: the agents GuardDuty deploys and manages (EKS add-on, ECS Fargate, EC2); a kind left out is set to NONE", GUARDDUTY_AGENTS, GuardDutySpec::default().runtime_agents),
                 }),
             ),
         ),
@@ -89,7 +90,12 @@ pub fn schema() -> Value {
         ("config", service("AWS Config: recorders in Security Tooling and Log Archive, organization aggregator")),
         ("cloudtrail", service("CloudTrail delegated administration to Security Tooling")),
         ("access_analyzer", service("IAM Access Analyzer: an organization analyzer in every governed region")),
-        ("trusted_advisor", service("Trusted Advisor delegated administration to Security Tooling")),
+        (
+            "trusted_advisor",
+            service(
+                "Trusted Advisor delegated administration to Security Tooling, once its organizational view is on (a manual step in its console, which plan lists)",
+            ),
+        ),
     ];
     let guardrail_names: Vec<&str> = crate::services::guardrails::catalog::CATALOG.iter().map(|g| g.name).collect();
     json!({
@@ -129,7 +135,7 @@ pub fn schema() -> Value {
                 "transition_storage_class": {"type": "string", "enum": STORAGE_CLASSES, "default": la.lifecycle.transition_storage_class},
                 "noncurrent_expiration_days": {"type": "integer", "minimum": 1, "default": la.lifecycle.noncurrent_expiration_days},
                 "retention_days": {"type": "integer", "minimum": 1, "description": "Expire logs after this many days (default: keep forever)"},
-                "object_lock_mode": {"type": "string", "enum": ["GOVERNANCE", "COMPLIANCE"], "description": "Write-once retention; only when the bucket is created"},
+                "object_lock_mode": {"type": "string", "enum": ["GOVERNANCE", "COMPLIANCE"], "description": "Write-once retention of the log bucket; on an existing bucket it is enabled in place, for good, and the objects already there stay unlocked"},
                 "object_lock_days": {"type": "integer", "minimum": 1}
             })),
             "trail": table("The organization trail, in the management account's home region", json!({

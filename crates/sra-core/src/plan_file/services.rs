@@ -2,7 +2,7 @@
 
 use super::reader::{Reader, Table, did_you_mean};
 use crate::diag::Diagnostic;
-use crate::model::{GUARDDUTY_FEATURES, INSPECTOR_SCANS, SECURITYHUB_STANDARDS, ServicesSpec};
+use crate::model::{GUARDDUTY_AGENTS, GUARDDUTY_FEATURES, INSPECTOR_SCANS, SECURITYHUB_STANDARDS, ServicesSpec};
 
 pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
     let mut spec = ServicesSpec::default();
@@ -14,27 +14,16 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
         if let Some(e) = r.boolean(&mut gd, "enabled") {
             spec.guardduty.enabled = e.into_inner();
         }
-        if let Some(list) = r.strings(&mut gd, "features") {
-            spec.guardduty.features.clear();
-            for f in list.get_ref() {
-                if GUARDDUTY_FEATURES.contains(&f.get_ref().as_str()) {
-                    if !spec.guardduty.features.contains(f.get_ref()) {
-                        spec.guardduty.features.push(f.get_ref().clone());
-                    }
-                } else {
-                    let mut d = Diagnostic::new(
-                        f.span(),
-                        gd.key_path("features"),
-                        format!("`{}` is not a GuardDuty protection feature", f.get_ref()),
-                    );
-                    d = match did_you_mean(f.get_ref(), GUARDDUTY_FEATURES) {
-                        Some(best) => d.hint(format!("did you mean `{best}`?")),
-                        None => d.hint(format!("features: {}", GUARDDUTY_FEATURES.join(", "))),
-                    };
-                    r.error(d);
-                    ok = false;
-                }
-            }
+        match one_of(r, &mut gd, "features", GUARDDUTY_FEATURES, "a GuardDuty protection feature") {
+            Ok(Some(list)) => spec.guardduty.features = list,
+            Ok(None) => {}
+            Err(()) => ok = false,
+        }
+        let agents = "runtime_monitoring_agents";
+        match one_of(r, &mut gd, agents, GUARDDUTY_AGENTS, "a Runtime Monitoring agent GuardDuty manages") {
+            Ok(Some(list)) => spec.guardduty.runtime_agents = list,
+            Ok(None) => {}
+            Err(()) => ok = false,
         }
         r.finish(gd);
     }
@@ -42,27 +31,10 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
         if let Some(e) = r.boolean(&mut sh, "enabled") {
             spec.securityhub.enabled = e.into_inner();
         }
-        if let Some(list) = r.strings(&mut sh, "standards") {
-            spec.securityhub.standards.clear();
-            for s in list.get_ref() {
-                if SECURITYHUB_STANDARDS.contains(&s.get_ref().as_str()) {
-                    if !spec.securityhub.standards.contains(s.get_ref()) {
-                        spec.securityhub.standards.push(s.get_ref().clone());
-                    }
-                } else {
-                    let mut d = Diagnostic::new(
-                        s.span(),
-                        sh.key_path("standards"),
-                        format!("`{}` is not a Security Hub standard sra knows", s.get_ref()),
-                    );
-                    d = match did_you_mean(s.get_ref(), SECURITYHUB_STANDARDS) {
-                        Some(best) => d.hint(format!("did you mean `{best}`?")),
-                        None => d.hint(format!("standards: {}", SECURITYHUB_STANDARDS.join(", "))),
-                    };
-                    r.error(d);
-                    ok = false;
-                }
-            }
+        match one_of(r, &mut sh, "standards", SECURITYHUB_STANDARDS, "a Security Hub standard sra knows") {
+            Ok(Some(list)) => spec.securityhub.standards = list,
+            Ok(None) => {}
+            Err(()) => ok = false,
         }
         r.finish(sh);
     }
@@ -82,25 +54,10 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
         if let Some(e) = r.boolean(&mut t, "enabled") {
             spec.inspector.enabled = e.into_inner();
         }
-        if let Some(list) = r.strings(&mut t, "scans") {
-            spec.inspector.scans.clear();
-            for s in list.get_ref() {
-                if INSPECTOR_SCANS.contains(&s.get_ref().as_str()) {
-                    if !spec.inspector.scans.contains(s.get_ref()) {
-                        spec.inspector.scans.push(s.get_ref().clone());
-                    }
-                } else {
-                    r.error(
-                        Diagnostic::new(
-                            s.span(),
-                            t.key_path("scans"),
-                            format!("`{}` is not an Inspector scan type", s.get_ref()),
-                        )
-                        .hint(format!("scans: {}", INSPECTOR_SCANS.join(", "))),
-                    );
-                    ok = false;
-                }
-            }
+        match one_of(r, &mut t, "scans", INSPECTOR_SCANS, "an Inspector scan type") {
+            Ok(Some(list)) => spec.inspector.scans = list,
+            Ok(None) => {}
+            Err(()) => ok = false,
         }
         r.finish(t);
     }
@@ -119,4 +76,35 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<ServicesSpec> {
     }
     r.finish(services);
     ok.then_some(spec)
+}
+
+/// A list whose every element is one of `allowed`, each kept once in the order
+/// given; None when the key is absent; an error (every bad element reported,
+/// located, with a suggestion) when an element is not allowed.
+fn one_of(
+    r: &mut Reader,
+    t: &mut Table,
+    key: &'static str,
+    allowed: &[&str],
+    what: &str,
+) -> Result<Option<Vec<String>>, ()> {
+    let Some(list) = r.strings(t, key) else { return Ok(None) };
+    let mut out: Vec<String> = Vec::new();
+    let mut ok = true;
+    for item in list.get_ref() {
+        let value = item.get_ref();
+        if allowed.contains(&value.as_str()) {
+            if !out.contains(value) {
+                out.push(value.clone());
+            }
+            continue;
+        }
+        let d = Diagnostic::new(item.span(), t.key_path(key), format!("`{value}` is not {what}"));
+        r.error(match did_you_mean(value, allowed) {
+            Some(best) => d.hint(format!("did you mean `{best}`?")),
+            None => d.hint(format!("{key}: {}", allowed.join(", "))),
+        });
+        ok = false;
+    }
+    if ok { Ok(Some(out)) } else { Err(()) }
 }

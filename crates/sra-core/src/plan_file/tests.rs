@@ -308,3 +308,22 @@ home_region = "us-east-1"
     assert_eq!(base.len(), 64);
     assert!(base.chars().all(|c| c.is_ascii_hexdigit()));
 }
+
+#[test]
+fn service_lists_name_their_bad_element_located_with_a_suggestion() {
+    let src = format!(
+        "{MINIMAL}[services.guardduty]\nruntime_monitoring_agents = [\"eks\", \"ecs_fargat\"]\nfeatures = [\"S3_DATA_EVENT\"]\n[services.inspector]\nscans = [\"ec3\"]\n"
+    );
+    check(
+        &src,
+        &[
+            "11:37 services.guardduty.runtime_monitoring_agents: `ecs_fargat` is not a Runtime Monitoring agent GuardDuty manages | did you mean `ecs_fargate`?",
+            "12:13 services.guardduty.features: `S3_DATA_EVENT` is not a GuardDuty protection feature | did you mean `S3_DATA_EVENTS`?",
+            "14:10 services.inspector.scans: `ec3` is not an Inspector scan type",
+        ],
+    );
+    let ok =
+        parse(&format!("{MINIMAL}[services.guardduty]\nruntime_monitoring_agents = [\"ec2\", \"ec2\"]\n")).unwrap();
+    assert_eq!(ok.services.guardduty.runtime_agents, ["ec2"], "each kept once");
+    assert_eq!(parse(MINIMAL).unwrap().services.guardduty.runtime_agents, ["eks", "ecs_fargate", "ec2"]);
+}

@@ -11,8 +11,12 @@ pub const SERVICES: &[(&str, &str)] = &[
     ("config", "config.amazonaws.com"),
     ("cloudtrail", "cloudtrail.amazonaws.com"),
     ("access_analyzer", "access-analyzer.amazonaws.com"),
-    ("trusted_advisor", "reporting.trustedadvisor.amazonaws.com"),
+    ("trusted_advisor", TRUSTED_ADVISOR),
 ];
+
+/// Trusted Advisor's principal: its trusted access is turned on in its own
+/// console only, so its delegation waits for that (see `engine::diff`).
+pub const TRUSTED_ADVISOR: &str = "reporting.trustedadvisor.amazonaws.com";
 
 /// The region label of organization-wide delegations in addresses.
 pub const ORGANIZATION: &str = "organization";
@@ -44,7 +48,12 @@ pub fn enabled(spec: &ServicesSpec, service: &str) -> bool {
 /// Delegated administrators per principal, as Organizations lists them.
 pub type ObservedDelegations = std::collections::BTreeMap<String, Vec<String>>;
 
-pub fn diff(spec: &ServicesSpec, admin: Option<&str>, have: &ObservedDelegations) -> (Vec<Change>, Vec<Destructive>) {
+pub fn diff(
+    spec: &ServicesSpec,
+    admin: Option<&str>,
+    have: &ObservedDelegations,
+    trusted_access: &[String],
+) -> (Vec<Change>, Vec<Destructive>) {
     let mut changes = Vec::new();
     let mut destructive = Vec::new();
     for (service, principal) in SERVICES {
@@ -68,6 +77,15 @@ pub fn diff(spec: &ServicesSpec, admin: Option<&str>, have: &ObservedDelegations
             steps: vec![],
             manual: vec![],
         };
+        if !is_admin && *principal == TRUSTED_ADVISOR && !trusted_access.iter().any(|p| p == TRUSTED_ADVISOR) {
+            // Registering needs the trusted access only a person can turn on.
+            c.manual.push(
+                "waits for Trusted Advisor's organizational view (its trusted access, above); rerun sra apply after"
+                    .into(),
+            );
+            changes.push(c);
+            continue;
+        }
         if !is_admin {
             let others: Vec<&String> = admins.iter().filter(|x| Some(x.as_str()) != admin).collect();
             if others.is_empty() {

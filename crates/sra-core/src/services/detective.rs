@@ -109,6 +109,7 @@ impl regional::Service for Detective {
             reason,
             ops: if changed { vec![DtOp::UpdateOrganizationConfiguration { auto_enable: true }] } else { vec![] },
             members_readable: readable,
+            manual: vec![],
         }
     }
 }

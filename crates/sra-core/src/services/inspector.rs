@@ -87,6 +87,7 @@ impl regional::Service for Inspector {
                 vec![]
             },
             members_readable: here.is_admin,
+            manual: vec![],
         }
     }
 }

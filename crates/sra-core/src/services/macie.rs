@@ -83,6 +83,7 @@ impl regional::Service for Macie {
             reason: if readable || !have.enabled { String::new() } else { regional::REAPPLIED.into() },
             ops,
             members_readable: readable,
+            manual: vec![],
         }
     }
 }

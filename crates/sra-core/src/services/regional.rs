@@ -100,6 +100,8 @@ pub struct SettingsChange<Op> {
     /// Whether the members listing means anything here (the settings it depends
     /// on were read); otherwise coverage is planned as unknown.
     pub members_readable: bool,
+    /// What only a person can do here, and how.
+    pub manual: Vec<String>,
 }
 
 /// The reason of a settings change that only the administrator can read.
@@ -157,7 +159,7 @@ pub fn diff<S: Service>(spec: &S::Spec, org: &Org, have: &Observed<S::Settings>)
             properties: s.properties,
             reason: s.reason,
             steps: s.ops.into_iter().map(|op| step(Op::Own(op))).collect(),
-            manual: vec![],
+            manual: s.manual,
         });
 
         let members = if s.members_readable { state.members.as_ref() } else { None };

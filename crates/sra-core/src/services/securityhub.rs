@@ -70,7 +70,18 @@ pub struct Settings {
     pub standards: BTreeMap<String, String>,
     /// (ARN, linked regions) of the finding aggregator.
     pub aggregator: Option<(String, Vec<String>)>,
+    /// The organization uses central configuration (ConfigurationType CENTRAL):
+    /// then AutoEnable "is set to false and can't be changed", and
+    /// AutoEnableStandards to NONE (API reference, UpdateOrganizationConfiguration);
+    /// configuration policies decide instead.
+    pub central: bool,
 }
+
+/// What the plan says under central configuration, instead of failing on a call
+/// AWS refuses.
+pub const CENTRAL_NOTE: &str = "the organization uses Security Hub central configuration: auto-enable and default \
+     standards are set by its configuration policies, not by sra; make sure a policy enables Security Hub (with the \
+     standards of [services.securityhub]) for every account and Region";
 
 pub type RegionState = regional::RegionState<Settings>;
 pub type ObservedSecurityHub = regional::Observed<Settings>;
@@ -108,10 +119,15 @@ impl regional::Service for SecurityHub {
             // Only the administrator can read them: re-asserted after delegating.
             _ => (Some("true".to_string()), Some("DEFAULT".to_string())),
         };
-        props.push(prop("auto_enable", config_before.0, "true"));
-        props.push(prop("auto_enable_standards", config_before.1, "DEFAULT"));
         let readable = here.is_admin && have.hub && have.org_config.is_some();
-        if !readable || props[1..].iter().any(Property::changed) {
+        let mut manual = Vec::new();
+        if have.central {
+            manual.push(CENTRAL_NOTE.to_string());
+        } else {
+            props.push(prop("auto_enable", config_before.0, "true"));
+            props.push(prop("auto_enable_standards", config_before.1, "DEFAULT"));
+        }
+        if !have.central && (!readable || props[1..].iter().any(Property::changed)) {
             ops.push(ShOp::UpdateOrganizationConfiguration {
                 auto_enable: true,
                 auto_enable_standards: "DEFAULT".into(),
@@ -133,13 +149,18 @@ impl regional::Service for SecurityHub {
         if !missing.is_empty() {
             ops.push(ShOp::EnableStandards { standards: missing });
         }
-        let linked: Vec<String> = here.org.regions.iter().filter(|r| *r != here.org.home).cloned().collect();
+        // Linked Regions are a set: AWS may list them in any order.
+        let set = |regions: &[String]| regions.iter().cloned().collect::<std::collections::BTreeSet<String>>();
+        let linked: Vec<String> = set(here.org.regions).into_iter().filter(|r| r.as_str() != here.org.home).collect();
         if region == here.org.home && !linked.is_empty() {
             let want = format!("SPECIFIED_REGIONS: {}", linked.join(", "));
-            let before = have.aggregator.as_ref().map(|(_, r)| format!("SPECIFIED_REGIONS: {}", r.join(", ")));
+            let before = have
+                .aggregator
+                .as_ref()
+                .map(|(_, r)| format!("SPECIFIED_REGIONS: {}", set(r).into_iter().collect::<Vec<_>>().join(", ")));
             match &have.aggregator {
                 None => ops.push(ShOp::CreateFindingAggregator { regions: linked.clone() }),
-                Some((arn, r)) if *r != linked => {
+                Some((arn, r)) if set(r) != set(&linked) => {
                     ops.push(ShOp::UpdateFindingAggregator { arn: arn.clone(), regions: linked.clone() })
                 }
                 Some(_) => {}
@@ -155,6 +176,63 @@ impl regional::Service for SecurityHub {
             reason: if readable || !have.hub { String::new() } else { regional::REAPPLIED.into() },
             ops,
             members_readable: here.is_admin && have.hub,
+            manual,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::regional::{Here, Org, Service};
+
+    /// The finding aggregator's linked Regions compare as a set: AWS's order
+    /// (or the plan file's) is no drift; a missing Region is.
+    #[test]
+    fn linked_regions_compare_as_a_set() {
+        let regions = ["us-east-1".to_string(), "us-west-2".into(), "eu-west-1".into()];
+        let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[] };
+        let here = Here { region: "us-east-1", org: &org, is_admin: true };
+        let spec = SecurityHubSpec { enabled: true, standards: vec![] };
+        let have = |linked: &[&str]| Settings {
+            hub: true,
+            org_config: Some((true, "DEFAULT".into())),
+            standards: BTreeMap::new(),
+            aggregator: Some(("arn:agg".into(), linked.iter().map(|r| r.to_string()).collect())),
+            central: false,
+        };
+        let same = SecurityHub::settings(&spec, &here, &have(&["us-west-2", "eu-west-1"]));
+        assert!(same.ops.is_empty(), "{:?}", same.ops);
+        let missing = SecurityHub::settings(&spec, &here, &have(&["us-west-2"]));
+        let missing: Vec<&ShOp> =
+            missing.ops.iter().filter(|op| matches!(op, ShOp::UpdateFindingAggregator { .. })).collect();
+        assert_eq!(
+            missing,
+            [&ShOp::UpdateFindingAggregator {
+                arn: "arn:agg".into(),
+                regions: vec!["eu-west-1".into(), "us-west-2".into()]
+            }]
+        );
+    }
+
+    /// Under central configuration AutoEnable cannot be set: the plan says what a
+    /// person must see to instead of sending a call AWS refuses.
+    #[test]
+    fn central_configuration_is_a_manual_item_not_a_refused_call() {
+        let regions = ["us-east-1".to_string()];
+        let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[] };
+        let here = Here { region: "us-east-1", org: &org, is_admin: true };
+        let spec = SecurityHubSpec { enabled: true, standards: vec![] };
+        let have = Settings {
+            hub: true,
+            org_config: Some((false, "NONE".into())),
+            standards: BTreeMap::new(),
+            aggregator: None,
+            central: true,
+        };
+        let change = SecurityHub::settings(&spec, &here, &have);
+        assert!(change.ops.is_empty(), "{:?}", change.ops);
+        assert_eq!(change.manual, [CENTRAL_NOTE]);
+        assert!(change.properties.iter().all(|p| !p.name.starts_with("auto_enable")));
     }
 }

@@ -268,3 +268,28 @@ fn trusted_access_follows_the_services_the_plan_turns_on() {
     assert_eq!(crate::services::service_of_principal("malware-protection.guardduty.amazonaws.com"), Some("guardduty"));
     assert_eq!(crate::services::service_of_principal("example.amazonaws.com"), None);
 }
+
+/// Trusted Advisor's trusted access is a manual item (only its console enables
+/// it), never a step; its delegation waits for it, then is registered.
+#[test]
+fn trusted_advisor_access_is_manual_and_its_delegation_waits_for_it() {
+    let mut d = desired();
+    d.services.delegated.remove("trusted_advisor");
+    let mut observed = converged();
+    let plan = diff(&d, &observed);
+    let access = plan.changes.iter().find(|c| c.address.to_string().contains("reporting.trustedadvisor")).unwrap();
+    assert!(access.steps.is_empty(), "{:?}", access.steps);
+    assert!(access.manual[0].contains("Trusted Advisor console"), "{:?}", access.manual);
+    let delegation = plan.changes.iter().find(|c| c.address.to_string().contains("trusted_advisor")).unwrap();
+    assert!(delegation.steps.is_empty() && delegation.manual[0].contains("organizational view"));
+    assert!(!plan.has_changes(), "nothing for apply to do yet");
+    // Once a person turned it on, apply registers Security Tooling.
+    observed.trusted_access.push("reporting.trustedadvisor.amazonaws.com".into());
+    let plan = diff(&d, &observed);
+    let delegation = plan.changes.iter().find(|c| c.address.to_string().contains("trusted_advisor")).unwrap();
+    assert!(delegation.manual.is_empty());
+    assert!(matches!(
+        delegation.steps.as_slice(),
+        [Step::Delegate { op: crate::services::delegation::DelegationOp::Register, .. }]
+    ));
+}

@@ -528,21 +528,19 @@ pub fn diff(spec: &LogArchiveSpec, ids: &Ids, have: &ObservedLogArchive) -> Vec<
         if change.action == Action::Create {
             change.id = Some(want_b.name.clone());
         }
-        // Object Lock can only be turned on when a bucket is made: never replace
-        // a bucket of logs for it; say what to do instead.
+        // Object Lock on a bucket that exists: S3 enables it in place (versioning
+        // on first, which the steps before do; S3 guide, object-lock-configure.html,
+        // "Enable Object Lock on an existing S3 bucket"). It cannot be turned off
+        // again, and the objects already there are not locked: the plan says so.
         if let Some(have_b) = have_b
             && want_b.object_lock.is_some()
             && !have_b.object_lock_enabled
         {
-            change.steps.retain(|s| !matches!(s, Step::LogArchive { op: Op::PutObjectLock, .. }));
-            change.manual.push(format!(
-                    "Object Lock can only be enabled when a bucket is created, and sra never replaces a bucket of logs: \
-                     create a new bucket with Object Lock, point [log_bucket].name at it, and keep {} until its logs expire",
-                    have_b.name
-                ));
-            if change.steps.is_empty() {
-                change.action = Action::NoOp;
-            }
+            change.reason = format!(
+                "Object Lock is enabled on the existing bucket {} for good (it cannot be disabled); the log \
+                 objects already in it are not locked, only those written after",
+                have_b.name
+            );
         }
         out.push(change);
     }

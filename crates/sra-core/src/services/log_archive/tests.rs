@@ -150,16 +150,19 @@ fn an_equivalent_policy_written_differently_is_not_drift() {
     assert_eq!(changes(&spec, &have), Vec::<String>::new());
 }
 
+/// S3 enables Object Lock on an existing bucket in place: an update (never a
+/// replacement), which says that the objects already there stay unlocked.
 #[test]
-fn object_lock_on_an_existing_bucket_is_manual_never_a_replacement() {
+fn object_lock_on_an_existing_bucket_is_an_update_that_says_what_it_leaves() {
     let mut spec = LogArchiveSpec::default();
     let have = converged(&spec);
     spec.object_lock = Some(ObjectLock { mode: "COMPLIANCE".into(), days: 365 });
     let d = diff(&spec, &ids(), &have);
     let bucket = d.iter().find(|c| c.address == Address::Bucket(BucketKind::Log)).unwrap();
-    assert_eq!(bucket.action, Action::NoOp);
-    assert!(bucket.steps.is_empty());
-    assert!(bucket.manual[0].contains("only be enabled when a bucket is created"), "{:?}", bucket.manual);
+    assert_eq!(bucket.action, Action::Update);
+    assert!(bucket.manual.is_empty(), "{:?}", bucket.manual);
+    assert_eq!(bucket.steps, [Step::LogArchive { target: Target::Bucket(BucketKind::Log), op: Op::PutObjectLock }]);
+    assert!(bucket.reason.contains("not locked, only those written after"), "{}", bucket.reason);
     // a new bucket gets it at creation
     let fresh = changes(&spec, &ObservedLogArchive::default());
     assert!(fresh.iter().any(|c| c.contains("PutObjectLock")), "{fresh:?}");
