@@ -707,9 +707,13 @@ fn failure_hint(reason: &str, role: AccountRole, email: &str) -> String {
         ),
         "ACCOUNT_LIMIT_EXCEEDED" => "the organization has reached its account quota: request an increase in Service Quotas (Organizations), then rerun".into(),
         "INVALID_EMAIL" => format!("AWS rejected {email}: use a deliverable address in accounts.{}.email", role.key()),
-        "CONCURRENT_ACCOUNT_MODIFICATION" | "INTERNAL_FAILURE" | "UPDATE_EXISTING_RESOURCE_POLICY_WITH_TAGS_NOT_SUPPORTED" => {
-            "a transient failure at AWS: rerun sra".into()
-        }
+        "CONCURRENT_ACCOUNT_MODIFICATION" | "INTERNAL_FAILURE" => "a transient failure at AWS: rerun sra".into(),
+        // Not transient: a rerun sends the same request (and the same tags).
+        "UPDATE_EXISTING_RESOURCE_POLICY_WITH_TAGS_NOT_SUPPORTED" => format!(
+            "AWS refused the request with its tags (accounts.{}.tags and the role tag sra adds): not transient, a rerun \
+             sends the same; see CreateAccountStatus in the Organizations API reference",
+            role.key()
+        ),
         _ => "see the reason in the AWS Organizations documentation for CreateAccountStatus, fix it and rerun".into(),
     }
 }

@@ -32,10 +32,11 @@ pub fn ids(desired: &Desired, observed: &Observed) -> Ids {
 fn trusted_advisor_access() -> Change {
     Change {
         manual: vec![format!(
-            "turn on Trusted Advisor's organizational view: sign in to the management account, open the Trusted \
-             Advisor console and enable trusted access with AWS Organizations there (AWS Support User Guide, \
-             \"Organizational view for AWS Trusted Advisor\"); Trusted Advisor enables {} itself. Then rerun \
-             sra apply, which registers Security Tooling as its delegated administrator",
+            "turn on Trusted Advisor's organizational view: sign in as an administrator in the management account, \
+             open the Trusted Advisor console, in the navigation pane under Preferences choose Your organization, and \
+             under Enable trusted access with AWS Organizations turn on Enabled (AWS Support User Guide, \
+             organizational-view.html); Trusted Advisor enables {} itself. Then rerun sra apply, which registers \
+             Security Tooling as its delegated administrator",
             delegation::TRUSTED_ADVISOR
         )],
         address: Address::TrustedAccess(delegation::TRUSTED_ADVISOR.to_string()),
