@@ -160,6 +160,11 @@ pub fn plan(doc: &PlanDocument, style: Style) -> String {
         return out;
     }
     match doc.plan_file_applied_before {
+        // Only what a person must do: nothing moved, nothing for apply.
+        _ if !doc.has_changes() => {
+            let _ = writeln!(out, "Nothing for apply to do; what remains needs a person (below).");
+            let _ = writeln!(out);
+        }
         Some(true) => {
             let _ = writeln!(
                 out,
@@ -292,6 +297,15 @@ Plan: 1 to create, 1 to update, 1 unchanged.
         assert!(plan(&p, Style { color: false }).contains("Drift: the plan file is the one last applied"));
         p.plan_file_applied_before = Some(false);
         assert!(plan(&p, Style { color: false }).contains("may be new intent or drift"));
+        // Only manual items left: not drift, and nothing for apply.
+        p.plan_file_applied_before = Some(true);
+        for c in p.changes.iter_mut() {
+            c.action = ActionDoc::NoOp;
+        }
+        p.changes[0].manual = vec!["turn it on in the console".into()];
+        let text = plan(&p, Style { color: false });
+        assert!(!text.contains("Drift"), "{text}");
+        assert!(text.contains("Nothing for apply to do; what remains needs a person"), "{text}");
     }
 
     #[test]

@@ -71,6 +71,11 @@ pub fn plan(doc: &PlanDocument) -> String {
         let _ = writeln!(head, "> **Blocked:** {}  \n> {}\n", b.message, b.hint);
     }
     match doc.plan_file_applied_before {
+        // Only what a person must do: nothing moved, nothing for apply.
+        _ if !doc.has_changes() && doc.has_manual() => {
+            head.push_str("> Nothing for apply to do; what remains needs a person (below).\n\n")
+        }
+        _ if !doc.has_changes() => {}
         Some(true) => {
             head.push_str("> **Drift:** the plan file is the one last applied; live state moved away from it.\n\n")
         }
