@@ -456,6 +456,7 @@ mod tests {
     fn each_changed_area_is_switched_off_with_a_note() {
         let mut d = desired();
         let plan = Plan {
+            proof: None,
             ids: Default::default(),
             organization_id: None,
             caller_account: "1".into(),

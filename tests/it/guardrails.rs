@@ -82,10 +82,12 @@ async fn apply_creates_every_guardrail_exempting_sra_attached_to_the_root() {
             "ProtectDetective",
             "ProtectGuardDuty",
             "ProtectInspector",
+            "ProtectLogArchivePublicAccessBlock",
             "ProtectLogBuckets",
             "ProtectMacie",
             "ProtectOrganizationTrail",
-            "ProtectSecurityHub"
+            "ProtectSecurityHub",
+            "ProtectTrailKey"
         ]
     );
     let logging = &got[0].2.to_string();
@@ -93,8 +95,50 @@ async fn apply_creates_every_guardrail_exempting_sra_attached_to_the_root() {
         logging.contains("cloudtrail:StopLogging") && logging.contains(":trail/sra-organization-trail"),
         "{logging}"
     );
+    let all = common::accounts(&emu.orgs().await).await;
+    let la = all.iter().find(|a| a.2 == "aws+log-archive@example.com").unwrap().0.clone();
+    let key = aws_sdk_kms::Client::new(&emu.sdk_in(&la).await);
+    let key_arn = key.describe_key().key_id("alias/sra-organization-trail").send().await.unwrap();
+    let key_arn = key_arn.key_metadata().unwrap().arn().unwrap().to_string();
+    assert!(logging.contains(&key_arn), "ProtectTrailKey names the trail key: {logging}");
     let run = emu.run(&["plan", &plan, "--detailed-exitcode"]);
     run.expect_code(0);
+    let last = run.stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with("guardrails: ")
+            && last.contains(" attacks denied, ")
+            && last.ends_with(" required requests allowed"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// The proof at plan time: exempt roles that leave out the break-glass role would
+/// lock it out of the log buckets; plan refuses, naming the case, before any write.
+#[test]
+fn a_plan_whose_guardrails_would_lock_out_break_glass_is_refused_naming_the_case() {
+    let emu = Emulator::start();
+    let text = format!(
+        "{MINIMAL}[log_bucket]\nbreak_glass_role = \"SRABreakGlass\"\n[guardrails]\nexempt_roles = [\"OrganizationAccountAccessRole\", \"SRABreakGlass\"]\n"
+    );
+    let plan = emu.plan_file(&text);
+    let ok = emu.run(&["plan", plan.to_str().unwrap()]);
+    ok.expect_code(0);
+    assert!(ok.stdout.contains(" attacks denied, "), "{}", ok.stdout);
+    let narrowed = text.replace(", \"SRABreakGlass\"]", "]");
+    std::fs::write(&plan, narrowed).unwrap();
+    let run = emu.run(&["plan", plan.to_str().unwrap(), "--format", "json"]);
+    run.expect_code(1);
+    let out = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        out.contains("fail the guardrail case \\\"the break-glass role deletes a log file in an emergency\\\"")
+            || out.contains("fail the guardrail case \"the break-glass role deletes a log file in an emergency\""),
+        "{out}"
+    );
+    assert!(out.contains("denied by scp sra-guardrails-logging ProtectLogBuckets"), "{out}");
+    let human = emu.run(&["plan", plan.to_str().unwrap()]);
+    human.expect_code(1);
+    assert!(human.stdout.contains("1 failed") || human.stdout.contains("2 failed"), "{}", human.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -18,6 +18,7 @@
 
 pub mod diag;
 pub mod engine;
+pub mod evaluate;
 pub mod model;
 pub mod plan_file;
 pub mod policy;

@@ -74,6 +74,7 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
         changes: Vec::new(),
         blockers: org_blockers(observed),
         destructive: vec![],
+        proof: None,
     };
     if !plan.blockers.is_empty() {
         return plan;
@@ -114,6 +115,8 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
     }
     plan.changes.extend(crate::services::log_archive::diff(&desired.log_archive, &plan.ids, &observed.log_archive));
     plan.changes.extend(guardrail_changes(desired, observed, &plan.ids, &mut plan.blockers));
+    plan.proof = prove_guardrails(desired, &plan.ids, &mut plan.blockers);
+    plan.blockers.extend(live_lockout(desired, observed, &plan.ids));
     // Only ACTIVE accounts are enrolled and counted: a closed account stays in the
     // organization as SUSPENDED for 90 days, and no service can enable it.
     let accounts: Vec<(String, String)> =
@@ -166,6 +169,118 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
     plan.destructive.extend(refused);
     order::sort(&mut plan.changes);
     plan
+}
+
+/// The attack catalog against the policies this plan writes: a case that fails
+/// is a blocker naming it (a hole opened, or sra or a service locked out).
+fn prove_guardrails(
+    desired: &Desired,
+    ids: &Ids,
+    blockers: &mut Vec<Blocker>,
+) -> Option<crate::services::guardrails::proof::Proof> {
+    use crate::services::guardrails::proof::{World, prove};
+    if !desired.guardrails.enabled && !desired.log_archive.enabled {
+        return None;
+    }
+    let proof = prove(&World {
+        guardrails: &desired.guardrails,
+        log_archive: &desired.log_archive,
+        ids,
+        security_tooling_ou: &desired.account(AccountRole::SecurityTooling).ou,
+        log_archive_ou: &desired.account(AccountRole::LogArchive).ou,
+    });
+    for row in proof.failed() {
+        blockers.push(Blocker {
+            message: format!("the planned policies fail the guardrail case \"{}\": {}", row.name, row.note),
+            hint: "every case is in docs/guardrails.md: change [guardrails] (exempt_roles, disabled, attach_to) or [log_archive] so the case holds".into(),
+        });
+    }
+    Some(proof)
+}
+
+/// Whether the policies live now would deny the role sra works through the writes
+/// apply makes in Log Archive: after `organization.access_role` changed, the live
+/// bucket, key and guardrail policies still exempt only the old role, and the
+/// bucket steps run before the guardrails are rewritten. A blocker with the steps,
+/// before anything is sent.
+fn live_lockout(desired: &Desired, observed: &Observed, ids: &Ids) -> Vec<Blocker> {
+    use crate::evaluate::{Named, Organization, Policies, Principal, Request, evaluate};
+    let (Some(la), Some(org_id)) = (ids.log_archive.as_deref(), ids.org_id.as_deref()) else { return vec![] };
+    if !desired.log_archive.enabled {
+        return vec![];
+    }
+    let la_ou = &desired.account(AccountRole::LogArchive).ou;
+    let mut reaching: Vec<&str> = observed.organization.iter().map(|o| o.root_id.as_str()).collect();
+    for p in la_ou.prefixes().iter().chain(std::iter::once(la_ou)) {
+        if let Some(id) = observed.ous.get(p) {
+            reaching.push(id);
+        }
+    }
+    let scps: Vec<Named> = observed
+        .guardrails
+        .policies
+        .iter()
+        .filter(|(_, h)| h.targets.iter().any(|t| reaching.contains(&t.as_str())))
+        .filter_map(|(name, h)| h.document.as_ref().map(|d| Named { name: name.clone(), document: d }))
+        .collect();
+    let accounts = [ids.management_account.as_str(), la];
+    let org = Organization { id: org_id, management_account: &ids.management_account, accounts: &accounts };
+    let role = format!("arn:{}:iam::{la}:role/{}", ids.partition, desired.access_role);
+    let mut writes: Vec<(String, String, Option<Named>, bool)> = Vec::new();
+    for b in observed.log_archive.buckets.values() {
+        let doc = b.policy.as_ref().map(|d| Named { name: format!("the bucket policy of {}", b.name), document: d });
+        writes.push(("s3:PutBucketPolicy".into(), format!("arn:{}:s3:::{}", ids.partition, b.name), doc, false));
+    }
+    if let Some(k) = &observed.log_archive.key
+        && let (Some(arn), Some(policy)) = (&k.arn, &k.policy)
+    {
+        writes.push((
+            "kms:PutKeyPolicy".into(),
+            arn.clone(),
+            Some(Named { name: "the trail key's policy".into(), document: policy }),
+            true,
+        ));
+    }
+    let mut denied = Vec::new();
+    for (action, resource, resource_policy, is_key) in writes {
+        let request = Request {
+            principal: Principal::Aws { arn: role.clone(), account: la.to_string() },
+            action: action.clone(),
+            resource: resource.clone(),
+            resource_account: la.to_string(),
+            context: [("aws:SecureTransport".to_string(), vec!["true".to_string()])].into(),
+        };
+        let policies = Policies {
+            scps: scps.clone(),
+            rcps: vec![],
+            resource: resource_policy,
+            resource_is_key: is_key,
+            identity: None,
+        };
+        match evaluate(&org, &policies, &request) {
+            Ok(d) if !d.allowed => {
+                let by: Vec<String> = d.reasons.iter().map(|r| format!("{} {}", r.layer, r.detail)).collect();
+                denied.push(format!("{action} on {resource} (denied by {})", by.join("; ")));
+            }
+            _ => {}
+        }
+    }
+    if denied.is_empty() {
+        return vec![];
+    }
+    vec![Blocker {
+        message: format!("the policies live now would deny the role sra works through ({role}): {}", denied.join("; ")),
+        hint: format!(
+            "this happens after organization.access_role changed: the live policies exempt the old role. Either set \
+             organization.access_role back to the role they exempt, or add {role} first: 1. in the management account, \
+             add arn:{p}:iam::*:role/{r} to the aws:PrincipalArn list of every statement of the sra-guardrails-* \
+             policies; 2. in Log Archive, as the old role, add {role} to the aws:PrincipalArn lists of \
+             DenyWeakeningTheBucket in both bucket policies and of DenyKeyTampering in the key policy; 3. rerun sra \
+             plan, then sra apply writes the documents for the new role",
+            p = ids.partition,
+            r = desired.access_role
+        ),
+    }]
 }
 
 fn guardrail_changes(desired: &Desired, observed: &Observed, ids: &Ids, blockers: &mut Vec<Blocker>) -> Vec<Change> {

@@ -367,6 +367,9 @@ pub struct Plan {
     /// Changes that undo someone else's set-up (another delegated admin):
     /// apply refuses them unless `--allow-admin-change` is given.
     pub destructive: Vec<Destructive>,
+    /// The attack catalog evaluated against the policies the plan would write;
+    /// None when the plan sets up neither guardrails nor the Log Archive.
+    pub proof: Option<crate::services::guardrails::proof::Proof>,
 }
 
 /// How many changes of each action a plan holds.

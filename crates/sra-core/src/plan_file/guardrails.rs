@@ -123,8 +123,8 @@ pub fn finish(r: &mut Reader, read: &mut Read, access_role: &str, home_region: &
         access_role: access_role.to_string(),
         org_id: Some(format!("o-{}", "x".repeat(32))),
         log_archive: Some("123456789012".into()),
-        security_tooling: None,
-        key_arn: None,
+        security_tooling: Some("123456789012".into()),
+        key_arn: Some(format!("arn:aws-us-gov:kms:{home_region}:123456789012:key/mrk-{}", "0".repeat(32))),
     };
     let scps = guardrails::desired(spec, &Refs { ids: &ids, log_archive });
     let here = read.exempt_span.clone().unwrap_or(read.span.clone());

@@ -229,7 +229,7 @@ fn oversize_guardrail_policy_is_named() {
     assert!(got.iter().all(|p| p.contains("AWS allows 5120")), "{got:#?}");
     assert!(got.iter().any(|p| p.contains("the guardrail policy sra-guardrails-logging would be")), "{got:#?}");
     assert!(
-        got.iter().any(|p| p.contains("it holds ProtectOrganizationTrail, ProtectLogBuckets, ProtectConfigRecorders")),
+        got.iter().any(|p| p.contains("it holds ProtectOrganizationTrail, ProtectLogBuckets, ProtectTrailKey")),
         "{got:#?}"
     );
 }

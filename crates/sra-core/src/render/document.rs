@@ -11,13 +11,13 @@ use crate::engine::plan::{Action, Change, Plan, Step};
 use crate::model::Desired;
 
 /// The version of this document's format. Readers refuse other versions.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanDocument {
-    /// 3 for this format (2 added `destructive` to each change and words for steps;
-    /// 3 added `plan_file.contents`).
+    /// 4 for this format (2 added `destructive` to each change and words for steps;
+    /// 3 added `plan_file.contents`; 4 added `guardrail_proof`).
     pub format_version: u32,
     /// The sra version that made the plan.
     pub sra_version: String,
@@ -34,6 +34,10 @@ pub struct PlanDocument {
     pub changes: Vec<ChangeDoc>,
     /// Problems that stop apply until they are fixed.
     pub blockers: Vec<BlockerDoc>,
+    /// The attack catalog (docs/guardrails.md) evaluated against the policies this
+    /// plan writes: each case, its outcome and the statements that decided. None
+    /// when the plan sets up neither guardrails nor the Log Archive.
+    pub guardrail_proof: Option<crate::services::guardrails::proof::Proof>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -185,6 +189,7 @@ pub fn document(plan: &Plan, plan_path: &str, desired: &Desired, applied_before:
             .iter()
             .map(|b| BlockerDoc { message: b.message.clone(), hint: b.hint.clone() })
             .collect(),
+        guardrail_proof: plan.proof.clone(),
     }
 }
 
@@ -433,6 +438,7 @@ mod tests {
             changes: vec![],
             blockers: vec![],
             destructive: vec![],
+            proof: None,
         };
         let doc = document(&plan, "plans/example.toml", &desired, None);
         let text = serde_json::to_string(&doc).unwrap();
@@ -470,6 +476,7 @@ mod tests {
             fingerprint: String::new(),
             changes,
             blockers: vec![],
+            guardrail_proof: None,
         };
         assert!(doc(vec![mk("a")]).stale_against(&doc(vec![mk("a")])).is_empty());
         assert_eq!(doc(vec![mk("a")]).stale_against(&doc(vec![mk("b")])), ["trail"]);

@@ -142,8 +142,24 @@ fn coverage(out: &mut String, doc: &PlanDocument) {
     }
 }
 
+/// The guardrail proof's last line, and each case that is not guarded by choice
+/// (failed ones are blockers, shown above).
+fn proof(out: &mut String, doc: &PlanDocument, style: Style) {
+    let Some(p) = &doc.guardrail_proof else { return };
+    for r in p.rows.iter().filter(|r| r.outcome == "not guarded") {
+        let _ = writeln!(out, "  {} {}: {}", style.yellow("not guarded:"), r.name, r.note);
+    }
+    let _ = writeln!(out, "{}", p.summary());
+}
+
 /// The human view of a plan.
 pub fn plan(doc: &PlanDocument, style: Style) -> String {
+    let mut out = plan_body(doc, style);
+    proof(&mut out, doc, style);
+    out
+}
+
+fn plan_body(doc: &PlanDocument, style: Style) -> String {
     let mut out = String::new();
     if !doc.blockers.is_empty() {
         for b in &doc.blockers {
@@ -231,6 +247,7 @@ mod tests {
             summary: Summary { create: 1, update: 1, unchanged: 1, manual: 0 },
             fingerprint: "f".into(),
             blockers: vec![],
+            guardrail_proof: None,
             changes: vec![
                 change("organization", ActionDoc::NoOp, Some("o-abc"), vec![], ""),
                 change(

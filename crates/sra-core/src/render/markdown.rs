@@ -88,6 +88,9 @@ pub fn plan(doc: &PlanDocument) -> String {
         doc.changes.iter().filter(|c| c.action != ActionDoc::NoOp || !c.manual.is_empty()).collect();
     if shown.is_empty() && doc.blockers.is_empty() {
         head.push_str("No changes. Live state matches the plan.\n");
+        if let Some(p) = &doc.guardrail_proof {
+            let _ = writeln!(head, "\n{}", p.summary());
+        }
         return head;
     }
     head.push_str("| resource | action | changed |\n|---|---|---|\n");
@@ -101,7 +104,10 @@ pub fn plan(doc: &PlanDocument) -> String {
     head.push('\n');
 
     let mut out = head;
-    let blocks: Vec<String> = shown.iter().map(|c| details(c)).collect();
+    let mut blocks: Vec<String> = shown.iter().map(|c| details(c)).collect();
+    if let Some(p) = &doc.guardrail_proof {
+        blocks.insert(0, proof_table(p));
+    }
     let reserve = 300;
     for (i, block) in blocks.iter().enumerate() {
         if out.len() + block.len() + reserve > MAX_CHARS {
@@ -115,6 +121,27 @@ pub fn plan(doc: &PlanDocument) -> String {
         }
         out.push_str(block);
     }
+    out
+}
+
+/// The guardrail proof: its summary, and every case in a table under a fold.
+fn proof_table(p: &crate::services::guardrails::proof::Proof) -> String {
+    let mut out = format!(
+        "<details><summary>{}</summary>\n\n| case | must be | outcome | decided by |\n|---|---|---|---|\n",
+        p.summary()
+    );
+    for r in &p.rows {
+        let must = if r.kind == "attack" { "denied" } else { "allowed" };
+        let outcome = if r.note.is_empty() { r.outcome.clone() } else { format!("{}: {}", r.outcome, r.note) };
+        let _ = writeln!(
+            out,
+            "| {} | {must} | {} | {} |",
+            r.name.replace('|', "\\|"),
+            outcome.replace('|', "\\|"),
+            r.by.join("; ").replace('|', "\\|")
+        );
+    }
+    out.push_str("\n</details>\n\n");
     out
 }
 
@@ -139,6 +166,7 @@ mod tests {
             summary: Summary { create: 0, update: n, unchanged: 0, manual: 0 },
             fingerprint: "f".into(),
             blockers: vec![],
+            guardrail_proof: None,
             changes: (0..n)
                 .map(|i| ChangeDoc {
                     address: format!("guardrail[\"g{i}\"]"),

@@ -293,3 +293,56 @@ fn trusted_advisor_access_is_manual_and_its_delegation_waits_for_it() {
         [Step::Delegate { op: crate::services::delegation::DelegationOp::Register, .. }]
     ));
 }
+
+/// After organization.access_role changed, the live bucket, key and guardrail
+/// policies still exempt only the old role: apply's first write in Log Archive
+/// would be denied. The plan says so, with the steps, and stays clean otherwise.
+#[test]
+fn a_changed_access_role_that_live_policies_do_not_exempt_is_a_blocker_with_steps() {
+    use crate::services::guardrails::{ObservedScp, Refs, desired as scps};
+    use crate::services::log_archive::{self, BucketKind};
+    let mut d = desired();
+    d.log_archive.enabled = true;
+    d.guardrails.enabled = true;
+    let mut observed = converged();
+    let ids = ids(&d, &observed);
+    // What the last apply wrote, for the old access role.
+    let mut old = ids.clone();
+    old.access_role = "OldAccessRole".into();
+    old.key_arn = Some("arn:aws:kms:us-east-1:222222222221:key/k".into());
+    let mut g = d.guardrails.clone();
+    g.exempt_roles = vec!["OldAccessRole".into()];
+    for s in scps(&g, &Refs { ids: &old, log_archive: &d.log_archive }) {
+        observed.guardrails.policies.insert(
+            s.name.to_string(),
+            ObservedScp {
+                id: "p".into(),
+                description: String::new(),
+                document: Some(s.document),
+                targets: vec!["r-root".into()],
+            },
+        );
+    }
+    observed.log_archive = log_archive::desired(&d.log_archive, &old);
+    let plan = diff(&d, &observed);
+    let blocker = plan.blockers.iter().find(|b| b.message.contains("would deny the role sra works through")).unwrap();
+    let la = ids.log_archive.clone().unwrap();
+    assert!(
+        blocker.message.contains(&format!("arn:aws:iam::{la}:role/OrganizationAccountAccessRole")),
+        "{}",
+        blocker.message
+    );
+    let bucket = ids.bucket_name(&d.log_archive, BucketKind::Log);
+    assert!(
+        blocker.message.contains(&format!("s3:PutBucketPolicy on arn:aws:s3:::{bucket} (denied by scp sra-guardrails-logging ProtectLogBuckets; bucket policy the bucket policy of {bucket} DenyWeakeningTheBucket)")),
+        "{}",
+        blocker.message
+    );
+    assert!(blocker.message.contains("kms:PutKeyPolicy"), "{}", blocker.message);
+    assert!(blocker.hint.contains("set organization.access_role back"), "{}", blocker.hint);
+
+    // The same live documents, written for the role the plan names: no blocker.
+    let mut same = converged();
+    same.log_archive = log_archive::desired(&d.log_archive, &ids);
+    assert!(diff(&d, &same).blockers.iter().all(|b| !b.message.contains("would deny the role")));
+}

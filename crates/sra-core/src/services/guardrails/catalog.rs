@@ -4,14 +4,45 @@
 use serde_json::{Value, json};
 
 use super::Refs;
+use crate::model::GuardrailSpec;
 use crate::services::log_archive::BucketKind;
 
 pub struct Guardrail {
     pub name: &'static str,
     pub policy: &'static str,
     pub summary: &'static str,
-    /// (actions, resources) of the Deny statement.
-    pub statement: fn(&Refs) -> (Value, Value),
+    /// What the Deny statement covers.
+    pub statement: fn(&Refs, &GuardrailSpec) -> Deny,
+    /// Whether the plan sets up what the guardrail protects.
+    pub applies: fn(&Refs) -> bool,
+}
+
+/// The parts of a guardrail's Deny statement besides its exemptions.
+pub struct Deny {
+    pub actions: Value,
+    pub resources: Value,
+    /// Only principals of these accounts are denied (`aws:PrincipalAccount`):
+    /// for actions whose resource is `*`, the accounts where sra set it up.
+    pub only_in: Option<Vec<String>>,
+}
+
+fn deny(actions: Value, resources: Value) -> Deny {
+    Deny { actions, resources, only_in: None }
+}
+
+fn always(_: &Refs) -> bool {
+    true
+}
+
+fn with_log_archive(r: &Refs) -> bool {
+    r.log_archive.enabled
+}
+
+/// The accounts sra records AWS Config in (config::ACCOUNTS: Security Tooling and
+/// Log Archive), by id.
+fn config_accounts(r: &Refs) -> Vec<String> {
+    let st = r.ids.security_tooling.as_deref().unwrap_or(crate::services::log_archive::UNKNOWN);
+    vec![st.to_string(), r.ids.la().to_string()]
 }
 
 /// The SCPs guardrails are grouped in: (name, description).
@@ -33,36 +64,52 @@ pub const CATALOG: &[Guardrail] = &[
         name: "DenyLeaveOrganization",
         policy: "sra-guardrails-organization",
         summary: "leaving the organization",
-        statement: |_| (json!(["organizations:LeaveOrganization"]), all()),
+        statement: |_, _| deny(json!(["organizations:LeaveOrganization"]), all()),
+        applies: always,
     },
     Guardrail {
         name: "ProtectAccessRole",
         policy: "sra-guardrails-organization",
-        summary: "changing or deleting the role sra works through (organization.access_role)",
-        statement: |r| {
-            (
+        summary: "creating, passing, changing, re-trusting or deleting the exempt roles (the role sra works through and the break-glass role), in every account",
+        statement: |r, spec| {
+            let mut names: Vec<&str> = spec.exempt_roles.iter().map(String::as_str).collect();
+            for must in
+                [Some(r.ids.access_role.as_str()), r.log_archive.break_glass_role.as_deref()].into_iter().flatten()
+            {
+                if !names.contains(&must) {
+                    names.push(must);
+                }
+            }
+            // A role named like an exempt role, created or re-trusted in any
+            // account, would escape every guardrail there.
+            let resources: Vec<String> =
+                names.iter().map(|n| format!("arn:{}:iam::*:role/{n}", r.ids.partition)).collect();
+            deny(
                 json!([
                     "iam:AttachRolePolicy",
+                    "iam:CreateRole",
                     "iam:DeleteRole",
                     "iam:DeleteRolePermissionsBoundary",
                     "iam:DeleteRolePolicy",
                     "iam:DetachRolePolicy",
+                    "iam:PassRole",
                     "iam:PutRolePermissionsBoundary",
                     "iam:PutRolePolicy",
                     "iam:UpdateAssumeRolePolicy",
                     "iam:UpdateRole",
                     "iam:UpdateRoleDescription"
                 ]),
-                json!(format!("arn:{}:iam::*:role/{}", r.ids.partition, r.ids.access_role)),
+                json!(resources),
             )
         },
+        applies: always,
     },
     Guardrail {
         name: "ProtectOrganizationTrail",
         policy: "sra-guardrails-logging",
         summary: "stopping, deleting or changing the organization trail",
-        statement: |r| {
-            (
+        statement: |r, _| {
+            deny(
                 json!([
                     "cloudtrail:DeleteTrail",
                     "cloudtrail:PutEventSelectors",
@@ -73,12 +120,13 @@ pub const CATALOG: &[Guardrail] = &[
                 json!(r.ids.trail_arn(r.log_archive)),
             )
         },
+        applies: with_log_archive,
     },
     Guardrail {
         name: "ProtectLogBuckets",
         policy: "sra-guardrails-logging",
         summary: "deleting log objects, or changing the log and access-log buckets' policy, encryption, versioning, public access block, lifecycle, logging or Object Lock",
-        statement: |r| {
+        statement: |r, _| {
             let p = &r.ids.partition;
             let mut resources = Vec::new();
             for kind in [BucketKind::Log, BucketKind::AccessLog] {
@@ -86,7 +134,7 @@ pub const CATALOG: &[Guardrail] = &[
                 resources.push(format!("arn:{p}:s3:::{name}"));
                 resources.push(format!("arn:{p}:s3:::{name}/*"));
             }
-            (
+            deny(
                 json!([
                     "s3:DeleteBucket",
                     "s3:DeleteBucketPolicy",
@@ -104,31 +152,61 @@ pub const CATALOG: &[Guardrail] = &[
                 json!(resources),
             )
         },
+        applies: with_log_archive,
+    },
+    Guardrail {
+        name: "ProtectTrailKey",
+        policy: "sra-guardrails-logging",
+        summary: "disabling or deleting the organization trail's KMS key, rewriting its policy, granting it, or moving its alias (the key policy denies the same)",
+        statement: |r, _| {
+            let alias = format!(
+                "arn:{}:kms:{}:{}:{}",
+                r.ids.partition,
+                r.ids.home_region,
+                r.ids.la(),
+                r.log_archive.trail.kms_key_alias
+            );
+            deny(json!(crate::services::log_archive::documents::KEY_TAMPER_ACTIONS), json!([r.ids.key(), alias]))
+        },
+        applies: with_log_archive,
+    },
+    Guardrail {
+        name: "ProtectLogArchivePublicAccessBlock",
+        policy: "sra-guardrails-logging",
+        summary: "turning off Log Archive's account-level S3 Block Public Access",
+        statement: |r, _| Deny {
+            actions: json!(["s3:PutAccountPublicAccessBlock"]),
+            resources: all(),
+            only_in: Some(vec![r.ids.la().to_string()]),
+        },
+        applies: with_log_archive,
     },
     Guardrail {
         name: "ProtectConfigRecorders",
         policy: "sra-guardrails-logging",
-        summary: "stopping or deleting AWS Config recorders and delivery channels",
-        statement: |_| {
-            (
-                json!([
-                    "config:DeleteConfigurationRecorder",
-                    "config:DeleteDeliveryChannel",
-                    "config:DeleteRetentionConfiguration",
-                    "config:PutConfigurationRecorder",
-                    "config:PutDeliveryChannel",
-                    "config:StopConfigurationRecorder"
-                ]),
-                all(),
-            )
+        summary: "stopping, changing or deleting the AWS Config recorders, delivery channels and aggregator sra manages (in Security Tooling and Log Archive; other accounts' Config is theirs)",
+        statement: |r, _| Deny {
+            actions: json!([
+                "config:DeleteConfigurationAggregator",
+                "config:DeleteConfigurationRecorder",
+                "config:DeleteDeliveryChannel",
+                "config:DeleteRetentionConfiguration",
+                "config:PutConfigurationAggregator",
+                "config:PutConfigurationRecorder",
+                "config:PutDeliveryChannel",
+                "config:StopConfigurationRecorder"
+            ]),
+            resources: all(),
+            only_in: Some(config_accounts(r)),
         },
+        applies: |r| r.log_archive.config_delivery,
     },
     Guardrail {
         name: "ProtectGuardDuty",
         policy: "sra-guardrails-security-services",
-        summary: "disabling GuardDuty, deleting detectors or leaving the administrator",
-        statement: |_| {
-            (
+        summary: "disabling GuardDuty, deleting detectors, leaving the administrator, or changing the organization's auto-enable and members' features",
+        statement: |_, _| {
+            deny(
                 json!([
                     "guardduty:DeleteDetector",
                     "guardduty:DeleteMembers",
@@ -136,62 +214,92 @@ pub const CATALOG: &[Guardrail] = &[
                     "guardduty:DisassociateFromMasterAccount",
                     "guardduty:DisassociateMembers",
                     "guardduty:StopMonitoringMembers",
-                    "guardduty:UpdateDetector"
+                    "guardduty:UpdateDetector",
+                    "guardduty:UpdateMemberDetectors",
+                    "guardduty:UpdateOrganizationConfiguration"
                 ]),
                 all(),
             )
         },
+        applies: always,
     },
     Guardrail {
         name: "ProtectSecurityHub",
         policy: "sra-guardrails-security-services",
-        summary: "disabling Security Hub or its standards, or leaving the administrator",
-        statement: |_| {
-            (
+        summary: "disabling Security Hub or its standards, leaving the administrator, or changing the organization's auto-enable and finding aggregator",
+        statement: |_, _| {
+            deny(
                 json!([
                     "securityhub:BatchDisableStandards",
+                    "securityhub:DeleteFindingAggregator",
                     "securityhub:DeleteMembers",
                     "securityhub:DisableSecurityHub",
                     "securityhub:DisassociateFromAdministratorAccount",
                     "securityhub:DisassociateFromMasterAccount",
-                    "securityhub:DisassociateMembers"
+                    "securityhub:DisassociateMembers",
+                    "securityhub:UpdateFindingAggregator",
+                    "securityhub:UpdateOrganizationConfiguration"
                 ]),
                 all(),
             )
         },
+        applies: always,
     },
     Guardrail {
         name: "ProtectMacie",
         policy: "sra-guardrails-security-services",
-        summary: "disabling Macie or leaving the administrator",
-        statement: |_| {
-            (
+        summary: "disabling Macie, leaving the administrator, or changing the organization's auto-enable",
+        statement: |_, _| {
+            deny(
                 json!([
                     "macie2:DisableMacie",
                     "macie2:DisassociateFromAdministratorAccount",
-                    "macie2:DisassociateFromMasterAccount"
+                    "macie2:DisassociateFromMasterAccount",
+                    "macie2:UpdateOrganizationConfiguration"
                 ]),
                 all(),
             )
         },
+        applies: always,
     },
     Guardrail {
         name: "ProtectInspector",
         policy: "sra-guardrails-security-services",
-        summary: "disabling Inspector or leaving the administrator",
-        statement: |_| (json!(["inspector2:Disable", "inspector2:DisassociateMember"]), all()),
+        summary: "disabling Inspector, leaving the administrator, or changing the organization's auto-enable",
+        statement: |_, _| {
+            deny(
+                json!([
+                    "inspector2:Disable",
+                    "inspector2:DisassociateMember",
+                    "inspector2:UpdateOrganizationConfiguration"
+                ]),
+                all(),
+            )
+        },
+        applies: always,
     },
     Guardrail {
         name: "ProtectDetective",
         policy: "sra-guardrails-security-services",
-        summary: "leaving the Detective behaviour graph or deleting it",
-        statement: |_| (json!(["detective:DeleteGraph", "detective:DisassociateMembership"]), all()),
+        summary: "leaving the Detective behaviour graph, deleting it, or changing the organization's auto-enable",
+        statement: |_, _| {
+            deny(
+                json!([
+                    "detective:DeleteGraph",
+                    "detective:DisassociateMembership",
+                    "detective:UpdateOrganizationConfiguration"
+                ]),
+                all(),
+            )
+        },
+        applies: always,
     },
     Guardrail {
         name: "ProtectAccessAnalyzer",
         policy: "sra-guardrails-security-services",
         summary: "deleting IAM Access Analyzer analyzers",
-        statement: |_| (json!(["access-analyzer:DeleteAnalyzer"]), all()),
+        statement: |_, _| deny(json!(["access-analyzer:DeleteAnalyzer"]), all()),
+        applies: always,
     },
 ];
 

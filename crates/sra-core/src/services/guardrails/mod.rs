@@ -8,6 +8,7 @@
 //! apply to the management account.
 
 pub mod catalog;
+pub mod proof;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,26 +44,31 @@ pub fn desired(spec: &GuardrailSpec, refs: &Refs) -> Vec<Scp> {
     if !spec.enabled {
         return vec![];
     }
-    let exempt: Vec<String> =
-        spec.exempt_roles.iter().map(|r| format!("arn:{}:iam::*:role/{r}", refs.ids.partition)).collect();
+    let exempt = exempt_arns(spec, refs);
     POLICIES
         .iter()
         .filter_map(|(name, description)| {
-            let members: Vec<&Guardrail> =
-                CATALOG.iter().filter(|g| g.policy == *name && !spec.disabled.iter().any(|d| d == g.name)).collect();
+            let members: Vec<&Guardrail> = CATALOG
+                .iter()
+                .filter(|g| g.policy == *name && !spec.disabled.iter().any(|d| d == g.name) && (g.applies)(refs))
+                .collect();
             if members.is_empty() {
                 return None;
             }
             let statements: Vec<Value> = members
                 .iter()
                 .map(|g| {
-                    let (actions, resources) = (g.statement)(refs);
+                    let deny = (g.statement)(refs, spec);
+                    let mut condition = json!({"ArnNotLike": {"aws:PrincipalArn": exempt}});
+                    if let Some(accounts) = deny.only_in {
+                        condition["StringEquals"] = json!({"aws:PrincipalAccount": accounts});
+                    }
                     json!({
                         "Sid": g.name,
                         "Effect": "Deny",
-                        "Action": actions,
-                        "Resource": resources,
-                        "Condition": {"ArnNotLike": {"aws:PrincipalArn": exempt}}
+                        "Action": deny.actions,
+                        "Resource": deny.resources,
+                        "Condition": condition
                     })
                 })
                 .collect();
@@ -72,6 +78,24 @@ pub fn desired(spec: &GuardrailSpec, refs: &Refs) -> Vec<Scp> {
                 guardrails: members.iter().map(|g| g.name).collect(),
                 document: json!({"Version": "2012-10-17", "Statement": statements}),
             })
+        })
+        .collect()
+}
+
+/// The principals every guardrail exempts. The access role in every account (sra
+/// works in all of them; `ProtectAccessRole` keeps anyone from creating or
+/// re-trusting a role of that name). The break-glass role only in Log Archive,
+/// where it exists: a role of that name elsewhere is nobody's exemption.
+pub fn exempt_arns(spec: &GuardrailSpec, refs: &Refs) -> Vec<String> {
+    let p = &refs.ids.partition;
+    spec.exempt_roles
+        .iter()
+        .map(|r| {
+            if refs.log_archive.break_glass_role.as_deref() == Some(r.as_str()) && *r != refs.ids.access_role {
+                format!("arn:{p}:iam::{}:role/{r}", refs.ids.la())
+            } else {
+                format!("arn:{p}:iam::*:role/{r}")
+            }
         })
         .collect()
 }

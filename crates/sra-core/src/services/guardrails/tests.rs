@@ -2,16 +2,7 @@ use super::*;
 use crate::model::LogArchiveSpec;
 
 fn ids() -> Ids {
-    Ids {
-        partition: "aws".into(),
-        home_region: "us-east-1".into(),
-        management_account: "111111111111".into(),
-        access_role: "OrganizationAccountAccessRole".into(),
-        org_id: Some("o-abc".into()),
-        log_archive: Some("222222222222".into()),
-        security_tooling: None,
-        key_arn: None,
-    }
+    Ids::example()
 }
 
 fn spec() -> GuardrailSpec {

@@ -24,6 +24,19 @@ fn break_glass(spec: &LogArchiveSpec, ids: &Ids) -> Vec<String> {
     }
 }
 
+/// What would make the trail key unusable or take it from Log Archive's control:
+/// denied in the key policy and in the ProtectTrailKey guardrail to all but the
+/// exempt roles, so a mistake in one layer does not open it.
+pub const KEY_TAMPER_ACTIONS: &[&str] = &[
+    "kms:CreateGrant",
+    "kms:DeleteAlias",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:UpdateAlias",
+];
+
 /// The CloudTrail key: CloudTrail may encrypt for this trail only, organization
 /// principals may decrypt log files, Log Archive administers it.
 pub fn key_policy(spec: &LogArchiveSpec, ids: &Ids) -> Value {
@@ -37,6 +50,14 @@ pub fn key_policy(spec: &LogArchiveSpec, ids: &Ids) -> Value {
             "Principal": {"AWS": format!("arn:{p}:iam::{}:root", ids.la())},
             "Action": "kms:*",
             "Resource": "*"
+        }),
+        json!({
+            "Sid": "DenyKeyTampering",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": KEY_TAMPER_ACTIONS,
+            "Resource": "*",
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": exempt_principals(spec, ids)}}
         }),
         json!({
             "Sid": "CloudTrailEncryptsForThisTrail",

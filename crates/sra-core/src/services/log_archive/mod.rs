@@ -50,6 +50,24 @@ pub const UNKNOWN: &str = "(known after apply)";
 /// yet (a run that stopped in between) is recognized and taken instead of a new one.
 pub const MANAGED_TAG: &str = "sra:managed";
 
+#[cfg(test)]
+impl Ids {
+    /// The ids unit tests use: management 111111111111, Log Archive 222222222222,
+    /// Security Tooling 333333333333, organization o-abc, the trail key made.
+    pub fn example() -> Ids {
+        Ids {
+            partition: "aws".into(),
+            home_region: "us-east-1".into(),
+            management_account: "111111111111".into(),
+            access_role: "OrganizationAccountAccessRole".into(),
+            org_id: Some("o-abc".into()),
+            log_archive: Some("222222222222".into()),
+            security_tooling: Some("333333333333".into()),
+            key_arn: Some("arn:aws:kms:us-east-1:222222222222:key/k".into()),
+        }
+    }
+}
+
 impl Ids {
     pub fn org(&self) -> &str {
         self.org_id.as_deref().unwrap_or(UNKNOWN)

@@ -3,16 +3,7 @@ use serde_json::json;
 use super::*;
 
 fn ids() -> Ids {
-    Ids {
-        partition: "aws".into(),
-        home_region: "us-east-1".into(),
-        management_account: "111111111111".into(),
-        access_role: "OrganizationAccountAccessRole".into(),
-        org_id: Some("o-abc".into()),
-        log_archive: Some("222222222222".into()),
-        security_tooling: None,
-        key_arn: Some("arn:aws:kms:us-east-1:222222222222:key/k".into()),
-    }
+    Ids::example()
 }
 
 /// Live state that already matches the plan.
