@@ -59,6 +59,9 @@ class GuardDuty(EmulatorCase):
         enrolled = sorted(m["AccountId"] for m in members)
         expected = sorted(a for a in self.accounts[1:] + ["123456789012"])
         self.assertEqual(enrolled, expected)
+        self.assertEqual(self.code(admin.delete_members, DetectorId=detector, AccountIds=[self.accounts[1]]), "BadRequestException",
+                         "auto-enable ALL keeps every account of the organization")
+        admin.update_organization_configuration(DetectorId=detector, AutoEnableOrganizationMembers="NEW")
         admin.delete_members(DetectorId=detector, AccountIds=[self.accounts[1]])
         self.assertNotIn(self.accounts[1], [m["AccountId"] for m in admin.list_members(DetectorId=detector)["Members"]])
         out = admin.create_members(DetectorId=detector, AccountDetails=[{"AccountId": self.accounts[1], "Email": "w1@example.com"}, {"AccountId": "999999999999", "Email": "x@example.com"}])

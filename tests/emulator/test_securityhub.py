@@ -57,11 +57,18 @@ class SecurityHub(EmulatorCase):
         admin.update_finding_aggregator(FindingAggregatorArn=agg["FindingAggregatorArn"], RegionLinkingMode="SPECIFIED_REGIONS", Regions=["us-west-2", "eu-west-1"])
         self.assertEqual(admin.get_finding_aggregator(FindingAggregatorArn=agg["FindingAggregatorArn"])["Regions"], ["us-west-2", "eu-west-1"])
 
-    def test_delete_members(self):
+    def test_delete_members_refuses_the_organizations_accounts(self):
         admin = self.sh(self.admin)
-        admin.create_members(AccountDetails=[{"AccountId": "123456789012"}])
-        admin.delete_members(AccountIds=["123456789012"])
-        self.assertEqual(admin.list_members(OnlyAssociated=False)["Members"], [])
+        admin.create_members(AccountDetails=[{"AccountId": "999999999999"}])
+        admin.delete_members(AccountIds=["999999999999"])
+        self.assertEqual(admin.list_members(OnlyAssociated=False)["Members"], [], "an invited account is deleted")
+        r = self.orgs.create_account(AccountName="w", Email="w@example.com")["CreateAccountStatus"]
+        time.sleep(0.05)
+        member = self.orgs.describe_create_account_status(CreateAccountRequestId=r["Id"])["CreateAccountStatus"]["AccountId"]
+        admin.create_members(AccountDetails=[{"AccountId": member}])
+        out = admin.delete_members(AccountIds=[member])
+        self.assertEqual([u["AccountId"] for u in out["UnprocessedAccounts"]], [member])
+        self.assertEqual([m["AccountId"] for m in admin.list_members(OnlyAssociated=False)["Members"]], [member])
 
     def test_a_closed_account_is_not_made_a_member(self):
         r = self.orgs.create_account(AccountName="old", Email="old@example.com")["CreateAccountStatus"]

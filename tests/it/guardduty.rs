@@ -144,6 +144,17 @@ async fn coverage_is_reported_per_region() {
     let o = applied().await;
     let (client, detector) = o.admin_gd("us-west-2").await;
     let removed = o.all.iter().find(|a| a.0 != o.st && a.2 != ST_EMAIL).unwrap().0.clone();
+    // With auto-enable ALL, GuardDuty refuses to remove an account of the
+    // organization (API_DeleteMembers): an administrator turns it down first.
+    let refused = client.delete_members().detector_id(&detector).account_ids(&removed).send().await;
+    assert!(refused.is_err(), "GuardDuty keeps every account while auto-enable is ALL");
+    client
+        .update_organization_configuration()
+        .detector_id(&detector)
+        .auto_enable_organization_members(AutoEnableMembers::New)
+        .send()
+        .await
+        .unwrap();
     client.delete_members().detector_id(&detector).account_ids(&removed).send().await.unwrap();
     let run = o.emu.run(&["plan", &o.plan]);
     let total = o.all.len() - 1;
@@ -157,7 +168,12 @@ async fn coverage_is_reported_per_region() {
         "{}",
         run.stdout
     );
-    expect_drift(&o, "~ guardduty[\"us-west-2\"].coverage", "members");
+    let drift = o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]);
+    drift.expect_code(2);
+    assert!(drift.stdout.contains("Plan: 0 to create, 2 to update"), "{}", drift.stdout);
+    assert!(drift.stdout.contains("~ auto_enable_organization_members = \"NEW\" -> \"ALL\""), "{}", drift.stdout);
+    o.emu.run(&["apply", &o.plan, "--auto-approve"]).expect_code(0);
+    o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]).expect_code(0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,7 +2,7 @@
 reference (REST-JSON, every operation a POST):
 
 - CreateGraph / ListGraphs: one behavior graph per account and region; a second
-  CreateGraph is a ConflictException.
+  CreateGraph returns the same graph, as API_CreateGraph says.
 - EnableOrganizationAdminAccount (management account only): the account must be
   an organization member other than the management account; if Organizations
   already has a delegated administrator for detective.amazonaws.com it must be that
@@ -106,8 +106,12 @@ def _admin_graph(account, region, arn):
 
 
 def _create_graph(account, region, body):
-    if _graph(account, region) is not None:
-        raise Fail("409 Conflict", "ConflictException", "The account already has a behavior graph in this Region.")
+    """A repeat call "always returns the same behavior graph ARN. It does not
+    create a new behavior graph"
+    (https://docs.aws.amazon.com/detective/latest/APIReference/API_CreateGraph.html)."""
+    graph = _graph(account, region)
+    if graph is not None:
+        return {"GraphArn": graph["arn"]}
     return {"GraphArn": _new_graph(account, region)["arn"]}
 
 

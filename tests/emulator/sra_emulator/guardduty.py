@@ -276,10 +276,22 @@ def list_members(self):
 
 
 def delete_members(self):
+    """"With autoEnableOrganizationMembers configuration for your organization set
+    to ALL, you'll receive an error if you attempt to disable GuardDuty for a member
+    account in your organization"
+    (https://docs.aws.amazon.com/guardduty/latest/APIReference/API_DeleteMembers.html)."""
     backend = self.guardduty_backend
     detector_id = _detector_id(self)
     _detector(backend, detector_id)
     store = _state(backend)["members"].setdefault(detector_id, {})
+    config = _state(backend)["org_config"].get(detector_id, {})
+    org = org_of(backend.account_id)
+    in_org = [a for a in self._get_param("accountIds") or [] if org is not None and any(x.id == a for x in org.accounts)]
+    if config.get("autoEnableOrganizationMembers") == "ALL" and in_org:
+        raise BadRequest(
+            "The request is rejected because autoEnableOrganizationMembers is ALL: "
+            f"GuardDuty cannot be disabled for the organization's account {in_org[0]}."
+        )
     unprocessed = []
     for account_id in self._get_param("accountIds") or []:
         if store.pop(account_id, None) is None:

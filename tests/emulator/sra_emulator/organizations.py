@@ -21,7 +21,7 @@
 - Service control policies: CreatePolicy/UpdatePolicy reject a document that is not
   JSON (MalformedPolicyDocumentException) or longer than 5,120 characters, and
   AttachPolicy a sixth SCP on one target (ConstraintViolationException with
-  POLICY_CONTENT_LIMIT_EXCEEDED / POLICY_NUMBER_LIMIT_EXCEEDED); stock moto accepted
+  POLICY_CONTENT_LIMIT_EXCEEDED / MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED); stock moto accepted
   all three. AttachPolicy of a policy already on the target answers
   DuplicatePolicyAttachmentException, as AWS does; stock moto succeeded silently.
 """
@@ -295,7 +295,7 @@ def attach_policy(self, **kwargs):
             attached = [p for p in holder.attached_policies if p.type == "SERVICE_CONTROL_POLICY"]
             if policy not in attached and len(attached) >= SCP_MAX_PER_TARGET:
                 raise ConstraintViolation(
-                    "POLICY_NUMBER_LIMIT_EXCEEDED",
+                    "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
                     "You attempted to attach more policies of this type to the target than allowed.",
                 )
     return _original["attach_policy"](self, **kwargs)

@@ -301,10 +301,20 @@ def update_finding_aggregator(self):
 
 
 def delete_members(self):
+    """Only members that joined by invitation can be deleted: "You can't invoke
+    this API to delete accounts that belong to an Organizations organization"
+    (https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_DeleteMembers.html);
+    an organization's member is disassociated instead."""
     backend = self.securityhub_backend
+    org = org_of(backend.account_id)
     unprocessed = []
     for account_id in _json(self).get("AccountIds") or []:
-        if backend.members.pop(account_id, None) is None:
+        if org is not None and any(a.id == account_id for a in org.accounts):
+            unprocessed.append({
+                "AccountId": account_id,
+                "ProcessingResult": "The account belongs to the organization: disassociate it instead.",
+            })
+        elif backend.members.pop(account_id, None) is None:
             unprocessed.append({"AccountId": account_id, "ProcessingResult": "The account is not a member."})
     return json.dumps({"UnprocessedAccounts": unprocessed})
 
