@@ -91,7 +91,7 @@ fn area_of(change: &Change) -> Option<Area> {
         | Address::Trail
         | Address::TrailLogGroup
         | Address::TrailLogsRole => Some(Area::Trail),
-        Address::ScpPolicyType | Address::Guardrail(_) => Some(Area::Guardrails),
+        Address::ScpPolicyType | Address::RcpPolicyType | Address::Guardrail(_) => Some(Area::Guardrails),
         Address::Account(role) if change.properties.iter().any(|p| p.name.starts_with("tags.") && p.changed()) => {
             Some(Area::RoleTag(*role))
         }

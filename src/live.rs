@@ -126,7 +126,7 @@ async fn observe(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Report
         let sessions = &sessions;
         async move {
             let found = if desired.guardrails.enabled {
-                guardrails::observe(sessions, org.scp_enabled, &targets, rep).await?
+                guardrails::observe(sessions, (org.scp_enabled, org.rcp_enabled), &targets, rep).await?
             } else {
                 Default::default()
             };

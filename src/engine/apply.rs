@@ -110,7 +110,7 @@ pub async fn apply(
             }
             Step::Guardrail { policy, op } => {
                 let target = match op {
-                    GuardrailOp::EnablePolicyType { root } => Some(produced.resolve(root)?),
+                    GuardrailOp::EnablePolicyType { root, .. } => Some(produced.resolve(root)?),
                     GuardrailOp::Attach { target, .. } => Some(produced.resolve(target)?),
                     _ => None,
                 };

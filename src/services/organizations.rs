@@ -53,20 +53,26 @@ pub async fn identify(aws: &Aws, rep: &Reporter) -> Result<Observed> {
     let id = org.id().unwrap_or_default().to_string();
     // A member account cannot list the roots (nor read the rest); the diff turns
     // that into a blocker.
-    let (root_id, scp_enabled) = if management == observed.caller_account {
+    let (root_id, scp_enabled, rcp_enabled) = if management == observed.caller_account {
         let roots = roots.map_err(|e| call_error(e, SVC, "ListRoots", &site, "finding the organization root"))?;
         let root = roots.roots().first();
-        let scp_enabled = root.is_some_and(|r| {
-            r.policy_types().iter().any(|t| {
-                t.r#type() == Some(&PolicyType::ServiceControlPolicy) && t.status() == Some(&PolicyTypeStatus::Enabled)
+        let enabled = |kind: PolicyType| {
+            root.is_some_and(|r| {
+                r.policy_types()
+                    .iter()
+                    .any(|t| t.r#type() == Some(&kind) && t.status() == Some(&PolicyTypeStatus::Enabled))
             })
-        });
-        (root.and_then(|r| r.id()).unwrap_or_default().to_string(), scp_enabled)
+        };
+        (
+            root.and_then(|r| r.id()).unwrap_or_default().to_string(),
+            enabled(PolicyType::ServiceControlPolicy),
+            enabled(PolicyType::ResourceControlPolicy),
+        )
     } else {
-        (String::new(), false)
+        (String::new(), false, false)
     };
     observed.organization =
-        Some(ObservedOrg { id, management_account_id: management, feature_set, root_id, scp_enabled });
+        Some(ObservedOrg { id, management_account_id: management, feature_set, root_id, scp_enabled, rcp_enabled });
     Ok(observed)
 }
 

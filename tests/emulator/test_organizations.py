@@ -217,8 +217,39 @@ class ServiceControlPolicies(EmulatorCase):
         doc = json.dumps({"Statement": [{"Effect": "Deny", "Action": "a:b", "Resource": "*"}]})
         # FullAWSAccess is already attached to the root: four more fit
         ids = [self.policy(f"p{i}", doc) for i in range(5)]
+        self.assertEqual(self.code(self.orgs.attach_policy, PolicyId=ids[0], TargetId=self.root), "PolicyTypeNotEnabledException")
+        self.orgs.enable_policy_type(RootId=self.root, PolicyType="SERVICE_CONTROL_POLICY")
         for pid in ids[:4]:
             self.orgs.attach_policy(PolicyId=pid, TargetId=self.root)
         self.assertEqual(self.code(self.orgs.attach_policy, PolicyId=ids[4], TargetId=self.root), "ConstraintViolationException")
         # attaching one already there is not a new attachment
         self.assertEqual(self.code(self.orgs.attach_policy, PolicyId=ids[0], TargetId=self.root), "DuplicatePolicyAttachmentException")
+
+
+class ResourceControlPolicies(EmulatorCase):
+    def setUp(self):
+        super().setUp()
+        self.orgs.create_organization(FeatureSet="ALL")
+        self.root = self.orgs.list_roots()["Roots"][0]["Id"]
+
+    def rcp(self, statement=None):
+        return self.orgs.create_policy(
+            Name="r", Description="d", Type="RESOURCE_CONTROL_POLICY",
+            Content=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )
+
+    def test_only_what_the_rcp_syntax_allows(self):
+        good = {"Effect": "Deny", "Principal": "*", "Action": ["s3:*"], "Resource": "*"}
+        for bad in [
+            dict(good, Effect="Allow"),
+            dict(good, Principal={"AWS": "*"}),
+            dict(good, Action="*"),
+            {k: v for k, v in dict(good, NotAction=["s3:GetObject"]).items() if k != "Action"},
+        ]:
+            self.assertEqual(self.code(self.rcp, statement=bad), "MalformedPolicyDocumentException", bad)
+        pid = self.rcp(good)["Policy"]["PolicySummary"]["Id"]
+        self.assertEqual(self.code(self.orgs.attach_policy, PolicyId=pid, TargetId=self.root), "PolicyTypeNotEnabledException")
+        self.orgs.enable_policy_type(RootId=self.root, PolicyType="RESOURCE_CONTROL_POLICY")
+        self.orgs.attach_policy(PolicyId=pid, TargetId=self.root)
+        attached = self.orgs.list_policies_for_target(TargetId=self.root, Filter="RESOURCE_CONTROL_POLICY")["Policies"]
+        self.assertEqual(sorted(p["Name"] for p in attached), ["RCPFullAWSAccess", "r"])

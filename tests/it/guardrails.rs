@@ -12,12 +12,17 @@ const POLICIES: [&str; 3] =
 
 /// sra's SCPs: name → (id, document, target ids).
 async fn scps(emu: &Emulator) -> Vec<(String, String, Value, Vec<String>)> {
+    policies(emu, PolicyType::ServiceControlPolicy).await
+}
+
+/// sra's policies of one type: name → (id, document, target ids).
+async fn policies(emu: &Emulator, kind: PolicyType) -> Vec<(String, String, Value, Vec<String>)> {
     let orgs = emu.orgs().await;
-    let list = orgs.list_policies().filter(PolicyType::ServiceControlPolicy).send().await.unwrap();
+    let list = orgs.list_policies().filter(kind).send().await.unwrap();
     let mut out = Vec::new();
     for p in list.policies() {
         let name = p.name().unwrap().to_string();
-        if !name.starts_with("sra-guardrails-") {
+        if !name.starts_with("sra-") {
             continue;
         }
         let id = p.id().unwrap().to_string();
@@ -101,6 +106,13 @@ async fn apply_creates_every_guardrail_exempting_sra_attached_to_the_root() {
     let key_arn = key.describe_key().key_id("alias/sra-organization-trail").send().await.unwrap();
     let key_arn = key_arn.key_metadata().unwrap().arn().unwrap().to_string();
     assert!(logging.contains(&key_arn), "ProtectTrailKey names the trail key: {logging}");
+    // The data perimeter: one RCP at the root, naming the Log Archive's buckets and key.
+    let rcps = policies(&emu, PolicyType::ResourceControlPolicy).await;
+    assert_eq!(rcps.len(), 1, "{rcps:?}");
+    let (name, _, doc, targets) = &rcps[0];
+    assert_eq!((name.as_str(), targets.as_slice()), ("sra-data-perimeter", std::slice::from_ref(&root_id)));
+    let text = doc.to_string();
+    assert!(text.contains(&key_arn) && text.contains(&format!("sra-org-trail-logs-{la}-us-east-1/*")), "{text}");
     let run = emu.run(&["plan", &plan, "--detailed-exitcode"]);
     run.expect_code(0);
     let last = run.stdout.lines().last().unwrap();
@@ -139,6 +151,23 @@ fn a_plan_whose_guardrails_would_lock_out_break_glass_is_refused_naming_the_case
     let human = emu.run(&["plan", plan.to_str().unwrap()]);
     human.expect_code(1);
     assert!(human.stdout.contains("1 failed") || human.stdout.contains("2 failed"), "{}", human.stdout);
+}
+
+/// The RCP detached out of band is drift that apply restores; with
+/// `resource_control_policies = false` sra writes none.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_detached_resource_control_policy_is_drift_and_the_switch_turns_it_off() {
+    let (emu, plan) = applied(MINIMAL).await;
+    let rcps = policies(&emu, PolicyType::ResourceControlPolicy).await;
+    let (_, id, _, targets) = &rcps[0];
+    emu.orgs().await.detach_policy().policy_id(id).target_id(&targets[0]).send().await.unwrap();
+    expect_one_drift(&emu, &plan, "guardrail[\"sra-data-perimeter\"]", "attached_to");
+
+    let off = Emulator::start();
+    let plan = off.plan_file(&format!("{MINIMAL}[guardrails]\nresource_control_policies = false\n"));
+    off.run(&["apply", plan.to_str().unwrap(), "--auto-approve"]).expect_code(0);
+    assert!(policies(&off, PolicyType::ResourceControlPolicy).await.is_empty());
+    off.run(&["plan", plan.to_str().unwrap(), "--detailed-exitcode"]).expect_code(0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -181,6 +181,8 @@ pub struct ObservedOrg {
     pub root_id: String,
     /// Whether the root has service control policies enabled (ListRoots' policy types).
     pub scp_enabled: bool,
+    /// Whether the root has resource control policies enabled.
+    pub rcp_enabled: bool,
 }
 
 /// Where an account sits in the organization tree.
@@ -402,6 +404,8 @@ pub struct GuardrailSpec {
     pub exempt_roles: Vec<String>,
     /// Guardrails left out, by name.
     pub disabled: Vec<String>,
+    /// The resource control policy around the Log Archive (`resource_control_policies`).
+    pub resource_control_policies: bool,
 }
 
 /// `[services.guardduty]`.

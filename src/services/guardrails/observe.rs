@@ -1,21 +1,22 @@
-//! Read sra's SCPs, where they are attached, and whether SCPs are on.
+//! Read sra's SCPs and RCP, where they are attached, and whether each type is on.
 
 use std::collections::BTreeMap;
 
 use anyhow::Result;
 use aws_sdk_organizations::types::PolicyType;
 
-use super::{ObservedGuardrails, ObservedScp, POLICIES};
+use super::{ObservedGuardrails, ObservedScp, POLICIES, perimeter};
 use crate::aws::{Sessions, call_error};
 use crate::policy;
 use crate::report::Reporter;
 
 const SVC: &str = "organizations";
 
-/// `scp_type_enabled` comes from the ListRoots answer the organization read already has.
+/// Whether SCPs and RCPs are enabled comes from the ListRoots answer the
+/// organization read already has. `target_ids[0]` is the root, where the RCP sits.
 pub async fn observe(
     sessions: &Sessions,
-    scp_type_enabled: bool,
+    (scp_type_enabled, rcp_type_enabled): (bool, bool),
     target_ids: &[String],
     rep: &Reporter,
 ) -> Result<ObservedGuardrails> {
@@ -23,20 +24,31 @@ pub async fn observe(
     let site = sessions.site(&sessions.management_account);
     let mut out = ObservedGuardrails::default();
     // sra's policies and the counts per target, side by side.
+    let list = |kind: PolicyType, enabled: bool| {
+        let (orgs, site) = (&orgs, &site);
+        async move {
+            if !enabled {
+                return Ok(vec![]);
+            }
+            rep.debug(format!("organizations:ListPolicies {}", kind.as_str()));
+            orgs.list_policies().filter(kind.clone()).into_paginator().send().try_collect().await.map_err(|e| {
+                call_error(e, SVC, "ListPolicies", site, format!("listing the {} policies", kind.as_str()))
+            })
+        }
+    };
     let policies = async {
-        rep.debug("organizations:ListPolicies SERVICE_CONTROL_POLICY");
-        let pages = orgs
-            .list_policies()
-            .filter(PolicyType::ServiceControlPolicy)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| call_error(e, SVC, "ListPolicies", &site, "listing service control policies"))?;
-        let ours: Vec<_> = pages
+        // A type never enabled holds no policy of sra's.
+        let (scps, rcps) = tokio::try_join!(
+            list(PolicyType::ServiceControlPolicy, true),
+            list(PolicyType::ResourceControlPolicy, rcp_type_enabled)
+        )?;
+        let ours: Vec<_> = scps
             .iter()
+            .chain(&rcps)
             .flat_map(|p| p.policies())
-            .filter(|s| s.name().is_some_and(|name| POLICIES.iter().any(|(n, _)| *n == name)))
+            .filter(|s| {
+                s.name().is_some_and(|name| POLICIES.iter().any(|(n, _)| *n == name) || name == perimeter::NAME)
+            })
             .cloned()
             .collect();
         futures_util::future::try_join_all(ours.into_iter().map(|summary| {
@@ -69,28 +81,41 @@ pub async fn observe(
         }))
         .await
     };
-    let counts = futures_util::future::try_join_all(target_ids.iter().map(|target| {
+    let rcp_targets = if rcp_type_enabled { &target_ids[..target_ids.len().min(1)] } else { &[] };
+    let count = |target: &String, kind: PolicyType| {
         let (orgs, site) = (&orgs, &site);
+        let target = target.clone();
         async move {
-            rep.debug(format!("organizations:ListPoliciesForTarget {target}"));
+            rep.debug(format!("organizations:ListPoliciesForTarget {target} {}", kind.as_str()));
             let pages = orgs
                 .list_policies_for_target()
-                .target_id(target)
-                .filter(PolicyType::ServiceControlPolicy)
+                .target_id(&target)
+                .filter(kind.clone())
                 .into_paginator()
                 .send()
                 .try_collect()
                 .await
                 .map_err(|e| {
-                    call_error(e, SVC, "ListPoliciesForTarget", site, format!("counting the SCPs on {target}"))
+                    call_error(
+                        e,
+                        SVC,
+                        "ListPoliciesForTarget",
+                        site,
+                        format!("counting the {} policies on {target}", kind.as_str()),
+                    )
                 })?;
-            Ok::<_, anyhow::Error>((target.clone(), pages.iter().map(|p| p.policies().len()).sum::<usize>()))
+            Ok::<_, anyhow::Error>((target, pages.iter().map(|p| p.policies().len()).sum::<usize>()))
         }
-    }));
-    let (policies, counts) = tokio::try_join!(policies, counts)?;
+    };
+    let counts =
+        futures_util::future::try_join_all(target_ids.iter().map(|t| count(t, PolicyType::ServiceControlPolicy)));
+    let rcp_counts =
+        futures_util::future::try_join_all(rcp_targets.iter().map(|t| count(t, PolicyType::ResourceControlPolicy)));
+    let (policies, counts, rcp_counts) = tokio::try_join!(policies, counts, rcp_counts)?;
     out.scp_type_enabled = scp_type_enabled;
+    out.rcp_type_enabled = rcp_type_enabled;
     out.policies = policies.into_iter().collect();
-    let counts: BTreeMap<String, usize> = counts.into_iter().collect();
-    out.attached_counts = counts;
+    out.attached_counts = counts.into_iter().collect::<BTreeMap<_, _>>();
+    out.rcp_attached_counts = rcp_counts.into_iter().collect::<BTreeMap<_, _>>();
     Ok(out)
 }

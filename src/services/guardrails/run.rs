@@ -5,12 +5,19 @@ use std::collections::HashMap;
 use anyhow::Result;
 use aws_sdk_organizations::types::PolicyType;
 
-use super::{GuardrailOp, Refs, desired};
+use super::{GuardrailOp, PolicyKind, Refs, desired};
 use crate::aws::{Sessions, call_error, done_if_exists, error_code, hinted};
 use crate::model::GuardrailSpec;
 use crate::report::Reporter;
 
 const SVC: &str = "organizations";
+
+fn policy_type(kind: PolicyKind) -> PolicyType {
+    match kind {
+        PolicyKind::Scp => PolicyType::ServiceControlPolicy,
+        PolicyKind::Rcp => PolicyType::ResourceControlPolicy,
+    }
+}
 
 /// `policy_ids` holds the ids of sra's SCPs by name; a created one is added.
 /// `target` is the resolved id of the root or OU an attach step names.
@@ -40,17 +47,24 @@ pub async fn run(
     };
     rep.debug(format!("guardrail {name}: {}", op.phrase().progress()));
     match op {
-        GuardrailOp::EnablePolicyType { .. } => {
+        GuardrailOp::EnablePolicyType { kind, .. } => {
             let root = target.unwrap_or_default();
             match crate::aws::retry_races(|| {
-                orgs.enable_policy_type().root_id(root).policy_type(PolicyType::ServiceControlPolicy).send()
+                orgs.enable_policy_type().root_id(root).policy_type(policy_type(*kind)).send()
             })
             .await
             {
                 Ok(_) => {}
                 Err(e) if error_code(&e) == Some("PolicyTypeAlreadyEnabledException") => {}
                 Err(e) => {
-                    return Err(call_error(e, SVC, "EnablePolicyType", &site, "enabling SCPs on the root").into());
+                    return Err(call_error(
+                        e,
+                        SVC,
+                        "EnablePolicyType",
+                        &site,
+                        format!("enabling {} on the root", kind.label()),
+                    )
+                    .into());
                 }
             }
         }
@@ -61,7 +75,7 @@ pub async fn run(
                 .name(scp.name)
                 .description(scp.description)
                 .content(scp.document.to_string())
-                .r#type(PolicyType::ServiceControlPolicy)
+                .r#type(policy_type(scp.kind))
                 .send()
                 .await;
             let new_id = match created {
@@ -72,7 +86,7 @@ pub async fn run(
                     // Created by an interrupted run: find it and bring it up to date.
                     let pages = orgs
                         .list_policies()
-                        .filter(PolicyType::ServiceControlPolicy)
+                        .filter(policy_type(scp.kind))
                         .into_paginator()
                         .send()
                         .try_collect()

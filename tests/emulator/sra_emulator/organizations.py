@@ -259,11 +259,51 @@ class DuplicatePolicyAttachment(JsonRESTError):
         super().__init__("DuplicatePolicyAttachmentException", "The selected policy is already attached to the specified target.")
 
 
+LIMITED_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+
+
+class PolicyTypeNotEnabled(JsonRESTError):
+    code = 400
+
+    def __init__(self):
+        super().__init__(
+            "PolicyTypeNotEnabledException",
+            "The specified policy type isn't currently enabled in this root. You can't attach policies of the "
+            "specified type to entities in a root until you enable that type in the root.",
+        )
+
+
+def _check_rcp_statements(document):
+    """What a customer RCP may say: Effect Deny, Principal "*", no NotAction or
+    NotPrincipal, no bare "*" action
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_syntax.html)."""
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list) or not statements:
+        raise MalformedPolicyDocument()
+    for st in statements:
+        actions = st.get("Action")
+        actions = [actions] if isinstance(actions, str) else actions
+        if (
+            st.get("Effect") != "Deny"
+            or st.get("Principal") != "*"
+            or "NotAction" in st
+            or "NotPrincipal" in st
+            or not actions
+            or "*" in actions
+        ):
+            raise MalformedPolicyDocument()
+
+
 def _check_scp_content(policy_type, content):
-    if policy_type != "SERVICE_CONTROL_POLICY" or content is None:
+    """SCPs and RCPs: JSON, at most 5,120 characters
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html);
+    an RCP also follows the RCP syntax."""
+    if policy_type not in LIMITED_TYPES or content is None:
         return
     try:
-        json.loads(content)
+        document = json.loads(content)
     except ValueError:
         raise MalformedPolicyDocument()
     if len(content) > SCP_MAX_CHARS:
@@ -271,6 +311,8 @@ def _check_scp_content(policy_type, content):
             "POLICY_CONTENT_LIMIT_EXCEEDED",
             "You attempted to create or update a policy that is larger than the maximum size.",
         )
+    if policy_type == "RESOURCE_CONTROL_POLICY":
+        _check_rcp_statements(document)
 
 
 def create_policy(self, **kwargs):
@@ -285,14 +327,21 @@ def update_policy(self, **kwargs):
 
 
 def attach_policy(self, **kwargs):
+    """A policy attaches only once its type is enabled on the root
+    (PolicyTypeNotEnabledException, API_AttachPolicy), at most five of a type per
+    target, the AWS managed one included."""
     policy = self.get_policy_by_id(kwargs["PolicyId"])
-    if policy.type == "SERVICE_CONTROL_POLICY":
+    if policy.type in LIMITED_TYPES:
+        root = next((ou for ou in self.ou if ou.type == "ROOT"), None)
+        enabled = root is not None and any(t["Type"] == policy.type for t in root.policy_types)
+        if not policy.aws_managed and not enabled:
+            raise PolicyTypeNotEnabled()
         target = kwargs["TargetId"]
         holders = [ou for ou in self.ou if ou.id == target] + [a for a in self.accounts if a.id == target]
         for holder in holders:
             if policy in holder.attached_policies:
                 raise DuplicatePolicyAttachment()
-            attached = [p for p in holder.attached_policies if p.type == "SERVICE_CONTROL_POLICY"]
+            attached = [p for p in holder.attached_policies if p.type == policy.type]
             if policy not in attached and len(attached) >= SCP_MAX_PER_TARGET:
                 raise ConstraintViolation(
                     "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",

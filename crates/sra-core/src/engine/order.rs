@@ -71,7 +71,7 @@ impl Stage {
             Stage::DelegatedAdmin => "a service is delegated once the admin account exists and the service has trusted access",
             Stage::ServiceSettings => "organization settings are made from inside the admin account, once it is the admin",
             Stage::Coverage => "accounts are enrolled by the admin once its organization settings exist",
-            Stage::ScpPolicyType => "SCPs must be enabled on the root before one is attached",
+            Stage::ScpPolicyType => "SCPs and RCPs must be enabled on the root before one is attached",
             Stage::Guardrail => "guardrails protect what the stages above set up, so they come last",
         }
     }
@@ -91,7 +91,7 @@ pub fn stage(address: &Address) -> Stage {
         Address::TrailLogGroup => Stage::TrailLogGroup,
         Address::TrailLogsRole => Stage::TrailLogsRole,
         Address::TrustedAccess(_) => Stage::TrustedAccess,
-        Address::ScpPolicyType => Stage::ScpPolicyType,
+        Address::ScpPolicyType | Address::RcpPolicyType => Stage::ScpPolicyType,
         Address::Guardrail(_) => Stage::Guardrail,
         Address::DelegatedAdmin { .. } => Stage::DelegatedAdmin,
         Address::ServiceSettings { .. } => Stage::ServiceSettings,

@@ -46,6 +46,8 @@ pub enum Address {
     TrustedAccess(String),
     /// Service control policies enabled on the root.
     ScpPolicyType,
+    /// Resource control policies enabled on the root.
+    RcpPolicyType,
     /// One of sra's guardrail SCPs, by name.
     Guardrail(String),
     /// A security service's delegated administrator in a region.
@@ -84,6 +86,7 @@ impl fmt::Display for Address {
             Address::TrailLogsRole => f.write_str("trail.cloudwatch_logs_role"),
             Address::TrustedAccess(p) => write!(f, "trusted_access[\"{p}\"]"),
             Address::ScpPolicyType => f.write_str("guardrails.policy_type"),
+            Address::RcpPolicyType => f.write_str("guardrails.rcp_policy_type"),
             Address::Guardrail(n) => write!(f, "guardrail[\"{n}\"]"),
             Address::DelegatedAdmin { service, region } => write!(f, "{service}[\"{region}\"].delegated_admin"),
             Address::ServiceSettings { service, region } => write!(f, "{service}[\"{region}\"].settings"),

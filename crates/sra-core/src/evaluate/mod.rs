@@ -86,6 +86,9 @@ pub struct Reason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub allowed: bool,
+    /// Whether a statement of the resource's own policy allows the request (None:
+    /// the resource has no policy), whatever else denies it.
+    pub resource_policy_allows: Option<bool>,
     /// Every explicit Deny that matched (all of them, for defence in depth), or the
     /// implicit reason for a denial, or what allowed it.
     pub reasons: Vec<Reason>,
@@ -123,6 +126,7 @@ pub fn evaluate(org: &Organization, policies: &Policies, req: &Request) -> Resul
         }
         resource_allows = matching(doc.document, "Allow", req, &ctx, true)?;
     }
+    let resource_policy_allows = policies.resource.as_ref().map(|_| !resource_allows.is_empty());
     let identity_allows = match (&policies.identity, is_service) {
         (_, true) => false,
         (None, false) => true,
@@ -138,17 +142,26 @@ pub fn evaluate(org: &Organization, policies: &Policies, req: &Request) -> Resul
         }
     };
     if !denies.is_empty() {
-        return Ok(Decision { allowed: false, reasons: denies });
+        return Ok(Decision { allowed: false, resource_policy_allows, reasons: denies });
     }
     let implicit = |detail: &str| {
-        Ok(Decision { allowed: false, reasons: vec![Reason { layer: resource_layer.into(), detail: detail.into() }] })
+        Ok(Decision {
+            allowed: false,
+            resource_policy_allows,
+            reasons: vec![Reason { layer: resource_layer.into(), detail: detail.into() }],
+        })
     };
     let same_account = principal_account == Some(req.resource_account.as_str());
     // Whether the resource policy's Allow named the principal itself, or only its
     // account (which hands the decision to the account's identity policies).
     let resource_allows_principal = !resource_allows.is_empty();
-    let allowed_by =
-        |d: &str| Ok(Decision { allowed: true, reasons: vec![Reason { layer: d.into(), detail: String::new() }] });
+    let allowed_by = |d: &str| {
+        Ok(Decision {
+            allowed: true,
+            resource_policy_allows,
+            reasons: vec![Reason { layer: d.into(), detail: String::new() }],
+        })
+    };
     if policies.resource_is_key {
         if !resource_allows_principal {
             return implicit("no statement allows it (implicit deny)");
@@ -168,6 +181,7 @@ pub fn evaluate(org: &Organization, policies: &Policies, req: &Request) -> Resul
         }
         return Ok(Decision {
             allowed: false,
+            resource_policy_allows,
             reasons: vec![Reason {
                 layer: "identity policy".into(),
                 detail: "no statement allows it (implicit deny)".into(),

@@ -17,7 +17,13 @@ pub struct Read {
 
 pub fn read(r: &mut Reader, top: &mut Table) -> Option<Read> {
     let mut out = Read {
-        spec: GuardrailSpec { enabled: true, attach_to: vec![ScpTarget::Root], exempt_roles: vec![], disabled: vec![] },
+        spec: GuardrailSpec {
+            enabled: true,
+            attach_to: vec![ScpTarget::Root],
+            exempt_roles: vec![],
+            disabled: vec![],
+            resource_control_policies: true,
+        },
         exempt_span: None,
         exempt_given: false,
         span: 0..0,
@@ -29,6 +35,9 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<Read> {
     let mut ok = true;
     if let Some(e) = r.boolean(&mut t, "enabled") {
         out.spec.enabled = e.into_inner();
+    }
+    if let Some(e) = r.boolean(&mut t, "resource_control_policies") {
+        out.spec.resource_control_policies = e.into_inner();
     }
     if let Some(list) = r.strings(&mut t, "attach_to") {
         out.spec.attach_to.clear();
@@ -157,14 +166,14 @@ pub fn finish(r: &mut Reader, read: &mut Read, access_role: &str, home_region: &
         }
     }
     // AWS's FullAWSAccess stays attached next to sra's policies.
-    if scps.len() + 1 > MAX_SCPS_PER_TARGET {
+    let count = scps.iter().filter(|s| s.kind == guardrails::PolicyKind::Scp).count();
+    if count + 1 > MAX_SCPS_PER_TARGET {
         r.error(
             Diagnostic::new(
                 read.span.clone(),
                 "guardrails",
                 format!(
-                    "{} guardrail policies and FullAWSAccess exceed AWS's {MAX_SCPS_PER_TARGET} SCPs per target",
-                    scps.len()
+                    "{count} guardrail policies and FullAWSAccess exceed AWS's {MAX_SCPS_PER_TARGET} SCPs per target"
                 ),
             )
             .hint("disable guardrails until fewer policies are needed"),

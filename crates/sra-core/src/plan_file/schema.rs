@@ -151,7 +151,8 @@ pub fn schema() -> Value {
                 "enabled": enabled("false: no guardrails"),
                 "attach_to": {"type": "array", "items": {"type": "string"}, "default": ["Root"], "description": "\"Root\" and/or existing OU paths"},
                 "exempt_roles": {"type": "array", "items": {"type": "string"}, "description": "Roles the guardrails never deny; must include organization.access_role"},
-                "disabled": strings("Guardrails to leave out", &guardrail_names, vec![])
+                "disabled": strings("Guardrails to leave out", &guardrail_names, vec![]),
+                "resource_control_policies": {"type": "boolean", "default": true, "description": "The resource control policy (RCP) that keeps the log buckets and the trail key for the organization and its AWS services, against requests from outside too"}
             })),
             "services": {
                 "type": "object",

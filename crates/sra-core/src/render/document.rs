@@ -295,7 +295,8 @@ mod tests {
             Step::AccessAnalyzer { region: r() },
         ];
         for op in [
-            GuardrailOp::EnablePolicyType { root: IdRef::Root },
+            GuardrailOp::EnablePolicyType { root: IdRef::Root, kind: crate::services::guardrails::PolicyKind::Scp },
+            GuardrailOp::EnablePolicyType { root: IdRef::Root, kind: crate::services::guardrails::PolicyKind::Rcp },
             GuardrailOp::Create,
             GuardrailOp::Update,
             GuardrailOp::Attach { target: IdRef::Root, label: "the root".into() },

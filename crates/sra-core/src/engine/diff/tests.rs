@@ -42,6 +42,7 @@ fn org() -> ObservedOrg {
         feature_set: "ALL".into(),
         root_id: "r-root".into(),
         scp_enabled: true,
+        rcp_enabled: true,
     }
 }
 

@@ -5,7 +5,6 @@ use serde_json::{Value, json};
 
 use super::Refs;
 use crate::model::GuardrailSpec;
-use crate::services::log_archive::BucketKind;
 
 pub struct Guardrail {
     pub name: &'static str,
@@ -127,13 +126,7 @@ pub const CATALOG: &[Guardrail] = &[
         policy: "sra-guardrails-logging",
         summary: "deleting log objects, or changing the log and access-log buckets' policy, encryption, versioning, public access block, lifecycle, logging or Object Lock",
         statement: |r, _| {
-            let p = &r.ids.partition;
-            let mut resources = Vec::new();
-            for kind in [BucketKind::Log, BucketKind::AccessLog] {
-                let name = r.ids.bucket_name(r.log_archive, kind);
-                resources.push(format!("arn:{p}:s3:::{name}"));
-                resources.push(format!("arn:{p}:s3:::{name}/*"));
-            }
+            let resources = r.ids.bucket_arns(r.log_archive);
             deny(
                 json!([
                     "s3:DeleteBucket",

@@ -8,6 +8,7 @@
 //! apply to the management account.
 
 pub mod catalog;
+pub mod perimeter;
 pub mod proof;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,13 +25,34 @@ use crate::services::log_archive::Ids;
 pub const MAX_SCP_CHARS: usize = 5120;
 pub const MAX_SCPS_PER_TARGET: usize = 5;
 
-/// One SCP sra manages: its name, description and document.
+/// The two kinds of organization policy sra writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PolicyKind {
+    /// A service control policy: binds the principals of member accounts.
+    Scp,
+    /// A resource control policy: binds every request to member accounts' resources.
+    Rcp,
+}
+
+impl PolicyKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            PolicyKind::Scp => "service control policies",
+            PolicyKind::Rcp => "resource control policies",
+        }
+    }
+}
+
+/// One organization policy sra manages: its name, description, document, kind and
+/// where it is attached.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scp {
     pub name: &'static str,
     pub description: &'static str,
     pub guardrails: Vec<&'static str>,
     pub document: Value,
+    pub kind: PolicyKind,
+    pub targets: Vec<ScpTarget>,
 }
 
 /// What the guardrail statements refer to.
@@ -77,8 +99,20 @@ pub fn desired(spec: &GuardrailSpec, refs: &Refs) -> Vec<Scp> {
                 description,
                 guardrails: members.iter().map(|g| g.name).collect(),
                 document: json!({"Version": "2012-10-17", "Statement": statements}),
+                kind: PolicyKind::Scp,
+                targets: spec.attach_to.clone(),
             })
         })
+        .chain((spec.resource_control_policies && refs.log_archive.enabled).then(|| Scp {
+            name: perimeter::NAME,
+            description: perimeter::DESCRIPTION,
+            guardrails: perimeter::SIDS.to_vec(),
+            document: perimeter::document(refs),
+            kind: PolicyKind::Rcp,
+            // At the root it reaches Log Archive wherever it sits; its statements
+            // name only the Log Archive's buckets and key.
+            targets: vec![ScpTarget::Root],
+        }))
         .collect()
 }
 
@@ -109,7 +143,8 @@ pub fn size(document: &Value) -> usize {
 pub fn missing_exemptions(scps: &[Scp], partition: &str, role: &str) -> Vec<String> {
     let wanted = format!("arn:{partition}:iam::*:role/{role}");
     let mut out = Vec::new();
-    for scp in scps {
+    // RCPs never deny the organization's principals: nothing to exempt there.
+    for scp in scps.iter().filter(|s| s.kind == PolicyKind::Scp) {
         let norm = policy::normalize(&scp.document);
         for st in norm["Statement"].as_array().into_iter().flatten() {
             if st["Effect"] != "Deny" {
@@ -137,16 +172,19 @@ pub struct ObservedScp {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ObservedGuardrails {
     pub scp_type_enabled: bool,
+    pub rcp_type_enabled: bool,
     /// sra's SCPs by name.
     pub policies: BTreeMap<String, ObservedScp>,
     /// How many SCPs each target (by id) holds, sra's included.
     pub attached_counts: BTreeMap<String, usize>,
+    /// How many RCPs each target holds (RCPFullAWSAccess included).
+    pub rcp_attached_counts: BTreeMap<String, usize>,
 }
 
 /// What `sra` does to a guardrail SCP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GuardrailOp {
-    EnablePolicyType { root: IdRef },
+    EnablePolicyType { root: IdRef, kind: PolicyKind },
     Create,
     Update,
     Attach { target: IdRef, label: String },
@@ -157,7 +195,9 @@ impl GuardrailOp {
     /// The operation in words (plan and progress); the change's address names the policy.
     pub fn phrase(&self) -> Phrase {
         match self {
-            GuardrailOp::EnablePolicyType { .. } => Phrase::new(Verb::Enable, "service control policies on the root"),
+            GuardrailOp::EnablePolicyType { kind, .. } => {
+                Phrase::new(Verb::Enable, format!("{} on the root", kind.label()))
+            }
             GuardrailOp::Create => Phrase::new(Verb::Create, "the policy"),
             GuardrailOp::Update => Phrase::new(Verb::Update, "the policy's document"),
             GuardrailOp::Attach { label, .. } => Phrase::new(Verb::Attach, format!("the policy to {label}")),
@@ -194,25 +234,33 @@ pub fn diff(spec: &GuardrailSpec, refs: &Refs, places: &Places, have: &ObservedG
     }
     let mut out = Vec::new();
     let step = |policy: &str, op: GuardrailOp| Step::Guardrail { policy: policy.to_string(), op };
-    out.push(Change {
-        address: Address::ScpPolicyType,
-        action: if have.scp_type_enabled { Action::NoOp } else { Action::Create },
-        id: places.root.map(str::to_string),
-        properties: vec![Property {
-            name: "service_control_policies".into(),
-            before: have.scp_type_enabled.then(|| "enabled".into()),
-            after: Some("enabled".into()),
-        }],
-        reason: if have.scp_type_enabled { String::new() } else { "SCPs are not enabled on the root".into() },
-        steps: if have.scp_type_enabled {
-            vec![]
-        } else {
-            vec![step("", GuardrailOp::EnablePolicyType { root: places.id_ref(&ScpTarget::Root) })]
-        },
-        manual: vec![],
-    });
-    let want_labels: BTreeSet<String> = spec.attach_to.iter().map(|t| t.to_string()).collect();
+    for (kind, enabled, address, property, short) in [
+        (PolicyKind::Scp, have.scp_type_enabled, Address::ScpPolicyType, "service_control_policies", "SCPs"),
+        (PolicyKind::Rcp, have.rcp_type_enabled, Address::RcpPolicyType, "resource_control_policies", "RCPs"),
+    ] {
+        if !scps.iter().any(|s| s.kind == kind) {
+            continue;
+        }
+        out.push(Change {
+            address,
+            action: if enabled { Action::NoOp } else { Action::Create },
+            id: places.root.map(str::to_string),
+            properties: vec![Property {
+                name: property.into(),
+                before: enabled.then(|| "enabled".into()),
+                after: Some("enabled".into()),
+            }],
+            reason: if enabled { String::new() } else { format!("{short} are not enabled on the root") },
+            steps: if enabled {
+                vec![]
+            } else {
+                vec![step("", GuardrailOp::EnablePolicyType { root: places.id_ref(&ScpTarget::Root), kind })]
+            },
+            manual: vec![],
+        });
+    }
     for scp in scps {
+        let want_labels: BTreeSet<String> = scp.targets.iter().map(|t| t.to_string()).collect();
         let want_policy = policy::pretty(&scp.document);
         let have_scp = have.policies.get(scp.name);
         let mut properties = vec![
@@ -227,18 +275,22 @@ pub fn diff(spec: &GuardrailSpec, refs: &Refs, places: &Places, have: &ObservedG
         ];
         let mut steps = Vec::new();
         let mut notes = Vec::new();
-        if spec.attach_to.contains(&ScpTarget::Root) {
-            notes.push(
+        match scp.kind {
+            PolicyKind::Rcp => notes.push(
+                "a resource control policy at the root: it binds every request to the Log Archive's log buckets and \
+                 trail key, from outside the organization too, and nothing else"
+                    .to_string(),
+            ),
+            PolicyKind::Scp if scp.targets.contains(&ScpTarget::Root) => notes.push(
                 "attached to the organization root: it applies to every member account (never to the management account)"
                     .to_string(),
-            );
-        } else {
-            notes.push("SCPs never restrict the management account".to_string());
+            ),
+            PolicyKind::Scp => notes.push("SCPs never restrict the management account".to_string()),
         }
         let action = match have_scp {
             None => {
                 steps.push(step(scp.name, GuardrailOp::Create));
-                for t in &spec.attach_to {
+                for t in &scp.targets {
                     steps.push(step(scp.name, GuardrailOp::Attach { target: places.id_ref(t), label: t.to_string() }));
                 }
                 Action::Create
@@ -266,7 +318,7 @@ pub fn diff(spec: &GuardrailSpec, refs: &Refs, places: &Places, have: &ObservedG
                 if have_policy != want_policy || h.description != scp.description {
                     steps.push(step(scp.name, GuardrailOp::Update));
                 }
-                for t in &spec.attach_to {
+                for t in &scp.targets {
                     if !have_labels.contains(&t.to_string()) {
                         steps.push(step(
                             scp.name,
@@ -295,17 +347,27 @@ pub fn diff(spec: &GuardrailSpec, refs: &Refs, places: &Places, have: &ObservedG
     out
 }
 
-/// Targets that would hold more SCPs than AWS allows once sra's are attached.
+/// Targets that would hold more SCPs or RCPs than AWS allows once sra's are attached.
 pub fn over_limit(spec: &GuardrailSpec, refs: &Refs, places: &Places, have: &ObservedGuardrails) -> Vec<String> {
     let scps = desired(spec, refs);
     let mut out = Vec::new();
-    for t in &spec.attach_to {
-        let IdRef::Known(id) = places.id_ref(t) else { continue };
-        let now = have.attached_counts.get(&id).copied().unwrap_or(0);
-        let ours_missing =
-            scps.iter().filter(|s| !have.policies.get(s.name).is_some_and(|h| h.targets.contains(&id))).count();
-        if now + ours_missing > MAX_SCPS_PER_TARGET {
-            out.push(format!("{t} holds {now} SCPs; sra's would make {}", now + ours_missing));
+    for (kind, counts, short) in
+        [(PolicyKind::Scp, &have.attached_counts, "SCPs"), (PolicyKind::Rcp, &have.rcp_attached_counts, "RCPs")]
+    {
+        let ours: Vec<&Scp> = scps.iter().filter(|s| s.kind == kind).collect();
+        let targets: BTreeSet<&ScpTarget> = ours.iter().flat_map(|s| &s.targets).collect();
+        for t in targets {
+            let IdRef::Known(id) = places.id_ref(t) else { continue };
+            let now = counts.get(&id).copied().unwrap_or(0);
+            let ours_missing = ours
+                .iter()
+                .filter(|s| {
+                    s.targets.contains(t) && !have.policies.get(s.name).is_some_and(|h| h.targets.contains(&id))
+                })
+                .count();
+            if now + ours_missing > MAX_SCPS_PER_TARGET {
+                out.push(format!("{t} holds {now} {short}; sra's would make {}", now + ours_missing));
+            }
         }
     }
     out

@@ -11,6 +11,7 @@ fn spec() -> GuardrailSpec {
         attach_to: vec![ScpTarget::Root],
         exempt_roles: vec!["OrganizationAccountAccessRole".into(), "BreakGlass".into()],
         disabled: vec![],
+        resource_control_policies: true,
     }
 }
 
@@ -20,7 +21,7 @@ fn scps(spec: &GuardrailSpec) -> Vec<Scp> {
 }
 
 fn observed_converged(spec: &GuardrailSpec) -> ObservedGuardrails {
-    let mut have = ObservedGuardrails { scp_type_enabled: true, ..Default::default() };
+    let mut have = ObservedGuardrails { scp_type_enabled: true, rcp_type_enabled: true, ..Default::default() };
     for (i, s) in scps(spec).into_iter().enumerate() {
         have.policies.insert(
             s.name.to_string(),
@@ -57,9 +58,19 @@ fn changes(spec: &GuardrailSpec, have: &ObservedGuardrails) -> Vec<String> {
 }
 
 #[test]
-fn three_policies_every_deny_exempts_the_access_role_and_fits() {
+fn three_scps_and_the_rcp_every_scp_deny_exempts_the_access_role_and_all_fit() {
     let all = scps(&spec());
-    assert_eq!(all.iter().map(|s| s.name).collect::<Vec<_>>(), POLICIES.iter().map(|p| p.0).collect::<Vec<_>>());
+    let mut names: Vec<&str> = POLICIES.iter().map(|p| p.0).collect();
+    names.push(perimeter::NAME);
+    assert_eq!(all.iter().map(|s| s.name).collect::<Vec<_>>(), names);
+    assert_eq!(all.iter().filter(|s| s.kind == PolicyKind::Rcp).count(), 1);
+    let rcp = &all[3];
+    assert_eq!(rcp.targets, [ScpTarget::Root]);
+    for st in rcp.document["Statement"].as_array().unwrap() {
+        // What AWS accepts in an RCP (orgs_manage_policies_rcps_syntax.html).
+        assert_eq!((&st["Effect"], &st["Principal"]), (&serde_json::json!("Deny"), &serde_json::json!("*")));
+        assert!(st.get("NotAction").is_none() && !st["Action"].as_array().unwrap().contains(&serde_json::json!("*")));
+    }
     assert!(missing_exemptions(&all, "aws", "OrganizationAccountAccessRole").is_empty());
     for s in &all {
         assert!(size(&s.document) <= MAX_SCP_CHARS, "{} is {} chars", s.name, size(&s.document));
@@ -83,7 +94,7 @@ fn disabled_guardrails_leave_their_statements_out_and_empty_policies_go() {
     let mut s = spec();
     s.disabled = vec!["DenyLeaveOrganization".into(), "ProtectAccessRole".into(), "ProtectMacie".into()];
     let all = scps(&s);
-    assert_eq!(all.len(), 2);
+    assert_eq!(all.len(), 3, "two SCPs and the RCP");
     let sec = all.iter().find(|p| p.name == "sra-guardrails-security-services").unwrap();
     assert!(!sec.guardrails.contains(&"ProtectMacie"));
     assert!(!sec.document.to_string().contains("macie2"));
@@ -92,9 +103,15 @@ fn disabled_guardrails_leave_their_statements_out_and_empty_policies_go() {
 #[test]
 fn nothing_there_enables_scps_creates_and_attaches() {
     let got = changes(&spec(), &ObservedGuardrails::default());
-    assert_eq!(got[0], "Create guardrails.policy_type: EnablePolicyType { root: Known(\"r-root\") }");
-    assert_eq!(got.len(), 4);
-    assert!(got[1].ends_with("Create, Attach { target: Known(\"r-root\"), label: \"Root\" }"), "{got:?}");
+    assert_eq!(got[0], "Create guardrails.policy_type: EnablePolicyType { root: Known(\"r-root\"), kind: Scp }");
+    assert_eq!(got[1], "Create guardrails.rcp_policy_type: EnablePolicyType { root: Known(\"r-root\"), kind: Rcp }");
+    assert_eq!(got.len(), 6);
+    assert!(got[2].ends_with("Create, Attach { target: Known(\"r-root\"), label: \"Root\" }"), "{got:?}");
+
+    let mut off = spec();
+    off.resource_control_policies = false;
+    let got = changes(&off, &ObservedGuardrails::default());
+    assert_eq!(got.len(), 4, "no RCP, and RCPs are not enabled: {got:?}");
 }
 
 #[test]

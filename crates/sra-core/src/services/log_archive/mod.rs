@@ -85,6 +85,18 @@ impl Ids {
         };
         template.replace("{account_id}", self.la()).replace("{region}", &self.home_region)
     }
+    /// Both log buckets and their objects, as ARNs (what the guardrails and the
+    /// data perimeter name).
+    pub fn bucket_arns(&self, spec: &LogArchiveSpec) -> Vec<String> {
+        let p = &self.partition;
+        [BucketKind::Log, BucketKind::AccessLog]
+            .into_iter()
+            .flat_map(|kind| {
+                let name = self.bucket_name(spec, kind);
+                [format!("arn:{p}:s3:::{name}"), format!("arn:{p}:s3:::{name}/*")]
+            })
+            .collect()
+    }
     pub fn trail_arn(&self, spec: &LogArchiveSpec) -> String {
         format!(
             "arn:{}:cloudtrail:{}:{}:trail/{}",

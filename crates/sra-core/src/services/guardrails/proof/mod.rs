@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Refs, desired};
+use super::{PolicyKind, Refs, desired};
 use crate::evaluate::{self, Decision, Named, Organization, Policies, Principal, Request};
 use crate::model::{GuardrailSpec, LogArchiveSpec, OuPath, ScpTarget};
 use crate::services::log_archive::{BucketKind, Ids, UNKNOWN, documents};
@@ -280,11 +280,15 @@ pub fn prove_against(world: &World, ids: &Ids, docs: &Documents) -> Proof {
                     _ => principal_account.clone(),
                 }
             };
-            let scp_named: Vec<Named> = if reached(&principal_account) {
-                scps.iter().map(|s| Named { name: s.name.to_string(), document: &s.document }).collect()
-            } else {
-                vec![]
+            let named = |kind| {
+                scps.iter()
+                    .filter(|s| s.kind == kind)
+                    .map(|s| Named { name: s.name.to_string(), document: &s.document })
+                    .collect::<Vec<_>>()
             };
+            let scp_named = if reached(&principal_account) { named(PolicyKind::Scp) } else { vec![] };
+            // sra's RCP sits at the root: it reaches every member account's resources.
+            let rcp_named = if spec.enabled { named(PolicyKind::Rcp) } else { vec![] };
             let resource_policy = if is_key {
                 key_doc.as_ref().map(|d| Named { name: "trail key policy".into(), document: d })
             } else {
@@ -298,7 +302,7 @@ pub fn prove_against(world: &World, ids: &Ids, docs: &Documents) -> Proof {
             let request = Request { principal, action: case.action.clone(), resource, resource_account, context };
             let policies = Policies {
                 scps: scp_named,
-                rcps: vec![],
+                rcps: rcp_named,
                 resource: resource_policy,
                 resource_is_key: is_key,
                 identity: None,
@@ -330,8 +334,18 @@ pub fn prove_against(world: &World, ids: &Ids, docs: &Documents) -> Proof {
             for e in &case.denied_by {
                 match e.split_once(':') {
                     Some(("scp", g)) => {
-                        let planned = scps.iter().any(|s| s.guardrails.contains(&g)) && reached(&principal_account);
+                        let planned = scps.iter().any(|s| s.kind == PolicyKind::Scp && s.guardrails.contains(&g))
+                            && reached(&principal_account);
                         if planned { expected.push(e.clone()) } else { dropped.push(g.to_string()) }
+                    }
+                    Some(("rcp", g)) => {
+                        let planned =
+                            spec.enabled && scps.iter().any(|s| s.kind == PolicyKind::Rcp && s.guardrails.contains(&g));
+                        if planned {
+                            expected.push(e.clone())
+                        } else {
+                            dropped.push(format!("the resource control policy's {g}"))
+                        }
                     }
                     _ => expected.push(e.clone()),
                 }
@@ -369,18 +383,16 @@ fn denied_as(d: &Decision, expected: &str) -> bool {
     let Some((layer, what)) = expected.split_once(':') else { return false };
     let layer = match layer {
         "scp" => "scp",
+        "rcp" => "rcp",
         "bucket" => "bucket policy",
         "key" => "key policy",
         _ => return false,
     };
-    d.reasons.iter().any(|r| {
-        r.layer == layer
-            && if what == "implicit" {
-                r.detail.contains("implicit")
-            } else {
-                r.detail.split(' ').next_back() == Some(what)
-            }
-    })
+    if what == "implicit" {
+        // The resource policy on its own would not allow it, whatever else denies.
+        return d.resource_policy_allows == Some(false);
+    }
+    d.reasons.iter().any(|r| r.layer == layer && r.detail.split(' ').next_back() == Some(what))
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ fn example() -> Setup {
             attach_to: vec![ScpTarget::Root],
             exempt_roles: vec!["OrganizationAccountAccessRole".into(), "SRABreakGlass".into()],
             disabled: vec![],
+            resource_control_policies: true,
         },
         la,
         ids: ids(),
@@ -195,4 +196,17 @@ fn the_docs_list_every_case() {
     let missing: Vec<&str> =
         c.attack.iter().chain(&c.required).map(|x| x.name.as_str()).filter(|n| !docs.contains(n)).collect();
     assert_eq!(missing, Vec::<&str>::new(), "regenerate the catalog table in docs/guardrails.md");
+}
+
+/// Without the RCP, the bucket and key policies still deny outsiders: the cases
+/// hold on the layer that is left, and nothing fails.
+#[test]
+fn without_the_resource_control_policy_the_bucket_and_key_policies_still_hold() {
+    let mut s = example();
+    s.spec.resource_control_policies = false;
+    let p = run(&s);
+    assert_eq!(failures(&p), Vec::<String>::new());
+    let row = p.rows.iter().find(|r| r.name == "someone outside the organization reads the logs").unwrap();
+    assert_eq!(row.outcome, "denied");
+    assert!(row.by.iter().all(|b| !b.starts_with("rcp")), "{row:?}");
 }
