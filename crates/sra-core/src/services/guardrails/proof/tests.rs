@@ -184,7 +184,7 @@ fn every_statement_of_every_policy_is_needed_by_some_case() {
             d.key.as_mut().unwrap()["Statement"].as_array_mut().unwrap().remove(i);
         });
     }
-    assert!(tried >= 30, "{tried}");
+    assert_eq!(tried, 35, "statements tried: SCPs 13, RCP 2, bucket policies 8 + 5, key policy 7");
     assert_eq!(dead, Vec::<String>::new(), "statements no case needs");
 }
 
@@ -209,4 +209,33 @@ fn without_the_resource_control_policy_the_bucket_and_key_policies_still_hold() 
     let row = p.rows.iter().find(|r| r.name == "someone outside the organization reads the logs").unwrap();
     assert_eq!(row.outcome, "denied");
     assert!(row.by.iter().all(|b| !b.starts_with("rcp")), "{row:?}");
+}
+
+/// The shipped plan files, and one with a break-glass role and guardrails on
+/// several OUs, as `sra plan` reads them: no case fails.
+#[test]
+fn the_shipped_plans_and_a_break_glass_plan_on_several_ous_hold() {
+    let example = include_str!("../../../../../../plans/example.toml");
+    let minimal = include_str!("../../../../../../plans/minimal.toml");
+    let several = example
+        .replace("# break_glass_role = \"SRABreakGlass\"", "break_glass_role = \"SRABreakGlass\"")
+        .replace("attach_to = [\"Root\"]", "attach_to = [\"Security\", \"Workloads\", \"Sandbox\"]")
+        .replace(
+            "exempt_roles = [\"OrganizationAccountAccessRole\"]",
+            "exempt_roles = [\"OrganizationAccountAccessRole\", \"SRABreakGlass\"]",
+        );
+    assert!(several.contains("break_glass_role = \"SRABreakGlass\"") && several.contains("\"Sandbox\"]"));
+    for (name, text) in [("example", example), ("minimal", minimal), ("break-glass on OUs", several.as_str())] {
+        let d = crate::plan_file::parse(text).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let ids = Ids { access_role: d.access_role.clone(), ..ids() };
+        let p = prove(&World {
+            guardrails: &d.guardrails,
+            log_archive: &d.log_archive,
+            ids: &ids,
+            security_tooling_ou: &d.account(crate::model::AccountRole::SecurityTooling).ou,
+            log_archive_ou: &d.account(crate::model::AccountRole::LogArchive).ou,
+        });
+        assert_eq!(failures(&p), Vec::<String>::new(), "{name}");
+        assert!(p.count("attack", "denied") >= 50, "{name}: {}", p.summary());
+    }
 }
