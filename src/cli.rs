@@ -51,7 +51,7 @@ pub struct Cli {
     /// Region of the calls to global services (STS, Organizations), as in the AWS
     /// CLI; default: the plan's home region. Where things are set up is the plan's
     /// home_region and governed_regions, never this option
-    #[arg(long, global = true, env = "AWS_REGION", value_name = "REGION")]
+    #[arg(long, global = true, env = "AWS_REGION", value_name = "REGION", value_parser = region_arg)]
     pub region: Option<String>,
     /// Never colour output (NO_COLOR is honoured too)
     #[arg(long, global = true)]
@@ -111,10 +111,10 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
         /// The organization's home region (trail, aggregators)
-        #[arg(long, default_value = "us-east-1", value_name = "REGION")]
+        #[arg(long, default_value = "us-east-1", value_name = "REGION", value_parser = region_arg)]
         home_region: String,
         /// Regions to govern, comma-separated (default: the home region)
-        #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
+        #[arg(long, value_delimiter = ',', value_name = "REGIONS", value_parser = region_arg)]
         governed_regions: Vec<String>,
     },
     /// Print the plan file's JSON Schema (for editors: Taplo, Even Better TOML)
@@ -152,6 +152,32 @@ pub const EXIT_ERROR: u8 = 1;
 pub const EXIT_CHANGES: u8 = 2;
 
 /// Read and validate a plan file; the error is the rendered list of problems.
+/// `target` as a path relative to the directory `base` (both made absolute first);
+/// `target` unchanged when that cannot be worked out.
+fn relative_to(target: &Path, base: &Path) -> PathBuf {
+    let (Ok(target_abs), Ok(base_abs)) = (std::path::absolute(target), std::path::absolute(base)) else {
+        return target.to_path_buf();
+    };
+    let (t, b): (Vec<_>, Vec<_>) = (target_abs.components().collect(), base_abs.components().collect());
+    let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return target_abs;
+    }
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c);
+    }
+    out
+}
+
+/// A region on the command line, checked like the plan file's (with a did-you-mean).
+fn region_arg(s: &str) -> Result<String, String> {
+    sra_core::plan_file::regions::parse(s)
+}
+
 pub fn load(path: &Path) -> Result<Desired> {
     let src = std::fs::read_to_string(path).map_err(|e| {
         hinted(
@@ -217,7 +243,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let computed = compute(&aws, &desired, lock.as_ref(), &rep).await?;
             let doc = computed.document(&plan.display().to_string(), &desired);
             if let Some(out) = out {
-                let text = render::render(&doc, Format::Json, style(&cli));
+                // The saved plan names its plan file relative to itself, so it
+                // applies from any working directory.
+                let mut saved = doc.clone();
+                let dir = out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                saved.plan_file.path = relative_to(plan, dir).display().to_string();
+                let text = render::render(&saved, Format::Json, style(&cli));
                 std::fs::write(out, text).map_err(|e| {
                     hinted(
                         format!("cannot write the saved plan {}: {e}", out.display()),
@@ -318,7 +349,8 @@ async fn apply_saved(
     rep: &Reporter,
 ) -> Result<ExitCode> {
     let doc = load_saved(saved)?;
-    let plan_path = PathBuf::from(&doc.plan_file.path);
+    // The plan file's path is relative to the saved plan (see `sra plan --out`).
+    let plan_path = saved.parent().unwrap_or(Path::new("")).join(&doc.plan_file.path);
     let desired = doc.desired().map_err(|e| {
         hinted(
             format!("cannot apply {}: {e}", saved.display()),
@@ -339,6 +371,17 @@ async fn apply_saved(
     let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await;
     let lock = read_lock(&plan_path, rep);
     let computed = compute(&aws, &desired, lock.as_ref(), rep).await?;
+    if let (Some(made_for), Some(live)) = (&doc.organization_id, &computed.plan.organization_id)
+        && made_for != live
+    {
+        return Err(hinted(
+            format!(
+                "{} was made for organization {made_for}, but these credentials are in organization {live}",
+                saved.display()
+            ),
+            "use the management account's credentials of the organization the plan was made for, or plan this one",
+        ));
+    }
     let now = computed.document(&doc.plan_file.path, &desired);
     let stale = doc.stale_against(&now);
     if !stale.is_empty() {

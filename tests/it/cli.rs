@@ -44,6 +44,27 @@ fn usage_errors_exit_1_and_help_exits_0() {
     }
 }
 
+/// Regions on the command line are checked like the plan file's, before any call:
+/// a typo is an error with the code it meant, never a call to a region that does
+/// not exist.
+#[test]
+fn regions_on_the_command_line_are_checked_with_a_did_you_mean() {
+    let wire = common::Tripwire::new();
+    let plan = repo().join("plans/minimal.toml");
+    let plan = plan.to_str().unwrap();
+    for (args, wanted) in [
+        (vec!["init", "--home-region", "us-est-1"], "did you mean `us-east-1`?"),
+        (vec!["init", "--governed-regions", "us-east-1,EU-WEST-1"], "did you mean `eu-west-1`?"),
+        (vec!["plan", plan, "--region", "eu-wset-1"], "did you mean `eu-west-1`?"),
+    ] {
+        let out = sra_at(&wire.url(), &args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("is not an AWS region code") && stderr.contains(wanted), "{args:?}: {stderr}");
+    }
+    assert_eq!(wire.hits(), 0, "no call was made");
+}
+
 #[test]
 fn man_page_renders_from_the_clap_definitions() {
     let out = sra_at("http://127.0.0.1:9", &["man"]).output().unwrap();

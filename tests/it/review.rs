@@ -46,6 +46,51 @@ async fn a_saved_plan_is_applied_as_is() {
     emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
 }
 
+/// A saved plan names its plan file relative to itself: made in one directory,
+/// applied from another, it still finds the file (and says when it changed).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_applies_from_any_working_directory() {
+    let (emu, _) = applied();
+    stop_trail(&emu).await;
+    std::fs::create_dir(emu.dir.path().join("saved")).unwrap();
+    let made =
+        emu.sra(&["plan", "plan.toml", "--out", "saved/plan.json"]).current_dir(emu.dir.path()).output().unwrap();
+    Run::from(made).expect_code(0);
+    let saved = emu.dir.path().join("saved/plan.json");
+    let doc = assert_valid(&std::fs::read_to_string(&saved).unwrap());
+    assert_eq!(doc["plan_file"]["path"], "../plan.toml");
+    std::fs::write(
+        emu.dir.path().join("plan.toml"),
+        format!("{MINIMAL}# edited after review\n[guardrails]\ndisabled = [\"ProtectMacie\"]\n"),
+    )
+    .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = emu.sra(&["apply", saved.to_str().unwrap()]).current_dir(elsewhere.path()).output().unwrap();
+    let run = Run::from(run);
+    run.expect_code(0);
+    assert!(run.stderr.contains("plan.toml changed since"), "the file was found from elsewhere: {}", run.stderr);
+}
+
+/// A saved plan made for one organization is refused, with that reason, under
+/// another organization's credentials.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_for_another_organization_is_refused_with_that_reason() {
+    let (emu, plan) = applied();
+    let saved = emu.dir.path().join("plan.json");
+    emu.run(&["plan", &plan, "--out", saved.to_str().unwrap()]).expect_code(0);
+    let other = Emulator::start();
+    let orgs = other.orgs().await;
+    orgs.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let run = other.run(&["apply", saved.to_str().unwrap()]);
+    run.expect_code(1);
+    assert!(run.stderr.contains("was made for organization o-"), "{}", run.stderr);
+    assert!(run.stderr.contains("but these credentials are in organization o-"), "{}", run.stderr);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_saved_plan_is_refused_after_an_out_of_band_change() {
     let (emu, plan) = applied();

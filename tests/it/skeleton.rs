@@ -316,3 +316,28 @@ fn validate_accepts_the_shipped_plans_offline() {
     }
     assert_eq!(wire.hits(), 0);
 }
+
+/// The management account's email given for Log Archive: plan refuses it with a
+/// hint, and apply sends nothing (it never moves the management account).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_management_accounts_email_is_refused_for_an_sra_account() {
+    let emu = Emulator::start();
+    let orgs = emu.orgs().await;
+    let org = orgs.create_organization().feature_set(OrganizationFeatureSet::All).send().await.unwrap();
+    let management_email = org.organization().unwrap().master_account_email().unwrap().to_string();
+    let plan = emu.plan_file(&MINIMAL.replace(LA_EMAIL, &management_email));
+    let plan = plan.to_str().unwrap();
+    for cmd in ["plan", "apply"] {
+        let run = emu.run(&[cmd, plan, "--auto-approve"][..if cmd == "plan" { 2 } else { 3 }]);
+        run.expect_code(1);
+        let out = format!("{}{}", run.stdout, run.stderr);
+        assert!(
+            out.contains(&format!("is the email of the management account ({}), which cannot be Log Archive", {
+                org.organization().unwrap().master_account_id().unwrap()
+            })),
+            "{out}"
+        );
+    }
+    let parents = orgs.list_parents().child_id(org.organization().unwrap().master_account_id().unwrap()).send().await;
+    assert_eq!(parents.unwrap().parents()[0].r#type().unwrap().as_str(), "ROOT", "never moved");
+}

@@ -422,6 +422,23 @@ fn account_change(want: &DesiredAccount, desired: &Desired, observed: &Observed)
     let Some(have) = observed.account_by_email(&want.email) else {
         return Ok(new_account(want, desired, observed, address, target));
     };
+    let management =
+        observed.organization.as_ref().map_or(observed.caller_account.as_str(), |o| o.management_account_id.as_str());
+    if have.id == management {
+        return Err(Blocker {
+            message: format!(
+                "{address}: {} is the email of the management account ({}), which cannot be {}",
+                want.email,
+                have.id,
+                want.role.label()
+            ),
+            hint: format!(
+                "give accounts.{}.email an address no account uses yet (sra creates the account), or the email of \
+                 the member account to adopt: the SRA keeps security tooling and logs out of the management account",
+                want.role.key()
+            ),
+        });
+    }
     if !matches!(have.status.as_str(), "ACTIVE" | "PENDING_ACTIVATION") {
         return Err(Blocker {
             message: format!(
@@ -509,6 +526,14 @@ fn new_account(
         };
     }
     let mut reason = "no account in the organization has this email".to_string();
+    // AWS allows two accounts with one name; people rarely mean it.
+    for other in observed.accounts.iter().filter(|a| a.name.eq_ignore_ascii_case(&want.name)) {
+        reason.push_str(&format!(
+            "; warning: the account {} ({}) already has the name \"{}\": AWS allows a second one, but if that is \
+             the account you meant, give its email instead",
+            other.id, other.email, other.name
+        ));
+    }
     if let Some(failed) = same_name("FAILED") {
         reason.push_str(&format!(
             "; an earlier request for \"{}\" ({}) failed: {}",

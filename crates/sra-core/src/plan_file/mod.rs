@@ -15,7 +15,7 @@ use toml::de::DeTable;
 
 use crate::diag::Diagnostic;
 use crate::model::{AccountRole, Desired, DesiredAccount, OuPath, ROLE_TAG};
-use reader::{Reader, Table, did_you_mean};
+use reader::{Reader, Table};
 
 /// The plan-file versions this build reads.
 pub const SUPPORTED_VERSION: i64 = 1;
@@ -195,7 +195,7 @@ fn check_region(r: &mut Reader, region: &Spanned<String>, key: &str) -> bool {
         return true;
     }
     let mut d = Diagnostic::new(region.span(), key, format!("`{}` is not an AWS region", region.get_ref()));
-    d = match did_you_mean(region.get_ref(), regions::KNOWN) {
+    d = match regions::suggestion(region.get_ref()) {
         Some(best) => d.hint(format!("did you mean `{best}`?")),
         None => d.hint("use a region code such as us-east-1 or eu-west-1"),
     };

@@ -46,3 +46,35 @@ pub const KNOWN: &[&str] = &[
 pub fn is_known(region: &str) -> bool {
     KNOWN.contains(&region)
 }
+
+/// What to suggest for a string that is not a region code: the same code in lower
+/// case, else the closest known code.
+pub fn suggestion(got: &str) -> Option<&'static str> {
+    let lower = got.trim().to_ascii_lowercase();
+    KNOWN.iter().copied().find(|k| *k == lower).or_else(|| super::reader::did_you_mean(&lower, KNOWN))
+}
+
+/// A region given on the command line (`--region`, `sra init --home-region`,
+/// `--governed-regions`), checked as the plan file checks its regions.
+pub fn parse(got: &str) -> Result<String, String> {
+    if is_known(got) {
+        return Ok(got.to_string());
+    }
+    Err(match suggestion(got) {
+        Some(best) => format!("`{got}` is not an AWS region code; did you mean `{best}`?"),
+        None => format!("`{got}` is not an AWS region code; use one such as us-east-1 or eu-west-1"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_or_upper_case_gets_the_code_it_meant() {
+        assert_eq!(parse("eu-west-1"), Ok("eu-west-1".into()));
+        assert_eq!(parse("US-EAST-1").unwrap_err(), "`US-EAST-1` is not an AWS region code; did you mean `us-east-1`?");
+        assert_eq!(parse("us-est-1").unwrap_err(), "`us-est-1` is not an AWS region code; did you mean `us-east-1`?");
+        assert!(parse("mars").unwrap_err().ends_with("use one such as us-east-1 or eu-west-1"));
+    }
+}

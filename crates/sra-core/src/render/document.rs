@@ -43,7 +43,9 @@ pub struct PlanDocument {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanFileRef {
-    /// As given on the command line.
+    /// The plan file: in a saved plan (`sra plan --out`), relative to the saved
+    /// plan's directory, so it applies from any working directory; otherwise as
+    /// given on the command line.
     pub path: String,
     /// SHA-256 of the validated plan (not of the file's bytes: comments and
     /// formatting do not count): of `contents` in canonical form.

@@ -347,3 +347,40 @@ fn a_changed_access_role_that_live_policies_do_not_exempt_is_a_blocker_with_step
     same.log_archive = log_archive::desired(&d.log_archive, &ids);
     assert!(diff(&d, &same).blockers.iter().all(|b| !b.message.contains("would deny the role")));
 }
+
+/// The management account's email given for Log Archive: never adopted, never
+/// moved into the Security OU; a blocker with a hint.
+#[test]
+fn the_management_account_is_never_adopted_as_an_sra_account() {
+    let mut observed = converged();
+    let la = observed.accounts.iter_mut().find(|a| a.email == "LA@EXAMPLE.COM").unwrap();
+    la.id = "111111111111".into();
+    let plan = diff(&desired(), &observed);
+    assert_eq!(plan.blockers.len(), 1, "{:?}", plan.blockers);
+    assert_eq!(
+        plan.blockers[0].message,
+        "account.log_archive: la@example.com is the email of the management account (111111111111), which cannot be Log Archive"
+    );
+    assert!(plan.blockers[0].hint.contains("accounts.log_archive.email"));
+    assert!(plan.changes.iter().all(|c| !c.steps.iter().any(|s| matches!(s, Step::MoveAccount { .. }))));
+}
+
+/// A new account named like an existing one (another email): planned, with a
+/// warning naming the existing account.
+#[test]
+fn a_new_account_named_like_an_existing_one_is_a_warning() {
+    let mut observed = converged();
+    let la = observed.accounts.iter_mut().find(|a| a.email == "LA@EXAMPLE.COM").unwrap();
+    la.email = "old-logs@example.com".into();
+    let plan = diff(&desired(), &observed);
+    let change = plan.changes.iter().find(|c| c.address == Address::Account(AccountRole::LogArchive)).unwrap();
+    assert_eq!(change.action, Action::Create);
+    assert!(
+        change.reason.contains(&format!(
+            "warning: the account {} (old-logs@example.com) already has the name \"Log Archive\"",
+            observed.accounts[1].id
+        )),
+        "{}",
+        change.reason
+    );
+}
