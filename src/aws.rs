@@ -28,13 +28,69 @@ pub struct Aws {
     answered: Arc<AtomicU64>,
 }
 
+/// The profiles the shared config and credentials files define (AWS_CONFIG_FILE
+/// and AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/config and ~/.aws/credentials).
+fn profiles_found() -> (Vec<String>, Vec<String>) {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_default();
+    let file = |var: &str, default: &str| std::env::var_os(var).map_or_else(|| home.join(default), Into::into);
+    let files = [file("AWS_CONFIG_FILE", ".aws/config"), file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")];
+    let mut names = Vec::new();
+    for (i, path) in files.iter().enumerate() {
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        for line in text.lines() {
+            let Some(section) = line.trim().strip_prefix('[').and_then(|l| l.strip_suffix(']')) else { continue };
+            let section = section.trim();
+            // In the config file a profile is "[profile name]" (or "[default]").
+            let name = if i == 0 {
+                section.strip_prefix("profile ").map(str::trim).or((section == "default").then_some(section))
+            } else {
+                Some(section)
+            };
+            if let Some(n) = name
+                && !names.contains(&n.to_string())
+            {
+                names.push(n.to_string());
+            }
+        }
+    }
+    (names, files.iter().map(|f| f.display().to_string()).collect())
+}
+
+fn check_profile(name: &str, from_flag: bool) -> anyhow::Result<()> {
+    let (names, files) = profiles_found();
+    if names.iter().any(|n| n == name) {
+        return Ok(());
+    }
+    let given = if from_flag { "--profile" } else { "AWS_PROFILE" };
+    Err(hinted(
+        format!("the profile `{name}` ({given}) is not defined in {}", files.join(" or ")),
+        if names.is_empty() {
+            "no profile is defined there: run `aws configure --profile NAME`, or leave out --profile to use the \
+             environment's credentials"
+                .to_string()
+        } else {
+            format!("profiles found: {}", names.join(", "))
+        },
+    ))
+}
+
 impl Aws {
-    /// `region` is the plan's home region; `global_region` the `--region` option.
-    pub async fn load(profile: Option<&str>, region: &str, global_region: Option<&str>) -> Aws {
+    /// `region` is the plan's home region; `global_region` the `--region` option;
+    /// `profile` the `--profile` option, which wins over credentials in the
+    /// environment, as in the AWS CLI (AWS_PROFILE does not: the SDK's default
+    /// chain reads it after them). A profile that no file defines is an error
+    /// naming it and the profiles found.
+    pub async fn load(profile: Option<&str>, region: &str, global_region: Option<&str>) -> anyhow::Result<Aws> {
         let mut loader =
             aws_config::defaults(BehaviorVersion::latest()).region(aws_config::Region::new(region.to_string()));
+        let from_env = std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty());
+        if let Some(p) = profile.or(from_env.as_deref()) {
+            check_profile(p, profile.is_some())?;
+        }
         if let Some(p) = profile {
-            loader = loader.profile_name(p);
+            loader = loader.profile_name(p).credentials_provider(
+                aws_config::profile::ProfileFileCredentialsProvider::builder().profile_name(p).build(),
+            );
         }
         let mut config = loader.load().await;
         if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
@@ -55,7 +111,7 @@ impl Aws {
             Some(r) => config.to_builder().region(aws_config::Region::new(r.to_string())).build(),
             None => config.clone(),
         };
-        Aws { config, region: region.to_string(), global, answered }
+        Ok(Aws { config, region: region.to_string(), global, answered })
     }
 
     /// How many answers AWS has sent so far (every attempt of every call).
@@ -149,6 +205,19 @@ pub fn is_ambiguous<E, R>(err: &SdkError<E, R>) -> bool {
     }
 }
 
+/// "could not connect to HOST: why", when the endpoint was never reached (in
+/// words, without the SDK's "dispatch failure: user error" framing).
+fn unreachable_in(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if let Some(u) = e.downcast_ref::<crate::pace::Unreachable>() {
+            return Some(u.to_string());
+        }
+        source = e.source();
+    }
+    None
+}
+
 /// An error and its sources as one line, without the SDK's debug dump.
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = vec![err.to_string()];
@@ -184,7 +253,7 @@ where
         let detail = match (&code, &message) {
             (Some(c), Some(m)) => format!("{c}: {m}"),
             (Some(c), None) => c.clone(),
-            _ => error_chain(&err),
+            _ => unreachable_in(&err).unwrap_or_else(|| error_chain(&err)),
         };
         Failure { code, detail, service_error: matches!(err, SdkError::ServiceError(_)) }
     }
@@ -228,6 +297,15 @@ where
     Failure::from(err).at(service, operation, site, purpose)
 }
 
+/// Whether an unreachable host in `detail` is S3 Control's: `<account-id>.<host>`.
+fn s3_control_host(detail: &str) -> bool {
+    detail.split("could not connect to ").nth(1).is_some_and(|rest| {
+        let host = rest.split([':', ' ']).next().unwrap_or_default();
+        let first = host.split('.').next().unwrap_or_default();
+        first.len() == 12 && first.chars().all(|c| c.is_ascii_digit()) && host.len() > 13
+    })
+}
+
 fn hint_for(code: Option<&str>, service_error: bool, detail: &str, service: &str, operation: &str) -> String {
     match code {
         Some("AccessDenied" | "AccessDeniedException") => format!(
@@ -249,6 +327,10 @@ fn hint_for(code: Option<&str>, service_error: bool, detail: &str, service: &str
         _ if detail.contains("credentials") => {
             "no usable credentials were found: configure them (aws configure, aws sso login, --profile or AWS_PROFILE) and rerun".into()
         }
+        _ if s3_control_host(detail) => "could not reach S3 Control, which sends to <account-id>.<endpoint host>: against a \
+            loopback endpoint that name does not resolve; set HTTP_PROXY to the endpoint as docs/getting-started.md \
+            shows (\"Running against the emulator\")"
+            .into(),
         _ => "could not reach the AWS endpoint: check the network, and AWS_ENDPOINT_URL if it is set".into(),
     }
 }
@@ -508,5 +590,22 @@ mod tests {
         let other = done_if_exists(failed("LimitExceededException"), &["AlreadyExistsException"]);
         assert_eq!(other.map_err(|e| error_code(&e).map(str::to_string)), Err(Some("LimitExceededException".into())));
         assert!(done_if_exists(failed("AlreadyExistsException"), &[]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod unreachable_tests {
+    use super::*;
+
+    #[test]
+    fn s3_controls_account_host_gets_the_proxy_hint() {
+        let detail = "could not connect to 123456789012.localhost:4566: the name does not resolve";
+        assert!(s3_control_host(detail));
+        assert!(hint_for(None, false, detail, "s3control", "GetPublicAccessBlock").contains("HTTP_PROXY"));
+        let plain = "could not connect to 127.0.0.1:9: connection refused";
+        assert!(!s3_control_host(plain));
+        assert!(
+            hint_for(None, false, plain, "sts", "GetCallerIdentity").starts_with("could not reach the AWS endpoint")
+        );
     }
 }

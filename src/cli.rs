@@ -45,8 +45,10 @@ impl From<FormatArg> for Format {
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// AWS profile for the management account's credentials (as in the AWS CLI)
-    #[arg(long, global = true, env = "AWS_PROFILE")]
+    /// AWS profile for the management account's credentials. As in the AWS CLI it
+    /// wins over credentials in the environment; without it, AWS_PROFILE is read
+    /// after them
+    #[arg(long, global = true)]
     pub profile: Option<String>,
     /// Region of the calls to global services (STS, Organizations), as in the AWS
     /// CLI; default: the plan's home region. Where things are set up is the plan's
@@ -81,6 +83,10 @@ pub enum Command {
         /// Also save the plan (JSON) for `sra apply FILE` and `sra show FILE`
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Print new policy documents whole (by default each statement's id,
+        /// effect and actions)
+        #[arg(long)]
+        full: bool,
     },
     /// Make the changes: from a plan file (shows the plan and asks first), or
     /// exactly those of a saved plan with its reviewed values, refused if live state changed
@@ -102,6 +108,9 @@ pub enum Command {
         saved: PathBuf,
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
+        /// Print new policy documents whole
+        #[arg(long)]
+        full: bool,
     },
     /// Write a plan file that describes the organization as it is (`sra plan` then
     /// shows no changes), each deviation from the SRA baseline a commented
@@ -218,7 +227,11 @@ impl std::fmt::Display for PlanFileInvalid {
 impl std::error::Error for PlanFileInvalid {}
 
 fn style(cli: &Cli) -> Style {
-    Style { color: render::use_color(cli.no_color, std::env::var_os("NO_COLOR"), std::io::stdout().is_terminal()) }
+    let full = matches!(cli.command, Command::Plan { full: true, .. } | Command::Show { full: true, .. });
+    Style {
+        color: render::use_color(cli.no_color, std::env::var_os("NO_COLOR"), std::io::stdout().is_terminal()),
+        full,
+    }
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -236,9 +249,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::from(EXIT_OK))
         }
-        Command::Plan { plan, detailed_exitcode, format, out } => {
+        Command::Plan { plan, detailed_exitcode, format, out, .. } => {
             let desired = load(plan)?;
-            let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await;
+            let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await?;
             let lock = read_lock(plan, &rep);
             let computed = compute(&aws, &desired, lock.as_ref(), &rep).await?;
             let doc = computed.document(&plan.display().to_string(), &desired);
@@ -266,7 +279,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let differs = doc.has_changes() || doc.has_manual();
             Ok(ExitCode::from(if *detailed_exitcode && differs { EXIT_CHANGES } else { EXIT_OK }))
         }
-        Command::Show { saved, format } => {
+        Command::Show { saved, format, .. } => {
             let doc = load_saved(saved)?;
             print!("{}", render::render(&doc, (*format).into(), style(&cli)));
             Ok(ExitCode::from(EXIT_OK))
@@ -280,7 +293,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     "choose another --out, or remove the file first",
                 ));
             }
-            let aws = Aws::load(cli.profile.as_deref(), home_region, cli.region.as_deref()).await;
+            let aws = Aws::load(cli.profile.as_deref(), home_region, cli.region.as_deref()).await?;
             let found = crate::init::init(&aws, home_region, governed_regions, &rep).await?;
             match out {
                 Some(path) => {
@@ -320,7 +333,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 return apply_saved(&cli, plan, waits, *allow_admin_change, &rep).await;
             }
             let desired = load(plan)?;
-            let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await;
+            let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await?;
             let lock = read_lock(plan, &rep);
             let computed = compute(&aws, &desired, lock.as_ref(), &rep).await?;
             let doc = computed.document(&plan.display().to_string(), &desired);
@@ -368,7 +381,7 @@ async fn apply_saved(
             saved.display()
         ));
     }
-    let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await;
+    let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await?;
     let lock = read_lock(&plan_path, rep);
     let computed = compute(&aws, &desired, lock.as_ref(), rep).await?;
     if let (Some(made_for), Some(live)) = (&doc.organization_id, &computed.plan.organization_id)

@@ -109,7 +109,8 @@ fn describe(change: &Change) -> String {
         Action::Update => "update",
         Action::NoOp => "keep",
     };
-    let props: Vec<String> = change
+    let changed = change.properties.iter().filter(|p| p.changed()).count();
+    let mut props: Vec<String> = change
         .properties
         .iter()
         .filter(|p| p.changed())
@@ -123,6 +124,9 @@ fn describe(change: &Change) -> String {
             format!("{}: {} -> {}", p.name, show(&p.before), show(&p.after))
         })
         .collect();
+    if changed > 3 {
+        props.push(format!("… and {} more", changed - 3));
+    }
     let verb =
         if change.action == Action::NoOp && !change.manual.is_empty() { "need a person to set up" } else { verb };
     let mut line = format!("would {verb} {}", change.address);
@@ -450,6 +454,17 @@ mod tests {
 
     fn desired() -> Desired {
         baseline("us-east-1", &["us-east-1".into()], &Found::default(), &BTreeMap::new(), &BTreeMap::new()).unwrap()
+    }
+
+    /// A suggestion never drops changed properties silently: it says how many more.
+    #[test]
+    fn a_suggestion_says_how_many_more_properties_change() {
+        let mut c = change(Address::Trail, Action::Update);
+        c.properties =
+            (0..5).map(|i| Property { name: format!("p{i}"), before: None, after: Some("v".into()) }).collect();
+        let line = describe(&c);
+        assert!(line.starts_with("would update trail (p0: (none) -> v; p1:"), "{line}");
+        assert!(line.ends_with("; … and 2 more)"), "{line}");
     }
 
     #[test]

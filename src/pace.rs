@@ -7,15 +7,17 @@
 //! (retries too) of every call waits for its turn here, so no call site can forget
 //! it. A call with no published quota is not delayed.
 
+use std::collections::BTreeSet;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use governor::{DefaultKeyedRateLimiter, Quota};
 
@@ -119,6 +121,9 @@ pub struct PacedClient {
     inner: SharedHttpClient,
     pacer: Arc<Pacer>,
     answered: Arc<AtomicU64>,
+    /// Hosts that refused the connection or did not resolve, twice: every later
+    /// call to them fails at once.
+    unreachable: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl PacedClient {
@@ -130,7 +135,12 @@ impl PacedClient {
         use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
         let plugin = aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(BehaviorVersion::latest())?;
         let inner = plugin.runtime_components(&RuntimeComponentsBuilder::new("sra")).http_client()?;
-        Some(PacedClient { inner, pacer: Arc::new(Pacer::default()), answered: Arc::default() })
+        Some(PacedClient {
+            inner,
+            pacer: Arc::new(Pacer::default()),
+            answered: Arc::default(),
+            unreachable: Arc::default(),
+        })
     }
 
     /// How many answers (of every attempt of every call) have come back so far.
@@ -145,6 +155,7 @@ impl HttpClient for PacedClient {
             inner: self.inner.http_connector(settings, components),
             pacer: self.pacer.clone(),
             answered: self.answered.clone(),
+            unreachable: self.unreachable.clone(),
         })
     }
 }
@@ -154,16 +165,85 @@ struct PacedConnector {
     inner: SharedHttpConnector,
     pacer: Arc<Pacer>,
     answered: Arc<AtomicU64>,
+    unreachable: Arc<Mutex<BTreeSet<String>>>,
+}
+
+/// The endpoint could not be reached at all: the connection was refused or the
+/// name did not resolve. Nothing was sent, so the call is neither retried by the
+/// SDK (it is a user error, not a transient one) nor ambiguous.
+#[derive(Debug)]
+pub struct Unreachable {
+    pub host: String,
+    pub cause: String,
+}
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "could not connect to {}: {}", self.host, self.cause)
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
+/// How long to wait before the one retry of a refused or unresolved connection.
+const QUICK_RETRY: Duration = Duration::from_millis(250);
+
+/// Why a failed connection means the host cannot be reached: refused, or the name
+/// did not resolve. None for anything else (timeouts, resets: the SDK retries those).
+fn unreachable_cause(err: &ConnectorError) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return Some("connection refused".into());
+        }
+        let text = e.to_string();
+        if text.contains("dns error") || text.contains("failed to lookup address") {
+            return Some("the name does not resolve".into());
+        }
+        source = e.source();
+    }
+    None
 }
 
 impl HttpConnector for PacedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let (inner, pacer, answered) = (self.inner.clone(), self.pacer.clone(), self.answered.clone());
+        let unreachable = self.unreachable.clone();
         HttpConnectorFuture::new(async move {
+            let host = request.uri().split('/').nth(2).unwrap_or_default().to_string();
+            let give_up =
+                |cause: String| Err(ConnectorError::user(Box::new(Unreachable { host: host.clone(), cause })));
+            if unreachable.lock().map(|u| u.contains(&host)).unwrap_or(false) {
+                return give_up("it refused an earlier connection".into());
+            }
             pacer.wait(&request).await;
-            let answer = inner.call(request).await;
-            answered.fetch_add(1, Ordering::Relaxed);
-            answer
+            let again = request.try_clone();
+            let mut answer = inner.call(request).await;
+            if let Err(e) = &answer
+                && unreachable_cause(e).is_some()
+                && let Some(again) = again
+            {
+                tokio::time::sleep(QUICK_RETRY).await;
+                answer = inner.call(again).await;
+            }
+            match answer {
+                Ok(response) => {
+                    // Only answers count as answered calls (progress lines).
+                    answered.fetch_add(1, Ordering::Relaxed);
+                    Ok(response)
+                }
+                Err(e) => match unreachable_cause(&e) {
+                    Some(cause) => {
+                        if let Ok(mut u) = unreachable.lock() {
+                            u.insert(host.clone());
+                        }
+                        give_up(cause)
+                    }
+                    None => Err(e),
+                },
+            }
         })
     }
 }

@@ -74,6 +74,21 @@ pub async fn apply(
             i = j;
             continue;
         }
+        if matches!(change.address, Address::Account(_)) {
+            // The two accounts' steps run side by side, each account's in the
+            // plan's order: CreateAccount takes minutes on AWS, twice in a row
+            // would double it.
+            let mut j = i;
+            while j < steps.len() && matches!(steps[j].0.address, Address::Account(_)) {
+                j += 1;
+            }
+            for (role, id) in run_accounts(&steps[i..j], &produced, &client, &site, waits, rep).await? {
+                account_produced(&mut produced, &mut ids, role, id);
+            }
+            applied.steps += j - i;
+            i = j;
+            continue;
+        }
         i += 1;
         let addr = change.address.to_string();
         rep.progress(format!("{addr}: {}", step.phrase().progress()));
@@ -88,22 +103,11 @@ pub async fn apply(
                 let id = orgs::create_ou(&client, &site, &parent_id, path).await?;
                 produced.0.insert(IdRef::Ou(path.clone()), id);
             }
-            Step::CreateAccount { role, name, email, access_role, tags } => {
-                let request = orgs::create_account(&client, &site, *role, name, email, access_role, tags, rep).await?;
-                let id = orgs::await_account(&client, &site, *role, email, &request, waits, rep).await?;
-                account_produced(&mut produced, &mut ids, *role, id);
-            }
-            Step::AwaitAccount { role, request_id, email } => {
-                let id = orgs::await_account(&client, &site, *role, email, request_id, waits, rep).await?;
-                account_produced(&mut produced, &mut ids, *role, id);
-            }
-            Step::MoveAccount { account, from, to } => {
-                let (account, from, to) = (produced.resolve(account)?, produced.resolve(from)?, produced.resolve(to)?);
-                orgs::move_account(&client, &site, &account, &from, &to).await?;
-            }
-            Step::TagAccount { account, tags } => {
-                let account = produced.resolve(account)?;
-                orgs::tag_account(&client, &site, &account, tags).await?;
+            Step::CreateAccount { .. }
+            | Step::AwaitAccount { .. }
+            | Step::MoveAccount { .. }
+            | Step::TagAccount { .. } => {
+                unreachable!("account steps run in run_accounts")
             }
             Step::EnableServiceAccess { principal } => {
                 orgs::enable_service_access(&client, &site, principal).await?;
@@ -147,6 +151,70 @@ pub async fn apply(
         applied.steps += 1;
     }
     Ok(applied)
+}
+
+/// The Account stage: each account's steps in order (create or await, move, tag),
+/// the accounts concurrently. Returns the ids of the accounts made or awaited. Both
+/// lanes finish before an error is returned, so a request sent is never dropped
+/// half-way (a rerun adopts what it made either way).
+async fn run_accounts(
+    steps: &[(&Change, &Step)],
+    produced: &Produced,
+    client: &aws_sdk_organizations::Client,
+    site: &crate::aws::Site,
+    waits: Waits,
+    rep: &Reporter,
+) -> Result<Vec<(AccountRole, String)>> {
+    let mut lanes: Vec<(AccountRole, Vec<(&Change, &Step)>)> = Vec::new();
+    for &(change, step) in steps {
+        let Address::Account(role) = change.address else { continue };
+        match lanes.iter_mut().find(|(r, _)| *r == role) {
+            Some((_, list)) => list.push((change, step)),
+            None => lanes.push((role, vec![(change, step)])),
+        }
+    }
+    let results = futures_util::future::join_all(lanes.into_iter().map(|(role, list)| async move {
+        let mut made: Option<String> = None;
+        let resolve = |r: &IdRef, made: &Option<String>| match r {
+            IdRef::Account(x) if *x == role => {
+                made.clone().ok_or_else(|| anyhow!("internal error: account.{} was not made yet", role.key()))
+            }
+            other => produced.resolve(other),
+        };
+        for (change, step) in list {
+            rep.progress(format!("{}: {}", change.address, step.phrase().progress()));
+            match step {
+                Step::CreateAccount { role, name, email, access_role, tags } => {
+                    let request =
+                        orgs::create_account(client, site, *role, name, email, access_role, tags, rep).await?;
+                    made = Some(orgs::await_account(client, site, *role, email, &request, waits, rep).await?);
+                }
+                Step::AwaitAccount { role, request_id, email } => {
+                    made = Some(orgs::await_account(client, site, *role, email, request_id, waits, rep).await?);
+                }
+                Step::MoveAccount { account, from, to } => {
+                    let (account, from, to) = (resolve(account, &made)?, resolve(from, &made)?, resolve(to, &made)?);
+                    orgs::move_account(client, site, &account, &from, &to).await?;
+                }
+                Step::TagAccount { account, tags } => {
+                    let account = resolve(account, &made)?;
+                    orgs::tag_account(client, site, &account, tags).await?;
+                }
+                other => {
+                    return Err(anyhow!("internal error: \"{}\" is not an account step", other.phrase().progress()));
+                }
+            }
+        }
+        Ok::<_, anyhow::Error>(made.map(|id| (role, id)))
+    }))
+    .await;
+    let mut out = Vec::new();
+    for r in results {
+        if let Some(made) = r? {
+            out.push(made);
+        }
+    }
+    Ok(out)
 }
 
 fn account_produced(produced: &mut Produced, ids: &mut log_archive::Ids, role: AccountRole, id: String) {

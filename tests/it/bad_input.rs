@@ -73,6 +73,11 @@ fn broken_environments_fail_with_exit_1_and_a_hint() {
     let dir = tempfile::tempdir().unwrap();
     let plan = common::write_temp(dir.path(), "plan.toml", MINIMAL);
     let plan = plan.to_str().unwrap();
+    let credentials = common::write_temp(
+        dir.path(),
+        "credentials",
+        "[management]\naws_access_key_id = a\naws_secret_access_key = b\n\n[dev]\naws_access_key_id = c\naws_secret_access_key = d\n",
+    );
     let cases: Vec<(&str, Run, &str)> = vec![
         (
             "endpoint refusing connections",
@@ -97,8 +102,24 @@ fn broken_environments_fail_with_exit_1_and_a_hint() {
         ),
         (
             "a profile that does not exist",
-            Run::from(sra_at("http://127.0.0.1:9", &["plan", plan, "--profile", "nope"]).output().unwrap()),
-            "hint:",
+            Run::from(
+                sra_at("http://127.0.0.1:9", &["plan", plan, "--profile", "nope"])
+                    .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+                    .output()
+                    .unwrap(),
+            ),
+            "the profile `nope` (--profile) is not defined in /nonexistent/sra-test-config or",
+        ),
+        (
+            "AWS_PROFILE naming no profile",
+            Run::from(
+                sra_at("http://127.0.0.1:9", &["plan", plan])
+                    .env("AWS_PROFILE", "nope")
+                    .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+                    .output()
+                    .unwrap(),
+            ),
+            "hint: profiles found: management, dev",
         ),
     ];
     for (what, run, expect) in cases {
@@ -139,4 +160,25 @@ fn credentials_never_appear_in_output_or_saved_plans() {
     assert!(runs[1].stderr.contains("aws_smithy_runtime"), "-vv shows the SDK's log:\n{}", runs[1].stderr);
     let saved_text = std::fs::read_to_string(&saved).unwrap();
     assert!(!saved_text.contains("SRA-SENTINEL"));
+}
+
+/// S3 Control sends to `<account-id>.<endpoint host>`: without the proxy set-up a
+/// loopback endpoint cannot resolve it. The run fails at once (no retries of a
+/// name that does not resolve) with a hint naming the set-up.
+#[test]
+fn s3_control_without_the_proxy_fails_at_once_naming_the_set_up() {
+    let emu = Emulator::start();
+    let plan = emu.plan_file(MINIMAL);
+    let started = std::time::Instant::now();
+    let run = Run::from(
+        emu.sra(&["apply", plan.to_str().unwrap(), "--auto-approve"]).env("HTTP_PROXY", "").output().unwrap(),
+    );
+    run.expect_code(1);
+    assert!(run.stderr.contains("the name does not resolve"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hint: could not reach S3 Control") && run.stderr.contains("HTTP_PROXY"),
+        "{}",
+        run.stderr
+    );
+    eprintln!("S3 Control unreachable reported after {:.1} s of apply", started.elapsed().as_secs_f64());
 }

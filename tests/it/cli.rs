@@ -125,16 +125,28 @@ fn progress_is_plain_lines_when_stderr_is_not_a_terminal() {
     run.expect_code(0);
     assert!(!run.stderr.contains('\u{1b}'), "no escape sequences: {:?}", run.stderr);
     assert!(!run.stderr.contains('\r'), "no carriage returns: {:?}", run.stderr);
-    insta::assert_snapshot!(account_lines(&run.stderr), @r#"
-    account.security_tooling: creating account "Security Tooling" <aws+security-tooling@example.com>
-    account.security_tooling: waiting for AWS to create the account (request): IN_PROGRESS, #s elapsed
-    account.security_tooling: created account # in #s
-    account.security_tooling: moving the account into its OU
-    account.log_archive: creating account "Log Archive" <aws+log-archive@example.com>
-    account.log_archive: waiting for AWS to create the account (request): IN_PROGRESS, #s elapsed
-    account.log_archive: created account # in #s
-    account.log_archive: moving the account into its OU
-    "#);
+    // The two accounts are made side by side: each one's lines in order, both
+    // requests sent before either account is ready.
+    let lines = account_lines(&run.stderr);
+    for (role, name, email) in [
+        ("security_tooling", "Security Tooling", "aws+security-tooling@example.com"),
+        ("log_archive", "Log Archive", "aws+log-archive@example.com"),
+    ] {
+        let mut own: Vec<&str> = lines.lines().filter(|l| l.starts_with(&format!("account.{role}: "))).collect();
+        own.dedup();
+        assert_eq!(
+            own,
+            [
+                format!("account.{role}: creating account \"{name}\" <{email}>"),
+                format!("account.{role}: waiting for AWS to create the account (request): IN_PROGRESS, #s elapsed"),
+                format!("account.{role}: created account # in #s"),
+                format!("account.{role}: moving the account into its OU"),
+            ],
+            "{lines}"
+        );
+    }
+    let first_created = lines.lines().position(|l| l.contains(": created account")).unwrap();
+    assert_eq!(lines.lines().take(first_created).filter(|l| l.contains(": creating account")).count(), 2, "{lines}");
 }
 
 /// A read that takes a while says how far it got: where stderr is not a

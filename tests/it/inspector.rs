@@ -56,7 +56,7 @@ async fn inspector_is_delegated_configured_and_covers_every_account_and_drift_is
     run.expect_code(2);
     assert!(run.stdout.contains("Plan: 0 to create, 1 to update"), "{}", run.stdout);
     assert!(run.stdout.contains("~ inspector[\"us-west-2\"].settings"), "{}", run.stdout);
-    assert!(run.stdout.contains("~ auto_enable.ecr = \"false\" -> \"true\""), "{}", run.stdout);
+    assert!(run.stdout.contains("~ auto_enable.ecr = false -> true"), "{}", run.stdout);
     emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
     emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
 

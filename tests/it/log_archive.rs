@@ -310,7 +310,7 @@ async fn optional_cloudwatch_logs_delivery_is_set_up_and_kept() {
     logs.put_retention_policy().log_group_name("/sra/organization-trail").retention_in_days(1).send().await.unwrap();
     let run = emu.run(&["plan", &plan, "--detailed-exitcode"]);
     run.expect_code(2);
-    assert!(run.stdout.contains("~ retention_days = \"1\" -> \"400\""), "{}", run.stdout);
+    assert!(run.stdout.contains("~ retention_days = 1 -> 400"), "{}", run.stdout);
     emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
     emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
 }

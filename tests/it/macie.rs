@@ -43,7 +43,7 @@ async fn macie_is_delegated_enabled_covers_every_account_and_drift_is_restored()
     run.expect_code(2);
     assert!(run.stdout.contains("Plan: 0 to create, 1 to update"), "{}", run.stdout);
     assert!(run.stdout.contains("~ macie[\"us-west-2\"].settings"), "{}", run.stdout);
-    assert!(run.stdout.contains("~ auto_enable = \"false\" -> \"true\""), "{}", run.stdout);
+    assert!(run.stdout.contains("~ auto_enable = false -> true"), "{}", run.stdout);
     emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
     emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
 }

@@ -108,7 +108,7 @@ async fn auto_enable_turned_off_is_drift() {
     let o = applied().await;
     let client = sh(&o.emu.sdk_in(&o.st).await, "us-east-1");
     client.update_organization_configuration().auto_enable(false).send().await.unwrap();
-    expect_one_drift(&o, "~ securityhub[\"us-east-1\"].settings", "~ auto_enable = \"false\" -> \"true\"");
+    expect_one_drift(&o, "~ securityhub[\"us-east-1\"].settings", "~ auto_enable = false -> true");
 }
 
 /// Security Hub keeps the organization's accounts: "You can't invoke this API to

@@ -69,7 +69,7 @@ async fn slow_account_creation_is_waited_out_with_progress() {
     let started = Instant::now();
     let run = emu.run(&["apply", plan.to_str().unwrap(), "--auto-approve"]);
     run.expect_code(0);
-    assert!(started.elapsed() >= Duration::from_secs(5), "both creations took their delay");
+    assert!(started.elapsed() >= Duration::from_millis(2500), "the creations took their delay");
     assert!(run.stderr.contains("waiting for AWS to create the account"), "{}", run.stderr);
     assert!(run.stderr.contains("IN_PROGRESS"), "{}", run.stderr);
     assert!(!run.stdout.contains("IN_PROGRESS"), "progress stays off stdout");
@@ -195,8 +195,8 @@ async fn email_already_exists_is_reported_clearly() {
     assert!(again.stdout.contains("failed: EMAIL_ALREADY_EXISTS"), "{}", again.stdout);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn member_account_caller_is_refused_with_a_hint() {
+/// An organization with a workload account, and a session in that account.
+async fn member_session() -> (Emulator, String, aws_sdk_sts::types::Credentials) {
     let emu = Emulator::start();
     let orgs = emu.orgs().await;
     orgs.create_organization().feature_set(OrganizationFeatureSet::All).send().await.unwrap();
@@ -205,7 +205,6 @@ async fn member_account_caller_is_refused_with_a_hint() {
     wait_request(&orgs, &req_id).await;
     let member = orgs.describe_create_account_status().create_account_request_id(&req_id).send().await.unwrap();
     let member_id = member.create_account_status().unwrap().account_id().unwrap().to_string();
-
     let sts = aws_sdk_sts::Client::new(&emu.sdk().await);
     let assumed = sts
         .assume_role()
@@ -215,6 +214,47 @@ async fn member_account_caller_is_refused_with_a_hint() {
         .await
         .unwrap();
     let c = assumed.credentials().unwrap();
+    (emu, member_id, c.clone())
+}
+
+/// `--profile` wins over credentials in the environment, as in the AWS CLI: the
+/// profile holds a member account's credentials, the environment the management
+/// account's, and sra reads as the member (so the plan is refused).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_explicit_profile_wins_over_environment_credentials() {
+    let (emu, member_id, c) = member_session().await;
+    let credentials = common::write_temp(
+        emu.dir.path(),
+        "credentials",
+        &format!(
+            "[member]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
+            c.access_key_id(),
+            c.secret_access_key(),
+            c.session_token()
+        ),
+    );
+    let plan = emu.plan_file(MINIMAL);
+    let plan = plan.to_str().unwrap();
+    let with_profile = emu
+        .sra(&["plan", plan, "--profile", "member"])
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .output()
+        .unwrap();
+    let run = common::Run::from(with_profile);
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!("the caller's account {member_id} is not the management account")),
+        "{}",
+        run.stderr
+    );
+    // Without --profile the environment's (management) credentials are used.
+    let env_only = emu.sra(&["plan", plan]).env("AWS_SHARED_CREDENTIALS_FILE", &credentials).output().unwrap();
+    common::Run::from(env_only).expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn member_account_caller_is_refused_with_a_hint() {
+    let (emu, member_id, c) = member_session().await;
     let plan = emu.plan_file(MINIMAL);
     let out = emu
         .sra(&["plan", plan.to_str().unwrap()])
@@ -340,4 +380,25 @@ async fn the_management_accounts_email_is_refused_for_an_sra_account() {
     }
     let parents = orgs.list_parents().child_id(org.organization().unwrap().master_account_id().unwrap()).send().await;
     assert_eq!(parents.unwrap().parents()[0].r#type().unwrap().as_str(), "ROOT", "never moved");
+}
+
+/// Security Tooling and Log Archive are created side by side (CreateAccount takes
+/// minutes on AWS): both requests are in progress at once during apply.
+#[tokio::test(flavor = "multi_thread")]
+async fn both_accounts_are_created_at_the_same_time() {
+    let emu = Emulator::start();
+    emu.configure(r#"{"create_account_delay_seconds": 3}"#);
+    let plan = emu.plan_file(MINIMAL);
+    let mut child = emu.sra(&["apply", plan.to_str().unwrap(), "--auto-approve"]).spawn().unwrap();
+    let orgs = emu.orgs().await;
+    let mut most = 0;
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(120) {
+        if let Ok(out) = orgs.list_create_account_status().states(CreateAccountState::InProgress).send().await {
+            most = most.max(out.create_account_statuses().len());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(most, 2, "both CreateAccount requests were in progress at once");
 }

@@ -109,8 +109,45 @@ pub fn pretty(doc: &Value) -> String {
 }
 
 /// A unified diff of two normalized documents (empty when they are equivalent).
+/// Each hunk header of a policy names the statement (Sid) its first change is in.
 pub fn diff(before: &str, after: &str) -> String {
-    similar::TextDiff::from_lines(before, after).unified_diff().context_radius(3).header("live", "plan").to_string()
+    let d = similar::TextDiff::from_lines(before, after);
+    let (old_lines, new_lines): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
+    let mut unified = d.unified_diff();
+    unified.context_radius(3).header("live", "plan");
+    let mut out = String::new();
+    for (i, hunk) in unified.iter_hunks().enumerate() {
+        if i == 0 {
+            out.push_str("--- live\n+++ plan\n");
+        }
+        let first = hunk.ops().iter().find(|op| op.tag() != similar::DiffTag::Equal);
+        let sid = first.and_then(|op| {
+            statement_sid(&new_lines, op.new_range().start).or_else(|| statement_sid(&old_lines, op.old_range().start))
+        });
+        let text = hunk.to_string();
+        let (header, rest) = text.split_once('\n').unwrap_or((&text, ""));
+        match sid {
+            Some(sid) => out.push_str(&format!("{header} in statement {sid}\n{rest}")),
+            None => out.push_str(&format!("{header}\n{rest}")),
+        }
+    }
+    out
+}
+
+/// The Sid of the statement that line `at` of a pretty-printed policy lies in:
+/// the object indented four spaces in its `Statement` array.
+fn statement_sid(lines: &[&str], at: usize) -> Option<String> {
+    let at = at.min(lines.len().checked_sub(1)?);
+    let start = (0..=at).rev().find(|&i| lines[i] == "    {")?;
+    let end = (at..lines.len()).find(|&i| lines[i] == "    }" || lines[i] == "    },")?;
+    if (start..=end).any(|i| i != start && lines[i] == "    {") {
+        return None;
+    }
+    lines[start..=end].iter().find_map(|l| {
+        l.strip_prefix("      \"Sid\": \"")
+            .and_then(|r| r.strip_suffix("\",").or_else(|| r.strip_suffix('"')))
+            .map(str::to_string)
+    })
 }
 
 #[cfg(test)]
@@ -124,6 +161,21 @@ mod tests {
 
     fn differ(a: Value, b: Value) {
         assert!(!equivalent(&a, &b), "expected different:\n{}\n{}", pretty(&a), pretty(&b));
+    }
+
+    #[test]
+    fn a_diff_hunk_names_the_statement_it_changes() {
+        let before = pretty(&json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "A", "Effect": "Deny", "Action": ["s3:DeleteObject", "s3:PutBucketPolicy"], "Resource": "*"},
+            {"Sid": "B", "Effect": "Deny", "Action": "kms:DisableKey", "Resource": "*"}
+        ]}));
+        let after =
+            before.replace("\"s3:PutBucketPolicy\"", "\"s3:PutBucketPolicy\",\n          \"s3:PutBucketVersioning\"");
+        let d = diff(&before, &after);
+        assert!(d.starts_with("--- live\n+++ plan\n@@ "), "{d}");
+        assert!(d.lines().nth(2).unwrap().ends_with(" in statement A"), "{d}");
+        assert!(d.contains("+          \"s3:PutBucketVersioning\""), "{d}");
+        assert_eq!(diff(&before, &before), "");
     }
 
     #[test]

@@ -8,6 +8,9 @@ use super::document::{ActionDoc, ChangeDoc, PlanDocument, PropertyDoc};
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
     pub color: bool,
+    /// Print new policy documents whole (`--full`); otherwise each statement's id,
+    /// effect and actions.
+    pub full: bool,
 }
 
 impl Style {
@@ -31,8 +34,15 @@ impl Style {
     }
 }
 
+/// A value as it reads in the plan: booleans and whole numbers bare, as in the
+/// plan file, every other value in quotes.
 fn quote(v: &Option<String>) -> String {
     match v {
+        Some(s) if s == "true" || s == "false" => s.clone(),
+        // Days and counts; 12-digit account ids stay quoted, as the ids they are.
+        Some(s) if !s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0') => {
+            s.clone()
+        }
         Some(s) => super::quoted(s),
         None => "(none)".to_string(),
     }
@@ -41,6 +51,35 @@ fn quote(v: &Option<String>) -> String {
 /// Multi-line values (JSON documents) render as blocks.
 pub fn is_block(p: &PropertyDoc) -> bool {
     p.before.as_deref().is_some_and(|v| v.contains('\n')) || p.after.as_deref().is_some_and(|v| v.contains('\n'))
+}
+
+/// A new policy in brief: one line per statement (Sid, effect, actions), or None
+/// when the text is not a policy document.
+fn policy_outline(text: &str) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_str(text).ok()?;
+    let statements = doc.get("Statement")?.as_array()?;
+    let mut out = String::new();
+    for (i, st) in statements.iter().enumerate() {
+        let sid = st["Sid"].as_str().map_or_else(|| format!("(statement {})", i + 1), str::to_string);
+        let effect = st["Effect"].as_str().unwrap_or("?");
+        let (key, actions) = match (st.get("Action"), st.get("NotAction")) {
+            (Some(a), _) => ("", a),
+            (None, Some(n)) => ("all but ", n),
+            (None, None) => ("", &serde_json::Value::Null),
+        };
+        let list: Vec<&str> = match actions {
+            serde_json::Value::String(s) => vec![s.as_str()],
+            serde_json::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect(),
+            _ => vec![],
+        };
+        let shown = if list.len() > 4 {
+            format!("{}, … ({} actions)", list[..3].join(", "), list.len())
+        } else {
+            list.join(", ")
+        };
+        let _ = writeln!(out, "{sid}: {effect} {key}{shown}");
+    }
+    Some(out)
 }
 
 fn indent(text: &str, prefix: &str) -> String {
@@ -94,14 +133,23 @@ fn change(out: &mut String, c: &ChangeDoc, style: Style) {
     for p in props {
         if is_block(p) {
             // Documents (policies, rules): the whole text on create, a diff on update.
+            let after = p.after.as_deref().unwrap_or_default();
+            let outline = if style.full { None } else { policy_outline(after) };
             let (sym, body) = match c.action {
-                ActionDoc::Create => ("+", indent(p.after.as_deref().unwrap_or_default(), "+ ")),
+                ActionDoc::Create if outline.is_some() => ("+", indent(&outline.unwrap_or_default(), "+ ")),
+                ActionDoc::Create => ("+", indent(after, "+ ")),
                 _ => (
                     "~",
                     diff_lines(p.before.as_deref().unwrap_or_default(), p.after.as_deref().unwrap_or_default(), style),
                 ),
             };
-            let _ = writeln!(out, "      {}", paint(&format!("{sym} {}:", p.name)));
+            let brief = c.action == ActionDoc::Create && !style.full && policy_outline(after).is_some();
+            let label = if brief {
+                format!("{sym} {} (each statement; --full prints the document):", p.name)
+            } else {
+                format!("{sym} {}:", p.name)
+            };
+            let _ = writeln!(out, "      {}", paint(&label));
             for line in body.lines() {
                 let _ = writeln!(out, "          {line}");
             }
@@ -170,6 +218,10 @@ fn plan_body(doc: &PlanDocument, style: Style) -> String {
     }
     let org = doc.organization_id.as_deref().unwrap_or("(to be created)");
     let _ = writeln!(out, "organization {org}, management account {}", doc.caller_account);
+    if doc.has_changes() || doc.has_manual() {
+        // The summary first too, so a long plan says what it amounts to up front.
+        let _ = writeln!(out, "{}", summary_line(doc, style));
+    }
     let _ = writeln!(out);
     if !doc.has_changes() && !doc.has_manual() {
         let _ = writeln!(out, "No changes. Live state matches the plan ({} resources checked).", doc.changes.len());
@@ -203,15 +255,25 @@ fn plan_body(doc: &PlanDocument, style: Style) -> String {
         let _ = writeln!(out);
     }
     coverage(&mut out, doc);
+    let _ = writeln!(out, "{}", summary_line(doc, style));
+    out
+}
+
+/// "Plan: 2 to create, 1 to update, 60 unchanged, 1 to resolve by hand, 1 that
+/// replaces another administrator."
+fn summary_line(doc: &PlanDocument, style: Style) -> String {
     let s = doc.summary;
     let manual = if s.manual > 0 { format!(", {} to resolve by hand", s.manual) } else { String::new() };
-    let _ = writeln!(
-        out,
-        "{}",
-        style
-            .bold(&format!("Plan: {} to create, {} to update, {} unchanged{manual}.", s.create, s.update, s.unchanged))
-    );
-    out
+    let destructive = doc.changes.iter().filter(|c| c.destructive).count();
+    let destructive = match destructive {
+        0 => String::new(),
+        1 => ", 1 that replaces another administrator (needs --allow-admin-change)".into(),
+        n => format!(", {n} that replace another administrator (need --allow-admin-change)"),
+    };
+    style.bold(&format!(
+        "Plan: {} to create, {} to update, {} unchanged{manual}{destructive}.",
+        s.create, s.update, s.unchanged
+    ))
 }
 
 #[cfg(test)]
@@ -273,8 +335,9 @@ mod tests {
 
     #[test]
     fn renders_without_color() {
-        let text = plan(&sample(), Style { color: false });
+        let text = plan(&sample(), Style { color: false, full: false });
         let expected = r#"organization o-abc, management account 111111111111
+Plan: 1 to create, 1 to update, 1 unchanged.
 
 sra will perform these actions:
 
@@ -293,9 +356,48 @@ Plan: 1 to create, 1 to update, 1 unchanged.
         assert!(!text.contains('\x1b'));
     }
 
+    /// A new policy reads as its statements (id, effect, actions) unless --full.
+    #[test]
+    fn a_new_policy_is_outlined_unless_full() {
+        let mut doc = sample();
+        let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "DenyLeaving", "Effect": "Deny", "Action": ["organizations:LeaveOrganization"], "Resource": "*"},
+            {"Sid": "Many", "Effect": "Deny", "Action": ["a:A", "a:B", "a:C", "a:D", "a:E"], "Resource": "*"}
+        ]});
+        let pretty = serde_json::to_string_pretty(&policy).unwrap();
+        doc.changes[1].properties.push(PropertyDoc {
+            name: "policy".into(),
+            before: None,
+            after: Some(pretty.clone()),
+            changed: true,
+        });
+        let brief = plan(&doc, Style { color: false, full: false });
+        assert!(brief.contains("+ policy (each statement; --full prints the document):"), "{brief}");
+        assert!(brief.contains("+ DenyLeaving: Deny organizations:LeaveOrganization"), "{brief}");
+        assert!(brief.contains("+ Many: Deny a:A, a:B, a:C, … (5 actions)"), "{brief}");
+        assert!(!brief.contains("\"Resource\""), "{brief}");
+        let full = plan(&doc, Style { color: false, full: true });
+        assert!(full.contains("+ policy:") && full.contains("\"Resource\": \"*\""), "{full}");
+    }
+
+    #[test]
+    fn booleans_and_whole_numbers_read_bare_like_the_plan_file() {
+        for (value, shown) in [
+            ("true", "true"),
+            ("400", "400"),
+            ("0400", "\"0400\""),
+            ("us-east-1", "\"us-east-1\""),
+            ("", "\"\""),
+            ("123456789012", "\"123456789012\""),
+        ] {
+            assert_eq!(quote(&Some(value.into())), shown, "{value}");
+        }
+        assert_eq!(quote(&None), "(none)");
+    }
+
     #[test]
     fn colour_only_when_asked() {
-        let text = plan(&sample(), Style { color: true });
+        let text = plan(&sample(), Style { color: true, full: false });
         assert!(text.contains("\x1b[32m"));
     }
 
@@ -303,7 +405,7 @@ Plan: 1 to create, 1 to update, 1 unchanged.
     fn no_changes_says_so() {
         let mut p = sample();
         p.changes.truncate(1);
-        let text = plan(&p, Style { color: false });
+        let text = plan(&p, Style { color: false, full: false });
         assert!(text.contains("No changes. Live state matches the plan (1 resources checked)."), "{text}");
     }
 
@@ -311,16 +413,16 @@ Plan: 1 to create, 1 to update, 1 unchanged.
     fn drift_is_labelled_when_the_plan_file_was_applied_before() {
         let mut p = sample();
         p.plan_file_applied_before = Some(true);
-        assert!(plan(&p, Style { color: false }).contains("Drift: the plan file is the one last applied"));
+        assert!(plan(&p, Style { color: false, full: false }).contains("Drift: the plan file is the one last applied"));
         p.plan_file_applied_before = Some(false);
-        assert!(plan(&p, Style { color: false }).contains("may be new intent or drift"));
+        assert!(plan(&p, Style { color: false, full: false }).contains("may be new intent or drift"));
         // Only manual items left: not drift, and nothing for apply.
         p.plan_file_applied_before = Some(true);
         for c in p.changes.iter_mut() {
             c.action = ActionDoc::NoOp;
         }
         p.changes[0].manual = vec!["turn it on in the console".into()];
-        let text = plan(&p, Style { color: false });
+        let text = plan(&p, Style { color: false, full: false });
         assert!(!text.contains("Drift"), "{text}");
         assert!(text.contains("Nothing for apply to do; what remains needs a person"), "{text}");
     }
@@ -334,7 +436,7 @@ Plan: 1 to create, 1 to update, 1 unchanged.
             after: Some("{\n  \"a\": 2\n}".into()),
             changed: true,
         });
-        let text = plan(&p, Style { color: false });
+        let text = plan(&p, Style { color: false, full: false });
         assert!(text.contains("      ~ policy:\n"), "{text}");
         assert!(text.contains("-  \"a\": 1") && text.contains("+  \"a\": 2"), "{text}");
     }

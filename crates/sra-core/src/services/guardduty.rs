@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::plan::{Action, Phrase, Property, Step, Verb};
+use crate::engine::plan::{Phrase, Property, Step, Verb};
 use crate::model::{GUARDDUTY_AGENT_CONFIG, GuardDutySpec};
 use crate::services::regional::{self, prop};
 
@@ -135,8 +135,9 @@ impl regional::Service for GuardDuty {
             org.push(prop(&format!("features.{f}"), have.features.get(f).cloned(), v));
         }
         if have.detector.is_some() && !readable {
+            // Unknown until Security Tooling is the administrator: never a guess.
             for p in org.iter_mut() {
-                p.before = p.after.clone();
+                p.before = None;
             }
         }
         // The admin's own detector is its own to read, delegated or not.
@@ -175,11 +176,7 @@ impl regional::Service for GuardDuty {
                 .into()
         };
         regional::SettingsChange {
-            action: if reapplied && !own_changed {
-                Action::NoOp
-            } else {
-                regional::action(have.detector.is_some(), &props)
-            },
+            action: regional::action(have.detector.is_some(), &props),
             id: have.detector.clone(),
             reason,
             properties: props,
@@ -193,6 +190,7 @@ impl regional::Service for GuardDuty {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::plan::Action;
     use crate::services::regional::{Here, Org, Service};
 
     fn settings(spec: &GuardDutySpec, is_admin: bool, have: &Settings) -> regional::SettingsChange<GdOp> {

@@ -69,15 +69,19 @@ impl regional::Service for Inspector {
             INSPECTOR_SCANS.iter().map(|scan| (scan.to_string(), spec.scans.iter().any(|s| s == scan))).collect();
         let mut props = Vec::new();
         for (scan, on) in &want {
+            // Unreadable (Security Tooling is not the administrator yet): unknown,
+            // never a guess.
             let before = match &have.auto_enable {
                 Some(m) if readable => Some(m.get(scan).copied().unwrap_or(false).to_string()),
-                _ => Some(on.to_string()),
+                _ => None,
             };
             props.push(prop(&format!("auto_enable.{scan}"), before, &on.to_string()));
         }
         let changed = props.iter().any(Property::changed);
         regional::SettingsChange {
-            action: regional::action(true, &props),
+            // Unreadable until Security Tooling is the administrator: apply sets them
+            // as new then.
+            action: regional::action(readable, &props),
             id: None,
             properties: props,
             reason: if readable { String::new() } else { regional::REAPPLIED.into() },

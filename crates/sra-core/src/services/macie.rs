@@ -64,7 +64,7 @@ impl regional::Service for Macie {
 
     fn settings(_: &bool, here: &regional::Here, have: &Settings) -> regional::SettingsChange<MaOp> {
         let readable = here.is_admin && have.enabled && have.auto_enable.is_some();
-        let auto_before = if readable { have.auto_enable.map(|b| b.to_string()) } else { Some("true".into()) };
+        let auto_before = if readable { have.auto_enable.map(|b| b.to_string()) } else { None };
         let props = vec![
             prop("macie", have.enabled.then(|| "enabled".into()), "enabled"),
             prop("auto_enable", auto_before, "true"),

@@ -154,7 +154,9 @@ pub fn diff<S: Service>(spec: &S::Spec, org: &Org, have: &Observed<S::Settings>)
         let s = S::settings(spec, &here, &state.settings);
         changes.push(Change {
             address: Address::ServiceSettings { service: S::KEY, region: region.clone() },
-            action: s.action,
+            // What apply writes is never "unchanged": settings it re-applies
+            // (unreadable until Security Tooling is the administrator) are an update.
+            action: if s.action == Action::NoOp && !s.ops.is_empty() { Action::Update } else { s.action },
             id: s.id,
             properties: s.properties,
             reason: s.reason,

@@ -384,3 +384,39 @@ fn a_new_account_named_like_an_existing_one_is_a_warning() {
         change.reason
     );
 }
+
+/// A plan never calls "unchanged" what apply will change: every change with steps
+/// is a create or an update, whether the organization is empty, has its accounts
+/// but no delegations yet, or has another administrator.
+#[test]
+fn every_change_apply_makes_is_planned_as_a_change() {
+    let example = crate::plan_file::parse(include_str!("../../../../../plans/example.toml")).unwrap();
+    let mut delegated_elsewhere = converged();
+    delegated_elsewhere.guardduty.regions.insert(
+        "us-east-1".into(),
+        crate::services::guardduty::RegionState { admins: vec!["999999999999".into()], ..Default::default() },
+    );
+    for (name, observed) in [
+        ("empty", Observed { caller_account: "111111111111".into(), ..Default::default() }),
+        ("accounts, nothing delegated", converged()),
+        ("another GuardDuty administrator", delegated_elsewhere),
+    ] {
+        let plan = diff(&example, &observed);
+        let hidden: Vec<String> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::NoOp && !c.steps.is_empty())
+            .map(|c| c.address.to_string())
+            .collect();
+        assert_eq!(hidden, Vec::<String>::new(), "{name}: unchanged, yet apply would write");
+        // A value sra cannot read yet is unknown, never a guess that matches.
+        for c in plan.changes.iter().filter(|c| matches!(c.address, Address::ServiceSettings { .. })) {
+            if c.reason == crate::services::regional::REAPPLIED {
+                assert!(
+                    c.properties.iter().all(|p| p.before.is_none() || p.name.starts_with("detector")),
+                    "{name}: {c:?}"
+                );
+            }
+        }
+    }
+}
