@@ -152,9 +152,13 @@ pub fn evaluate(org: &Organization, policies: &Policies, req: &Request) -> Resul
         })
     };
     let same_account = principal_account == Some(req.resource_account.as_str());
-    // Whether the resource policy's Allow named the principal itself, or only its
-    // account (which hands the decision to the account's identity policies).
-    let resource_allows_principal = !resource_allows.is_empty();
+    // An Allow that names the principal itself decides; one that names only its
+    // account hands the decision to the account's identity policies.
+    let names_it = match &policies.resource {
+        Some(doc) => !matching_principal(doc.document, "Allow", req, &ctx, Some(names_itself))?.is_empty(),
+        None => false,
+    };
+    let resource_allows_principal = names_it || (!resource_allows.is_empty() && identity_allows);
     let allowed_by = |d: &str| {
         Ok(Decision {
             allowed: true,
@@ -234,6 +238,18 @@ fn matching(
     ctx: &BTreeMap<String, Vec<String>>,
     resource_policy: bool,
 ) -> Result<Vec<String>, String> {
+    matching_principal(doc, effect, req, ctx, resource_policy.then_some(principal_matches))
+}
+
+/// The Sids of the statements with this effect that match the request; a resource
+/// policy's statements only where `principal` matches their Principal.
+fn matching_principal(
+    doc: &Value,
+    effect: &str,
+    req: &Request,
+    ctx: &BTreeMap<String, Vec<String>>,
+    principal: Option<fn(&Value, &Principal) -> bool>,
+) -> Result<Vec<String>, String> {
     let list = match &doc["Statement"] {
         Value::Array(items) => items.clone(),
         Value::Null => return Err("a policy without Statement".into()),
@@ -248,7 +264,9 @@ fn matching(
         if st.get("NotPrincipal").is_some() {
             return Err(format!("{sid}: NotPrincipal is not modelled"));
         }
-        if resource_policy && !principal_matches(&st["Principal"], &req.principal) {
+        if let Some(matches) = principal
+            && !matches(&st["Principal"], &req.principal)
+        {
             continue;
         }
         if !action_matches(st, &req.action) || !resource_matches(st, &req.resource) {
@@ -268,6 +286,19 @@ fn strings(v: &Value) -> Vec<String> {
         Value::Bool(b) => vec![b.to_string()],
         Value::Number(n) => vec![n.to_string()],
         _ => vec![],
+    }
+}
+
+/// Whether a Principal names this principal itself (its ARN, any principal, or the
+/// service), rather than only its account: an account (`:root` or the id) hands
+/// the decision to the account's identity policies (key-policy-default.html).
+fn names_itself(p: &Value, who: &Principal) -> bool {
+    if p.as_str() == Some("*") {
+        return true;
+    }
+    match who {
+        Principal::Aws { arn, .. } => strings(&p["AWS"]).iter().any(|a| a == "*" || a == arn),
+        Principal::Service(name) => strings(&p["Service"]).iter().any(|s| s == name),
     }
 }
 
@@ -331,6 +362,15 @@ fn holds(op: &str, key: &str, wanted: &[String], ctx: &BTreeMap<String, Vec<Stri
         None => (rest, false),
     };
     let got = ctx.get(key);
+    // Set operators on a missing key: ForAllValues holds (nothing to fail),
+    // ForAnyValue does not (nothing to match); reference_policies_condition-single-vs-multi-valued-context-keys.html.
+    if got.is_none_or(Vec::is_empty) {
+        match quantifier {
+            Some("ForAllValues") => return Ok(true),
+            Some(_) => return Ok(false),
+            None => {}
+        }
+    }
     if base == "Null" {
         let absent = got.is_none_or(Vec::is_empty);
         return Ok(wanted.iter().any(|w| (w == "true") == absent));

@@ -106,3 +106,48 @@ fn what_is_not_modelled_is_an_error_not_a_guess() {
     let e = evaluate(&ORG, &p, &req(role("222222222222", "A"), "s3:GetObject", "*", "222222222222")).unwrap_err();
     assert_eq!(e, "X: operator DateGreaterThan is not modelled");
 }
+
+/// A key policy that names only the account hands the decision to the account's
+/// identity policies; one that names the role decides itself.
+#[test]
+fn a_key_policy_naming_only_the_account_needs_an_identity_allow() {
+    let key = json!({"Statement": [
+        {"Sid": "Account", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Role", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:role/Reader"}, "Action": "kms:Decrypt", "Resource": "*"}
+    ]});
+    let nothing = json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
+    let arn = "arn:aws:kms:us-east-1:222222222222:key/k";
+    let no_kms = Policies {
+        resource: Some(named(&key)),
+        resource_is_key: true,
+        identity: Some(vec![named(&nothing)]),
+        ..Default::default()
+    };
+    let admin = Policies { resource: Some(named(&key)), resource_is_key: true, ..Default::default() };
+    assert!(
+        !evaluate(&ORG, &no_kms, &req(role("222222222222", "Other"), "kms:Decrypt", arn, "222222222222"))
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        evaluate(&ORG, &no_kms, &req(role("222222222222", "Reader"), "kms:Decrypt", arn, "222222222222"))
+            .unwrap()
+            .allowed
+    );
+    assert!(
+        evaluate(&ORG, &admin, &req(role("222222222222", "Other"), "kms:Decrypt", arn, "222222222222"))
+            .unwrap()
+            .allowed
+    );
+}
+
+#[test]
+fn set_operators_on_a_missing_key() {
+    let all = json!({"Statement": [{"Sid": "All", "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["a"]}}}]});
+    let any = json!({"Statement": [{"Sid": "Any", "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["a"]}}}]});
+    let r = req(role("222222222222", "A"), "s3:GetObject", "*", "222222222222");
+    let p = Policies { scps: vec![named(&all)], ..Default::default() };
+    assert!(!evaluate(&ORG, &p, &r).unwrap().allowed, "ForAllValues holds when the key is missing");
+    let p = Policies { scps: vec![named(&any)], ..Default::default() };
+    assert!(evaluate(&ORG, &p, &r).unwrap().allowed, "ForAnyValue does not hold when the key is missing");
+}

@@ -177,7 +177,7 @@ pub const CATALOG: &[Guardrail] = &[
     Guardrail {
         name: "ProtectConfigRecorders",
         policy: "sra-guardrails-logging",
-        summary: "stopping, changing or deleting the AWS Config recorders, delivery channels and aggregator sra manages (in Security Tooling and Log Archive; other accounts' Config is theirs)",
+        summary: "stopping, changing or deleting the AWS Config recorders, delivery channels, retention and aggregator sra manages (in Security Tooling and Log Archive; other accounts' Config is theirs)",
         statement: |r, _| Deny {
             actions: json!([
                 "config:DeleteConfigurationAggregator",
@@ -187,6 +187,7 @@ pub const CATALOG: &[Guardrail] = &[
                 "config:PutConfigurationAggregator",
                 "config:PutConfigurationRecorder",
                 "config:PutDeliveryChannel",
+                "config:PutRetentionConfiguration",
                 "config:StopConfigurationRecorder"
             ]),
             resources: all(),
@@ -219,17 +220,22 @@ pub const CATALOG: &[Guardrail] = &[
     Guardrail {
         name: "ProtectSecurityHub",
         policy: "sra-guardrails-security-services",
-        summary: "disabling Security Hub or its standards, leaving the administrator, or changing the organization's auto-enable and finding aggregator",
+        summary: "disabling Security Hub or its standards, leaving the administrator, or changing the organization's auto-enable, finding aggregator or central configuration policies",
         statement: |_, _| {
             deny(
                 json!([
                     "securityhub:BatchDisableStandards",
+                    "securityhub:CreateConfigurationPolicy",
+                    "securityhub:DeleteConfigurationPolicy",
                     "securityhub:DeleteFindingAggregator",
                     "securityhub:DeleteMembers",
                     "securityhub:DisableSecurityHub",
                     "securityhub:DisassociateFromAdministratorAccount",
                     "securityhub:DisassociateFromMasterAccount",
                     "securityhub:DisassociateMembers",
+                    "securityhub:StartConfigurationPolicyAssociation",
+                    "securityhub:StartConfigurationPolicyDisassociation",
+                    "securityhub:UpdateConfigurationPolicy",
                     "securityhub:UpdateFindingAggregator",
                     "securityhub:UpdateOrganizationConfiguration"
                 ]),
@@ -241,13 +247,17 @@ pub const CATALOG: &[Guardrail] = &[
     Guardrail {
         name: "ProtectMacie",
         policy: "sra-guardrails-security-services",
-        summary: "disabling Macie, leaving the administrator, or changing the organization's auto-enable",
+        summary: "disabling or pausing Macie (in an account or, from the administrator, in a member), leaving or removing members, or changing the organization's auto-enable",
         statement: |_, _| {
             deny(
                 json!([
+                    "macie2:DeleteMember",
                     "macie2:DisableMacie",
                     "macie2:DisassociateFromAdministratorAccount",
                     "macie2:DisassociateFromMasterAccount",
+                    "macie2:DisassociateMember",
+                    "macie2:UpdateMacieSession",
+                    "macie2:UpdateMemberSession",
                     "macie2:UpdateOrganizationConfiguration"
                 ]),
                 all(),
