@@ -329,7 +329,7 @@ fn hint_for(code: Option<&str>, service_error: bool, detail: &str, service: &str
         }
         _ if s3_control_host(detail) => "could not reach S3 Control, which sends to <account-id>.<endpoint host>: against a \
             loopback endpoint that name does not resolve; set HTTP_PROXY to the endpoint as docs/getting-started.md \
-            shows (\"Running against the emulator\")"
+            shows (section 2, \"Try it against the emulator\")"
             .into(),
         _ => "could not reach the AWS endpoint: check the network, and AWS_ENDPOINT_URL if it is set".into(),
     }

@@ -216,7 +216,7 @@ impl HttpConnector for PacedConnector {
             let give_up =
                 |cause: String| Err(ConnectorError::user(Box::new(Unreachable { host: host.clone(), cause })));
             if unreachable.lock().map(|u| u.contains(&host)).unwrap_or(false) {
-                return give_up("it refused an earlier connection".into());
+                return give_up("it could not be reached earlier in this run".into());
             }
             pacer.wait(&request).await;
             let again = request.try_clone();

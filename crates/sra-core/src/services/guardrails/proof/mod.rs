@@ -196,7 +196,6 @@ pub fn prove_against(world: &World, ids: &Ids, docs: &Documents) -> Proof {
         }
     };
     let prefix = la.trail.s3_key_prefix.as_deref().map(|s| format!("{s}/")).unwrap_or_default();
-    let key_alias_arn = format!("arn:{}:kms:{}:{}:{}", ids.partition, ids.home_region, la_id, la.trail.kms_key_alias);
     let vars: Vec<(&str, String)> = vec![
         ("{p}", ids.partition.clone()),
         ("{home}", ids.home_region.clone()),
@@ -211,7 +210,6 @@ pub fn prove_against(world: &World, ids: &Ids, docs: &Documents) -> Proof {
         ("{access_log_bucket}", access_log_bucket.clone()),
         ("{trail_arn}", ids.trail_arn(la)),
         ("{key_arn}", ids.key().to_string()),
-        ("{key_alias}", key_alias_arn),
         ("{prefix}", prefix),
     ];
     let fill = |s: &str| -> Option<String> {
