@@ -45,23 +45,94 @@ impl From<FormatArg> for Format {
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Never colour output (NO_COLOR is honoured too)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// `sra --profile P plan …`, as older scripts write it: the same as after the
+    /// command, which is where help lists it (only the commands that call AWS take it)
+    #[arg(long, hide = true)]
+    pub profile: Option<String>,
+    #[arg(long, hide = true, value_parser = region_arg)]
+    pub region: Option<String>,
+    #[arg(short, long, hide = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The options of the commands that call AWS (plan, apply, init): where the
+/// management account's credentials come from, and how much to log.
+#[derive(Args, Debug, Clone, Default)]
+pub struct AwsArgs {
     /// AWS profile for the management account's credentials. As in the AWS CLI it
     /// wins over credentials in the environment; without it, AWS_PROFILE is read
     /// after them
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub profile: Option<String>,
     /// Region of the calls to global services (STS, Organizations), as in the AWS
     /// CLI; default: the plan's home region. Where things are set up is the plan's
     /// home_region and governed_regions, never this option
-    #[arg(long, global = true, env = "AWS_REGION", value_name = "REGION", value_parser = region_arg)]
+    #[arg(long, env = "AWS_REGION", value_name = "REGION", value_parser = region_arg)]
     pub region: Option<String>,
-    /// Never colour output (NO_COLOR is honoured too)
-    #[arg(long, global = true)]
-    pub no_color: bool,
     /// Log each AWS call to stderr (which account, region, operation); -vv adds the
     /// SDK's own log of every attempt and retry
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+impl Cli {
+    /// The AWS options in effect: those after the command, or before it as
+    /// `sra --profile P plan …`; `None` for a command that makes no AWS call.
+    pub fn aws_args(&self) -> Option<AwsArgs> {
+        let given = match &self.command {
+            Command::Plan { aws, .. } | Command::Apply { aws, .. } | Command::Init { aws, .. } => aws,
+            _ => return None,
+        };
+        Some(AwsArgs {
+            profile: self.profile.clone().or_else(|| given.profile.clone()),
+            region: self.region.clone().or_else(|| given.region.clone()),
+            verbose: self.verbose + given.verbose,
+        })
+    }
+
+    /// The verbosity asked for, wherever it was given.
+    pub fn verbosity(&self) -> u8 {
+        self.aws_args().map_or(self.verbose, |a| a.verbose)
+    }
+
+    /// An AWS option given to a command that makes no AWS call is a usage error,
+    /// not silently ignored.
+    fn check_offline_options(&self) -> Result<()> {
+        if self.aws_args().is_some() {
+            return Ok(());
+        }
+        let given = [
+            ("--profile", self.profile.is_some()),
+            ("--region", self.region.is_some()),
+            ("--verbose", self.verbose > 0),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, on)| *on) {
+            return Err(hinted(
+                format!("{flag} does nothing here: `sra {}` makes no AWS call", self.command.name()),
+                "leave it out; only plan, apply and init call AWS",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Validate { .. } => "validate",
+            Command::Plan { .. } => "plan",
+            Command::Apply { .. } => "apply",
+            Command::Show { .. } => "show",
+            Command::Init { .. } => "init",
+            Command::Schema => "schema",
+            Command::Completions { .. } => "completions",
+            Command::Man => "man",
+            Command::Permissions { .. } => "permissions",
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -74,10 +145,12 @@ pub enum Command {
     /// Show what apply would change: live state against the plan file. Makes no
     /// write call, so it runs with read-only credentials (`sra permissions plan`)
     Plan {
+        /// The plan file (TOML)
         plan: PathBuf,
         /// Exit 2 when there are changes, 0 when there are none, 1 on error
         #[arg(long)]
         detailed_exitcode: bool,
+        /// How to print the plan: for a person, for a program, or for a pull-request comment
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
         /// Also save the plan (JSON) for `sra apply FILE` and `sra show FILE`
@@ -87,6 +160,8 @@ pub enum Command {
         /// effect and actions)
         #[arg(long)]
         full: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Make the changes: from a plan file (shows the plan and asks first), or
     /// exactly those of a saved plan with its reviewed values, refused if live state changed
@@ -102,10 +177,14 @@ pub enum Command {
         allow_admin_change: bool,
         #[command(flatten)]
         waits: WaitArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Render a saved plan; makes no AWS call
     Show {
+        /// A plan saved by `sra plan --out` (JSON)
         saved: PathBuf,
+        /// How to print the plan: for a person, for a program, or for a pull-request comment
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
         /// Print new policy documents whole
@@ -125,6 +204,8 @@ pub enum Command {
         /// Regions to govern, comma-separated (default: the home region)
         #[arg(long, value_delimiter = ',', value_name = "REGIONS", value_parser = region_arg)]
         governed_regions: Vec<String>,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Print the plan file's JSON Schema (for editors: Taplo, Even Better TOML)
     Schema,
@@ -154,6 +235,106 @@ pub struct WaitArgs {
     #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
     pub account_timeout: u64,
 }
+
+/// The man page: clap's sections, then EXIT STATUS and ENVIRONMENT, which clap
+/// does not know.
+fn man_page(cmd: clap::Command, w: &mut dyn Write) -> std::io::Result<()> {
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(w)?;
+    man.render_name_section(w)?;
+    man.render_synopsis_section(w)?;
+    man.render_description_section(w)?;
+    man.render_options_section(w)?;
+    // Every command on this one page (clap would point at sra-plan(1) and the
+    // like, pages that are not installed).
+    w.write_all(commands_section(&cmd).as_bytes())?;
+    w.write_all(MAN_EXTRA.as_bytes())?;
+    man.render_version_section(w)
+}
+
+/// The COMMANDS section: each command with its arguments and options.
+fn commands_section(cmd: &clap::Command) -> String {
+    let mut out = String::from(".SH COMMANDS\n");
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+        let operands: Vec<String> = sub
+            .get_positionals()
+            .map(|a| {
+                format!(
+                    "<{}>",
+                    a.get_value_names()
+                        .and_then(|v| v.first())
+                        .map_or(a.get_id().as_str(), |v| v.as_str())
+                        .to_uppercase()
+                )
+            })
+            .collect();
+        out.push_str(&format!(".SS \"sra {} [OPTIONS] {}\"\n", sub.get_name(), roff_escape(&operands.join(" "))));
+        if let Some(about) = sub.get_long_about().or_else(|| sub.get_about()) {
+            out.push_str(&format!("{}\n", roff_escape(&about.to_string())));
+        }
+        for arg in sub.get_arguments().filter(|a| !a.is_hide_set() && a.get_id() != "help" && a.get_id() != "no_color")
+        {
+            let value = if arg.get_action().takes_values() {
+                let name = arg
+                    .get_value_names()
+                    .and_then(|v| v.first())
+                    .map_or_else(|| arg.get_id().as_str().to_uppercase(), ToString::to_string);
+                format!(" <{name}>")
+            } else {
+                String::new()
+            };
+            let name = match (arg.get_short(), arg.get_long()) {
+                (_, None) => format!("<{}>", arg.get_id().as_str().to_uppercase()),
+                (Some(s), Some(l)) => format!("-{s}, --{l}{value}"),
+                (None, Some(l)) => format!("--{l}{value}"),
+            };
+            out.push_str(&format!(".TP\n\\fB{}\\fR\n", roff_escape(&name)));
+            let help = arg.get_long_help().or_else(|| arg.get_help()).map(ToString::to_string).unwrap_or_default();
+            out.push_str(&format!("{}\n", roff_escape(&help)));
+        }
+    }
+    out
+}
+
+/// Text as roff reads it literally: backslashes and hyphens escaped, no line
+/// starting with a control character.
+fn roff_escape(text: &str) -> String {
+    text.replace('\\', "\\e")
+        .replace('-', "\\-")
+        .lines()
+        .map(|l| if l.starts_with('.') || l.starts_with('\'') { format!("\\&{l}") } else { l.to_string() })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+const MAN_EXTRA: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+Success; for \fBplan \-\-detailed\-exitcode\fR, no changes.
+.TP
+\fB1\fR
+An error, a blocker, or a usage error (an unknown flag, a missing argument, a bad value).
+.TP
+\fB2\fR
+\fBplan \-\-detailed\-exitcode\fR only: the plan has changes or manual steps.
+.SH ENVIRONMENT
+.TP
+\fBAWS_PROFILE\fR, \fBAWS_ACCESS_KEY_ID\fR, \fBAWS_SECRET_ACCESS_KEY\fR, \fBAWS_SESSION_TOKEN\fR
+The management account's credentials, read as the AWS CLI reads them; \fB\-\-profile\fR wins over them.
+.TP
+\fBAWS_REGION\fR
+The default of \fB\-\-region\fR.
+.TP
+\fBAWS_ENDPOINT_URL\fR, \fBHTTP_PROXY\fR
+Another endpoint for every AWS service (a local emulator; see docs/getting\-started.md).
+.TP
+\fBNO_COLOR\fR
+Never colour output.
+.SH FILES
+.TP
+\fIPLAN\fR.lock
+Beside the plan file: the ids of its accounts, written by \fBapply\fR and \fBinit\fR; commit it with the plan file.
+"#;
 
 /// Exit codes of the contract.
 pub const EXIT_OK: u8 = 0;
@@ -235,7 +416,9 @@ fn style(cli: &Cli) -> Style {
 }
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
-    let rep = Reporter::new(cli.verbose);
+    cli.check_offline_options()?;
+    let rep = Reporter::new(cli.verbosity());
+    let conn = cli.aws_args().unwrap_or_default();
     match &cli.command {
         Command::Validate { plan } => {
             let desired = load(plan)?;
@@ -251,7 +434,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Plan { plan, detailed_exitcode, format, out, .. } => {
             let desired = load(plan)?;
-            let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await?;
+            let aws = Aws::load(conn.profile.as_deref(), &desired.home_region, conn.region.as_deref()).await?;
             let lock = read_lock(plan, &rep);
             let computed = compute(&aws, &desired, lock.as_ref(), &rep).await?;
             let doc = computed.document(&plan.display().to_string(), &desired);
@@ -284,7 +467,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", render::render(&doc, (*format).into(), style(&cli)));
             Ok(ExitCode::from(EXIT_OK))
         }
-        Command::Init { out, home_region, governed_regions } => {
+        Command::Init { out, home_region, governed_regions, .. } => {
             if let Some(path) = out
                 && path.exists()
             {
@@ -293,7 +476,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     "choose another --out, or remove the file first",
                 ));
             }
-            let aws = Aws::load(cli.profile.as_deref(), home_region, cli.region.as_deref()).await?;
+            let aws = Aws::load(conn.profile.as_deref(), home_region, conn.region.as_deref()).await?;
             let found = crate::init::init(&aws, home_region, governed_regions, &rep).await?;
             match out {
                 Some(path) => {
@@ -320,20 +503,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            let mut out = std::io::stdout().lock();
+            man_page(cmd, &mut out)?;
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Permissions { command } => {
             print!("{}", crate::permissions::policy(*command == PermissionsFor::Apply));
             Ok(ExitCode::from(EXIT_OK))
         }
-        Command::Apply { plan, auto_approve, waits, allow_admin_change } => {
+        Command::Apply { plan, auto_approve, waits, allow_admin_change, .. } => {
             let waits = Waits { account_timeout: Duration::from_secs(waits.account_timeout) };
             if is_saved_plan(plan) {
-                return apply_saved(&cli, plan, waits, *allow_admin_change, &rep).await;
+                return apply_saved(&conn, plan, waits, *allow_admin_change, &rep).await;
             }
             let desired = load(plan)?;
-            let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await?;
+            let aws = Aws::load(conn.profile.as_deref(), &desired.home_region, conn.region.as_deref()).await?;
             let lock = read_lock(plan, &rep);
             let computed = compute(&aws, &desired, lock.as_ref(), &rep).await?;
             let doc = computed.document(&plan.display().to_string(), &desired);
@@ -355,7 +539,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 /// Apply a saved plan: only if the plan file and the live state it was computed
 /// from are unchanged; then exactly its changes.
 async fn apply_saved(
-    cli: &Cli,
+    conn: &AwsArgs,
     saved: &Path,
     waits: Waits,
     allow_admin_change: bool,
@@ -381,7 +565,7 @@ async fn apply_saved(
             saved.display()
         ));
     }
-    let aws = Aws::load(cli.profile.as_deref(), &desired.home_region, cli.region.as_deref()).await?;
+    let aws = Aws::load(conn.profile.as_deref(), &desired.home_region, conn.region.as_deref()).await?;
     let lock = read_lock(&plan_path, rep);
     let computed = compute(&aws, &desired, lock.as_ref(), rep).await?;
     if let (Some(made_for), Some(live)) = (&doc.organization_id, &computed.plan.organization_id)

@@ -13,7 +13,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { 0 });
         }
     };
-    if cli.verbose >= 2 {
+    if cli.verbosity() >= 2 {
         // -vv: the SDK's own log of each attempt, retry and credential refresh.
         use tracing_subscriber::prelude::*;
         let targets = tracing_subscriber::filter::Targets::new()

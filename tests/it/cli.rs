@@ -65,15 +65,53 @@ fn regions_on_the_command_line_are_checked_with_a_did_you_mean() {
     assert_eq!(wire.hits(), 0, "no call was made");
 }
 
+/// One man page with every command, its operands and options, and EXIT STATUS;
+/// no reference to a page that is not installed (sra-plan(1) and the like).
 #[test]
-fn man_page_renders_from_the_clap_definitions() {
+fn man_page_is_one_page_with_every_command_and_exit_status() {
     let out = sra_at("http://127.0.0.1:9", &["man"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with(".ie") || text.contains(".TH sra"), "{}", &text[..200.min(text.len())]);
-    for sub in ["validate", "plan", "apply", "init", "schema", "completions"] {
-        assert!(text.contains(&format!("sra\\-{sub}")) || text.contains(&format!("\n{sub}")), "man page lacks {sub}");
+    assert!(text.contains(".TH sra"), "{}", &text[..200.min(text.len())]);
+    for sub in ["validate", "plan", "apply", "show", "init", "schema", "completions", "permissions"] {
+        assert!(text.contains(&format!(".SS \"sra {sub} ")), "man page lacks {sub}");
     }
+    assert!(!text.contains("(1)"), "a reference to another man page");
+    for section in [".SH \"EXIT STATUS\"", ".SH ENVIRONMENT"] {
+        assert!(text.contains(section), "man page lacks {section}");
+    }
+    // Operands are described, not only named.
+    assert!(text.contains("The plan file (TOML)") && text.contains("A plan saved by"), "operands undescribed");
+}
+
+/// The AWS options belong to the commands that call AWS: help of an offline
+/// command does not offer them, and giving one there is a usage error, not
+/// silently ignored. Before the command (`sra -v plan`) they still work.
+#[test]
+fn aws_options_are_offered_only_where_aws_is_called() {
+    let plan = repo().join("plans/minimal.toml");
+    let plan = plan.to_str().unwrap();
+    for (command, offered) in
+        [("validate", false), ("show", false), ("schema", false), ("plan", true), ("apply", true), ("init", true)]
+    {
+        let out = sra_at("http://127.0.0.1:9", &[command, "--help"]).output().unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        for flag in ["--profile", "--region", "--verbose"] {
+            assert_eq!(help.contains(flag), offered, "{command} --help and {flag}: {help}");
+        }
+    }
+    for args in [
+        vec!["--profile", "x", "validate", plan],
+        vec!["-v", "schema"],
+        vec!["validate", plan, "--region", "us-east-1"],
+    ] {
+        let out = sra_at("http://127.0.0.1:9", &args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: nothing runs");
+    }
+    let out = sra_at("http://127.0.0.1:9", &["-v", "validate", plan]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("makes no AWS call"));
 }
 
 #[test]
