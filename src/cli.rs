@@ -484,6 +484,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                         hinted(format!("cannot write {}: {e}", path.display()), "check the path and permissions")
                     })?;
                     rep.progress(format!("wrote {}; check it with: sra plan {}", path.display(), path.display()));
+                    write_schema_beside(path, &rep);
                     if let Some(lock) = &found.lock {
                         record_lock_file(path, lock, &rep);
                     }
@@ -595,6 +596,20 @@ async fn apply_saved(
         return Ok(ExitCode::from(EXIT_OK));
     }
     execute(&aws, &plan_path, &desired, &computed.plan, waits, rep).await
+}
+
+/// The plan file's JSON Schema beside it, for the `#:schema` line `sra init`
+/// writes; a file already there is left alone (it only helps editors).
+fn write_schema_beside(plan: &Path, rep: &Reporter) {
+    let path = plan.parent().unwrap_or(Path::new("")).join(crate::init::SCHEMA_FILE);
+    if path.exists() {
+        return;
+    }
+    let schema = serde_json::to_string_pretty(&crate::plan_file::schema::schema()).unwrap_or_default() + "\n";
+    match std::fs::write(&path, schema) {
+        Ok(()) => rep.progress(format!("wrote {} for editors (the plan file's #:schema line)", path.display())),
+        Err(e) => rep.progress(format!("could not write {} (it only helps editors): {e}", path.display())),
+    }
 }
 
 /// The plan file's lock file, if there is a usable one: a broken one is only a

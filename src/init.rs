@@ -187,9 +187,16 @@ fn comment_block(out: &mut String, area: &Area, notes: &BTreeMap<Area, Vec<Strin
     }
 }
 
+/// The JSON Schema's file name that the plan file's `#:schema` line names,
+/// beside the plan file (`sra init --out` writes it there).
+pub const SCHEMA_FILE: &str = "sra-plan.schema.json";
+
 /// The plan file's text.
 pub fn render(desired: &Desired, found: &Found, notes: &BTreeMap<Area, Vec<String>>) -> String {
-    let mut out = String::new();
+    let mut out = format!(
+        "#:schema {SCHEMA_FILE}\n# (editors that read the line above check and complete keys; write the schema\n\
+         # beside this file with `sra schema > {SCHEMA_FILE}`)\n"
+    );
     out.push_str(&format!(
         "# Written by `sra init` from organization {}. With it, `sra plan` shows no\n\
          # changes. Each deviation from the SRA baseline is switched off below with a\n\
@@ -235,6 +242,14 @@ pub fn render(desired: &Desired, found: &Found, notes: &BTreeMap<Area, Vec<Strin
     out.push_str("\n[trail]\n");
     for (name, bucket) in &found.trails {
         out.push_str(&format!("# Found: organization trail {} writing to bucket {}.\n", quote(name), quote(bucket)));
+    }
+    if !desired.log_archive.enabled && !found.trails.is_empty() {
+        out.push_str(
+            "# Warning: opting in makes a second organization trail next to the one above. Every\n\
+             # account's management events are then delivered twice, and AWS bills each copy after\n\
+             # the first (CloudTrail pricing); tools reading both see each event twice. Opt in when\n\
+             # sra's trail is to replace it, and stop the old one once sra's delivers.\n",
+        );
     }
     if !desired.log_archive.enabled {
         comment_block(
@@ -513,6 +528,8 @@ mod tests {
         assert!(text.contains("# Not the SRA baseline yet. Suggestion: enabled = true"), "{text}");
         assert!(text.contains("#   would create detective[\"us-east-1\"].settings"), "{text}");
         assert!(text.contains("# Found: organization trail \"t\" writing to bucket \"b\"."), "{text}");
+        assert!(text.starts_with("#:schema sra-plan.schema.json\n"), "{text}");
+        assert!(text.contains("# Warning: opting in makes a second organization trail"), "{text}");
         assert_eq!(crate::plan_file::parse(&text).unwrap(), d);
     }
 }

@@ -45,7 +45,12 @@ fn init_describes_a_hand_built_organization_so_that_plan_shows_no_changes() {
         text.contains("# Found: organization trail \"corp-trail\" writing to bucket \"corp-trail-bucket\"."),
         "{text}"
     );
+    assert!(text.contains("# Warning: opting in makes a second organization trail"), "{text}");
     assert!(text.contains("[services.guardduty]\n# Not the SRA baseline yet. Suggestion: enabled = true"), "{text}");
+    // The #:schema line names the schema written beside the plan file: the one `sra schema` prints.
+    assert!(text.starts_with("#:schema sra-plan.schema.json\n"), "{text}");
+    let schema = std::fs::read_to_string(dir.path().join("sra-plan.schema.json")).unwrap();
+    assert_eq!(schema, emu.run(&["schema"]).stdout);
     assert!(text.contains("#   would create guardduty[\"us-west-2\"].delegated_admin"), "{text}");
 
     assert!(run.stderr.contains("recorded the account ids in"), "{}", run.stderr);
