@@ -376,6 +376,10 @@ pub struct Sessions {
     pub base: Aws,
     pub management_account: String,
     pub role: String,
+    /// `sra plan` with `organization.plan_role`: the read-only role tried first
+    /// in each account, before `role` (a plan file that just named it, before
+    /// apply made it).
+    pub read_role: Option<String>,
     /// How long to wait for a new account's role to become assumable.
     pub role_timeout: std::time::Duration,
     /// One cell per account: concurrent callers share one AssumeRole.
@@ -388,6 +392,7 @@ impl Sessions {
             base,
             management_account,
             role,
+            read_role: None,
             role_timeout: std::time::Duration::from_secs(600),
             cache: Default::default(),
         }
@@ -423,8 +428,29 @@ impl Sessions {
     }
 
     async fn assume(&self, account: &str, rep: &crate::report::Reporter) -> anyhow::Result<SdkConfig> {
+        if let Some(read_role) = &self.read_role {
+            match self.assume_role(account, read_role, std::time::Duration::ZERO, rep).await {
+                Ok(config) => return Ok(config),
+                Err(e) => rep.progress(format!(
+                    "account {account}: cannot assume the plan role {read_role} ({}); reading through {} instead \
+                     (sra apply makes the plan role)",
+                    e.downcast_ref::<CallError>().map_or_else(|| e.to_string(), |c| c.detail.clone()),
+                    self.role
+                )),
+            }
+        }
+        self.assume_role(account, &self.role, self.role_timeout, rep).await
+    }
+
+    async fn assume_role(
+        &self,
+        account: &str,
+        role: &str,
+        timeout: std::time::Duration,
+        rep: &crate::report::Reporter,
+    ) -> anyhow::Result<SdkConfig> {
         let partition = partition_of(&self.base.region);
-        let role_arn = format!("arn:{partition}:iam::{account}:role/{}", self.role);
+        let role_arn = format!("arn:{partition}:iam::{account}:role/{role}");
         let provider = aws_config::sts::AssumeRoleProvider::builder(&role_arn)
             .session_name("sra-bootstrap")
             .configure(&self.base.config)
@@ -439,10 +465,9 @@ impl Sessions {
             rep.debug(format!("sts:AssumeRole {role_arn}"));
             match sts.assume_role().role_arn(&role_arn).role_session_name("sra-bootstrap").send().await {
                 Ok(out) => break out.credentials().cloned(),
-                Err(e) if start.elapsed() < self.role_timeout && !matches!(e, SdkError::DispatchFailure(_)) => {
+                Err(e) if start.elapsed() < timeout && !matches!(e, SdkError::DispatchFailure(_)) => {
                     rep.waiting(format!(
-                        "account {account}: waiting for role {} to become assumable ({}s elapsed)",
-                        self.role,
+                        "account {account}: waiting for role {role} to become assumable ({}s elapsed)",
                         start.elapsed().as_secs()
                     ));
                     tokio::time::sleep(delay).await;
@@ -452,8 +477,7 @@ impl Sessions {
                     let mut err =
                         call_error(e, "sts", "AssumeRole", &self.site(account), format!("assuming {role_arn}"));
                     err.hint = format!(
-                        "sra works in member accounts through the role {}: make sure it exists in account {account} and trusts the management account, or set organization.access_role (AWSControlTowerExecution under Control Tower)",
-                        self.role
+                        "sra works in member accounts through the role {role}: make sure it exists in account {account} and trusts the management account, or set organization.access_role (AWSControlTowerExecution under Control Tower)"
                     );
                     return Err(err.into());
                 }
@@ -506,6 +530,12 @@ pub fn is_retryable_race(code: Option<&str>) -> bool {
         Some("ConcurrentModificationException" | "TooManyRequestsException" | "FinalizingOrganizationException")
     )
 }
+
+/// How long Organizations may answer FinalizingOrganizationException after the
+/// organization is created: "This can take up to an hour" (Organizations API
+/// reference, FinalizingOrganizationException). Only CreateAccount (and invitations)
+/// answer it, and it means the request was refused, so it is sent again.
+pub const FINALIZING_WAIT: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Run an idempotent call, repeating it with backoff (bounded: 6 tries over about
 /// a minute) while AWS answers that it raced another change. Never use this for

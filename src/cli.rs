@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::aws::{Aws, Sessions, hinted};
 use crate::engine::{apply, plan::Plan};
-use crate::live::compute;
+use crate::live::{Reader, compute};
 use crate::lock::Lock;
 use crate::model::{AccountRole, Desired};
 use crate::render::document::{FORMAT_VERSION, PlanDocument};
@@ -175,6 +175,10 @@ pub enum Command {
         /// not Security Tooling (otherwise apply refuses)
         #[arg(long)]
         allow_admin_change: bool,
+        /// Break the apply lock with this id (the policy sra-apply-lock) first:
+        /// only when the run that took it died on another machine
+        #[arg(long, value_name = "ID")]
+        force_unlock: Option<String>,
         #[command(flatten)]
         waits: WaitArgs,
         #[command(flatten)]
@@ -220,6 +224,9 @@ pub enum Command {
     Permissions {
         #[arg(value_enum)]
         command: PermissionsFor,
+        /// The plan file: with `organization.plan_role`, the plan policy lets the
+        /// caller assume only that read-only role
+        plan: Option<PathBuf>,
     },
 }
 
@@ -436,7 +443,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let desired = load(plan)?;
             let aws = Aws::load(conn.profile.as_deref(), &desired.home_region, conn.region.as_deref()).await?;
             let lock = read_lock(plan, &rep);
-            let computed = compute(&aws, &desired, lock.as_ref(), &rep).await?;
+            let computed = compute(&aws, &desired, lock.as_ref(), Reader::Plan, &rep).await?;
             let doc = computed.document(&plan.display().to_string(), &desired);
             if let Some(out) = out {
                 // The saved plan names its plan file relative to itself, so it
@@ -508,46 +515,104 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             man_page(cmd, &mut out)?;
             Ok(ExitCode::from(EXIT_OK))
         }
-        Command::Permissions { command } => {
-            print!("{}", crate::permissions::policy(*command == PermissionsFor::Apply));
+        Command::Permissions { command, plan } => {
+            let plan_role = match plan {
+                Some(path) => load(path)?.plan_role,
+                None => None,
+            };
+            print!("{}", crate::permissions::policy(*command == PermissionsFor::Apply, plan_role.as_deref()));
             Ok(ExitCode::from(EXIT_OK))
         }
-        Command::Apply { plan, auto_approve, waits, allow_admin_change, .. } => {
+        Command::Apply { plan, auto_approve, waits, allow_admin_change, force_unlock, .. } => {
             let waits = Waits { account_timeout: Duration::from_secs(waits.account_timeout) };
-            if is_saved_plan(plan) {
-                return apply_saved(&conn, plan, waits, *allow_admin_change, &rep).await;
-            }
-            let desired = load(plan)?;
+            let saved = if is_saved_plan(plan) { Some(load_saved(plan)?) } else { None };
+            let (desired, plan_path) = match &saved {
+                Some(doc) => saved_desired(plan, doc)?,
+                None => (load(plan)?, plan.clone()),
+            };
             let aws = Aws::load(conn.profile.as_deref(), &desired.home_region, conn.region.as_deref()).await?;
-            let lock = read_lock(plan, &rep);
-            let computed = compute(&aws, &desired, lock.as_ref(), &rep).await?;
-            let doc = computed.document(&plan.display().to_string(), &desired);
-            print!("{}", render::human::plan(&doc, style(&cli)));
-            check_blockers(&computed.plan)?;
-            check_destructive(&computed.plan, *allow_admin_change)?;
-            if !computed.plan.has_changes() {
-                record_lock(plan, &computed.plan, &rep);
-                return Ok(ExitCode::from(EXIT_OK));
+            // The lease before the first read: a plan read under it cannot be
+            // stale against another run's writes.
+            let hold = waits.account_timeout + LEASE_MARGIN;
+            let lease = interruptible(take_lease(&aws, force_unlock.as_deref(), hold, &rep), &rep).await?;
+            let work = async {
+                match &saved {
+                    Some(doc) => {
+                        apply_saved(&aws, plan, doc, &plan_path, &desired, waits, *allow_admin_change, &rep).await
+                    }
+                    None => {
+                        apply_file(&aws, &cli, &plan_path, &desired, waits, *auto_approve, *allow_admin_change, &rep)
+                            .await
+                    }
+                }
+            };
+            let result = interruptible(work, &rep).await;
+            if let Some(lease) = lease {
+                lease.release(&rep).await;
             }
-            if !auto_approve {
-                confirm()?;
-            }
-            execute(&aws, plan, &desired, &computed.plan, waits, &rep).await
+            result
         }
     }
 }
 
-/// Apply a saved plan: only if the plan file and the live state it was computed
-/// from are unchanged; then exactly its changes.
-async fn apply_saved(
-    conn: &AwsArgs,
-    saved: &Path,
-    waits: Waits,
-    allow_admin_change: bool,
+/// How long the apply lease holds beyond the wait for new accounts, should its
+/// holder die without releasing it (a run on the same machine breaks it at once).
+const LEASE_MARGIN: Duration = Duration::from_secs(2 * 3600);
+
+/// Take the apply lease (see `lease`), with the management account's
+/// credentials. None when there is nothing to lock yet (no organization) or the
+/// credentials are not the management account's (the plan then says so, as a
+/// blocker, before any write).
+async fn take_lease(
+    aws: &Aws,
+    force_unlock: Option<&str>,
+    hold: Duration,
     rep: &Reporter,
-) -> Result<ExitCode> {
-    let doc = load_saved(saved)?;
-    // The plan file's path is relative to the saved plan (see `sra plan --out`).
+) -> Result<Option<crate::lease::Lease>> {
+    let unknown = crate::aws::Site { account: "(caller)".into(), region: aws.region.clone() };
+    rep.debug("sts:GetCallerIdentity, organizations:DescribeOrganization (for the apply lock)");
+    let (who, org) =
+        tokio::join!(aws.sts().get_caller_identity().send(), aws.organizations().describe_organization().send());
+    let who = who.map_err(|e| {
+        crate::aws::call_error(
+            e,
+            "sts",
+            "GetCallerIdentity",
+            &unknown,
+            "finding out which account the credentials belong to",
+        )
+    })?;
+    let caller = who.account().unwrap_or_default();
+    let management = org.ok().and_then(|o| o.organization().and_then(|o| o.master_account_id().map(str::to_string)));
+    if management.as_deref() != Some(caller) {
+        return Ok(None);
+    }
+    let req = crate::lease::Request { who: who.arn().unwrap_or(caller), hold, force_unlock };
+    crate::lease::take(aws, caller, req, rep).await
+}
+
+/// Run `work`; on Ctrl-C stop it, and say what is still running at AWS and that
+/// a rerun continues safely.
+async fn interruptible<T>(work: impl std::future::Future<Output = Result<T>>, rep: &Reporter) -> Result<T> {
+    tokio::select! {
+        out = work => out,
+        _ = tokio::signal::ctrl_c() => {
+            let running = rep.still_running();
+            let at_aws = if running.is_empty() {
+                "nothing sra started is still running at AWS".to_string()
+            } else {
+                format!("still running at AWS: {}", running.join("; "))
+            };
+            Err(hinted(
+                format!("interrupted: sra stopped before its next call; {at_aws}"),
+                "rerun the same `sra apply` to continue: it reads live state again and picks up where this run stopped",
+            ))
+        }
+    }
+}
+
+/// A saved plan's desired state and its plan file's path (relative to the saved plan).
+fn saved_desired(saved: &Path, doc: &PlanDocument) -> Result<(Desired, PathBuf)> {
     let plan_path = saved.parent().unwrap_or(Path::new("")).join(&doc.plan_file.path);
     let desired = doc.desired().map_err(|e| {
         hinted(
@@ -555,8 +620,52 @@ async fn apply_saved(
             "run `sra plan --out` again and have the new plan reviewed",
         )
     })?;
+    Ok((desired, plan_path))
+}
+
+/// Apply a plan file: show the plan, ask, then make its changes.
+#[allow(clippy::too_many_arguments)]
+async fn apply_file(
+    aws: &Aws,
+    cli: &Cli,
+    plan: &Path,
+    desired: &Desired,
+    waits: Waits,
+    auto_approve: bool,
+    allow_admin_change: bool,
+    rep: &Reporter,
+) -> Result<ExitCode> {
+    let lock = read_lock(plan, rep);
+    let computed = compute(aws, desired, lock.as_ref(), Reader::Apply, rep).await?;
+    let doc = computed.document(&plan.display().to_string(), desired);
+    print!("{}", render::human::plan(&doc, style(cli)));
+    check_blockers(&computed.plan)?;
+    check_destructive(&computed.plan, allow_admin_change)?;
+    if !computed.plan.has_changes() {
+        record_lock(plan, &computed.plan, rep);
+        return Ok(ExitCode::from(EXIT_OK));
+    }
+    if !auto_approve {
+        confirm().await?;
+    }
+    execute(aws, plan, desired, &computed.plan, waits, rep).await
+}
+
+/// Apply a saved plan: only if the plan file and the live state it was computed
+/// from are unchanged; then exactly its changes.
+#[allow(clippy::too_many_arguments)]
+async fn apply_saved(
+    aws: &Aws,
+    saved: &Path,
+    doc: &PlanDocument,
+    plan_path: &Path,
+    desired: &Desired,
+    waits: Waits,
+    allow_admin_change: bool,
+    rep: &Reporter,
+) -> Result<ExitCode> {
     // The saved plan is what was reviewed: its values run, whatever the file says now.
-    if let Ok(now) = load(&plan_path)
+    if let Ok(now) = load(plan_path)
         && now.digest() != doc.plan_file.digest
     {
         rep.progress(format!(
@@ -566,9 +675,8 @@ async fn apply_saved(
             saved.display()
         ));
     }
-    let aws = Aws::load(conn.profile.as_deref(), &desired.home_region, conn.region.as_deref()).await?;
-    let lock = read_lock(&plan_path, rep);
-    let computed = compute(&aws, &desired, lock.as_ref(), rep).await?;
+    let lock = read_lock(plan_path, rep);
+    let computed = compute(aws, desired, lock.as_ref(), Reader::Apply, rep).await?;
     if let (Some(made_for), Some(live)) = (&doc.organization_id, &computed.plan.organization_id)
         && made_for != live
     {
@@ -580,7 +688,7 @@ async fn apply_saved(
             "use the management account's credentials of the organization the plan was made for, or plan this one",
         ));
     }
-    let now = computed.document(&doc.plan_file.path, &desired);
+    let now = computed.document(&doc.plan_file.path, desired);
     let stale = doc.stale_against(&now);
     if !stale.is_empty() {
         return Err(hinted(
@@ -591,11 +699,11 @@ async fn apply_saved(
     check_blockers(&computed.plan)?;
     check_destructive(&computed.plan, allow_admin_change)?;
     if !computed.plan.has_changes() {
-        record_lock(&plan_path, &computed.plan, rep);
+        record_lock(plan_path, &computed.plan, rep);
         println!("No changes. Live state matches the plan.");
         return Ok(ExitCode::from(EXIT_OK));
     }
-    execute(&aws, &plan_path, &desired, &computed.plan, waits, rep).await
+    execute(aws, plan_path, desired, &computed.plan, waits, rep).await
 }
 
 /// The plan file's JSON Schema beside it, for the `#:schema` line `sra init`
@@ -657,7 +765,8 @@ async fn execute(
     let done = apply::apply(plan, desired, &sessions, waits, rep).await?;
     rep.progress("checking that live state now matches the plan");
     let lock = read_lock(plan_path, rep);
-    let after = compute(aws, desired, lock.as_ref(), rep).await.context("re-reading live state after apply")?;
+    let after =
+        compute(aws, desired, lock.as_ref(), Reader::Apply, rep).await.context("re-reading live state after apply")?;
     record_lock(plan_path, &after.plan, rep);
     if after.plan.has_changes() {
         let left: Vec<String> = after
@@ -743,9 +852,10 @@ fn check_destructive(p: &Plan, allowed: bool) -> Result<()> {
     ))
 }
 
-fn confirm() -> Result<()> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
+/// Ask for "yes". The answer is read on a thread of its own, so that Ctrl-C at
+/// the prompt is seen (see `interruptible`).
+async fn confirm() -> Result<()> {
+    if !std::io::stdin().is_terminal() {
         return Err(hinted(
             "refusing to apply without confirmation: standard input is not a terminal",
             "review the plan above, then rerun with --auto-approve",
@@ -754,8 +864,13 @@ fn confirm() -> Result<()> {
     let mut err = std::io::stderr();
     let _ = write!(err, "\nDo you want to perform these actions? Only 'yes' will be accepted: ");
     let _ = err.flush();
-    let mut answer = String::new();
-    stdin.lock().read_line(&mut answer)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut answer = String::new();
+        let read = std::io::stdin().lock().read_line(&mut answer).map(|_| answer);
+        let _ = tx.send(read);
+    });
+    let answer = rx.await.map_err(|_| anyhow::anyhow!("reading the answer failed"))??;
     if answer.trim() != "yes" {
         return Err(hinted("apply cancelled: nothing was changed", "answer 'yes' to apply, or use --auto-approve"));
     }

@@ -429,7 +429,7 @@ pub async fn init(aws: &Aws, home_region: &str, regions: &[String], rep: &Report
     let mut notes = BTreeMap::new();
     for round in 1..=6 {
         rep.progress(format!("planning the SRA baseline against live state (round {round})"));
-        let computed = crate::live::compute(aws, &desired, None, rep).await?;
+        let computed = crate::live::compute(aws, &desired, None, crate::live::Reader::Plan, rep).await?;
         if let Some(b) = computed.plan.blockers.first() {
             return Err(hinted(format!("cannot describe this organization: {}", b.message), b.hint.clone()));
         }

@@ -21,6 +21,7 @@ pub mod aws;
 pub mod cli;
 pub mod engine;
 pub mod init;
+pub mod lease;
 pub mod live;
 pub mod lock;
 pub mod pace;

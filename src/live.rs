@@ -7,12 +7,13 @@ use anyhow::Result;
 use crate::aws::{Aws, Sessions, Site};
 use crate::engine::{diff::diff, plan::Plan};
 use crate::lock::Lock;
+use crate::model::AccountRole;
 use crate::model::Desired;
 use crate::render::document::PlanDocument;
 use crate::report::Reporter;
 use crate::services::detective::{Detective, DetectiveSpec};
 use crate::services::organizations;
-use crate::services::{accessanalyzer, config, delegation, guardrails, log_archive, regional};
+use crate::services::{accessanalyzer, config, delegation, guardrails, log_archive, plan_role, regional};
 use crate::services::{guardduty::GuardDuty, inspector::Inspector, macie::Macie, securityhub::SecurityHub};
 
 /// A computed plan and what rendering it needs besides.
@@ -30,7 +31,23 @@ impl Computed {
     }
 }
 
-pub async fn compute(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Reporter) -> Result<Computed> {
+/// Which role reads the member accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// `sra plan` and `sra init`: the read-only plan role when the plan file
+    /// names one (`organization.plan_role`), else the access role.
+    Plan,
+    /// `sra apply`: the access role it then writes with.
+    Apply,
+}
+
+pub async fn compute(
+    aws: &Aws,
+    desired: &Desired,
+    lock: Option<&Lock>,
+    reader: Reader,
+    rep: &Reporter,
+) -> Result<Computed> {
     rep.progress("reading live state");
     let (start, answered) = (std::time::Instant::now(), aws.answered());
     let status = || {
@@ -40,10 +57,10 @@ pub async fn compute(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Re
     // On the heap: a whole observation is a large future, and every command that
     // awaits it would carry it on the main thread's stack.
     let read = Box::pin(async {
-        match observe(aws, desired, lock, rep).await {
+        match observe(aws, desired, lock, reader, rep).await {
             Err(e) if e.is::<organizations::StaleLock>() => {
                 rep.progress(format!("{e}: finding the accounts by email"));
-                observe(aws, desired, None, rep).await
+                observe(aws, desired, None, reader, rep).await
             }
             other => other,
         }
@@ -57,7 +74,14 @@ pub async fn compute(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Re
 /// by side: the rest of the organization, the guardrails once the OUs are known,
 /// the log archive, every service, and the list of every account when coverage
 /// needs it and the lock file spared listing them.
-async fn observe(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Reporter) -> Result<Computed> {
+async fn observe(
+    aws: &Aws,
+    desired: &Desired,
+    lock: Option<&Lock>,
+    reader: Reader,
+    rep: &Reporter,
+) -> Result<Computed> {
+    let read_role = desired.plan_role.clone().filter(|_| reader == Reader::Plan);
     // With a lock file, the plan's accounts are known before anything is read:
     // their sessions open while the organization is identified. Only a head start:
     // a failure here is forgotten (the read below fails and says why), and an id
@@ -65,6 +89,7 @@ async fn observe(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Report
     let early: Vec<String> = lock.map(|l| l.accounts.values().cloned().collect()).unwrap_or_default();
     let mut early_sessions = Sessions::new(aws.clone(), String::new(), desired.access_role.clone());
     early_sessions.role_timeout = std::time::Duration::ZERO;
+    early_sessions.read_role = read_role.clone();
     let prefetch = futures_util::future::join_all(early.iter().map(|id| {
         let early_sessions = &early_sessions;
         async move { (id.clone(), early_sessions.config(id, rep).await) }
@@ -106,6 +131,7 @@ async fn observe(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Report
     };
     let ids = crate::engine::diff::ids(desired, &observed);
     let mut sessions = Sessions::new(aws.clone(), observed.caller_account.clone(), desired.access_role.clone());
+    sessions.read_role = read_role;
     if locked {
         // Until DescribeAccount confirms the lock file's ids, an id may name an
         // account whose role will never be assumable: fail at once, never wait.
@@ -162,7 +188,26 @@ async fn observe(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Report
         )
     };
     let log_archive = log_archive::observe(&sessions, &desired.log_archive, &ids, rep);
-    let (org_state, log_archive, everyone, services) = tokio::join!(org_state, log_archive, everyone, services);
+    let plan_roles = async {
+        let mut out = plan_role::ObservedPlanRoles::new();
+        let Some(role) = desired.plan_role.as_deref() else { return Ok(out) };
+        let accounts: Vec<_> = plan_role::ACCOUNTS
+            .iter()
+            .filter_map(|&a| match a {
+                AccountRole::SecurityTooling => ids.security_tooling.clone().map(|id| (a, id)),
+                AccountRole::LogArchive => ids.log_archive.clone().map(|id| (a, id)),
+            })
+            .collect();
+        let read = futures_util::future::try_join_all(accounts.iter().map(|(a, id)| {
+            let sessions = &sessions;
+            async move { Ok::<_, anyhow::Error>((*a, plan_role::observe(sessions, id, role, rep).await?)) }
+        }))
+        .await?;
+        out.extend(read);
+        Ok::<_, anyhow::Error>(out)
+    };
+    let (org_state, log_archive, everyone, services, plan_roles) =
+        tokio::join!(org_state, log_archive, everyone, services, plan_roles);
 
     // The organization decides first: what blocks the plan (a suspended account,
     // say) is reported as such even if reading its services failed because of it.
@@ -176,6 +221,7 @@ async fn observe(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Report
     }
     observed.guardrails = guardrails;
     observed.log_archive = log_archive?;
+    observed.plan_roles = plan_roles?;
     (
         observed.delegations,
         observed.inspector,

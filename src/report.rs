@@ -19,12 +19,46 @@ pub struct Reporter {
     /// When a wait last said something: [`Reporter::while_running`] stays quiet
     /// for a moment after, so that wait's message is what shows.
     last_wait: Mutex<Option<Instant>>,
+    /// Where there is no spinner, when each wait (its words, digits left out)
+    /// last printed a line: a long wait prints its first line, then one every
+    /// half minute, not one at every poll.
+    wait_lines: Mutex<std::collections::HashMap<String, Instant>>,
+    /// Work started at AWS that goes on without sra (a CreateAccount request),
+    /// by key: what a Ctrl-C leaves running.
+    in_flight: Mutex<std::collections::BTreeMap<String, String>>,
 }
+
+/// How often a wait that says the same thing prints a line where there is no spinner.
+const WAIT_LINE_EVERY: Duration = Duration::from_secs(30);
 
 impl Reporter {
     pub fn new(verbose: u8) -> Reporter {
         let live = std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
-        Reporter { verbose, start: Instant::now(), live, spinner: Mutex::new(None), last_wait: Mutex::new(None) }
+        Reporter {
+            verbose,
+            start: Instant::now(),
+            live,
+            spinner: Mutex::new(None),
+            last_wait: Mutex::new(None),
+            wait_lines: Mutex::new(Default::default()),
+            in_flight: Mutex::new(Default::default()),
+        }
+    }
+
+    /// Work at AWS that runs on without sra has started (`what` says it, with
+    /// its request id).
+    pub fn started(&self, key: impl Into<String>, what: impl Into<String>) {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(key.into(), what.into());
+    }
+
+    /// That work has ended.
+    pub fn finished(&self, key: &str) {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+
+    /// What is still running at AWS, in words.
+    pub fn still_running(&self) -> Vec<String> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
     }
 
     fn clear_spinner(&self) {
@@ -48,6 +82,13 @@ impl Reporter {
 
     fn show_wait(&self, msg: impl AsRef<str>) {
         if !self.live {
+            let words: String = msg.as_ref().chars().filter(|c| !c.is_ascii_digit()).collect();
+            let mut lines = self.wait_lines.lock().unwrap_or_else(|e| e.into_inner());
+            if lines.get(&words).is_some_and(|at| at.elapsed() < WAIT_LINE_EVERY) {
+                return;
+            }
+            lines.insert(words, Instant::now());
+            drop(lines);
             return self.progress(msg);
         }
         let mut slot = self.spinner.lock().unwrap_or_else(|e| e.into_inner());

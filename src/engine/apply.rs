@@ -147,6 +147,16 @@ pub async fn apply(
             Step::LogArchive { target, op } => {
                 log_archive::run(*target, *op, &desired.log_archive, &mut ids, sessions, rep).await?;
             }
+            Step::PlanRole { account, role, op } => {
+                let account_id = match account {
+                    AccountRole::LogArchive => ids.log_archive.clone(),
+                    AccountRole::SecurityTooling => ids.security_tooling.clone(),
+                }
+                .ok_or_else(|| {
+                    crate::aws::hinted(format!("{} does not exist yet", account.label()), "rerun sra apply")
+                })?;
+                crate::services::plan_role::run(*account, &account_id, role, *op, &ids, sessions, rep).await?;
+            }
         }
         applied.steps += 1;
     }

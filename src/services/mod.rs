@@ -14,5 +14,6 @@ pub mod inspector;
 pub mod log_archive;
 pub mod macie;
 pub mod organizations;
+pub mod plan_role;
 pub mod regional;
 pub mod securityhub;

@@ -556,7 +556,11 @@ pub async fn create_account(
     // that had the same name (see `find_request`).
     let first_sent =
         aws_sdk_organizations::primitives::DateTime::from(std::time::SystemTime::now() - Duration::from_secs(60));
-    for attempt in 1..=3 {
+    let start = Instant::now();
+    let mut finalizing_delay = Duration::from_secs(1);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
         let sent = orgs
             .create_account()
             .account_name(name)
@@ -575,6 +579,22 @@ pub async fn create_account(
                 let id = out.create_account_status().and_then(|s| s.id()).unwrap_or_default().to_string();
                 return Ok(id);
             }
+            // A new organization is still being set up ("up to an hour"): a
+            // definite refusal, so the same request is sent again, not looked for.
+            Err(e)
+                if error_code(&e) == Some("FinalizingOrganizationException")
+                    && start.elapsed() < crate::aws::FINALIZING_WAIT =>
+            {
+                attempt -= 1;
+                rep.waiting(format!(
+                    "account.{}: waiting for AWS to finish setting up the new organization \
+                     (FinalizingOrganizationException; up to an hour): {}s elapsed",
+                    role.key(),
+                    start.elapsed().as_secs()
+                ));
+                tokio::time::sleep(finalizing_delay).await;
+                finalizing_delay = (finalizing_delay * 2).min(Duration::from_secs(30));
+            }
             Err(e) if is_ambiguous(&e) || error_code(&e).is_some_and(is_transient_code) => {
                 rep.progress(format!(
                     "account.{}: CreateAccount may not have reached AWS (attempt {attempt}); looking for the request before sending again",
@@ -591,7 +611,6 @@ pub async fn create_account(
             Err(e) => return Err(call_error(e, SVC, "CreateAccount", site, purpose).into()),
         }
     }
-    unreachable!("the loop returns on its last attempt")
 }
 
 fn is_transient_code(code: &str) -> bool {
@@ -654,6 +673,14 @@ pub async fn await_account(
 ) -> Result<String> {
     let start = Instant::now();
     let mut delay = Duration::from_millis(500);
+    let key = format!("account.{}", role.key());
+    rep.started(
+        &key,
+        format!(
+            "CreateAccount request {request_id} for {key} (AWS finishes it; a rerun waits for it, never sends another)"
+        ),
+    );
+    let ended = |rep: &Reporter| rep.finished(&key);
     loop {
         let out =
             orgs.describe_create_account_status().create_account_request_id(request_id).send().await.map_err(|e| {
@@ -674,12 +701,31 @@ pub async fn await_account(
         };
         match status.state.as_str() {
             "SUCCEEDED" => {
+                ended(rep);
                 let id = status.account_id.unwrap_or_default();
                 rep.progress(format!("account.{}: created account {id} in {}s", role.key(), start.elapsed().as_secs()));
                 return Ok(id);
             }
             "FAILED" => {
+                ended(rep);
                 let reason = status.failure_reason.unwrap_or_else(|| "no reason given".into());
+                if reason == "EMAIL_ALREADY_EXISTS"
+                    && let Some(inside) = email_inside(orgs, site, email, request_id).await?
+                {
+                    // Not an outsider's: made (or being made) in this organization
+                    // since this apply read live state.
+                    return Err(hinted(
+                        format!(
+                            "account.{}: AWS could not create the account ({request_id}): EMAIL_ALREADY_EXISTS, {inside}",
+                            role.key()
+                        ),
+                        format!(
+                            "another sra apply or a person made it meanwhile: once it exists, rerun sra apply, which \
+                             adopts the account with the plan's email (or set another accounts.{}.email)",
+                            role.key()
+                        ),
+                    ));
+                }
                 return Err(hinted(
                     format!("account.{}: AWS could not create the account ({request_id}): {reason}", role.key()),
                     failure_hint(&reason, role, email),
@@ -703,6 +749,43 @@ pub async fn await_account(
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));
     }
+}
+
+/// Before blaming an account outside the organization for a taken email: the
+/// organization's own account with it, or else CreateAccount requests of
+/// others in progress (their status does not say the email, so they are named
+/// as what may hold it); `None` when neither exists.
+async fn email_inside(orgs: &Client, site: &Site, email: &str, ours: &str) -> Result<Option<String>> {
+    let (accounts, requests) = tokio::join!(
+        orgs.list_accounts().into_paginator().send().try_collect(),
+        orgs.list_create_account_status().states(CreateAccountState::InProgress).into_paginator().send().try_collect()
+    );
+    let accounts: Vec<_> = accounts
+        .map_err(|e| call_error(e, SVC, "ListAccounts", site, format!("looking for {email} in the organization")))?;
+    if let Some(a) =
+        accounts.iter().flat_map(|p| p.accounts()).find(|a| a.email().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+    {
+        return Ok(Some(format!(
+            "the email {email} belongs to account {} (\"{}\") in this organization, made since this apply read live state",
+            a.id().unwrap_or_default(),
+            a.name().unwrap_or_default()
+        )));
+    }
+    let requests: Vec<_> = requests
+        .map_err(|e| call_error(e, SVC, "ListCreateAccountStatus", site, "looking for other accounts being created"))?;
+    let others: Vec<String> = requests
+        .iter()
+        .flat_map(|p| p.create_account_statuses())
+        .filter(|r| r.id() != Some(ours))
+        .map(|r| format!("\"{}\" ({})", r.account_name().unwrap_or_default(), r.id().unwrap_or_default()))
+        .collect();
+    if others.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "and this organization is creating other accounts right now, which may use {email}: {}",
+        others.join(", ")
+    )))
 }
 
 fn failure_hint(reason: &str, role: AccountRole, email: &str) -> String {

@@ -218,7 +218,7 @@ where
                     Some(NotYet::Role) => "the new role to become usable",
                     _ => "the delegation to reach Security Tooling",
                 };
-                rep.progress(format!("{service} {region}: waiting for {what} ({}s)", start.elapsed().as_secs()));
+                rep.waiting(format!("{service} {region}: waiting for {what} ({}s)", start.elapsed().as_secs()));
                 tokio::time::sleep(ACCEPT_RETRY).await;
             }
             other => return other,

@@ -322,6 +322,18 @@ pub fn valid_plan_json(json: &str) -> serde_json::Value {
     doc
 }
 
+/// The addresses a plan document (JSON) changes, in its order: every change
+/// that is not a no-op.
+pub fn changed_addresses(doc: &serde_json::Value) -> Vec<String> {
+    doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "no-op")
+        .map(|c| c["address"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// Every account of the organization as (id, name, email, parent id).
 pub async fn accounts(orgs: &aws_sdk_organizations::Client) -> Vec<(String, String, String, String)> {
     let pages: Vec<_> = orgs.list_accounts().into_paginator().send().try_collect().await.unwrap();

@@ -98,6 +98,15 @@ class CreateAccount(EmulatorCase):
         account = self.orgs.describe_account(AccountId=done["AccountId"])["Account"]
         self.assertEqual(account["Name"], "A")
 
+    def test_a_new_organization_answers_finalizing_for_the_configured_time(self):
+        self.configure(finalizing_seconds=30)
+        with self.assertRaises(ClientError) as caught:
+            self.orgs.create_account(AccountName="A", Email="a@example.com")
+        self.assertEqual(caught.exception.response["Error"]["Code"], "FinalizingOrganizationException")
+        self.assertEqual(self.orgs.list_create_account_status()["CreateAccountStatuses"], [], "nothing was requested")
+        self.configure(finalizing_seconds=0)
+        self.orgs.create_account(AccountName="A", Email="a@example.com")
+
     def test_duplicate_email_fails_with_email_already_exists(self):
         self.orgs.create_account(AccountName="A", Email="a@example.com")
         second = self.orgs.create_account(AccountName="B", Email="A@example.com")["CreateAccountStatus"]

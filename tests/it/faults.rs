@@ -161,3 +161,18 @@ async fn a_lost_create_account_never_adopts_an_older_account_of_the_same_name() 
     let parents = orgs.list_parents().child_id(&old_id).send().await.unwrap();
     assert!(parents.parents()[0].id().unwrap().starts_with("r-"), "the older account was moved");
 }
+
+/// Right after CreateOrganization, AWS answers CreateAccount with
+/// FinalizingOrganizationException for up to an hour (Organizations API
+/// reference). A refusal, not a lost request: sra waits with progress and sends
+/// the same request again, and makes one account of each kind.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_organization_still_finalizing_delays_account_creation_without_failing() {
+    let emu = Emulator::start();
+    emu.configure(r#"{"finalizing_seconds": 4}"#);
+    let plan = emu.plan_file(MINIMAL).to_str().unwrap().to_string();
+    let run = emu.run(&["apply", &plan, "--auto-approve"]);
+    run.expect_code(0);
+    assert!(run.stderr.contains("waiting for AWS to finish setting up the new organization"), "{}", run.stderr);
+    assert_converged(&emu, &plan, "finalizing").await;
+}

@@ -185,8 +185,14 @@ fn documents_sra_writes() -> Vec<(String, Value)> {
     let la = &desired.log_archive;
     let cw = la.trail.cloudwatch_logs.clone().unwrap();
     let mut out = vec![
-        ("sra permissions plan".to_string(), serde_json::from_str(&sra::permissions::policy(false)).unwrap()),
-        ("sra permissions apply".to_string(), serde_json::from_str(&sra::permissions::policy(true)).unwrap()),
+        ("sra permissions plan".to_string(), serde_json::from_str(&sra::permissions::policy(false, None)).unwrap()),
+        (
+            "sra permissions plan, with a plan role".to_string(),
+            serde_json::from_str(&sra::permissions::policy(false, Some("SRAPlanReadOnly"))).unwrap(),
+        ),
+        ("sra permissions apply".to_string(), serde_json::from_str(&sra::permissions::policy(true, None)).unwrap()),
+        ("the plan role's trust".to_string(), sra::services::plan_role::trust(&ids)),
+        ("the plan role's policy".to_string(), sra::services::plan_role::policy()),
         ("the trail key's policy".to_string(), documents::key_policy(la, &ids)),
         ("the log bucket's policy".to_string(), documents::bucket_policy(la, &ids, BucketKind::Log)),
         ("the access-log bucket's policy".to_string(), documents::bucket_policy(la, &ids, BucketKind::AccessLog)),

@@ -75,13 +75,7 @@ fn init_describes_a_hand_built_organization_so_that_plan_shows_no_changes() {
     let plan = emu.run(&["plan", p, "--detailed-exitcode", "--format", "json"]);
     plan.expect_code(2);
     let doc = common::valid_plan_json(&plan.stdout);
-    let changed: Vec<&str> = doc["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["action"] != "no-op")
-        .map(|c| c["address"].as_str().unwrap())
-        .collect();
+    let changed = common::changed_addresses(&doc);
     assert!(!changed.is_empty());
     assert!(changed.iter().all(|a| a.contains("macie")), "{changed:#?}");
 }

@@ -377,3 +377,47 @@ async fn object_lock_is_enabled_on_the_existing_log_bucket() {
     assert_eq!((retention.mode().map(|m| m.as_str()), retention.days()), (Some("GOVERNANCE"), Some(30)));
     a.emu.run(&["plan", &a.plan, "--detailed-exitcode"]).expect_code(0);
 }
+
+/// Readers (#20): by default Security Tooling's account may read and decrypt the
+/// log files (bucket and key policy name it); naming other readers in the plan
+/// file is planned as exactly those two policies changing, and apply writes them.
+#[tokio::test(flavor = "multi_thread")]
+async fn security_tooling_reads_the_logs_by_default_and_named_readers_replace_it() {
+    let a = applied().await;
+    let all = accounts(&a.emu.orgs().await).await;
+    let st = all.iter().find(|x| x.2 == "aws+security-tooling@example.com").unwrap().0.clone();
+    let s3 = a.s3().await;
+    let statement = |policy: &str, sid: &str| -> Value {
+        let v: Value = serde_json::from_str(policy).unwrap();
+        v["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == sid).cloned().unwrap_or(Value::Null)
+    };
+    let policy = s3.get_bucket_policy().bucket(a.log_bucket()).send().await.unwrap();
+    let read = statement(policy.policy().unwrap(), "ReadersReadLogFiles");
+    assert_eq!(read["Principal"]["AWS"], serde_json::json!([format!("arn:aws:iam::{st}:root")]), "{read}");
+    assert_eq!(read["Action"], serde_json::json!(["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"]));
+    // The access-log bucket stays unread.
+    let access = s3.get_bucket_policy().bucket(a.access_bucket()).send().await.unwrap();
+    assert_eq!(statement(access.policy().unwrap(), "ReadersReadLogFiles"), Value::Null);
+    let kms = aws_sdk_kms::Client::new(&a.la_config().await);
+    let key = kms.describe_key().key_id("alias/sra-organization-trail").send().await.unwrap();
+    let key_policy =
+        kms.get_key_policy().key_id(key.key_metadata().unwrap().key_id()).policy_name("default").send().await.unwrap();
+    let decrypt = statement(key_policy.policy().unwrap(), "ReadersDecryptLogFiles");
+    assert_eq!(decrypt["Condition"]["StringEquals"]["kms:ViaService"], "s3.us-east-1.amazonaws.com", "{decrypt}");
+
+    let auditor = format!("arn:aws:iam::{st}:role/SecurityAudit");
+    let text = format!("{MINIMAL}[log_bucket]\nreaders = [\"{auditor}\"]\n");
+    std::fs::write(&a.plan, text).unwrap();
+    let run = a.emu.run(&["plan", &a.plan, "--detailed-exitcode", "--format", "json"]);
+    run.expect_code(2);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let changed = crate::common::changed_addresses(&doc);
+    assert_eq!(changed, ["log_archive.kms_key", "log_archive.log_bucket"], "{}", run.stdout);
+    a.emu.run(&["apply", &a.plan, "--auto-approve"]).expect_code(0);
+    let policy = s3.get_bucket_policy().bucket(a.log_bucket()).send().await.unwrap();
+    assert_eq!(
+        statement(policy.policy().unwrap(), "ReadersReadLogFiles")["Principal"]["AWS"],
+        serde_json::json!([auditor])
+    );
+    a.emu.run(&["plan", &a.plan, "--detailed-exitcode"]).expect_code(0);
+}

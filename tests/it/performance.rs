@@ -105,7 +105,8 @@ fn seed(emu: &Emulator, lock: &str, members: usize) {
     };
     let management = common::Emulator::boto3(
         emu,
-        "print(client('organizations', '123456789012').describe_organization()['Organization']['MasterAccountId'])",
+        "print(boto3.client('organizations', endpoint_url=URL, region_name='us-east-1', aws_access_key_id='test', \
+         aws_secret_access_key='test').describe_organization()['Organization']['MasterAccountId'])",
     );
     let body = serde_json::json!({
         "management": management.trim(),

@@ -32,13 +32,7 @@ async fn a_saved_plan_is_applied_as_is() {
     run.expect_code(2);
     assert!(run.stderr.contains("saved the plan to"), "{}", run.stderr);
     let doc = assert_valid(&std::fs::read_to_string(&saved).unwrap());
-    let changed: Vec<&str> = doc["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["action"] != "no-op")
-        .map(|c| c["address"].as_str().unwrap())
-        .collect();
+    let changed = common::changed_addresses(&doc);
     assert_eq!(changed, ["trail"]);
     let applied = emu.run(&["apply", saved.to_str().unwrap()]);
     applied.expect_code(0);
@@ -287,12 +281,15 @@ print(json.dumps(out))
     assert!(planned.stdout.contains("~ trail"), "{}", planned.stdout);
     let refused = as_user("planner", &["apply", &plan, "--auto-approve"]);
     refused.expect_code(1);
-    assert!(refused.stderr.contains("cloudtrail:StartLogging failed"), "{}", refused.stderr);
+    // Refused before anything is read or written: its first write is the apply lock.
+    assert!(refused.stderr.contains("organizations:CreatePolicy failed"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("while taking the apply lock"), "{}", refused.stderr);
     assert!(
-        refused.stderr.contains("hint: the credentials lack the permission cloudtrail:StartLogging"),
+        refused.stderr.contains("hint: the credentials lack the permission organizations:CreatePolicy"),
         "{}",
         refused.stderr
     );
+    assert!(!refused.stderr.contains("reading live state"), "{}", refused.stderr);
     as_user("applier", &["apply", &plan, "--auto-approve"]).expect_code(0);
     as_user("planner", &["plan", &plan, "--detailed-exitcode"]).expect_code(0);
 }

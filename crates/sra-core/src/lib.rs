@@ -20,6 +20,7 @@ pub mod diag;
 pub mod engine;
 pub mod evaluate;
 pub mod model;
+pub mod permissions;
 pub mod plan_file;
 pub mod policy;
 pub mod render;

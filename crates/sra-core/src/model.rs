@@ -119,6 +119,10 @@ pub struct Desired {
     pub home_region: String,
     pub governed_regions: Vec<String>,
     pub access_role: String,
+    /// `organization.plan_role`: the read-only role `sra plan` reads member
+    /// accounts through (made by apply); None: plan reads through `access_role`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_role: Option<String>,
     pub accounts: Vec<DesiredAccount>,
     pub log_archive: LogArchiveSpec,
     pub guardrails: GuardrailSpec,
@@ -263,6 +267,7 @@ pub struct Observed {
     pub config: crate::services::config::ObservedConfig,
     pub analyzers: crate::services::accessanalyzer::ObservedAnalyzers,
     pub delegations: crate::services::delegation::ObservedDelegations,
+    pub plan_roles: crate::services::plan_role::ObservedPlanRoles,
 }
 
 impl Observed {
@@ -310,6 +315,11 @@ pub struct LogArchiveSpec {
     pub access_log_bucket: String,
     /// A role in Log Archive that may change or delete the buckets' settings.
     pub break_glass_role: Option<String>,
+    /// `[log_bucket] readers`: the principals (IAM ARNs) that may read the log
+    /// files (trail and Config) and decrypt them. None: Security Tooling's
+    /// account (its IAM policies then say who); an empty list: nobody.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readers: Option<Vec<String>>,
     pub lifecycle: Lifecycle,
     pub object_lock: Option<ObjectLock>,
     pub trail: TrailSpec,
@@ -359,6 +369,7 @@ impl Default for LogArchiveSpec {
             bucket: "sra-org-trail-logs-{account_id}-{region}".into(),
             access_log_bucket: "sra-s3-access-logs-{account_id}-{region}".into(),
             break_glass_role: None,
+            readers: None,
             lifecycle: Lifecycle {
                 transition_days: 90,
                 transition_storage_class: "GLACIER_IR".into(),

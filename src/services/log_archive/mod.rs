@@ -7,7 +7,7 @@
 
 pub use sra_core::services::log_archive::*;
 
-mod observe;
+pub(crate) mod observe;
 mod run;
 
 pub use observe::observe;

@@ -40,7 +40,15 @@ pub async fn observe(
         );
         let (access_log, log) = (ids.bucket_name(spec, BucketKind::AccessLog), ids.bucket_name(spec, BucketKind::Log));
         let found = tokio::try_join!(
-            observe_key(&kms, &site, spec, rep),
+            async {
+                // Stray keys matter only once the trail key exists (apply takes one before).
+                let key = observe_key(&kms, &site, spec, rep).await?;
+                let stray = match key {
+                    Some(_) => unnamed_keys(&kms, &site, spec, rep).await?,
+                    None => vec![],
+                };
+                Ok::<_, anyhow::Error>((key, stray))
+            },
             observe_account_pab(&s3c, &site, &la, rep),
             observe_bucket(&s3, &site, &access_log, rep),
             observe_bucket(&s3, &site, &log, rep),
@@ -50,8 +58,9 @@ pub async fn observe(
     let (trail, cloudwatch, log_archive) =
         tokio::try_join!(observe_trail(sessions, spec, rep), cloudwatch, log_archive)?;
     (out.trail, out.cloudwatch) = (trail, cloudwatch);
-    if let Some((key, pab, access_log, log)) = log_archive {
+    if let Some(((key, stray), pab, access_log, log)) = log_archive {
         (out.key, out.account_public_access_block) = (key, pab);
+        out.stray_keys = stray.iter().filter_map(|k| k.arn().map(str::to_string)).collect();
         for (kind, bucket) in [(BucketKind::AccessLog, access_log), (BucketKind::Log, log)] {
             if let Some(b) = bucket {
                 out.buckets.insert(kind, b);
@@ -153,7 +162,7 @@ fn url_decoded(text: &str) -> String {
     percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
-fn parse_iam_policy(text: &str) -> Option<Value> {
+pub(crate) fn parse_iam_policy(text: &str) -> Option<Value> {
     policy::parse(text).or_else(|| policy::parse(&url_decoded(text)))
 }
 
@@ -413,6 +422,55 @@ pub(super) fn lifecycle_rule_json(r: &aws_sdk_s3::types::LifecycleRule) -> Value
         m.insert("Expiration".into(), json!({"Days": d}));
     }
     Value::Object(m)
+}
+
+/// Keys sra created for this trail that no alias names: enabled, customer
+/// managed, with the trail key's description and sra's tag. Apply takes one
+/// (an earlier run created it and died before naming it); once the trail key
+/// exists, plan reports them as manual clean-up (a concurrent run made them).
+pub(super) async fn unnamed_keys(
+    kms: &aws_sdk_kms::Client,
+    site: &crate::aws::Site,
+    spec: &LogArchiveSpec,
+    rep: &Reporter,
+) -> Result<Vec<aws_sdk_kms::types::KeyMetadata>> {
+    rep.debug("kms:ListKeys, ListAliases");
+    let (keys, aliases) = tokio::join!(
+        kms.list_keys().into_paginator().send().try_collect(),
+        kms.list_aliases().into_paginator().send().try_collect()
+    );
+    let keys = keys.map_err(|e| call_error(e, "kms", "ListKeys", site, "looking for a trail key sra did not name"))?;
+    let aliases =
+        aliases.map_err(|e| call_error(e, "kms", "ListAliases", site, "looking for a trail key sra did not name"))?;
+    let named: std::collections::HashSet<&str> =
+        aliases.iter().flat_map(|p| p.aliases()).filter_map(|a| a.target_key_id()).collect();
+    let description = super::run::key_description(spec);
+    let mut found = Vec::new();
+    for id in keys.iter().flat_map(|p| p.keys()).filter_map(|k| k.key_id()).filter(|id| !named.contains(id)) {
+        let meta = kms
+            .describe_key()
+            .key_id(id)
+            .send()
+            .await
+            .map_err(|e| call_error(e, "kms", "DescribeKey", site, format!("reading key {id}")))?;
+        let Some(meta) = meta.key_metadata() else { continue };
+        let ours = meta.description() == Some(description.as_str())
+            && meta.key_manager().is_some_and(|m| m.as_str() == "CUSTOMER")
+            && meta.key_state().is_some_and(|s| s.as_str() == "Enabled");
+        if !ours {
+            continue;
+        }
+        let tags = kms
+            .list_resource_tags()
+            .key_id(id)
+            .send()
+            .await
+            .map_err(|e| call_error(e, "kms", "ListResourceTags", site, format!("reading the tags of key {id}")))?;
+        if tags.tags().iter().any(|t| t.tag_key() == super::MANAGED_TAG && t.tag_value() == "true") {
+            found.push(meta.clone());
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

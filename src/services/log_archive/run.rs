@@ -454,7 +454,6 @@ fn advanced_selectors(v: &Value) -> Result<Vec<aws_sdk_cloudtrail::types::Advanc
     Ok(out)
 }
 
-/// The trail key's description: what [`unnamed_key`] recognizes it by.
 /// The SDK's lifecycle rules for the rules the plan compared (the JSON shape
 /// `documents::lifecycle` writes and observe reads): one source for the values.
 fn lifecycle_rules(rules: &Value) -> Result<Vec<s3t::LifecycleRule>> {
@@ -490,7 +489,8 @@ fn lifecycle_rules(rules: &Value) -> Result<Vec<s3t::LifecycleRule>> {
     Ok(out)
 }
 
-fn key_description(spec: &LogArchiveSpec) -> String {
+/// The trail key's description: what `observe::unnamed_keys` recognizes it by.
+pub(super) fn key_description(spec: &LogArchiveSpec) -> String {
     format!("sra: encrypts the organization trail {}", spec.trail.name)
 }
 
@@ -509,7 +509,7 @@ async fn create_key(
     let alias = &spec.trail.kms_key_alias;
     let purpose = format!("creating the trail key {alias}");
     for attempt in 1..=3 {
-        if let Some(key) = unnamed_key(kms, site, spec, rep).await? {
+        if let Some(key) = super::observe::unnamed_keys(kms, site, spec, rep).await?.into_iter().next() {
             rep.progress(format!(
                 "log_archive.kms_key: taking {} (created by an earlier run, not named yet)",
                 key.key_id()
@@ -553,52 +553,6 @@ fn is_transient<E: aws_sdk_kms::error::ProvideErrorMetadata>(
     error_code(e)
         .is_some_and(|c| matches!(c, "ThrottlingException" | "KMSInternalException" | "DependencyTimeoutException"))
         || e.raw_response().is_some_and(|r| r.status().is_server_error())
-}
-
-/// A key sra created for this trail that no alias names yet: enabled, customer
-/// managed, with the trail key's description and sra's tag.
-async fn unnamed_key(
-    kms: &aws_sdk_kms::Client,
-    site: &crate::aws::Site,
-    spec: &LogArchiveSpec,
-    rep: &Reporter,
-) -> Result<Option<aws_sdk_kms::types::KeyMetadata>> {
-    rep.debug("kms:ListKeys, ListAliases");
-    let (keys, aliases) = tokio::join!(
-        kms.list_keys().into_paginator().send().try_collect(),
-        kms.list_aliases().into_paginator().send().try_collect()
-    );
-    let keys = keys.map_err(|e| call_error(e, "kms", "ListKeys", site, "looking for a trail key sra did not name"))?;
-    let aliases =
-        aliases.map_err(|e| call_error(e, "kms", "ListAliases", site, "looking for a trail key sra did not name"))?;
-    let named: std::collections::HashSet<&str> =
-        aliases.iter().flat_map(|p| p.aliases()).filter_map(|a| a.target_key_id()).collect();
-    let description = key_description(spec);
-    for id in keys.iter().flat_map(|p| p.keys()).filter_map(|k| k.key_id()).filter(|id| !named.contains(id)) {
-        let meta = kms
-            .describe_key()
-            .key_id(id)
-            .send()
-            .await
-            .map_err(|e| call_error(e, "kms", "DescribeKey", site, format!("reading key {id}")))?;
-        let Some(meta) = meta.key_metadata() else { continue };
-        let ours = meta.description() == Some(description.as_str())
-            && meta.key_manager().is_some_and(|m| m.as_str() == "CUSTOMER")
-            && meta.key_state().is_some_and(|s| s.as_str() == "Enabled");
-        if !ours {
-            continue;
-        }
-        let tags = kms
-            .list_resource_tags()
-            .key_id(id)
-            .send()
-            .await
-            .map_err(|e| call_error(e, "kms", "ListResourceTags", site, format!("reading the tags of key {id}")))?;
-        if tags.tags().iter().any(|t| t.tag_key() == super::MANAGED_TAG && t.tag_value() == "true") {
-            return Ok(Some(meta.clone()));
-        }
-    }
-    Ok(None)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import run_simple
 
-from . import accessanalyzer, awsconfig, cloudtrail, config, detective, guardduty, inspector2, macie2, organizations, s3, securityhub, seed
+from . import accessanalyzer, awsconfig, cloudtrail, config, detective, guardduty, inspector2, macie2, organizations, s3, securityhub, seed, sts
 
 
 # Services whose errors are JSON (awsJson and restJson protocols).
@@ -190,6 +190,7 @@ def main(argv=None):
     config.update({"create_account_delay_seconds": args.create_account_delay})
 
     organizations.apply()
+    sts.apply()
     awsconfig.apply()
     s3.apply()
     guardduty.apply()

@@ -17,6 +17,9 @@ _settings = {
     # A role is usable by a service (AWS Config) this long after IAM created it
     # (IAM is eventually consistent): InvalidRoleException before.
     "role_delay_seconds": 0.0,
+    # For this long after CreateOrganization, CreateAccount answers
+    # FinalizingOrganizationException (AWS: "This can take up to an hour").
+    "finalizing_seconds": 0.0,
 }
 
 
@@ -36,7 +39,7 @@ def update(values):
         raise KeyError(", ".join(unknown))
     with _lock:
         for key, value in values.items():
-            if key in ("create_account_delay_seconds", "delegation_delay_seconds", "role_delay_seconds"):
+            if key in ("create_account_delay_seconds", "delegation_delay_seconds", "role_delay_seconds", "finalizing_seconds"):
                 value = float(value)
             if key == "reserved_emails":
                 value = [str(v).lower() for v in value]

@@ -46,7 +46,7 @@ from .common import page
 Backend = models.OrganizationsBackend
 _original = {
     name: getattr(Backend, name)
-    for name in ("create_account", "create_organizational_unit", "_reset", "create_policy", "update_policy", "attach_policy")
+    for name in ("create_account", "create_organizational_unit", "_reset", "create_policy", "update_policy", "attach_policy", "create_organization")
 }
 _lock = threading.RLock()
 
@@ -167,9 +167,31 @@ def _email_taken(backend, email):
     )
 
 
+class FinalizingOrganization(JsonRESTError):
+    code = 400
+
+    def __init__(self):
+        super().__init__(
+            "FinalizingOrganizationException",
+            "AWS Organizations couldn't perform the operation because your organization hasn't finished "
+            "initializing. This can take up to an hour. Try again later.",
+        )
+
+
+def create_organization(self, region, **kwargs):
+    """Records when the organization was made: for `finalizing_seconds` after,
+    CreateAccount answers FinalizingOrganizationException, as AWS may for up to an
+    hour (API_CreateAccount, FinalizingOrganizationException)."""
+    out = _original["create_organization"](self, region, **kwargs)
+    self._sra_created_at = time.time()
+    return out
+
+
 def create_account(self, **kwargs):
     if self.org is None:
         raise AWSOrganizationsNotInUseException
+    if time.time() < getattr(self, "_sra_created_at", 0) + config.get("finalizing_seconds"):
+        raise FinalizingOrganization()
     email = kwargs.get("Email") or ""
     name = kwargs.get("AccountName") or ""
     if not (6 <= len(email) <= 64) or not EMAIL_RE.match(email):
@@ -423,6 +445,7 @@ def apply():
     Backend.register_delegated_administrator = register_delegated_administrator
     Backend._reset = _reset
     Backend.create_account = create_account
+    Backend.create_organization = create_organization
     Backend.list_accounts = list_accounts
     Backend.describe_create_account_status = describe_create_account_status
     Backend.list_create_account_status = list_create_account_status

@@ -88,7 +88,40 @@ def put_object_lock_configuration(self, bucket_name, lock_enabled, mode=None, da
     bucket.default_lock_years = years
 
 
+# With IAM enforcement on, moto checks each bucket call under the action its
+# ACTION_MAP names. IAM's names differ (Service Authorization Reference, Amazon S3:
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html;
+# HeadBucket needs s3:ListBucket: https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html),
+# and moto's "public_access_block" key never matches the request's
+# "publicAccessBlock", so those calls fell to ListBucket. The IAM names, so that a
+# policy that works in AWS works here and one that would fail in AWS fails here.
+_IAM_BUCKET_ACTIONS = {
+    "HEAD": {"DEFAULT": "ListBucket"},
+    "GET": {
+        "publicAccessBlock": "GetBucketPublicAccessBlock",
+        "encryption": "GetEncryptionConfiguration",
+        "ownershipControls": "GetBucketOwnershipControls",
+        "object-lock": "GetBucketObjectLockConfiguration",
+    },
+    "PUT": {
+        "publicAccessBlock": "PutBucketPublicAccessBlock",
+        "encryption": "PutEncryptionConfiguration",
+        "ownershipControls": "PutBucketOwnershipControls",
+        "object-lock": "PutBucketObjectLockConfiguration",
+    },
+    "DELETE": {
+        "publicAccessBlock": "PutBucketPublicAccessBlock",
+        "encryption": "PutEncryptionConfiguration",
+        "ownershipControls": "PutBucketOwnershipControls",
+    },
+}
+
+
 def apply():
+    from moto.s3.responses import ACTION_MAP
+
+    for method, actions in _IAM_BUCKET_ACTIONS.items():
+        ACTION_MAP["BUCKET"][method].update(actions)
     models.S3Backend.put_object_lock_configuration = put_object_lock_configuration
     serialize.S3Serializer._serialized_result_to_response = _serialized_result_to_response
     models.FakeBucket._log_permissions_enabled_policy = staticmethod(_log_permissions_enabled_policy)

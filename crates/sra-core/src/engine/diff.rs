@@ -113,6 +113,11 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
             steps: if enabled { vec![] } else { vec![Step::EnableServiceAccess { principal }] },
         });
     }
+    plan.changes.extend(crate::services::plan_role::diff(
+        desired.plan_role.as_deref(),
+        &plan.ids,
+        &observed.plan_roles,
+    ));
     plan.changes.extend(crate::services::log_archive::diff(&desired.log_archive, &plan.ids, &observed.log_archive));
     plan.changes.extend(guardrail_changes(desired, observed, &plan.ids, &mut plan.blockers));
     plan.proof = prove_guardrails(desired, &plan.ids, &mut plan.blockers);

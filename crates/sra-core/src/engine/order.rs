@@ -14,6 +14,7 @@ pub enum Stage {
     Organization,
     Ou,
     Account,
+    PlanRole,
     TrustedAccess,
     KmsKey,
     AccountPublicAccessBlock,
@@ -32,10 +33,11 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in order.
-    pub const ALL: [Stage; 17] = [
+    pub const ALL: [Stage; 18] = [
         Stage::Organization,
         Stage::Ou,
         Stage::Account,
+        Stage::PlanRole,
         Stage::TrustedAccess,
         Stage::KmsKey,
         Stage::AccountPublicAccessBlock,
@@ -59,6 +61,7 @@ impl Stage {
             Stage::Organization => "the organization must exist with all features before anything in it",
             Stage::Ou => "an OU needs its parent (the root or the OU above it)",
             Stage::Account => "an account is created, then moved into its OU, which must exist",
+            Stage::PlanRole => "the plan role lives in Security Tooling and Log Archive, which must exist",
             Stage::TrustedAccess => "a service needs trusted access before it can act for the organization",
             Stage::KmsKey => "the trail's key lives in Log Archive, which must exist; bucket and trail name it",
             Stage::AccountPublicAccessBlock => "set in Log Archive before any bucket is made there",
@@ -97,6 +100,7 @@ pub fn stage(address: &Address) -> Stage {
         Address::ServiceSettings { .. } => Stage::ServiceSettings,
         Address::Coverage { .. } => Stage::Coverage,
         Address::ConfigRecorder { .. } => Stage::ConfigRecorder,
+        Address::PlanRole(_) => Stage::PlanRole,
     }
 }
 

@@ -70,6 +70,8 @@ pub enum Address {
         service: &'static str,
         region: String,
     },
+    /// The read-only plan role (`organization.plan_role`) in an account.
+    PlanRole(AccountRole),
 }
 
 impl fmt::Display for Address {
@@ -94,6 +96,7 @@ impl fmt::Display for Address {
                 write!(f, "config[\"{region}\"].recorder.{}", account.key())
             }
             Address::Coverage { service, region } => write!(f, "{service}[\"{region}\"].coverage"),
+            Address::PlanRole(account) => write!(f, "plan_role.{}", account.key()),
         }
     }
 }
@@ -215,6 +218,12 @@ pub enum Step {
         principal: &'static str,
         op: DelegationOp,
     },
+    /// The read-only plan role in an account (its documents: `plan_role::{trust, policy}`).
+    PlanRole {
+        account: AccountRole,
+        role: String,
+        op: crate::services::plan_role::Op,
+    },
 }
 
 /// What a step does to its resource, as a verb that reads both as an instruction
@@ -319,6 +328,7 @@ impl Step {
             Step::Config { account, region, op } => op.phrase(*account, region),
             Step::AccessAnalyzer { region } => Phrase::new(Create, format!("the organization analyzer in {region}")),
             Step::Delegate { principal, op, .. } => op.phrase(principal),
+            Step::PlanRole { account, role, op } => op.phrase(*account, role),
         }
     }
 }

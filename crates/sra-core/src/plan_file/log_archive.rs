@@ -9,6 +9,20 @@ pub const STORAGE_CLASSES: &[&str] =
     &["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"];
 pub const DATA_EVENTS: &[&str] = &["s3", "lambda"];
 
+/// `arn:<partition>:iam::<12 digits>:root`, `…:role/<path/name>` or `…:user/<path/name>`.
+fn is_principal_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [arn_word, partition, "iam", "", account, resource] = parts.as_slice() else { return false };
+    *arn_word == "arn"
+        && partition.starts_with("aws")
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && (*resource == "root"
+            || ["role/", "user/"]
+                .iter()
+                .any(|p| resource.strip_prefix(p).is_some_and(|n| !n.is_empty() && !n.contains('*'))))
+}
+
 pub fn read(r: &mut Reader, top: &mut Table) -> Option<LogArchiveSpec> {
     let mut spec = LogArchiveSpec::default();
     let mut ok = true;
@@ -64,6 +78,21 @@ fn read_bucket(r: &mut Reader, b: &mut Table, spec: &mut LogArchiveSpec) -> bool
             );
             ok = false;
         }
+    }
+    if let Some(readers) = r.strings(b, "readers") {
+        let mut list = Vec::new();
+        for reader in readers.get_ref() {
+            if is_principal_arn(reader.get_ref()) {
+                list.push(reader.get_ref().clone());
+            } else {
+                r.error(
+                    Diagnostic::new(reader.span(), b.key_path("readers"), format!("`{}` is not an IAM principal ARN", reader.get_ref()))
+                        .hint("name a role, a user or an account: arn:aws:iam::123456789012:role/SecurityAudit, or arn:aws:iam::123456789012:root"),
+                );
+                ok = false;
+            }
+        }
+        spec.readers = Some(list);
     }
     let lc = &mut spec.lifecycle;
     if let Some(d) = r.count(b, "transition_days", 1..=36500) {

@@ -71,7 +71,7 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
     let log_archive = log_archive::read(r, top);
     let guardrails = guardrails::read(r, top);
     let services = services::read(r, top);
-    let (home_region, governed_regions, access_role) = org?;
+    let (home_region, governed_regions, access_role, plan_role) = org?;
     let mut log_archive = log_archive?;
     let services = services?;
     log_archive.config_delivery = crate::services::delegation::enabled(&services, "config");
@@ -81,6 +81,7 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
         home_region,
         governed_regions,
         access_role,
+        plan_role,
         accounts: accounts?,
         log_archive,
         guardrails: guardrails.spec,
@@ -92,7 +93,7 @@ fn read_organization(
     r: &mut Reader,
     top: &mut Table,
     end: &std::ops::Range<usize>,
-) -> Option<(String, Vec<String>, String)> {
+) -> Option<(String, Vec<String>, String, Option<String>)> {
     let Some(mut org) = r.table(top, "organization") else {
         if !top.keys().iter().any(|(k, _)| k == "organization") {
             r.error(
@@ -105,6 +106,7 @@ fn read_organization(
     let home = r.string(&mut org, "home_region");
     let governed = r.strings(&mut org, "governed_regions");
     let access_role = r.string(&mut org, "access_role");
+    let plan_role = r.string(&mut org, "plan_role");
 
     let mut ok = true;
     let home = match home {
@@ -182,12 +184,39 @@ fn read_organization(
         }
         None => DEFAULT_ACCESS_ROLE.to_string(),
     };
+    let plan_role = match plan_role {
+        Some(role) if !valid_role_name(role.get_ref()) => {
+            r.error(
+                Diagnostic::new(
+                    role.span(),
+                    "organization.plan_role",
+                    format!("`{}` is not a valid IAM role name", role.get_ref()),
+                )
+                .hint("use 1 to 64 letters, digits or +=,.@_- (e.g. SRAPlanReadOnly)"),
+            );
+            ok = false;
+            None
+        }
+        Some(role) if *role.get_ref() == access_role => {
+            r.error(
+                Diagnostic::new(
+                    role.span(),
+                    "organization.plan_role",
+                    "the plan role cannot be the access role, an administrator",
+                )
+                .hint("name a role of its own, e.g. SRAPlanReadOnly, or remove plan_role"),
+            );
+            ok = false;
+            None
+        }
+        other => other.map(|r| r.into_inner()),
+    };
     r.finish(org);
     let home = home?.into_inner();
     if regions.is_empty() {
         regions.push(home.clone());
     }
-    ok.then_some((home, regions, access_role))
+    ok.then_some((home, regions, access_role, plan_role))
 }
 
 fn check_region(r: &mut Reader, region: &Spanned<String>, key: &str) -> bool {

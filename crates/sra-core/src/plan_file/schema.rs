@@ -115,7 +115,8 @@ pub fn schema() -> Value {
                 "properties": {
                     "home_region": {"type": "string", "enum": super::regions::KNOWN, "description": "Where the organization trail and the aggregators live"},
                     "governed_regions": {"type": "array", "items": {"type": "string", "enum": super::regions::KNOWN}, "minItems": 1, "uniqueItems": true, "description": "Regions whose security services sra governs; must include home_region. Default: [home_region]"},
-                    "access_role": {"type": "string", "default": "OrganizationAccountAccessRole", "description": "Role sra assumes in member accounts (AWSControlTowerExecution under Control Tower)"}
+                    "access_role": {"type": "string", "default": "OrganizationAccountAccessRole", "description": "Role sra assumes in member accounts (AWSControlTowerExecution under Control Tower)"},
+                    "plan_role": {"type": "string", "description": "Read-only role sra apply makes in Security Tooling and Log Archive, trusted by the management account; sra plan reads member accounts through it (`sra permissions plan PLAN` then grants assuming only it)"}
                 }
             },
             "accounts": {
@@ -131,6 +132,7 @@ pub fn schema() -> Value {
                 "name": {"type": "string", "default": la.bucket},
                 "access_log_bucket": {"type": "string", "default": la.access_log_bucket},
                 "break_glass_role": {"type": "string", "description": "A role in Log Archive that may change the buckets' protections or delete logs"},
+                "readers": {"type": "array", "items": {"type": "string", "pattern": "^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$"}, "description": "Principals (IAM ARNs) that may read and decrypt the log files, trail and Config alike, over TLS from inside the organization. Default: the Security Tooling account (its IAM policies decide who); [] for nobody"},
                 "transition_days": {"type": "integer", "minimum": 1, "default": la.lifecycle.transition_days},
                 "transition_storage_class": {"type": "string", "enum": STORAGE_CLASSES, "default": la.lifecycle.transition_storage_class},
                 "noncurrent_expiration_days": {"type": "integer", "minimum": 1, "default": la.lifecycle.noncurrent_expiration_days},

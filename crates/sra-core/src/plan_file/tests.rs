@@ -327,3 +327,32 @@ fn service_lists_name_their_bad_element_located_with_a_suggestion() {
     assert_eq!(ok.services.guardduty.runtime_agents, ["ec2"], "each kept once");
     assert_eq!(parse(MINIMAL).unwrap().services.guardduty.runtime_agents, ["eks", "ecs_fargate", "ec2"]);
 }
+
+#[test]
+fn log_readers_and_the_plan_role() {
+    let src = format!(
+        "{MINIMAL}\n[log_bucket]\nreaders = [\"arn:aws:iam::123456789012:role/SecurityAudit\", \"SecurityAudit\", \"arn:aws:iam::12345:root\"]\n"
+    );
+    let got = problems(&src);
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert!(
+        got.iter().all(|p| p.contains("log_bucket.readers: `") && p.contains("is not an IAM principal ARN")),
+        "{got:#?}"
+    );
+    let d = parse(&format!("{MINIMAL}\n[log_bucket]\nreaders = []\n")).unwrap();
+    assert_eq!(d.log_archive.readers, Some(vec![]), "an empty list means nobody");
+    assert_eq!(parse(MINIMAL).unwrap().log_archive.readers, None, "by default Security Tooling");
+
+    let src = MINIMAL.replace(
+        "home_region = \"us-east-1\"",
+        "home_region = \"us-east-1\"\nplan_role = \"OrganizationAccountAccessRole\"",
+    );
+    check(&src, &["the plan role cannot be the access role"]);
+    let src =
+        MINIMAL.replace("home_region = \"us-east-1\"", "home_region = \"us-east-1\"\nplan_role = \"SRAPlanReadOnly\"");
+    assert_eq!(parse(&src).unwrap().plan_role.as_deref(), Some("SRAPlanReadOnly"));
+    // Absent, they are absent from the serialized model: the digests of plans
+    // written before them (saved plans, the root's applied-digest tag) still hold.
+    let model = serde_json::to_string(&parse(MINIMAL).unwrap()).unwrap();
+    assert!(!model.contains("plan_role") && !model.contains("readers"), "{model}");
+}

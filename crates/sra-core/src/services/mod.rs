@@ -11,6 +11,7 @@ pub mod guardrails;
 pub mod inspector;
 pub mod log_archive;
 pub mod macie;
+pub mod plan_role;
 pub mod regional;
 pub mod securityhub;
 

@@ -102,6 +102,19 @@ pub fn key_policy(spec: &LogArchiveSpec, ids: &Ids) -> Value {
             }
         }),
     ];
+    let readers = readers(spec, ids);
+    if !readers.is_empty() {
+        // Reading a log file is S3 decrypting it for the reader: trail files
+        // (CloudTrail's encryption context) and Config files (S3's) alike.
+        statements.push(json!({
+            "Sid": "ReadersDecryptLogFiles",
+            "Effect": "Allow",
+            "Principal": {"AWS": readers},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{}.amazonaws.com", ids.home_region)}}
+        }));
+    }
     if spec.config_delivery {
         statements.push(json!({
             "Sid": "ConfigEncryptsDeliveries",
@@ -113,6 +126,15 @@ pub fn key_policy(spec: &LogArchiveSpec, ids: &Ids) -> Value {
         }));
     }
     json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// Who may read the log files: `[log_bucket] readers`, by default Security
+/// Tooling's account (its own IAM policies then decide which of its principals).
+pub fn readers(spec: &LogArchiveSpec, ids: &Ids) -> Vec<String> {
+    match &spec.readers {
+        Some(list) => list.clone(),
+        None => vec![format!("arn:{}:iam::{}:root", ids.partition, ids.st())],
+    }
 }
 
 /// The actions that would weaken a bucket's protection.
@@ -211,6 +233,18 @@ pub fn bucket_policy(spec: &LogArchiveSpec, ids: &Ids, kind: BucketKind) -> Valu
                 }
             }));
         }
+    }
+    let readers = readers(spec, ids);
+    if kind == BucketKind::Log && !readers.is_empty() {
+        // The deny statements above still hold for them: TLS only, the
+        // organization only.
+        statements.push(json!({
+            "Sid": "ReadersReadLogFiles",
+            "Effect": "Allow",
+            "Principal": {"AWS": readers},
+            "Action": ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"],
+            "Resource": [bucket.clone(), objects.clone()]
+        }));
     }
     match kind {
         BucketKind::Log if spec.config_delivery => {

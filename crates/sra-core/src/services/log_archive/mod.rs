@@ -75,6 +75,9 @@ impl Ids {
     pub fn la(&self) -> &str {
         self.log_archive.as_deref().unwrap_or(UNKNOWN)
     }
+    pub fn st(&self) -> &str {
+        self.security_tooling.as_deref().unwrap_or(UNKNOWN)
+    }
     pub fn key(&self) -> &str {
         self.key_arn.as_deref().unwrap_or(UNKNOWN)
     }
@@ -214,6 +217,9 @@ pub struct ObservedLogArchive {
     pub buckets: BTreeMap<BucketKind, BucketState>,
     pub trail: Option<TrailState>,
     pub cloudwatch: CloudWatchState,
+    /// Keys tagged `sra:managed` with the trail key's description that no alias
+    /// names (ARNs): left by an interrupted or concurrent apply.
+    pub stray_keys: Vec<String>,
 }
 
 /// The desired state of everything in this slice.
@@ -252,6 +258,7 @@ pub fn desired(spec: &LogArchiveSpec, ids: &Ids) -> ObservedLogArchive {
             log_group_retention: spec.trail.cloudwatch_logs.as_ref().map(|c| c.retention_days),
             role: None,
         },
+        stray_keys: vec![],
     }
 }
 
@@ -507,6 +514,18 @@ pub fn diff(spec: &LogArchiveSpec, ids: &Ids, have: &ObservedLogArchive) -> Vec<
     );
     if key.action == Action::Create {
         key.reason = format!("no key with alias {} in Log Archive", spec.trail.kms_key_alias);
+    }
+    // Once the trail key exists, apply takes no other: each one left is clean-up
+    // for a person (sra never deletes a key).
+    if have.key.is_some() {
+        key.manual.extend(have.stray_keys.iter().map(|arn| {
+            format!(
+                "the key {arn} is tagged {MANAGED_TAG} but no alias names it (an interrupted or concurrent apply made \
+                 it): check that nothing uses it (the trail and the buckets use {}), then schedule its deletion as the \
+                 break-glass role in Log Archive (kms:ScheduleKeyDeletion; its key policy refuses others)",
+                spec.trail.kms_key_alias
+            )
+        }));
     }
     out.push(key);
 

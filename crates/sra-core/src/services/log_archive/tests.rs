@@ -34,6 +34,27 @@ fn changes(spec: &LogArchiveSpec, have: &ObservedLogArchive) -> Vec<String> {
         .collect()
 }
 
+/// A key an interrupted or concurrent apply left unnamed is a manual clean-up
+/// item once the trail key exists (never deleted by sra); before, apply takes it.
+#[test]
+fn a_stray_sra_key_is_manual_clean_up_once_the_trail_key_exists() {
+    let spec = LogArchiveSpec::default();
+    let mut have = converged(&spec);
+    have.stray_keys = vec!["arn:aws:kms:us-east-1:222222222222:key/stray".into()];
+    let key = diff(&spec, &ids(), &have).into_iter().find(|c| c.address == Address::KmsKey).unwrap();
+    assert_eq!(key.action, Action::NoOp);
+    assert_eq!(key.manual.len(), 1);
+    assert!(
+        key.manual[0].starts_with("the key arn:aws:kms:us-east-1:222222222222:key/stray is tagged sra:managed"),
+        "{}",
+        key.manual[0]
+    );
+    assert!(key.manual[0].contains("schedule its deletion as the break-glass role"), "{}", key.manual[0]);
+    have.key = None;
+    let key = diff(&spec, &ids(), &have).into_iter().find(|c| c.address == Address::KmsKey).unwrap();
+    assert_eq!((key.action, key.manual.len()), (Action::Create, 0));
+}
+
 #[test]
 fn converged_state_has_no_changes() {
     let spec = LogArchiveSpec::default();
@@ -192,6 +213,7 @@ fn bucket_policy_has_the_lock_down_statements() {
             "DenyDeletingLogs",
             "CloudTrailAclCheck",
             "CloudTrailWrite",
+            "ReadersReadLogFiles",
             "ConfigAclCheck",
             "ConfigWrite"
         ]

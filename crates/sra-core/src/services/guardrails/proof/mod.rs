@@ -196,6 +196,17 @@ pub fn prove_against(world: &World, ids: &Ids, docs: &Documents) -> Proof {
         }
     };
     let prefix = la.trail.s3_key_prefix.as_deref().map(|s| format!("{s}/")).unwrap_or_default();
+    // The first log reader, as a case's `as`: an account grant is tried by one
+    // of the account's roles.
+    let reader = crate::services::log_archive::documents::readers(la, ids).first().and_then(|arn| {
+        let (account, resource) =
+            arn.splitn(6, ':').skip(4).collect::<Vec<_>>().split_first().map(|(a, r)| (a.to_string(), r.join(":")))?;
+        Some(if resource == "root" {
+            format!("{account}:role/SecurityAnalyst")
+        } else {
+            format!("{account}:{resource}")
+        })
+    });
     let vars: Vec<(&str, String)> = vec![
         ("{p}", ids.partition.clone()),
         ("{home}", ids.home_region.clone()),
@@ -220,6 +231,9 @@ pub fn prove_against(world: &World, ids: &Ids, docs: &Documents) -> Proof {
         if out.contains("{break_glass}") {
             out = out.replace("{break_glass}", la.break_glass_role.as_deref()?);
         }
+        if out.contains("{reader}") {
+            out = out.replace("{reader}", reader.as_deref()?);
+        }
         Some(out)
     };
     let cat = catalog();
@@ -241,7 +255,8 @@ pub fn prove_against(world: &World, ids: &Ids, docs: &Documents) -> Proof {
                 .iter()
                 .any(|v| case.resource.contains(v) || case.context.values().any(|c| c.contains(v)));
             let (Some(who), Some(resource)) = (fill(&case.who), fill(&case.resource)) else {
-                rows.push(row("not applicable", vec![], "the plan has no break-glass role".into()));
+                let missing = if case.who.contains("{reader}") { "log reader" } else { "break-glass role" };
+                rows.push(row("not applicable", vec![], format!("the plan has no {missing}")));
                 continue;
             };
             if !needs_met || (touches_log_archive && !la.enabled) {
