@@ -583,8 +583,26 @@ async fn take_lease(
         )
     })?;
     let caller = who.account().unwrap_or_default();
-    let management = org.ok().and_then(|o| o.organization().and_then(|o| o.master_account_id().map(str::to_string)));
-    if management.as_deref() != Some(caller) {
+    let org = match org {
+        Ok(out) => out.organization().cloned(),
+        // No organization yet: the first apply creates it, with nothing to lock.
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_aws_organizations_not_in_use_exception()) => None,
+        Err(e) => {
+            let site = crate::aws::Site { account: caller.to_string(), region: aws.region.clone() };
+            return Err(crate::aws::call_error(
+                e,
+                "organizations",
+                "DescribeOrganization",
+                &site,
+                "reading the organization (for the apply lock)",
+            )
+            .into());
+        }
+    };
+    // Not the management account, or an organization without all features: the
+    // plan says so as a blocker before any write, so there is nothing to lock.
+    let Some(org) = org.filter(|o| o.master_account_id() == Some(caller)) else { return Ok(None) };
+    if org.feature_set().is_some_and(|f| f.as_str() != "ALL") {
         return Ok(None);
     }
     let req = crate::lease::Request { who: who.arn().unwrap_or(caller), hold, force_unlock };

@@ -487,6 +487,7 @@ mod tests {
         let mut d = desired();
         let plan = Plan {
             proof: None,
+            notes: vec![],
             ids: Default::default(),
             organization_id: None,
             caller_account: "1".into(),

@@ -43,6 +43,9 @@ pub struct Holder {
     /// The caller's ARN.
     pub who: String,
     pub host: String,
+    /// The process's PID namespace (`/proc/self/ns/pid`): containers that share
+    /// a host name do not share it, so a process id is only compared within one.
+    pub pidns: String,
     pub pid: u32,
     /// Seconds since the epoch.
     pub since: i64,
@@ -65,9 +68,10 @@ impl Holder {
     pub fn describe(&self) -> String {
         let mut who = self.who.clone();
         let fixed = format!(
-            "sra apply lock; run={}; host={}; pid={}; since={}; expires={}; who=",
+            "sra apply lock; run={}; host={}; pidns={}; pid={}; since={}; expires={}; who=",
             self.run,
             self.host,
+            self.pidns,
             self.pid,
             timestamp(self.since),
             timestamp(self.expires)
@@ -89,6 +93,7 @@ impl Holder {
             run: fields.get("run")?.to_string(),
             who: who.to_string(),
             host: fields.get("host")?.to_string(),
+            pidns: fields.get("pidns").map(|s| s.to_string()).unwrap_or_default(),
             pid: fields.get("pid")?.parse().ok()?,
             since: parse_timestamp(fields.get("since")?)?,
             expires: parse_timestamp(fields.get("expires")?)?,
@@ -96,12 +101,12 @@ impl Holder {
     }
 
     /// Why the holder is certainly gone, if it is: its time is up, or it ran on
-    /// `this_host` and its process no longer runs.
-    pub fn gone(&self, now: i64, this_host: &str, running: impl Fn(u32) -> bool) -> Option<String> {
+    /// `this_host`, in this PID namespace, and its process no longer runs.
+    pub fn gone(&self, now: i64, this_host: &str, this_pidns: &str, running: impl Fn(u32) -> bool) -> Option<String> {
         if now >= self.expires {
             return Some(format!("its time ran out at {}", timestamp(self.expires)));
         }
-        if self.host == this_host && !running(self.pid) {
+        if self.host == this_host && !self.pidns.is_empty() && self.pidns == this_pidns && !running(self.pid) {
             return Some(format!("its process {} on this machine no longer runs", self.pid));
         }
         None
@@ -121,6 +126,12 @@ fn this_host() -> String {
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "unknown-host".into())
+}
+
+/// This process's PID namespace, "" where that cannot be known (then no
+/// process id is ever compared).
+fn this_pidns() -> String {
+    std::fs::read_link("/proc/self/ns/pid").map(|p| p.display().to_string()).unwrap_or_default()
 }
 
 /// Whether a process runs on this machine; where that cannot be known, it is
@@ -165,12 +176,18 @@ pub async fn take(aws: &crate::aws::Aws, caller: &str, req: Request<'_>, rep: &R
         ),
         who: req.who.to_string(),
         host: this_host(),
+        pidns: this_pidns(),
         pid: std::process::id(),
         since,
         expires: since + req.hold.as_secs() as i64,
     };
-    let mut broken = false;
-    loop {
+    // The id of a lease this run broke: until its deletion shows, CreatePolicy
+    // still finds the name taken.
+    let mut broken: Option<String> = None;
+    for attempt in 1..=TRIES {
+        if attempt > 1 {
+            tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+        }
         rep.debug(format!("organizations:CreatePolicy {NAME}"));
         let sent = orgs
             .create_policy()
@@ -184,7 +201,7 @@ pub async fn take(aws: &crate::aws::Aws, caller: &str, req: Request<'_>, rep: &R
             Ok(out) => {
                 let id = out.policy().and_then(|p| p.policy_summary()).and_then(|s| s.id()).unwrap_or_default();
                 rep.debug(format!("took the apply lock {id}"));
-                if let Some(asked) = req.force_unlock.filter(|_| !broken) {
+                if let Some(asked) = req.force_unlock.filter(|_| broken.is_none()) {
                     rep.progress(format!("--force-unlock {asked}: no apply lock was held; nothing to break"));
                 }
                 return Ok(Some(Lease { id: id.to_string(), orgs, site }));
@@ -206,7 +223,7 @@ pub async fn take(aws: &crate::aws::Aws, caller: &str, req: Request<'_>, rep: &R
             }
         }
         let Some((id, description)) = find(&orgs, &site).await? else {
-            // Released between our call and the look: try again.
+            // Released between our call and the look (or not listed yet): again.
             continue;
         };
         let holder = Holder::parse(&description);
@@ -214,9 +231,13 @@ pub async fn take(aws: &crate::aws::Aws, caller: &str, req: Request<'_>, rep: &R
             // Our own lease: an earlier try's answer was lost.
             return Ok(Some(Lease { id, orgs, site }));
         }
+        if broken.as_deref() == Some(id.as_str()) {
+            // The lease just broken, still listed: again, after a pause.
+            continue;
+        }
         let forced = req.force_unlock == Some(id.as_str());
-        let gone = holder.as_ref().and_then(|h| h.gone(now_secs(), &me.host, running));
-        if broken || !(forced || gone.is_some()) {
+        let gone = holder.as_ref().and_then(|h| h.gone(now_secs(), &me.host, &me.pidns, running));
+        if broken.is_some() || !(forced || gone.is_some()) {
             let who =
                 holder.as_ref().map_or_else(|| format!("a holder it does not name (\"{description}\")"), Holder::says);
             return Err(hinted(
@@ -232,9 +253,18 @@ pub async fn take(aws: &crate::aws::Aws, caller: &str, req: Request<'_>, rep: &R
             holder.as_ref().map_or("an unknown holder".to_string(), Holder::says)
         ));
         delete(&orgs, &site, &id).await?;
-        broken = true;
+        broken = Some(id);
     }
+    Err(hinted(
+        format!("could not take the apply lock (policy {NAME}) in {TRIES} tries: the name stayed taken"),
+        format!(
+            "rerun in a minute; if it persists, look for a policy named {NAME} (of any type) in the Organizations console"
+        ),
+    ))
 }
+
+/// How often taking the lease is tried before giving up.
+const TRIES: u32 = 5;
 
 /// The lease policy's id and description, if it exists.
 async fn find(orgs: &aws_sdk_organizations::Client, site: &Site) -> Result<Option<(String, String)>> {
@@ -291,6 +321,7 @@ mod tests {
             run: "1f-2a".into(),
             who: "arn:aws:sts::111111111111:assumed-role/Admin/alice; with; semicolons".into(),
             host: "ci-7".into(),
+            pidns: "pid:[4026531836]".into(),
             pid: 4242,
             since: 1_800_000_000,
             expires: 1_800_005_400,
@@ -302,7 +333,9 @@ mod tests {
         let h = holder();
         let text = h.describe();
         assert!(
-            text.starts_with("sra apply lock; run=1f-2a; host=ci-7; pid=4242; since=2027-01-15T08:00:00Z;"),
+            text.starts_with(
+                "sra apply lock; run=1f-2a; host=ci-7; pidns=pid:[4026531836]; pid=4242; since=2027-01-15T08:00:00Z;"
+            ),
             "{text}"
         );
         assert_eq!(Holder::parse(&text), Some(h));
@@ -322,10 +355,13 @@ mod tests {
         let h = holder();
         let alive = |_| true;
         let dead = |_| false;
-        assert_eq!(h.gone(h.since + 10, "ci-7", alive), None);
-        // On another machine its process cannot be checked: held until its time is up.
-        assert_eq!(h.gone(h.since + 10, "laptop", dead), None);
-        assert!(h.gone(h.since + 10, "ci-7", dead).unwrap().contains("process 4242"));
-        assert!(h.gone(h.expires, "laptop", alive).unwrap().contains("time ran out at 2027-01-15T09:30:00Z"));
+        let ns = "pid:[4026531836]";
+        assert_eq!(h.gone(h.since + 10, "ci-7", ns, alive), None);
+        // On another machine, or in another container of the same name, its
+        // process cannot be checked: held until its time is up.
+        assert_eq!(h.gone(h.since + 10, "laptop", ns, dead), None);
+        assert_eq!(h.gone(h.since + 10, "ci-7", "pid:[4026532001]", dead), None);
+        assert!(h.gone(h.since + 10, "ci-7", ns, dead).unwrap().contains("process 4242"));
+        assert!(h.gone(h.expires, "laptop", ns, alive).unwrap().contains("time ran out at 2027-01-15T09:30:00Z"));
     }
 }

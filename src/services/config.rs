@@ -44,7 +44,13 @@ async fn observe_recorder(c: &aws_sdk_config::Client, site: &Site, rep: &Reporte
     let recorders = recorders
         .map_err(|e| call_error(e, SVC, "DescribeConfigurationRecorders", site, "reading the Config recorder"))?;
     let mut state = RecorderState::default();
-    if let Some(r) = recorders.configuration_recorders().first() {
+    // The account's own (customer-managed) recorder; a service-linked one belongs
+    // to the service that made it.
+    let own = recorders
+        .configuration_recorders()
+        .iter()
+        .find(|r| !r.name().is_some_and(|n| n.starts_with(sra_core::services::config::SERVICE_LINKED_PREFIX)));
+    if let Some(r) = own {
         let group = r.recording_group();
         state.recorder = Some((
             r.name().unwrap_or(RECORDER).to_string(),
@@ -55,7 +61,9 @@ async fn observe_recorder(c: &aws_sdk_config::Client, site: &Site, rep: &Reporte
     let status = status.map_err(|e| {
         call_error(e, SVC, "DescribeConfigurationRecorderStatus", site, "reading whether Config records")
     })?;
-    state.recording = state.recorder.is_some() && status.configuration_recorders_status().iter().any(|s| s.recording());
+    state.recording = state.recorder.as_ref().is_some_and(|(name, _, _)| {
+        status.configuration_recorders_status().iter().any(|s| s.name() == Some(name.as_str()) && s.recording())
+    });
     let channels = channels
         .map_err(|e| call_error(e, SVC, "DescribeDeliveryChannels", site, "reading Config's delivery channel"))?;
     state.channel = channels.delivery_channels().first().map(|d| {

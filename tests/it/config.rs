@@ -74,3 +74,60 @@ fn apply_waits_until_config_can_use_a_new_role_and_its_delegation() {
     assert!(run.stderr.contains("Config us-east-1: waiting for the new role to become usable"), "{}", run.stderr);
     emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
 }
+
+/// Control Tower's recorder and channel (#20): its mandatory controls protect
+/// them and they deliver to Control Tower's bucket. sra leaves them as they are,
+/// says so in the plan (a note, not a change: exit 0), and apply writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn control_towers_recorder_is_left_as_it_is_and_reported() {
+    let emu = Emulator::start();
+    let plan = emu.plan_file(MINIMAL).to_str().unwrap().to_string();
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let all = accounts(&emu.orgs().await).await;
+    let la = all.iter().find(|a| a.2 == "aws+log-archive@example.com").unwrap().0.clone();
+    // Log Archive as a Control Tower landing zone has it: its recorder, not sra's.
+    let c = config(&emu.sdk_in(&la).await, "us-east-1");
+    c.stop_configuration_recorder().configuration_recorder_name("default").send().await.unwrap();
+    c.delete_delivery_channel().delivery_channel_name("default").send().await.unwrap();
+    c.delete_configuration_recorder().configuration_recorder_name("default").send().await.unwrap();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"config.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let iam = aws_sdk_iam::Client::new(&emu.sdk_in(&la).await);
+    let made = iam.create_role().role_name("aws-controltower-ConfigRecorderRole").assume_role_policy_document(trust);
+    let role = made.send().await.unwrap().role().unwrap().arn().to_string();
+    let group = aws_sdk_config::types::RecordingGroup::builder()
+        .all_supported(true)
+        .include_global_resource_types(false)
+        .build();
+    let recorder = aws_sdk_config::types::ConfigurationRecorder::builder()
+        .name("aws-controltower-BaselineConfigRecorder")
+        .role_arn(&role)
+        .recording_group(group)
+        .build();
+    c.put_configuration_recorder().configuration_recorder(recorder).send().await.unwrap();
+    let s3 = aws_sdk_s3::Client::new(&emu.sdk_in(&la).await);
+    s3.create_bucket().bucket("aws-controltower-logs-example").send().await.unwrap();
+    let channel = aws_sdk_config::types::DeliveryChannel::builder()
+        .name("aws-controltower-BaselineConfigDeliveryChannel")
+        .s3_bucket_name("aws-controltower-logs-example")
+        .build();
+    c.put_delivery_channel().delivery_channel(channel).send().await.unwrap();
+    c.start_configuration_recorder()
+        .configuration_recorder_name("aws-controltower-BaselineConfigRecorder")
+        .send()
+        .await
+        .unwrap();
+
+    let run = emu.run(&["plan", &plan, "--detailed-exitcode"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("note: config[\"us-east-1\"].recorder.log_archive: Control Tower's \"aws-controltower-BaselineConfigRecorder\" is left as it is"),
+        "{}",
+        run.stdout
+    );
+    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let channels = c.describe_delivery_channels().send().await.unwrap();
+    assert_eq!(channels.delivery_channels()[0].s3_bucket_name(), Some("aws-controltower-logs-example"));
+    let recorders = c.describe_configuration_recorders().send().await.unwrap();
+    let group = recorders.configuration_recorders()[0].recording_group().unwrap();
+    assert!(!group.include_global_resource_types(), "Control Tower's recording group is left as it was");
+}

@@ -14,11 +14,12 @@ boto3.client("organizations", **kw).create_organization(FeatureSet="ALL")
 
 /// A lock policy made by hand, as a run that died would leave it.
 fn leave_lock(emu: &Emulator, host: &str, pid: u32, expires: &str) -> String {
+    let pidns = std::fs::read_link("/proc/self/ns/pid").unwrap().display().to_string();
     let code = format!(
         r#"
 kw = dict(endpoint_url=URL, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
 o = boto3.client("organizations", **kw)
-d = "sra apply lock; run=dead-1; host={host}; pid={pid}; since=2026-01-01T00:00:00Z; expires={expires}; who=arn:aws:sts::000000000000:assumed-role/Ops/bob"
+d = "sra apply lock; run=dead-1; host={host}; pidns={pidns}; pid={pid}; since=2026-01-01T00:00:00Z; expires={expires}; who=arn:aws:sts::000000000000:assumed-role/Ops/bob"
 p = o.create_policy(Name="sra-apply-lock", Description=d, Type="SERVICE_CONTROL_POLICY",
     Content=json.dumps({{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "*", "Resource": "*"}}]}}))
 print(p["Policy"]["PolicySummary"]["Id"])

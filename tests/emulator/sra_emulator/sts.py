@@ -42,7 +42,7 @@ def assume_role(self, *args, **kwargs):
 _S3_CONTROL_ACTIONS = {
     "GET": "s3:GetAccountPublicAccessBlock",
     "PUT": "s3:PutAccountPublicAccessBlock",
-    "DELETE": "s3:DeleteAccountPublicAccessBlock",
+    "DELETE": "s3:PutAccountPublicAccessBlock",
 }
 _original_request_init = IAMRequest.__init__
 

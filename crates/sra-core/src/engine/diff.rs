@@ -75,6 +75,7 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
         blockers: org_blockers(observed),
         destructive: vec![],
         proof: None,
+        notes: vec![],
     };
     if !plan.blockers.is_empty() {
         return plan;
@@ -158,6 +159,7 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
         &plan.ids,
         &plan.ids.bucket_name(&desired.log_archive, crate::services::log_archive::BucketKind::Log),
         &observed.config,
+        &mut plan.notes,
     ));
     plan.changes.extend(crate::services::accessanalyzer::diff(
         crate::services::delegation::enabled(&desired.services, "access_analyzer"),

@@ -383,6 +383,9 @@ pub struct Plan {
     /// The attack catalog evaluated against the policies the plan would write;
     /// None when the plan sets up neither guardrails nor the Log Archive.
     pub proof: Option<crate::services::guardrails::proof::Proof>,
+    /// What sra leaves as it is on purpose and says so (not a change, not a
+    /// manual step): e.g. Control Tower's Config recorders.
+    pub notes: Vec<String>,
 }
 
 /// How many changes of each action a plan holds.

@@ -38,6 +38,10 @@ pub struct PlanDocument {
     /// plan writes: each case, its outcome and the statements that decided. None
     /// when the plan sets up neither guardrails nor the Log Archive.
     pub guardrail_proof: Option<crate::services::guardrails::proof::Proof>,
+    /// What sra leaves as it is on purpose, and says so: neither a change nor a
+    /// manual step (e.g. Control Tower's Config recorders).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -192,6 +196,7 @@ pub fn document(plan: &Plan, plan_path: &str, desired: &Desired, applied_before:
             .map(|b| BlockerDoc { message: b.message.clone(), hint: b.hint.clone() })
             .collect(),
         guardrail_proof: plan.proof.clone(),
+        notes: plan.notes.clone(),
     }
 }
 
@@ -442,6 +447,7 @@ mod tests {
             blockers: vec![],
             destructive: vec![],
             proof: None,
+            notes: vec![],
         };
         let doc = document(&plan, "plans/example.toml", &desired, None);
         let text = serde_json::to_string(&doc).unwrap();
@@ -480,6 +486,7 @@ mod tests {
             changes,
             blockers: vec![],
             guardrail_proof: None,
+            notes: vec![],
         };
         assert!(doc(vec![mk("a")]).stale_against(&doc(vec![mk("a")])).is_empty());
         assert_eq!(doc(vec![mk("a")]).stale_against(&doc(vec![mk("b")])), ["trail"]);

@@ -203,6 +203,11 @@ fn proof(out: &mut String, doc: &PlanDocument, style: Style) {
 /// The human view of a plan.
 pub fn plan(doc: &PlanDocument, style: Style) -> String {
     let mut out = plan_body(doc, style);
+    if doc.blockers.is_empty() {
+        for note in &doc.notes {
+            let _ = writeln!(out, "{} {note}", style.yellow("note:"));
+        }
+    }
     proof(&mut out, doc, style);
     out
 }
@@ -310,6 +315,7 @@ mod tests {
             fingerprint: "f".into(),
             blockers: vec![],
             guardrail_proof: None,
+            notes: vec![],
             changes: vec![
                 change("organization", ActionDoc::NoOp, Some("o-abc"), vec![], ""),
                 change(

@@ -86,6 +86,9 @@ pub fn plan(doc: &PlanDocument) -> String {
     }
     let shown: Vec<&ChangeDoc> =
         doc.changes.iter().filter(|c| c.action != ActionDoc::NoOp || !c.manual.is_empty()).collect();
+    for note in &doc.notes {
+        let _ = writeln!(head, "> **Note:** {note}\n");
+    }
     if shown.is_empty() && doc.blockers.is_empty() {
         head.push_str("No changes. Live state matches the plan.\n");
         if let Some(p) = &doc.guardrail_proof {
@@ -167,6 +170,7 @@ mod tests {
             fingerprint: "f".into(),
             blockers: vec![],
             guardrail_proof: None,
+            notes: vec![],
             changes: (0..n)
                 .map(|i| ChangeDoc {
                     address: format!("guardrail[\"g{i}\"]"),

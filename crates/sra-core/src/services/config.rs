@@ -4,8 +4,12 @@
 //! Tooling (Config's delegated administrator), an organization aggregator over the
 //! governed regions. `diff` is pure.
 //!
-//! An existing recorder or delivery channel (Config allows one of each per account
-//! and region, e.g. Control Tower's) is adopted under its own name, never replaced.
+//! An existing recorder or delivery channel (Config allows one customer-managed
+//! recorder and one channel per account and region) is adopted under its own name,
+//! never replaced. Control Tower's (`aws-controltower-*`) are left as they are and
+//! reported: its mandatory controls protect them, and they deliver to Control
+//! Tower's own log bucket. Service-linked recorders (`AWSConfigurationRecorderFor…`,
+//! owned by another service) are not read as the account's recorder at all.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +18,10 @@ use crate::model::AccountRole;
 use crate::services::log_archive::Ids;
 
 pub const SERVICE: &str = "config";
+/// Control Tower's recorder and delivery channel names start with this.
+pub const CONTROL_TOWER_PREFIX: &str = "aws-controltower-";
+/// AWS Config reserves this prefix for service-linked recorders.
+pub const SERVICE_LINKED_PREFIX: &str = "AWSConfigurationRecorderFor";
 pub const RECORDER: &str = "default";
 pub const AGGREGATOR: &str = "sra-organization";
 /// The role the aggregator reads the organization with, in Security Tooling.
@@ -92,6 +100,7 @@ pub fn diff(
     ids: &Ids,
     bucket: &str,
     have: &ObservedConfig,
+    notes: &mut Vec<String>,
 ) -> Vec<Change> {
     let mut changes = Vec::new();
     if !enabled {
@@ -101,12 +110,31 @@ pub fn diff(
         for account in RECORDED {
             for region in regions {
                 let state = have.recorders.get(&(account, region.clone())).cloned().unwrap_or_default();
-                changes.push(recorder_change(account, region, region == &ids.home_region, ids, bucket, &state));
+                let change = recorder_change(account, region, region == &ids.home_region, ids, bucket, &state);
+                match control_tower_owned(&state) {
+                    Some(name) => {
+                        notes.push(format!(
+                            "{}: Control Tower's \"{name}\" is left as it is (its mandatory controls protect it, \
+                             and it delivers to Control Tower's log bucket, not {bucket})",
+                            change.address
+                        ));
+                        changes.push(Change { action: Action::NoOp, steps: vec![], ..change });
+                    }
+                    None => changes.push(change),
+                }
             }
         }
     }
     changes.push(aggregator_change(regions, &ids.home_region, have));
     changes
+}
+
+/// The name of Control Tower's recorder or delivery channel, when the account's
+/// are Control Tower's.
+fn control_tower_owned(state: &RecorderState) -> Option<String> {
+    let recorder = state.recorder.as_ref().map(|r| r.0.as_str());
+    let channel = state.channel.as_ref().map(|c| c.0.as_str());
+    [recorder, channel].into_iter().flatten().find(|n| n.starts_with(CONTROL_TOWER_PREFIX)).map(str::to_string)
 }
 
 fn recorder_change(
@@ -295,7 +323,7 @@ mod tests {
 
     #[test]
     fn from_nothing_records_in_both_accounts_and_aggregates() {
-        let changes = diff(true, true, &regions(), &ids(), "logs", &ObservedConfig::default());
+        let changes = diff(true, true, &regions(), &ids(), "logs", &ObservedConfig::default(), &mut vec![]);
         assert_eq!(changes.len(), 5);
         assert!(changes.iter().all(|c| c.action == Action::Create));
         let home = &changes[0];
@@ -306,10 +334,12 @@ mod tests {
     #[test]
     fn converged_is_a_no_op_and_a_stopped_recorder_is_exactly_that() {
         let have = converged();
-        assert!(diff(true, true, &regions(), &ids(), "logs", &have).iter().all(|c| c.action == Action::NoOp));
+        assert!(
+            diff(true, true, &regions(), &ids(), "logs", &have, &mut vec![]).iter().all(|c| c.action == Action::NoOp)
+        );
         let mut stopped = have.clone();
         stopped.recorders.get_mut(&(AccountRole::LogArchive, "eu-west-1".into())).unwrap().recording = false;
-        let changes = diff(true, true, &regions(), &ids(), "logs", &stopped);
+        let changes = diff(true, true, &regions(), &ids(), "logs", &stopped, &mut vec![]);
         let changed: Vec<&Change> = changes.iter().filter(|c| c.action != Action::NoOp).collect();
         assert_eq!(changed.len(), 1);
         assert_eq!(changed[0].address.to_string(), "config[\"eu-west-1\"].recorder.log_archive");
@@ -327,16 +357,32 @@ mod tests {
     fn an_existing_recorder_is_adopted_under_its_name() {
         let mut have = converged();
         let r = have.recorders.get_mut(&(AccountRole::SecurityTooling, "us-east-1".into())).unwrap();
-        r.recorder = Some(("aws-controltower-BaselineConfigRecorder".into(), false, true));
-        let changes = diff(true, true, &regions(), &ids(), "logs", &have);
+        r.recorder = Some(("corp-recorder".into(), false, true));
+        let changes = diff(true, true, &regions(), &ids(), "logs", &have, &mut vec![]);
         let c = changes.iter().find(|c| c.action != Action::NoOp).unwrap();
         assert!(matches!(&c.steps[0], Step::Config { op: CfOp::PutRecorder { name, .. }, .. }
-            if name == "aws-controltower-BaselineConfigRecorder"));
+            if name == "corp-recorder"));
+    }
+
+    /// Control Tower's recorder (or channel), even recording less than sra would
+    /// and delivering elsewhere, is never rewritten: no step, and a note.
+    #[test]
+    fn control_towers_recorder_is_left_alone_and_reported() {
+        let mut have = converged();
+        let r = have.recorders.get_mut(&(AccountRole::LogArchive, "eu-west-1".into())).unwrap();
+        r.recorder = Some(("aws-controltower-BaselineConfigRecorder".into(), false, false));
+        r.channel =
+            Some(("aws-controltower-BaselineConfigDeliveryChannel".into(), "aws-controltower-logs".into(), None));
+        let mut notes = vec![];
+        let changes = diff(true, true, &regions(), &ids(), "logs", &have, &mut notes);
+        assert!(changes.iter().all(|c| c.action == Action::NoOp && c.steps.is_empty()), "{changes:#?}");
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].starts_with("config[\"eu-west-1\"].recorder.log_archive: Control Tower's \"aws-controltower-BaselineConfigRecorder\" is left as it is"), "{}", notes[0]);
     }
 
     #[test]
     fn opted_out_is_left_alone() {
-        assert!(diff(false, true, &regions(), &ids(), "logs", &ObservedConfig::default()).is_empty());
-        assert_eq!(diff(true, false, &regions(), &ids(), "logs", &ObservedConfig::default()).len(), 1);
+        assert!(diff(false, true, &regions(), &ids(), "logs", &ObservedConfig::default(), &mut vec![]).is_empty());
+        assert_eq!(diff(true, false, &regions(), &ids(), "logs", &ObservedConfig::default(), &mut vec![]).len(), 1);
     }
 }
