@@ -123,6 +123,7 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
     plan.changes.extend(guardrail_changes(desired, observed, &plan.ids, &mut plan.blockers));
     plan.proof = prove_guardrails(desired, &plan.ids, &mut plan.blockers);
     plan.blockers.extend(live_lockout(desired, observed, &plan.ids));
+    plan.blockers.extend(outside_readers(desired, observed));
     // Only ACTIVE accounts are enrolled and counted: a closed account stays in the
     // organization as SUSPENDED for 90 days, and no service can enable it.
     let accounts: Vec<(String, String)> =
@@ -210,6 +211,34 @@ fn prove_guardrails(
 /// bucket, key and guardrail policies still exempt only the old role, and the
 /// bucket steps run before the guardrails are rewritten. A blocker with the steps,
 /// before anything is sent.
+/// A log reader in an account outside the organization could never read: the
+/// bucket policy denies everyone outside it (and the RCP too). Said before
+/// anything is written, when the whole account list is known (a lock file spares
+/// listing it, and then this is not checked).
+fn outside_readers(desired: &Desired, observed: &Observed) -> Vec<Blocker> {
+    let Some(readers) = desired.log_archive.readers.as_ref().filter(|_| desired.log_archive.enabled) else {
+        return vec![];
+    };
+    if !observed.accounts_complete {
+        return vec![];
+    }
+    readers
+        .iter()
+        .filter_map(|arn| {
+            let account = arn.split(':').nth(4)?;
+            (!observed.accounts.iter().any(|a| a.id == account)).then(|| Blocker {
+                message: format!(
+                    "[log_bucket] readers: {arn} is in account {account}, which is not in this organization; the log \
+                     bucket's policy denies every principal outside the organization, so it could never read"
+                ),
+                hint: "name a role in an account of the organization (a security or audit account), or invite that \
+                       account first"
+                    .into(),
+            })
+        })
+        .collect()
+}
+
 fn live_lockout(desired: &Desired, observed: &Observed, ids: &Ids) -> Vec<Blocker> {
     use crate::evaluate::{Named, Organization, Policies, Principal, Request, evaluate};
     let (Some(la), Some(org_id)) = (ids.log_archive.as_deref(), ids.org_id.as_deref()) else { return vec![] };

@@ -132,7 +132,7 @@ pub fn schema() -> Value {
                 "name": {"type": "string", "default": la.bucket},
                 "access_log_bucket": {"type": "string", "default": la.access_log_bucket},
                 "break_glass_role": {"type": "string", "description": "A role in Log Archive that may change the buckets' protections or delete logs"},
-                "readers": {"type": "array", "items": {"type": "string", "pattern": "^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$"}, "description": "Principals (IAM ARNs) that may read and decrypt the log files, trail and Config alike, over TLS from inside the organization. Default: the Security Tooling account (its IAM policies decide who); [] for nobody"},
+                "readers": {"type": "array", "items": {"type": "string", "pattern": "^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$"}, "description": "Principals (IAM ARNs) that may read and decrypt the log files, trail and Config alike, over TLS from inside the organization. Default: the Security Tooling account (its IAM policies decide who); [] for nobody. Each must exist, in an account of the organization, before apply: S3 and KMS refuse a policy naming a principal that does not exist"},
                 "transition_days": {"type": "integer", "minimum": 1, "default": la.lifecycle.transition_days},
                 "transition_storage_class": {"type": "string", "enum": STORAGE_CLASSES, "default": la.lifecycle.transition_storage_class},
                 "noncurrent_expiration_days": {"type": "integer", "minimum": 1, "default": la.lifecycle.noncurrent_expiration_days},

@@ -420,3 +420,38 @@ fn every_change_apply_makes_is_planned_as_a_change() {
         }
     }
 }
+
+/// A log reader outside the organization is a blocker (the bucket policy would
+/// deny it anyway); one inside is fine; with a partial account list (a lock
+/// file) nothing is claimed.
+#[test]
+fn a_log_reader_outside_the_organization_is_a_blocker() {
+    let mut d = desired();
+    d.log_archive.enabled = true;
+    d.log_archive.readers = Some(vec!["arn:aws:iam::444455556666:role/Auditor".into()]);
+    let mut observed = converged();
+    observed.accounts_complete = true;
+    let plan = diff(&d, &observed);
+    assert_eq!(plan.blockers.len(), 1, "{:?}", plan.blockers);
+    assert!(
+        plan.blockers[0].message.contains("444455556666, which is not in this organization"),
+        "{}",
+        plan.blockers[0].message
+    );
+    d.log_archive.readers = Some(vec!["arn:aws:iam::222222222220:role/Auditor".into()]);
+    assert!(diff(&d, &observed).blockers.is_empty());
+    // A reader in any other account of the organization: the proof's required
+    // reads hold for it too.
+    let mut audit = observed.accounts[0].clone();
+    audit.id = "444455556666".into();
+    audit.email = "audit@example.com".into();
+    let mut with_audit = observed.clone();
+    with_audit.accounts.push(audit);
+    d.log_archive.readers = Some(vec!["arn:aws:iam::444455556666:role/Auditor".into()]);
+    let plan = diff(&d, &with_audit);
+    assert!(plan.blockers.is_empty(), "{:?}", plan.blockers);
+    assert_eq!(plan.proof.unwrap().failed().count(), 0);
+    d.log_archive.readers = Some(vec!["arn:aws:iam::444455556666:role/Auditor".into()]);
+    observed.accounts_complete = false;
+    assert!(diff(&d, &observed).blockers.is_empty());
+}

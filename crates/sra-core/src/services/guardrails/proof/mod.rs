@@ -180,7 +180,14 @@ pub fn prove_against(world: &World, ids: &Ids, docs: &Documents) -> Proof {
         (ids.bucket_name(la, BucketKind::Log), ids.bucket_name(la, BucketKind::AccessLog));
     let (st, la_id, mgmt) =
         (ids.security_tooling.clone().unwrap_or_default(), ids.la().to_string(), ids.management_account.clone());
-    let accounts = [mgmt.as_str(), st.as_str(), la_id.as_str(), WORKLOAD];
+    // The first log reader's account is in the organization (a reader outside it
+    // is the diff's blocker, where the real accounts are known).
+    let readers = crate::services::log_archive::documents::readers(la, ids);
+    let reader_account = readers.first().and_then(|arn| arn.split(':').nth(4)).unwrap_or(WORKLOAD).to_string();
+    let mut accounts = vec![mgmt.as_str(), st.as_str(), la_id.as_str(), WORKLOAD];
+    if !accounts.contains(&reader_account.as_str()) {
+        accounts.push(&reader_account);
+    }
     let org = Organization { id: ids.org(), management_account: &mgmt, accounts: &accounts };
     // Which accounts the SCPs reach; the workload account sits under the first target.
     let reached = |account: &str| -> bool {
@@ -192,13 +199,15 @@ pub fn prove_against(world: &World, ids: &Ids, docs: &Documents) -> Proof {
         } else if account == la_id {
             reaches(&spec.attach_to, world.log_archive_ou)
         } else {
-            account == WORKLOAD
+            // Any other account of the organization sits under the guardrails,
+            // as the workload account does.
+            account == WORKLOAD || account == reader_account
         }
     };
     let prefix = la.trail.s3_key_prefix.as_deref().map(|s| format!("{s}/")).unwrap_or_default();
     // The first log reader, as a case's `as`: an account grant is tried by one
     // of the account's roles.
-    let reader = crate::services::log_archive::documents::readers(la, ids).first().and_then(|arn| {
+    let reader = readers.first().and_then(|arn| {
         let (account, resource) =
             arn.splitn(6, ':').skip(4).collect::<Vec<_>>().split_first().map(|(a, r)| (a.to_string(), r.join(":")))?;
         Some(if resource == "root" {
