@@ -83,8 +83,15 @@ impl Emulator {
                 eprintln!("emulator exited early:\n{}", emu.log());
                 return None;
             }
-            if let Ok((200, _)) = http(port, "GET", "/sra-emulator/health", "") {
-                return Some(emu);
+            if let Ok((200, body)) = http(port, "GET", "/sra-emulator/health", "") {
+                // Another test's emulator may have taken the port between
+                // free_port() and our bind: only ours counts.
+                let pid = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| v["pid"].as_u64());
+                if pid == Some(u64::from(emu.child.id())) {
+                    return Some(emu);
+                }
+                eprintln!("port {port} answered by another emulator (pid {pid:?}); starting again on another port");
+                return None;
             }
             std::thread::sleep(Duration::from_millis(100));
         }

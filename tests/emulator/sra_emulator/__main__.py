@@ -3,6 +3,7 @@
     python -m sra_emulator --port 5000 [--create-account-delay SECONDS]
 """
 import argparse
+import os
 import html
 import io
 import json
@@ -172,7 +173,10 @@ class Extension:
             except (KeyError, ValueError, TypeError) as err:
                 status, out = "400 Bad Request", {"error": f"bad seed request: {err}"}
         elif path == "/sra-emulator/health":
-            out = {"ok": True}
+            # The process id: a test harness that picked a free port checks that
+            # the emulator answering is the one it started, not another test's
+            # that took the same port in between.
+            out = {"ok": True, "pid": os.getpid()}
         else:
             status, out = "404 Not Found", {"error": f"no such endpoint {path}"}
         payload = json.dumps(out).encode()
