@@ -295,10 +295,6 @@ async fn delete(orgs: &aws_sdk_organizations::Client, site: &Site, id: &str) -> 
 }
 
 impl Lease {
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
     /// Release the lease; a failure is reported, not raised (the work is done,
     /// and the next run breaks a lease whose holder is gone).
     pub async fn release(self, rep: &Reporter) {
