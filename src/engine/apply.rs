@@ -264,6 +264,36 @@ fn cross_region(step: &Step) -> bool {
     )
 }
 
+/// The former administrator a regional step removes, if it removes one.
+fn removal(step: &Step) -> Option<&str> {
+    use crate::services::regional::Op::DisableAdmin;
+    match step {
+        Step::GuardDuty { op: DisableAdmin { account }, .. }
+        | Step::SecurityHub { op: DisableAdmin { account }, .. }
+        | Step::Inspector { op: DisableAdmin { account }, .. }
+        | Step::Macie { op: DisableAdmin { account }, .. }
+        | Step::Detective { op: DisableAdmin { account }, .. } => Some(account),
+        _ => None,
+    }
+}
+
+/// After a former administrator is removed in every region: what its service
+/// still documents (GuardDuty: deregister it in Organizations).
+async fn removed_everywhere(step: &Step, account: &str, sessions: &Sessions) -> Result<()> {
+    use crate::services::regional::deregister_former;
+    use crate::services::{
+        detective::Detective, guardduty::GuardDuty, inspector::Inspector, macie::Macie, securityhub::SecurityHub,
+    };
+    match step {
+        Step::GuardDuty { .. } => deregister_former::<GuardDuty>(account, sessions).await,
+        Step::SecurityHub { .. } => deregister_former::<SecurityHub>(account, sessions).await,
+        Step::Inspector { .. } => deregister_former::<Inspector>(account, sessions).await,
+        Step::Macie { .. } => deregister_former::<Macie>(account, sessions).await,
+        Step::Detective { .. } => deregister_former::<Detective>(account, sessions).await,
+        _ => Ok(()),
+    }
+}
+
 /// Run consecutive regional steps of one stage. Each service's lanes (regions)
 /// run concurrently under the per-service cap, and services run side by side;
 /// steps naming other regions wait for the rest. With `in_order` (delegation)
@@ -280,7 +310,29 @@ async fn run_wave(
 ) -> Result<()> {
     let mut services: Vec<(&'static str, Vec<(String, Lane<'_>)>)> = Vec::new();
     let mut later = Vec::new();
+    // Former administrators go first, in every region, before any new one is
+    // designated: Inspector refuses an administrator that differs from another
+    // Region's, and GuardDuty's sequence deregisters the former one only once it
+    // is removed everywhere.
+    let removals: Vec<(&Change, &Step)> = steps.iter().copied().filter(|(_, step)| removal(step).is_some()).collect();
+    for &(change, step) in &removals {
+        run_regional(&change.address.to_string(), step, desired, ids, sessions, rep).await?;
+    }
+    let mut former: Vec<(&Step, &str)> = Vec::new();
+    for &(_, step) in &removals {
+        if let Some(account) = removal(step)
+            && !former.iter().any(|(s, a)| lane(s).map(|l| l.0) == lane(step).map(|l| l.0) && *a == account)
+        {
+            former.push((step, account));
+        }
+    }
+    for (step, account) in former {
+        removed_everywhere(step, account, sessions).await?;
+    }
     for &(change, step) in steps {
+        if removal(step).is_some() {
+            continue;
+        }
         if cross_region(step) {
             later.push((change, step));
             continue;

@@ -18,6 +18,11 @@ const SVC: &str = "detective";
 impl Io for Detective {
     const CALLS: AdminCalls = AdminCalls::organization("Detective", SVC);
     type Client = Client;
+    /// "Removing the Detective administrator account does not automatically
+    /// remove the delegated administrator account in Organizations", and while it
+    /// stays registered Detective accepts no other administrator
+    /// (API_EnableOrganizationAdminAccount): deregistered once removed everywhere.
+    const DEREGISTER_AFTER_REMOVAL: Option<&'static str> = Some("detective.amazonaws.com");
 
     fn client(config: &aws_config::SdkConfig, region: &str) -> Client {
         Client::new(&crate::aws::in_region(config, region))
@@ -56,7 +61,7 @@ impl Io for Detective {
         Ok(own)
     }
 
-    async fn read_members(c: &Client, site: &Site, own: &Settings) -> Result<BTreeSet<String>> {
+    async fn read_members(c: &Client, site: &Site, own: &Settings, _: &[String]) -> Result<BTreeSet<String>> {
         let mut ids = BTreeSet::new();
         let Some(graph) = &own.graph else { return Ok(ids) };
         let pages = c.list_members().max_results(MEMBERS_PAGE).graph_arn(graph).into_paginator().send();
@@ -71,7 +76,7 @@ impl Io for Detective {
     /// Every operation needs the behavior graph: one is created if Security
     /// Tooling has none yet.
     /// In batches of 50, into the behavior graph (created if Security Tooling has none yet).
-    async fn enroll(c: &Client, site: &Site, accounts: &[(String, String)]) -> Result<()> {
+    async fn enroll(c: &Client, site: &Site, accounts: &[(String, String)], _: &[String]) -> Result<()> {
         let graph = ensure_graph(c, site).await?;
         for batch in accounts.chunks(MEMBERS_PER_CALL) {
             let details = batch

@@ -16,7 +16,8 @@ use aws_sdk_guardduty::types::{
     FeatureStatus, OrgFeatureAdditionalConfiguration as OrgExtraName,
 };
 
-use crate::aws::{Failure, Site, call_error, hinted};
+use crate::aws::{Failure, Sessions, Site, call_error, hinted};
+use crate::report::Reporter;
 use crate::services::regional::{AdminCalls, Io};
 
 pub use sra_core::services::guardduty::*;
@@ -49,6 +50,71 @@ impl Io for GuardDuty {
         c.disable_organization_admin_account().admin_account_id(account).send().await?;
         Ok(())
     }
+
+    /// The documented sequence before a former administrator is removed
+    /// (change-guardduty-delegated-admin.html): as that administrator, set
+    /// auto-enable to NONE for members and every feature (with ALL, AWS refuses
+    /// to disassociate), then disassociate and delete every member, 50 a call.
+    async fn before_removal(sessions: &Sessions, region: &str, account: &str, rep: &Reporter) -> Result<()> {
+        let config = sessions.config(account, rep).await?;
+        let (c, site) = (Self::client(&config, region), sessions.site_in(account, region));
+        let Some(detector) = detector_of(&c, &site).await? else { return Ok(()) };
+        let purpose = format!("stopping auto-enable in the former administrator {account}");
+        let conf = c
+            .describe_organization_configuration()
+            .detector_id(&detector)
+            .send()
+            .await
+            .map_err(|e| call_error(e, SVC, "DescribeOrganizationConfiguration", &site, purpose.as_str()))?;
+        let features: Vec<Feature> = conf
+            .features()
+            .iter()
+            .filter_map(|f| f.name())
+            .map(|name| {
+                Feature::builder().name(OrgFeature::from(name.as_str())).auto_enable(OrgFeatureStatus::None).build()
+            })
+            .collect();
+        c.update_organization_configuration()
+            .detector_id(&detector)
+            .auto_enable_organization_members(AutoEnableMembers::None)
+            .set_features((!features.is_empty()).then_some(features))
+            .send()
+            .await
+            .map_err(|e| call_error(e, SVC, "UpdateOrganizationConfiguration", &site, purpose.as_str()))?;
+        let mut members = Vec::new();
+        let pages = c
+            .list_members()
+            .max_results(MEMBERS_PAGE)
+            .detector_id(&detector)
+            .only_associated("false")
+            .into_paginator()
+            .send();
+        crate::aws::each_page(pages, |p| {
+            members.extend(p.members().iter().filter_map(|m| m.account_id().map(str::to_string)))
+        })
+        .await
+        .map_err(|e| {
+            call_error(e, SVC, "ListMembers", &site, format!("listing the former administrator {account}'s members"))
+        })?;
+        for batch in members.chunks(MEMBERS_PER_CALL) {
+            let purpose = format!("removing the former administrator {account}'s members");
+            c.disassociate_members()
+                .detector_id(&detector)
+                .set_account_ids(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| call_error(e, SVC, "DisassociateMembers", &site, purpose.as_str()))?;
+            c.delete_members()
+                .detector_id(&detector)
+                .set_account_ids(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| call_error(e, SVC, "DeleteMembers", &site, purpose.as_str()))?;
+        }
+        Ok(())
+    }
+
+    const DEREGISTER_AFTER_REMOVAL: Option<&'static str> = Some("guardduty.amazonaws.com");
 
     /// The detector and its own features: Security Tooling's to read, delegated or not.
     async fn read_own(c: &Client, site: &Site) -> Result<Settings> {
@@ -98,7 +164,7 @@ impl Io for GuardDuty {
         Ok(own)
     }
 
-    async fn read_members(c: &Client, site: &Site, own: &Settings) -> Result<BTreeSet<String>> {
+    async fn read_members(c: &Client, site: &Site, own: &Settings, _: &[String]) -> Result<BTreeSet<String>> {
         let mut ids = BTreeSet::new();
         let Some(detector) = own.detector.as_deref() else { return Ok(ids) };
         let pages = c.list_members().max_results(MEMBERS_PAGE).detector_id(detector).into_paginator().send();
@@ -111,7 +177,7 @@ impl Io for GuardDuty {
     }
 
     /// In batches of 50.
-    async fn enroll(c: &Client, site: &Site, accounts: &[(String, String)]) -> Result<()> {
+    async fn enroll(c: &Client, site: &Site, accounts: &[(String, String)], _: &[String]) -> Result<()> {
         let detector = detector_of(c, site).await?.ok_or_else(|| no_detector(site))?;
         for batch in accounts.chunks(MEMBERS_PER_CALL) {
             let details: Vec<AccountDetail> =

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 use aws_sdk_inspector2::Client;
-use aws_sdk_inspector2::types::{AutoEnable, RelationshipStatus};
+use aws_sdk_inspector2::types::{AutoEnable, RelationshipStatus, ResourceScanType, Status};
 
-use crate::aws::{Failure, Site, call_error};
+use crate::aws::{Failure, Site, call_error, hinted};
 use crate::services::regional::{AdminCalls, Io};
 
 pub use sra_core::services::inspector::*;
@@ -77,7 +77,9 @@ impl Io for Inspector {
         Ok(own)
     }
 
-    async fn read_members(c: &Client, site: &Site, _: &Settings) -> Result<BTreeSet<String>> {
+    /// The associated members and Security Tooling itself, then their scans
+    /// (BatchGetAccountStatus): the accounts scanning every type of `with`.
+    async fn read_members(c: &Client, site: &Site, _: &Settings, with: &[String]) -> Result<BTreeSet<String>> {
         let mut ids = BTreeSet::new();
         let pages = c.list_members().max_results(MEMBERS_PAGE).only_associated(true).into_paginator().send();
         crate::aws::each_page(pages, |p| {
@@ -90,15 +92,49 @@ impl Io for Inspector {
         })
         .await
         .map_err(|e| call_error(e, SVC, "ListMembers", site, "reading which accounts Inspector covers"))?;
-        Ok(ids)
+        ids.insert(site.account.clone());
+        let scanning = scanning(c, site, &ids.iter().cloned().collect::<Vec<_>>()).await?;
+        Ok(ids
+            .into_iter()
+            .filter(|id| with.iter().all(|scan| scanning.get(id).is_some_and(|on| on.contains(scan))))
+            .collect())
     }
 
-    /// One AssociateMember call per account.
-    async fn enroll(c: &Client, site: &Site, accounts: &[(String, String)]) -> Result<()> {
-        for (account, _) in accounts {
+    /// AssociateMember for each account but Security Tooling (which administers
+    /// the others), then Enable for all of them, 100 accounts a call: associating
+    /// starts no scan.
+    async fn enroll(c: &Client, site: &Site, accounts: &[(String, String)], with: &[String]) -> Result<()> {
+        for (account, _) in accounts.iter().filter(|(id, _)| *id != site.account) {
             c.associate_member().account_id(account).send().await.map_err(|e| {
                 call_error(e, SVC, "AssociateMember", site, format!("enrolling {account} in Inspector"))
             })?;
+        }
+        if with.is_empty() {
+            return Ok(());
+        }
+        let types: Vec<ResourceScanType> =
+            with.iter().map(|s| ResourceScanType::from(s.to_uppercase().as_str())).collect();
+        for batch in accounts.chunks(STATUS_BATCH) {
+            let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+            let out = c
+                .enable()
+                .set_account_ids(Some(ids))
+                .set_resource_types(Some(types.clone()))
+                .send()
+                .await
+                .map_err(|e| call_error(e, SVC, "Enable", site, "starting Inspector's scans"))?;
+            if let Some(f) = out.failed_accounts().first() {
+                return Err(hinted(
+                    format!(
+                        "Inspector did not start scanning {} in {} ({}: {})",
+                        f.account_id(),
+                        site.region,
+                        f.error_code().as_str(),
+                        f.error_message()
+                    ),
+                    "check that the account is an active member of the organization, then rerun",
+                ));
+            }
         }
         Ok(())
     }
@@ -120,4 +156,30 @@ impl Io for Inspector {
         }
         Ok(())
     }
+}
+
+/// Accounts a BatchGetAccountStatus or Enable call takes at most (API reference).
+const STATUS_BATCH: usize = 100;
+
+/// Account id → the resource types Inspector scans there (status ENABLED), for
+/// these accounts, 100 a call. An account Security Tooling cannot read is
+/// listed as scanning nothing.
+async fn scanning(c: &Client, site: &Site, accounts: &[String]) -> Result<BTreeMap<String, BTreeSet<String>>> {
+    let mut out = BTreeMap::new();
+    for batch in accounts.chunks(STATUS_BATCH) {
+        let status =
+            c.batch_get_account_status().set_account_ids(Some(batch.to_vec())).send().await.map_err(|e| {
+                call_error(e, SVC, "BatchGetAccountStatus", site, "reading which accounts Inspector scans")
+            })?;
+        for a in status.accounts() {
+            let Some(r) = a.resource_state() else { continue };
+            let on = |s: Option<&aws_sdk_inspector2::types::State>| s.is_some_and(|s| *s.status() == Status::Enabled);
+            let scans = [("ec2", r.ec2()), ("ecr", r.ecr()), ("lambda", r.lambda()), ("lambda_code", r.lambda_code())];
+            out.insert(
+                a.account_id().to_string(),
+                scans.into_iter().filter(|(_, s)| on(*s)).map(|(n, _)| n.to_string()).collect(),
+            );
+        }
+    }
+    Ok(out)
 }

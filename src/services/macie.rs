@@ -68,7 +68,7 @@ impl Io for Macie {
         Ok(own)
     }
 
-    async fn read_members(c: &Client, site: &Site, _: &Settings) -> Result<BTreeSet<String>> {
+    async fn read_members(c: &Client, site: &Site, _: &Settings, _: &[String]) -> Result<BTreeSet<String>> {
         let mut ids = BTreeSet::new();
         let pages = c.list_members().max_results(MEMBERS_PAGE).only_associated("false").into_paginator().send();
         crate::aws::each_page(pages, |p| {
@@ -80,7 +80,7 @@ impl Io for Macie {
     }
 
     /// One CreateMember call per account.
-    async fn enroll(c: &Client, site: &Site, accounts: &[(String, String)]) -> Result<()> {
+    async fn enroll(c: &Client, site: &Site, accounts: &[(String, String)], _: &[String]) -> Result<()> {
         for (id, email) in accounts {
             let account = aws_sdk_macie2::types::AccountDetail::builder().account_id(id).email(email).build();
             c.create_member()

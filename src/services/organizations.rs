@@ -453,13 +453,14 @@ pub async fn create_organization(orgs: &Client, site: &Site) -> Result<(String, 
 pub async fn accounts_to_enroll(
     sessions: &crate::aws::Sessions,
     admin: &str,
+    admin_too: bool,
     members: &std::collections::BTreeSet<String>,
     rep: &Reporter,
 ) -> Result<Vec<(String, String)>> {
     let site = sessions.site(&sessions.management_account);
     let all = list_accounts(&sessions.base.organizations(), &site, rep).await?;
     // ACTIVE accounts only: a closed one (SUSPENDED for 90 days) cannot be enrolled.
-    let wanted = |a: &ObservedAccount| a.status == "ACTIVE" && a.id != admin && !members.contains(&a.id);
+    let wanted = |a: &ObservedAccount| a.status == "ACTIVE" && (admin_too || a.id != admin) && !members.contains(&a.id);
     Ok(all.into_iter().filter(wanted).map(|a| (a.id, a.email)).collect())
 }
 

@@ -66,16 +66,49 @@ pub trait Io: Service<Op: Clone, Settings: Clone> {
         own: Self::Settings,
         is_admin: bool,
     ) -> impl Future<Output = Result<Self::Settings>>;
-    /// In Security Tooling, the administrator: the member accounts' ids.
+    /// In Security Tooling, the administrator: the ids of the accounts it covers:
+    /// members with all of `with` (the service's [`Service::enrolment`]) on.
     fn read_members(
         c: &Self::Client,
         site: &Site,
         own: &Self::Settings,
+        with: &[String],
     ) -> impl Future<Output = Result<BTreeSet<String>>>;
-    /// In Security Tooling: enroll these (account id, email) pairs as members.
-    fn enroll(c: &Self::Client, site: &Site, accounts: &[(String, String)]) -> impl Future<Output = Result<()>>;
+    /// In Security Tooling: enroll these (account id, email) pairs as members and
+    /// turn `with` on in each.
+    fn enroll(
+        c: &Self::Client,
+        site: &Site,
+        accounts: &[(String, String)],
+        with: &[String],
+    ) -> impl Future<Output = Result<()>>;
     /// In Security Tooling: one of the service's own operations.
     fn run(c: &Self::Client, site: &Site, op: &Self::Op) -> impl Future<Output = Result<()>>;
+    /// From the management account: whether the service is on there, for
+    /// services whose administrator cannot turn it on there (None: not needed).
+    fn read_management(_c: &Self::Client, _site: &Site) -> impl Future<Output = Result<Option<bool>>> {
+        async { Ok(None) }
+    }
+    /// Whether one of the service's own operations runs from the management
+    /// account rather than in Security Tooling.
+    fn in_management(_op: &Self::Op) -> bool {
+        false
+    }
+    /// What the service's documented sequence does in a former administrator
+    /// (`account`, in `region`) before the management account removes it: for
+    /// GuardDuty, stop auto-enable and remove its members.
+    fn before_removal(
+        _sessions: &Sessions,
+        _region: &str,
+        _account: &str,
+        _rep: &Reporter,
+    ) -> impl Future<Output = Result<()>> {
+        async { Ok(()) }
+    }
+    /// The service principal whose Organizations registration outlives removing
+    /// the administrator in every Region, and which sra deregisters once it is
+    /// removed everywhere (GuardDuty's one-time global step).
+    const DEREGISTER_AFTER_REMOVAL: Option<&'static str> = None;
 }
 
 /// Security Tooling's configuration, when the plan names its account: opened once
@@ -122,8 +155,8 @@ pub async fn observe<S: Io>(
                 let (Some(a), Some(cfg)) = (admin, admin_config) else { return Ok(None) };
                 S::read_own(&S::client(cfg, region), &sessions.site_in(a, region)).await.map(Some)
             };
-            let (admins, own) = tokio::join!(list, own);
-            let mut state = RegionState { admins: admins?, ..Default::default() };
+            let (admins, own, management_on) = tokio::join!(list, own, S::read_management(&management, &site));
+            let mut state = RegionState { admins: admins?, management_on: management_on?, ..Default::default() };
             let (Some(a), Some(cfg), Some(own)) = (admin, admin_config, own?) else { return Ok(state) };
             let is_admin = state.admins.iter().any(|x| x == a);
             let (c, site) = (S::client(cfg, region), sessions.site_in(a, region));
@@ -133,7 +166,7 @@ pub async fn observe<S: Io>(
                     return Ok(None);
                 }
                 rep.debug(format!("{}: ListMembers in {region}", S::CALLS.svc));
-                S::read_members(&c, &site, &own).await.map(Some)
+                S::read_members(&c, &site, &own, &S::enrolment(spec)).await.map(Some)
             };
             let (settings, members) = tokio::join!(S::read_settings(&c, &site, own.clone(), is_admin), members);
             (state.settings, state.members) = (settings?, members?);
@@ -160,29 +193,63 @@ pub async fn run<S: Io>(region: &str, op: &Op<S::Op>, admin: &str, sessions: &Se
                 .map_err(|e| e.at(calls.svc, calls.enable, &site, purpose).into());
         }
         Op::DisableAdmin { account } => {
+            S::before_removal(sessions, region, account, rep).await?;
             let (c, site) = management();
             let purpose = format!("removing {account} as {}'s administrator", calls.name);
             return S::disable_admin_call(&c, account)
                 .await
                 .map_err(|e| e.at(calls.svc, calls.disable, &site, purpose).into());
         }
-        Op::Enroll { .. } | Op::EnrollAll | Op::Own(_) => {}
+        Op::Own(op) if S::in_management(op) => {
+            let (c, site) = management();
+            return S::run(&c, &site, op).await;
+        }
+        Op::Enroll { .. } | Op::EnrollAll { .. } | Op::Own(_) => {}
     }
     let config = sessions.config(admin, rep).await?;
     let (c, site) = (S::client(&config, region), sessions.site_in(admin, region));
     match op {
         Op::Own(op) => until_accepted(calls.name, region, rep, || S::run(&c, &site, op)).await,
-        Op::Enroll { accounts } => until_accepted(calls.name, region, rep, || S::enroll(&c, &site, accounts)).await,
-        Op::EnrollAll => {
+        Op::Enroll { accounts, with } => {
+            until_accepted(calls.name, region, rep, || S::enroll(&c, &site, accounts, with)).await
+        }
+        Op::EnrollAll { with } => {
             let own = S::read_own(&c, &site).await?;
-            let members = until_accepted(calls.name, region, rep, || S::read_members(&c, &site, &own)).await?;
-            let missing = crate::services::organizations::accounts_to_enroll(sessions, admin, &members, rep).await?;
+            let members = until_accepted(calls.name, region, rep, || S::read_members(&c, &site, &own, with)).await?;
+            let missing =
+                crate::services::organizations::accounts_to_enroll(sessions, admin, S::COVERS_ADMIN, &members, rep)
+                    .await?;
             if missing.is_empty() {
                 return Ok(());
             }
-            until_accepted(calls.name, region, rep, || S::enroll(&c, &site, &missing)).await
+            until_accepted(calls.name, region, rep, || S::enroll(&c, &site, &missing, with)).await
         }
         Op::EnableAdmin | Op::DisableAdmin { .. } => unreachable!("run from the management account above"),
+    }
+}
+
+/// Deregister a former administrator in Organizations once its service has
+/// removed it in every governed region, for services that document it
+/// ([`Io::DEREGISTER_AFTER_REMOVAL`]); already deregistered is done.
+pub async fn deregister_former<S: Io>(account: &str, sessions: &Sessions) -> Result<()> {
+    let Some(principal) = S::DEREGISTER_AFTER_REMOVAL else { return Ok(()) };
+    let orgs = sessions.base.organizations();
+    let site = sessions.site(&sessions.management_account);
+    let sent = crate::aws::retry_races(|| {
+        orgs.deregister_delegated_administrator().account_id(account).service_principal(principal).send()
+    })
+    .await;
+    match sent {
+        Ok(_) => Ok(()),
+        Err(e) if crate::aws::error_code(&e) == Some("AccountNotRegisteredException") => Ok(()),
+        Err(e) => Err(crate::aws::call_error(
+            e,
+            "organizations",
+            "DeregisterDelegatedAdministrator",
+            &site,
+            format!("deregistering the former administrator {account} of {principal}"),
+        )
+        .into()),
     }
 }
 

@@ -40,12 +40,17 @@ impl Io for SecurityHub {
     }
 
     async fn read_own(c: &Client, site: &Site) -> Result<Settings> {
-        let hub = match c.describe_hub().send().await {
-            Ok(_) => true,
-            Err(e) if matches!(error_code(&e), Some("InvalidAccessException" | "ResourceNotFoundException")) => false,
-            Err(e) => return Err(call_error(e, SVC, "DescribeHub", site, "reading Security Tooling's hub").into()),
-        };
-        Ok(Settings { hub, ..Default::default() })
+        Ok(Settings { hub: hub_on(c, site, "reading Security Tooling's hub").await?, ..Default::default() })
+    }
+
+    /// The management account's hub: its administrator cannot enable Security Hub
+    /// there (API reference, CreateMembers).
+    async fn read_management(c: &Client, site: &Site) -> Result<Option<bool>> {
+        hub_on(c, site, "reading the management account's hub").await.map(Some)
+    }
+
+    fn in_management(op: &ShOp) -> bool {
+        matches!(op, ShOp::EnableHubInManagement)
     }
 
     fn members_listable(own: &Settings) -> bool {
@@ -118,7 +123,7 @@ impl Io for SecurityHub {
     }
 
     /// Every page (50 a page).
-    async fn read_members(c: &Client, site: &Site, _: &Settings) -> Result<BTreeSet<String>> {
+    async fn read_members(c: &Client, site: &Site, _: &Settings, _: &[String]) -> Result<BTreeSet<String>> {
         let mut ids = BTreeSet::new();
         let pages = c.list_members().max_results(MEMBERS_PAGE).only_associated(false).into_paginator().send();
         // Covered means enabled: an invited, disassociated or suspended member
@@ -135,7 +140,7 @@ impl Io for SecurityHub {
     }
 
     /// In batches of 50.
-    async fn enroll(c: &Client, site: &Site, accounts: &[(String, String)]) -> Result<()> {
+    async fn enroll(c: &Client, site: &Site, accounts: &[(String, String)], _: &[String]) -> Result<()> {
         let region = &site.region;
         for batch in accounts.chunks(MEMBERS_PER_CALL) {
             let details: Vec<AccountDetails> =
@@ -167,6 +172,14 @@ impl Io for SecurityHub {
                 let sent = c.enable_security_hub().enable_default_standards(false).send().await;
                 done_if_exists(sent, &["ResourceConflictException"]).map_err(|e| {
                     call_error(e, SVC, "EnableSecurityHub", site, "enabling Security Hub in Security Tooling")
+                })?;
+            }
+            // With the default standards, as every member gets them when enrolled
+            // (API reference, CreateMembers).
+            ShOp::EnableHubInManagement => {
+                let sent = c.enable_security_hub().enable_default_standards(true).send().await;
+                done_if_exists(sent, &["ResourceConflictException"]).map_err(|e| {
+                    call_error(e, SVC, "EnableSecurityHub", site, "enabling Security Hub in the management account")
                 })?;
             }
             ShOp::UpdateOrganizationConfiguration { auto_enable, auto_enable_standards } => {
@@ -216,6 +229,15 @@ impl Io for SecurityHub {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether the account the client speaks for has Security Hub on.
+async fn hub_on(c: &Client, site: &Site, purpose: &str) -> Result<bool> {
+    match c.describe_hub().send().await {
+        Ok(_) => Ok(true),
+        Err(e) if matches!(error_code(&e), Some("InvalidAccessException" | "ResourceNotFoundException")) => Ok(false),
+        Err(e) => Err(call_error(e, SVC, "DescribeHub", site, purpose).into()),
     }
 }
 

@@ -29,6 +29,14 @@ email = "aws+log-archive@example.com"
 /// step (its console only), so with it on a plan never ends clean by apply alone.
 pub const MINIMAL: &str = concat!(minimal_toml!(), "[services.trusted_advisor]\nenabled = false\n");
 
+/// MINIMAL governing two regions: us-east-1 (home) and us-west-2.
+pub fn two_regions() -> String {
+    MINIMAL.replace(
+        "home_region = \"us-east-1\"",
+        "home_region = \"us-east-1\"\ngoverned_regions = [\"us-east-1\", \"us-west-2\"]",
+    )
+}
+
 /// MINIMAL with Trusted Advisor on; `trusted_advisor_turned_on` does the manual
 /// step as a person would.
 pub const WITH_TRUSTED_ADVISOR: &str = minimal_toml!();
@@ -144,6 +152,13 @@ impl Emulator {
     }
 
     /// Configuration for a member account, through its OrganizationAccountAccessRole.
+    /// The two-region plan ([`two_regions`]) written and applied; its path.
+    pub fn applied_two_regions(&self) -> String {
+        let plan = self.plan_file(&two_regions()).to_str().unwrap().to_string();
+        self.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+        plan
+    }
+
     pub async fn sdk_in(&self, account: &str) -> aws_config::SdkConfig {
         let sts = aws_sdk_sts::Client::new(&self.sdk().await);
         let out = sts

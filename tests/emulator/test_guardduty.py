@@ -98,6 +98,25 @@ class GuardDuty(EmulatorCase):
         out = admin.create_members(DetectorId=detector, AccountDetails=[{"AccountId": closed, "Email": "w2@example.com"}])
         self.assertEqual([u["AccountId"] for u in out["UnprocessedAccounts"]], [closed])
 
+    def test_an_administrator_with_members_is_removed_only_after_releasing_them(self):
+        self.gd.enable_organization_admin_account(AdminAccountId=self.admin)
+        admin = self.member_client(self.admin)
+        detector = admin.list_detectors()["DetectorIds"][0]
+        admin.update_organization_configuration(DetectorId=detector, AutoEnableOrganizationMembers="ALL")
+        self.assertEqual(self.code(self.gd.disable_organization_admin_account, AdminAccountId=self.admin), "BadRequestException")
+        ids = [m["AccountId"] for m in admin.list_members(DetectorId=detector, OnlyAssociated="false")["Members"]]
+        self.assertEqual(self.code(admin.disassociate_members, DetectorId=detector, AccountIds=ids), "BadRequestException",
+                         "refused while auto-enable is ALL")
+        admin.update_organization_configuration(DetectorId=detector, AutoEnableOrganizationMembers="NONE")
+        admin.disassociate_members(DetectorId=detector, AccountIds=ids)
+        self.assertEqual(admin.list_members(DetectorId=detector)["Members"], [], "only associated members by default")
+        listed = admin.list_members(DetectorId=detector, OnlyAssociated="false")["Members"]
+        self.assertEqual({m["RelationshipStatus"] for m in listed}, {"Removed"})
+        self.assertEqual(self.code(self.gd.disable_organization_admin_account, AdminAccountId=self.admin), "BadRequestException",
+                         "disassociated members still count until deleted")
+        admin.delete_members(DetectorId=detector, AccountIds=ids)
+        self.gd.disable_organization_admin_account(AdminAccountId=self.admin)
+        self.assertEqual(self.gd.list_organization_admin_accounts()["AdminAccounts"], [])
 
 class Delegation(EmulatorCase):
     def setUp(self):

@@ -40,3 +40,44 @@ class Inspector(EmulatorCase):
         self.assertEqual([m["accountId"] for m in admin.list_members()["members"]], [self.other])
         mgmt.disable_delegated_admin_account(delegatedAdminAccountId=self.admin)
         self.assertEqual(mgmt.list_delegated_admin_accounts()["delegatedAdminAccounts"], [])
+
+    def test_association_starts_no_scan_and_enable_acts_in_the_member(self):
+        mgmt = self.client("inspector2")
+        mgmt.enable_delegated_admin_account(delegatedAdminAccountId=self.admin)
+        admin = self.as_account(self.admin)
+        admin.associate_member(accountId=self.other)
+
+        def scans(client, account):
+            out = client.batch_get_account_status(accountIds=[account])
+            return {k: v["status"] for k, v in out["accounts"][0]["resourceState"].items()}
+
+        self.assertEqual(scans(admin, self.other)["ec2"], "DISABLED", "association starts no scan")
+        out = admin.enable(accountIds=[self.admin, self.other], resourceTypes=["EC2", "ECR"])
+        self.assertEqual(out["failedAccounts"], [])
+        self.assertEqual(scans(admin, self.other), {"ec2": "ENABLED", "ecr": "ENABLED", "lambda": "DISABLED", "lambdaCode": "DISABLED"})
+        # The member reads its own status and sees what its administrator turned on.
+        own = self.as_account(self.other).batch_get_account_status()["accounts"]
+        self.assertEqual([(a["accountId"], a["resourceState"]["ec2"]["status"]) for a in own], [(self.other, "ENABLED")])
+        # An account that is not an associated member is refused, not changed.
+        r = self.orgs.create_account(AccountName="third", Email="third@example.com")["CreateAccountStatus"]
+        time.sleep(0.05)
+        third = self.orgs.describe_create_account_status(CreateAccountRequestId=r["Id"])["CreateAccountStatus"]["AccountId"]
+        out = admin.enable(accountIds=[third], resourceTypes=["EC2"])
+        self.assertEqual([(f["accountId"], f["errorCode"]) for f in out["failedAccounts"]], [(third, "ACCESS_DENIED")])
+        self.assertEqual(self.as_account(third).batch_get_account_status()["accounts"][0]["resourceState"]["ec2"]["status"], "DISABLED")
+        self.assertEqual(self.code(admin.batch_get_account_status, accountIds=[f"{i:012d}" for i in range(101)]), "ValidationException")
+        # A member cannot turn on another account's scans.
+        out = self.as_account(self.other).enable(accountIds=[self.admin], resourceTypes=["LAMBDA"])
+        self.assertEqual([f["errorCode"] for f in out["failedAccounts"]], ["ACCESS_DENIED"])
+
+    def test_the_administrator_is_the_same_in_every_region(self):
+        import boto3
+        east = self.client("inspector2")
+        west = boto3.client("inspector2", endpoint_url=self.url, region_name="us-west-2", aws_access_key_id="test",
+                            aws_secret_access_key="test", config=Config(retries={"max_attempts": 1}))
+        east.enable_delegated_admin_account(delegatedAdminAccountId=self.admin)
+        self.assertEqual(self.code(west.enable_delegated_admin_account, delegatedAdminAccountId=self.other), "ConflictException")
+        west.enable_delegated_admin_account(delegatedAdminAccountId=self.admin)
+        for client in (east, west):
+            client.disable_delegated_admin_account(delegatedAdminAccountId=self.admin)
+        west.enable_delegated_admin_account(delegatedAdminAccountId=self.other)

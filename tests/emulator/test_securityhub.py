@@ -78,3 +78,24 @@ class SecurityHub(EmulatorCase):
         out = self.sh(self.admin).create_members(AccountDetails=[{"AccountId": old}])
         self.assertEqual([u["AccountId"] for u in out["UnprocessedAccounts"]], [old])
         self.assertEqual(self.sh(self.admin).list_members(OnlyAssociated=False)["Members"], [])
+
+    def test_enrolment_turns_the_hub_on_in_members_but_not_in_the_management_account(self):
+        self.sh().enable_organization_admin_account(AdminAccountId=self.admin)
+        admin = self.sh(self.admin)
+        admin.enable_security_hub(EnableDefaultStandards=False)
+        r = self.orgs.create_account(AccountName="w", Email="w@example.com")["CreateAccountStatus"]
+        time.sleep(0.05)
+        member = self.orgs.describe_create_account_status(CreateAccountRequestId=r["Id"])["CreateAccountStatus"]["AccountId"]
+        management = self.orgs.describe_organization()["Organization"]["MasterAccountId"]
+        out = admin.create_members(AccountDetails=[{"AccountId": member}, {"AccountId": management}])
+        self.assertEqual([u["AccountId"] for u in out["UnprocessedAccounts"]], [management])
+        self.assertIn("management account must enable Security Hub", out["UnprocessedAccounts"][0]["ProcessingResult"])
+        self.sh(member).describe_hub()
+        enabled = [s["StandardsArn"] for s in self.sh(member).get_enabled_standards()["StandardsSubscriptions"]]
+        self.assertTrue(any("foundational" in a for a in enabled), "enabled with the default standards")
+        self.assertEqual(self.code(self.sh().describe_hub), "InvalidAccessException")
+        self.sh().enable_security_hub()
+        self.assertEqual(self.code(self.sh().enable_security_hub), "ResourceConflictException")
+        self.assertEqual(admin.create_members(AccountDetails=[{"AccountId": management}])["UnprocessedAccounts"], [])
+        statuses = {m["AccountId"]: m["MemberStatus"] for m in admin.list_members(OnlyAssociated=False)["Members"]}
+        self.assertEqual(statuses, {member: "ENABLED", management: "ENABLED"})

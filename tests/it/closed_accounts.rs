@@ -2,7 +2,10 @@
 //! (Organizations guide, orgs_manage_accounts_close.html), and no security
 //! service can enable it as a member (the emulator answers as AWS does:
 //! unprocessed, or refused). Apply enrolls the active accounts, leaves the
-//! closed one out of every service, and plans clean after.
+//! closed one out of every service, and plans clean after. Read inside each
+//! account, as its owner would: every active account, the management account
+//! included, has GuardDuty and Security Hub on and Inspector scanning EC2, ECR
+//! and Lambda; the closed account has none of them.
 
 use crate::common::{Emulator, MINIMAL};
 
@@ -38,6 +41,26 @@ out["detective"] = [m["AccountId"] for m in dt.list_members(GraphArn=graph)["Mem
 print(json.dumps(out))
 "#;
 
+/// What each account (ids in ACCOUNTS, the management account as "management")
+/// sees of itself in us-east-1: GuardDuty detectors, the hub, Inspector's scans.
+const INSIDE: &str = r#"
+kw = dict(endpoint_url=URL, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+out = {}
+for account in ACCOUNTS:
+    own = (lambda s: boto3.client(s, **kw)) if account == "management" else (lambda s: client(s, account))
+    detectors = own("guardduty").list_detectors()["DetectorIds"]
+    try:
+        own("securityhub").describe_hub()
+        hub = True
+    except Exception as e:
+        assert "InvalidAccessException" in str(e), e
+        hub = False
+    state = own("inspector2").batch_get_account_status()["accounts"][0]["resourceState"]
+    scans = sorted(k for k, v in state.items() if v["status"] == "ENABLED")
+    out[account] = {"guardduty": len(detectors), "securityhub": hub, "inspector": scans}
+print(json.dumps(out))
+"#;
+
 #[test]
 fn a_closed_account_is_in_no_service_and_the_plan_is_clean() {
     let emu = Emulator::start();
@@ -66,4 +89,30 @@ fn a_closed_account_is_in_no_service_and_the_plan_is_clean() {
         assert!(!list.contains(&retired), "{service}: the closed account is not: {list:?}");
     }
     assert_eq!(members.as_object().unwrap().len(), 5);
+
+    let all: Vec<String> = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["address"].as_str().is_some_and(|a| a.starts_with("account.")))
+        .filter_map(|c| c["id"].as_str().map(|s| format!("\"{s}\"")))
+        .chain(["\"management\"".to_string(), format!("\"{workload}\""), format!("\"{retired}\"")])
+        .collect();
+    assert_eq!(all.len(), 5, "Security Tooling, Log Archive, management, workload, retired: {all:?}");
+    let inside: serde_json::Value =
+        serde_json::from_str(emu.boto3(&INSIDE.replace("ACCOUNTS", &format!("[{}]", all.join(", ")))).trim()).unwrap();
+    for (account, seen) in inside.as_object().unwrap() {
+        let scans: Vec<&str> = seen["inspector"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+        if account == retired {
+            assert_eq!(seen["guardduty"], 0, "the closed account has no detector: {seen}");
+            assert_eq!(seen["securityhub"], false, "the closed account has no hub: {seen}");
+            assert!(scans.is_empty(), "the closed account scans nothing: {seen}");
+            continue;
+        }
+        assert_eq!(seen["guardduty"], 1, "{account}: GuardDuty on: {seen}");
+        assert_eq!(seen["securityhub"], true, "{account}: Security Hub on: {seen}");
+        for scan in ["ec2", "ecr", "lambda"] {
+            assert!(scans.contains(&scan), "{account}: Inspector scans {scan}: {seen}");
+        }
+    }
 }

@@ -12,12 +12,7 @@ fn config(sdk: &aws_config::SdkConfig, region: &str) -> aws_sdk_config::Client {
 #[tokio::test(flavor = "multi_thread")]
 async fn recorders_deliver_to_the_log_bucket_the_aggregator_covers_the_regions_and_drift_is_restored() {
     let emu = Emulator::start();
-    let text = MINIMAL.replace(
-        "home_region = \"us-east-1\"",
-        "home_region = \"us-east-1\"\ngoverned_regions = [\"us-east-1\", \"us-west-2\"]",
-    );
-    let plan = emu.plan_file(&text).to_str().unwrap().to_string();
-    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let plan = emu.applied_two_regions();
     let all = accounts(&emu.orgs().await).await;
     let id = |email: &str| all.iter().find(|a| a.2 == email).unwrap().0.clone();
     let (st, la) = (id("aws+security-tooling@example.com"), id("aws+log-archive@example.com"));

@@ -105,12 +105,7 @@ fn analyzer(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_accessanaly
 #[tokio::test(flavor = "multi_thread")]
 async fn an_organization_analyzer_exists_in_every_region_and_a_deleted_one_is_drift() {
     let emu = Emulator::start();
-    let text = MINIMAL.replace(
-        "home_region = \"us-east-1\"",
-        "home_region = \"us-east-1\"\ngoverned_regions = [\"us-east-1\", \"us-west-2\"]",
-    );
-    let plan = emu.plan_file(&text).to_str().unwrap().to_string();
-    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let plan = emu.applied_two_regions();
     let all = accounts(&emu.orgs().await).await;
     let st = all.iter().find(|a| a.2 == "aws+security-tooling@example.com").unwrap().0.clone();
     let cfg = emu.sdk_in(&st).await;
@@ -159,5 +154,66 @@ fn apply_waits_for_a_delegation_to_reach_the_service() {
         "{}",
         run.stderr
     );
+    emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+}
+
+/// Another account administers Security Hub, Macie and Detective in every
+/// governed Region (set up out of band as an administrator would: each service's
+/// administrator removed in every Region first, Detective's deregistered in
+/// Organizations, which AWS requires before another). With
+/// `--allow-admin-change`, apply removes it everywhere before delegating to
+/// Security Tooling anywhere (Security Hub and Macie refuse two administrators
+/// across Regions; Detective one other than Organizations' registered one), and
+/// deregisters Detective's former administrator.
+#[test]
+fn another_administrator_of_every_service_is_replaced_in_the_documented_order() {
+    let emu = Emulator::start();
+    let plan = emu.applied_two_regions();
+    let lock = std::fs::read_to_string(std::path::Path::new(&plan).with_extension("lock")).unwrap();
+    let id = |key: &str| {
+        lock.lines().find_map(|l| l.strip_prefix(&format!("{key} = \""))).unwrap().trim_end_matches('"').to_string()
+    };
+    let (st, la) = (id("security_tooling"), id("log_archive"));
+    let hand_over = r#"
+kw = dict(endpoint_url=URL, aws_access_key_id="test", aws_secret_access_key="test")
+regions = ["us-east-1", "us-west-2"]
+for r in regions:
+    boto3.client("securityhub", region_name=r, **kw).disable_organization_admin_account(AdminAccountId=ST)
+    boto3.client("macie2", region_name=r, **kw).disable_organization_admin_account(adminAccountId=ST)
+    boto3.client("detective", region_name=r, **kw).disable_organization_admin_account()
+boto3.client("organizations", region_name="us-east-1", **kw).deregister_delegated_administrator(AccountId=ST, ServicePrincipal="detective.amazonaws.com")
+for r in regions:
+    boto3.client("securityhub", region_name=r, **kw).enable_organization_admin_account(AdminAccountId=LA)
+    boto3.client("macie2", region_name=r, **kw).enable_organization_admin_account(adminAccountId=LA)
+    boto3.client("detective", region_name=r, **kw).enable_organization_admin_account(AccountId=LA)
+print("ok")
+"#;
+    let q = |s: &str| format!("\"{s}\"");
+    emu.boto3(&hand_over.replace("ST", &q(&st)).replace("LA", &q(&la)));
+    let run = emu.run(&["plan", &plan, "--detailed-exitcode"]);
+    run.expect_code(2);
+    for service in ["securityhub", "macie", "detective"] {
+        for region in ["us-east-1", "us-west-2"] {
+            let address = format!("{service}[\"{region}\"].delegated_admin");
+            assert!(run.stdout.contains(&address), "{address}\n{}", run.stdout);
+        }
+    }
+    assert_eq!(run.stdout.matches(&format!("DESTRUCTIVE: replaces the delegated administrator {la}")).count(), 6);
+    emu.run(&["apply", &plan, "--auto-approve", "--allow-admin-change"]).expect_code(0);
+    let check = r#"
+kw = dict(endpoint_url=URL, aws_access_key_id="test", aws_secret_access_key="test")
+out = {}
+for r in ["us-east-1", "us-west-2"]:
+    out[f"securityhub {r}"] = [a["AccountId"] for a in boto3.client("securityhub", region_name=r, **kw).list_organization_admin_accounts()["AdminAccounts"]]
+    out[f"macie {r}"] = [a["accountId"] for a in boto3.client("macie2", region_name=r, **kw).list_organization_admin_accounts()["adminAccounts"] if a["status"] == "ENABLED"]
+    out[f"detective {r}"] = [a["AccountId"] for a in boto3.client("detective", region_name=r, **kw).list_organization_admin_accounts()["Administrators"]]
+orgs = boto3.client("organizations", region_name="us-east-1", **kw)
+out["organizations detective"] = [a["Id"] for a in orgs.list_delegated_administrators(ServicePrincipal="detective.amazonaws.com")["DelegatedAdministrators"]]
+print(json.dumps(out))
+"#;
+    let admins: serde_json::Value = serde_json::from_str(emu.boto3(check).trim()).unwrap();
+    for (what, ids) in admins.as_object().unwrap() {
+        assert_eq!(ids, &serde_json::json!([st]), "{what}: {admins}");
+    }
     emu.run(&["plan", &plan, "--detailed-exitcode"]).expect_code(0);
 }

@@ -13,11 +13,7 @@ fn detective(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_detective:
 #[tokio::test(flavor = "multi_thread")]
 async fn detective_is_delegated_with_a_graph_covering_every_account_and_drift_is_restored() {
     let emu = Emulator::start();
-    let text = MINIMAL.replace(
-        "home_region = \"us-east-1\"",
-        "home_region = \"us-east-1\"\ngoverned_regions = [\"us-east-1\", \"us-west-2\"]",
-    );
-    let plan = emu.plan_file(&text).to_str().unwrap().to_string();
+    let plan = emu.plan_file(&crate::common::two_regions()).to_str().unwrap().to_string();
     let first = emu.run(&["plan", &plan]);
     first.expect_code(0);
     assert!(first.stdout.contains("+ detective[\"us-west-2\"].settings"), "{}", first.stdout);

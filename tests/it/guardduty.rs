@@ -4,17 +4,14 @@
 //! adopted; another delegated admin is replaced only with --allow-admin-change.
 
 use crate::common;
-use crate::common::{Emulator, MINIMAL, accounts};
+use crate::common::{Emulator, accounts};
 use aws_sdk_guardduty::types::{AutoEnableMembers, OrgFeatureStatus};
 
 const REGIONS: [&str; 2] = ["us-east-1", "us-west-2"];
 const ST_EMAIL: &str = "aws+security-tooling@example.com";
 
 fn plan_text() -> String {
-    MINIMAL.replace(
-        "home_region = \"us-east-1\"",
-        "home_region = \"us-east-1\"\ngoverned_regions = [\"us-east-1\", \"us-west-2\"]",
-    )
+    common::two_regions()
 }
 
 fn gd(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_guardduty::Client {
@@ -220,6 +217,7 @@ async fn an_agent_turned_off_on_the_admins_detector_is_drift() {
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_deregistered_in_one_region_is_drift() {
     let o = applied().await;
+    release(&gd(&o.emu.sdk_in(&o.st).await, "us-west-2")).await;
     gd(&o.emu.sdk().await, "us-west-2")
         .disable_organization_admin_account()
         .admin_account_id(&o.st)
@@ -272,8 +270,19 @@ async fn another_delegated_admin_is_replaced_only_when_allowed() {
     let o = applied().await;
     let mgmt = gd(&o.emu.sdk().await, "us-east-1");
     let other = o.all.iter().find(|a| a.2 == "aws+log-archive@example.com").unwrap().0.clone();
+    // Out of band, as an administrator must (change-guardduty-delegated-admin):
+    // Security Tooling stops auto-enable and lets its members go before the
+    // management account removes it; Log Archive takes over and enrolls everyone.
+    release(&gd(&o.emu.sdk_in(&o.st).await, "us-east-1")).await;
     mgmt.disable_organization_admin_account().admin_account_id(&o.st).send().await.unwrap();
     mgmt.enable_organization_admin_account().admin_account_id(&other).send().await.unwrap();
+    let former = gd(&o.emu.sdk_in(&other).await, "us-east-1");
+    let detector = former.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+    auto_enable(&former, &detector, AutoEnableMembers::All).await;
+    let members = former.list_members().detector_id(&detector).send().await.unwrap();
+    assert!(!members.members().is_empty(), "the other administrator has members");
+    let refused = mgmt.disable_organization_admin_account().admin_account_id(&other).send().await;
+    assert!(refused.is_err(), "AWS refuses to remove an administrator that still has members");
 
     let run = o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]);
     run.expect_code(2);
@@ -303,5 +312,36 @@ async fn another_delegated_admin_is_replaced_only_when_allowed() {
     o.emu.run(&["apply", &o.plan, "--auto-approve", "--allow-admin-change"]).expect_code(0);
     let admins = mgmt.list_organization_admin_accounts().send().await.unwrap();
     assert_eq!(admins.admin_accounts()[0].admin_account_id(), Some(o.st.as_str()));
+    // The documented sequence ran: the former administrator has no members left
+    // and is no longer GuardDuty's delegated administrator in Organizations.
+    let left = former.list_members().detector_id(&detector).only_associated("false").send().await.unwrap();
+    assert!(left.members().is_empty(), "{:?}", left.members());
+    let registered = o
+        .emu
+        .orgs()
+        .await
+        .list_delegated_administrators()
+        .service_principal("guardduty.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = registered.delegated_administrators().iter().filter_map(|a| a.id()).collect();
+    assert_eq!(ids, [o.st.as_str()]);
     o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]).expect_code(0);
+}
+
+/// What an administrator does before the management account removes it
+/// (change-guardduty-delegated-admin.html): auto-enable off, members gone.
+async fn release(admin: &aws_sdk_guardduty::Client) {
+    let detector = admin.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+    auto_enable(admin, &detector, AutoEnableMembers::None).await;
+    let members = admin.list_members().detector_id(&detector).only_associated("false").send().await.unwrap();
+    let ids: Vec<String> = members.members().iter().filter_map(|m| m.account_id().map(str::to_string)).collect();
+    admin.disassociate_members().detector_id(&detector).set_account_ids(Some(ids.clone())).send().await.unwrap();
+    admin.delete_members().detector_id(&detector).set_account_ids(Some(ids)).send().await.unwrap();
+}
+
+async fn auto_enable(admin: &aws_sdk_guardduty::Client, detector: &str, members: AutoEnableMembers) {
+    let update = admin.update_organization_configuration().detector_id(detector);
+    update.auto_enable_organization_members(members).send().await.unwrap();
 }

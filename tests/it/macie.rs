@@ -1,7 +1,7 @@
 //! Macie delegated to Security Tooling in every governed region, on there, new
 //! accounts auto-enabled and every existing account a member; drift restored.
 
-use crate::common::{Emulator, MINIMAL, accounts};
+use crate::common::{Emulator, accounts};
 
 fn macie(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_macie2::Client {
     let conf =
@@ -12,12 +12,7 @@ fn macie(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_macie2::Client
 #[tokio::test(flavor = "multi_thread")]
 async fn macie_is_delegated_enabled_covers_every_account_and_drift_is_restored() {
     let emu = Emulator::start();
-    let text = MINIMAL.replace(
-        "home_region = \"us-east-1\"",
-        "home_region = \"us-east-1\"\ngoverned_regions = [\"us-east-1\", \"us-west-2\"]",
-    );
-    let plan = emu.plan_file(&text).to_str().unwrap().to_string();
-    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let plan = emu.applied_two_regions();
     let all = accounts(&emu.orgs().await).await;
     let st = all.iter().find(|a| a.2 == "aws+security-tooling@example.com").unwrap().0.clone();
     let mgmt = emu.sdk().await;

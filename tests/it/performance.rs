@@ -159,6 +159,8 @@ fn plan_calls_grow_only_by_listing_pages_and_stay_under_security_hubs_rate_limit
         ("guardduty:GET /detector/member", 50),
         ("securityhub:GET /members", 50),
         ("inspector2:POST /members/list", 50),
+        // Scan status, 100 accounts a call (the members and Security Tooling).
+        ("inspector2:POST /status/batch/get", 100),
         ("macie2:GET /members", 25),
         ("detective:POST /graph/members/list", 200),
     ]

@@ -2,7 +2,7 @@
 //! organization configuration, standards, a finding aggregator in the home
 //! region, and members, read back; then drift in each is restored.
 
-use crate::common::{Emulator, MINIMAL, accounts};
+use crate::common::{Emulator, accounts};
 
 const ST_EMAIL: &str = "aws+security-tooling@example.com";
 const FSBP: &str = "aws-foundational-security-best-practices/v/1.0.0";
@@ -23,12 +23,7 @@ struct Org {
 
 async fn applied() -> Org {
     let emu = Emulator::start();
-    let text = MINIMAL.replace(
-        "home_region = \"us-east-1\"",
-        "home_region = \"us-east-1\"\ngoverned_regions = [\"us-east-1\", \"us-west-2\"]",
-    );
-    let plan = emu.plan_file(&text).to_str().unwrap().to_string();
-    emu.run(&["apply", &plan, "--auto-approve"]).expect_code(0);
+    let plan = emu.applied_two_regions();
     let all = accounts(&emu.orgs().await).await;
     let st = all.iter().find(|a| a.2 == ST_EMAIL).unwrap().0.clone();
     Org { emu, plan, st, all }

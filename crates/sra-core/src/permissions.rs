@@ -173,6 +173,8 @@ pub const CALLS: &[Call] = &[
     write("guardduty", "UpdateOrganizationConfiguration", &["guardduty:UpdateOrganizationConfiguration"], L),
     write("guardduty", "UpdateDetector", &["guardduty:UpdateDetector", "iam:CreateServiceLinkedRole"], L),
     write("guardduty", "CreateMembers", &["guardduty:CreateMembers"], L),
+    write("guardduty", "DisassociateMembers", &["guardduty:DisassociateMembers"], L),
+    write("guardduty", "DeleteMembers", &["guardduty:DeleteMembers"], L),
     read("securityhub", "ListOrganizationAdminAccounts", &["securityhub:ListOrganizationAdminAccounts"], M),
     write(
         "securityhub",
@@ -193,6 +195,8 @@ pub const CALLS: &[Call] = &[
         M,
     ),
     read("securityhub", "DescribeHub", &["securityhub:DescribeHub"], L),
+    read("securityhub", "DescribeHub", &["securityhub:DescribeHub"], M),
+    write("securityhub", "EnableSecurityHub", &["securityhub:EnableSecurityHub", "iam:CreateServiceLinkedRole"], M),
     read("securityhub", "GetEnabledStandards", &["securityhub:GetEnabledStandards"], L),
     read("securityhub", "ListFindingAggregators", &["securityhub:ListFindingAggregators"], L),
     read("securityhub", "GetFindingAggregator", &["securityhub:GetFindingAggregator"], L),
@@ -227,6 +231,8 @@ pub const CALLS: &[Call] = &[
     read("inspector2", "ListMembers", &["inspector2:ListMembers"], L),
     write("inspector2", "UpdateOrganizationConfiguration", &["inspector2:UpdateOrganizationConfiguration"], L),
     write("inspector2", "AssociateMember", &["inspector2:AssociateMember"], L),
+    read("inspector2", "BatchGetAccountStatus", &["inspector2:BatchGetAccountStatus"], L),
+    write("inspector2", "Enable", &["inspector2:Enable", "iam:CreateServiceLinkedRole"], L),
     read("macie2", "ListOrganizationAdminAccounts", &["macie2:ListOrganizationAdminAccounts"], M),
     write(
         "macie2",

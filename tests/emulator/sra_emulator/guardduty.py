@@ -27,6 +27,11 @@
   organization auto-enables), so reads in the member account see it.
 - UpdateDetector changes the features the request names (stock replaced the
   whole list), as the API reference's UpdateDetector describes.
+- DisableOrganizationAdminAccount is refused while the administrator still has
+  members (the guide's sequence disassociates and deletes them first);
+  DisassociateMembers (missing in stock) is refused for organization accounts
+  while auto-enable is ALL; ListMembers lists associated members only unless
+  onlyAssociated=false (change-guardduty-delegated-admin.html, API reference).
 - CreateDetector in an account and Region that has a detector is refused, as in
   AWS (one detector per account and Region); stock moto made a second.
 """
@@ -134,10 +139,22 @@ def create_detector(self):
 
 
 def disable_organization_admin_account(self):
+    """"Before you remove a delegated GuardDuty administrator account, you must
+    disassociate all the member accounts associated with the delegated GuardDuty
+    administrator account, and then delete them from the GuardDuty organization"
+    (https://docs.aws.amazon.com/guardduty/latest/ug/change-guardduty-delegated-admin.html):
+    refused while the administrator has members, associated or not."""
     admin = self._get_param("adminAccountId")
     backend = self.guardduty_backend
     if admin not in backend.admin_account_ids:
         raise BadRequest(f"The request is rejected because {admin} is not the administrator account.")
+    admin_backend = guardduty_backends[admin][backend.region_name]
+    left = sorted(a for store in _state(admin_backend)["members"].values() for a in store)
+    if left:
+        raise BadRequest(
+            f"The request is rejected because the administrator account {admin} still has member accounts "
+            f"({', '.join(left)}): disassociate and delete them first."
+        )
     backend.admin_account_ids.remove(admin)
     return "{}"
 
@@ -268,6 +285,9 @@ def list_members(self):
     detector_id = _detector_id(self)
     _detector(backend, detector_id)
     members = sorted(_state(backend)["members"].get(detector_id, {}).values(), key=lambda m: m["accountId"])
+    # onlyAssociated defaults to true (API reference, ListMembers).
+    if str(self._get_param("onlyAssociated", "true")).lower() != "false":
+        members = [m for m in members if m["relationshipStatus"] == "Enabled"]
     chunk, token = page(members, self._get_param("maxResults"), self._get_param("nextToken"), 50, BadRequest)
     out = {"members": chunk}
     if token:
@@ -275,25 +295,50 @@ def list_members(self):
     return json.dumps(out)
 
 
-def delete_members(self):
-    """"With autoEnableOrganizationMembers configuration for your organization set
-    to ALL, you'll receive an error if you attempt to disable GuardDuty for a member
-    account in your organization"
-    (https://docs.aws.amazon.com/guardduty/latest/APIReference/API_DeleteMembers.html)."""
+def _members_unless_all(self, what):
+    """The detector's member store and the accounts asked for, refused while
+    auto-enable is ALL for any organization account among them."""
     backend = self.guardduty_backend
     detector_id = _detector_id(self)
     _detector(backend, detector_id)
     store = _state(backend)["members"].setdefault(detector_id, {})
     config = _state(backend)["org_config"].get(detector_id, {})
     org = org_of(backend.account_id)
-    in_org = [a for a in self._get_param("accountIds") or [] if org is not None and any(x.id == a for x in org.accounts)]
+    asked = self._get_param("accountIds") or []
+    in_org = [a for a in asked if org is not None and any(x.id == a for x in org.accounts)]
     if config.get("autoEnableOrganizationMembers") == "ALL" and in_org:
         raise BadRequest(
-            "The request is rejected because autoEnableOrganizationMembers is ALL: "
-            f"GuardDuty cannot be disabled for the organization's account {in_org[0]}."
+            f"The request is rejected because autoEnableOrganizationMembers is ALL: {what} the "
+            f"organization's account {in_org[0]}."
         )
+    return store, asked
+
+
+def disassociate_members(self):
+    """Missing in stock. With auto-enable ALL an organization account cannot be
+    disassociated (change-guardduty-delegated-admin.html sets it to NEW or NONE
+    first "to prevent an error when you disassociate"); a disassociated member
+    stays listed with onlyAssociated=false until DeleteMembers
+    (https://docs.aws.amazon.com/guardduty/latest/APIReference/API_DisassociateMembers.html)."""
+    store, asked = _members_unless_all(self, "GuardDuty cannot disassociate")
     unprocessed = []
-    for account_id in self._get_param("accountIds") or []:
+    for account_id in asked:
+        member = store.get(account_id)
+        if member is None:
+            unprocessed.append({"accountId": account_id, "result": "The account is not a member."})
+        else:
+            member["relationshipStatus"] = "Removed"
+    return json.dumps({"unprocessedAccounts": unprocessed})
+
+
+def delete_members(self):
+    """"With autoEnableOrganizationMembers configuration for your organization set
+    to ALL, you'll receive an error if you attempt to disable GuardDuty for a member
+    account in your organization"
+    (https://docs.aws.amazon.com/guardduty/latest/APIReference/API_DeleteMembers.html)."""
+    store, asked = _members_unless_all(self, "GuardDuty cannot be disabled for")
+    unprocessed = []
+    for account_id in asked:
         if store.pop(account_id, None) is None:
             unprocessed.append({"accountId": account_id, "result": "The account is not a member."})
     return json.dumps({"unprocessedAccounts": unprocessed})
@@ -304,6 +349,7 @@ def apply():
         "{0}/detector/(?P<detector_id>[^/]+)/admin$": GuardDutyResponse.dispatch,
         "{0}/detector/(?P<detector_id>[^/]+)/member$": GuardDutyResponse.dispatch,
         "{0}/detector/(?P<detector_id>[^/]+)/member/delete$": GuardDutyResponse.dispatch,
+        "{0}/detector/(?P<detector_id>[^/]+)/member/disassociate$": GuardDutyResponse.dispatch,
         "{0}/admin/disable$": GuardDutyResponse.dispatch,
     })
     GuardDutyResponse.enable_organization_admin_account = enable_organization_admin_account
@@ -315,3 +361,4 @@ def apply():
     GuardDutyResponse.create_members = create_members
     GuardDutyResponse.list_members = list_members
     GuardDutyResponse.delete_members = delete_members
+    GuardDutyResponse.disassociate_members = disassociate_members

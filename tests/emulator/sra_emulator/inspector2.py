@@ -11,6 +11,21 @@
 - AssociateMember takes only accounts of the organization (ValidationException).
 - ListMembers returned every member in one answer: it pages at most 50 (the API's
   maximum), in account order; maxResults outside 1..50 is a ValidationException.
+- The delegated administrator is the same account in every Region: enabling
+  another while one Region has a different one is a ConflictException
+  (designating-admin.html: "that account must be your delegated administrator
+  in all other Regions").
+- Scanning lives in each account, not in the caller's store: Enable, Disable and
+  BatchGetAccountStatus act on the named accounts' own state, so a read in a
+  member account sees what its administrator turned on. The caller may name
+  itself, or, as the delegated administrator, its associated members ("View and
+  manage the status of Amazon Inspector for associated accounts, including
+  activating and deactivating", admin-member-relationship); any other account,
+  or a suspended one, is a failedAccounts entry (ACCESS_DENIED), not a change.
+  accountIds holds at most 100 (ValidationException). Associating a member
+  starts no scan (AssociateMember only associates; auto-enable covers new
+  members), https://docs.aws.amazon.com/inspector/v2/APIReference/API_Enable.html,
+  https://docs.aws.amazon.com/inspector/v2/APIReference/API_BatchGetAccountStatus.html.
 """
 import json
 
@@ -43,6 +58,14 @@ def enable_delegated_admin_account(self):
     others = [a for a, s in backend.admin_accounts.items() if s == "ENABLED" and a != admin]
     if others:
         raise Error("ConflictException", f"The organization already has the delegated administrator {others[0]}.", 409)
+    # "If you have designated an account as a delegated administrator in one
+    # Region, that account must be your delegated administrator in all other
+    # Regions" (designating-admin.html).
+    for region, other in list(inspector2_backends[backend.account_id].items()):
+        elsewhere = [a for a, s in other.admin_accounts.items() if s == "ENABLED" and a != admin]
+        if region != backend.region_name and elsewhere:
+            raise Error("ConflictException", f"{elsewhere[0]} is the delegated administrator in {region}: the "
+                        "delegated administrator must be the same account in every Region.", 409)
     backend.admin_accounts[admin] = "ENABLED"
     return json.dumps({"delegatedAdminAccountId": admin})
 
@@ -86,6 +109,91 @@ def associate_member(self):
     return _original["associate_member"](self)
 
 
+def _may_manage(backend, account):
+    """Whether the caller may act on `account`'s scanning: its own, or an
+    associated, active member's when it is the delegated administrator."""
+    if account == backend.account_id:
+        return True
+    org = org_of(backend.account_id)
+    if org is None or not is_active(org, account):
+        return False
+    management = inspector2_backends[org.org.master_account_id][backend.region_name]
+    if management.admin_accounts.get(backend.account_id) != "ENABLED":
+        return False
+    member = backend.members.get(account)
+    return member is not None and member.status == "ENABLED"
+
+
+# (account, region) → that account's own scan status: each account's, not the
+# caller's (stock kept them in the caller's store).
+SCANS = {}
+
+
+def _status_of(backend, account, keep=True):
+    """The account's own scan status; a read of an account that never had any
+    stores nothing (thousands of accounts in the scale benchmark)."""
+    from moto.inspector2.models import AccountStatus
+
+    key = (account, backend.region_name)
+    if key not in SCANS:
+        if not keep:
+            return AccountStatus(account)
+        SCANS[key] = AccountStatus(account)
+    return SCANS[key]
+
+
+def _accounts(self):
+    accounts = self._get_param("accountIds")
+    if accounts is None:
+        return [self.inspector2_backend.account_id]
+    if len(accounts) > 100:
+        raise _validation("accountIds holds at most 100 accounts.")
+    return accounts
+
+
+def _denied(account, status=None):
+    out = {"accountId": account, "errorCode": "ACCESS_DENIED",
+           "errorMessage": f"The caller cannot manage Amazon Inspector for account {account}."}
+    if status is not None:
+        out["status"] = status
+    return out
+
+
+def _toggle(self, enable):
+    backend = self.inspector2_backend
+    types = self._get_param("resourceTypes") or []
+    if enable and not types:
+        raise _validation("resourceTypes must name 1 to 5 resource types.")
+    done, failed = [], []
+    for account in _accounts(self):
+        if not _may_manage(backend, account):
+            failed.append(_denied(account, "DISABLED"))
+            continue
+        status = _status_of(backend, account)
+        status.toggle(types or ["EC2", "ECR", "LAMBDA", "LAMBDA_CODE"], enable=enable)
+        done.append(status.to_json())
+    return json.dumps({"accounts": done, "failedAccounts": failed})
+
+
+def enable(self):
+    return _toggle(self, True)
+
+
+def disable(self):
+    return _toggle(self, False)
+
+
+def batch_get_account_status(self):
+    backend = self.inspector2_backend
+    done, failed = [], []
+    for account in _accounts(self):
+        if not _may_manage(backend, account):
+            failed.append(_denied(account))
+            continue
+        done.append(_status_of(backend, account, keep=False).to_batch_json())
+    return json.dumps({"accounts": done, "failedAccounts": failed})
+
+
 def _validation(message):
     return Error("ValidationException", message)
 
@@ -106,3 +214,6 @@ def apply():
     Inspector2Response.describe_organization_configuration = describe_organization_configuration
     Inspector2Response.update_organization_configuration = update_organization_configuration
     Inspector2Response.associate_member = associate_member
+    Inspector2Response.enable = enable
+    Inspector2Response.disable = disable
+    Inspector2Response.batch_get_account_status = batch_get_account_status

@@ -4,6 +4,9 @@
   admin silently: now management account only, members only, a second different
   admin is a ConflictException, repeating it is harmless.
   DisableOrganizationAdminAccount was missing.
+  The administrator is the same account in every Region ("The delegated Macie
+  administrator account must be the same in all of those Regions",
+  accounts-mgmt-ao-admin-change.html): another is a ConflictException.
 - UpdateOrganizationConfiguration / DescribeOrganizationConfiguration were
   missing; only the region's delegated administrator, with Macie enabled, may call
   them.
@@ -43,6 +46,13 @@ def enable_organization_admin_account(self):
     current = backend.organization_admin_account_id
     if current and current != admin:
         raise Error("ConflictException", f"The organization already has the delegated administrator {current}.", 409)
+    # "The delegated Macie administrator account must be the same in all of those
+    # Regions" (accounts-mgmt-ao-admin-change.html).
+    for region, other in list(macie2_backends[backend.account_id].items()):
+        elsewhere = getattr(other, "organization_admin_account_id", None)
+        if region != backend.region_name and elsewhere not in (None, admin):
+            raise Error("ConflictException", f"{elsewhere} is the delegated Macie administrator in {region}: it must "
+                        "be the same account in every Region.", 409)
     backend.organization_admin_account_id = admin
     return "{}"
 

@@ -3,7 +3,10 @@
 - Organization configuration and the delegated administrator were kept once per
   organization; AWS keeps them per region. Here they are per (organization, region).
 - EnableOrganizationAdminAccount is idempotent for the same account and refuses a
-  second, different administrator (InvalidInputException) as AWS does.
+  second, different administrator (InvalidInputException) as AWS does, also
+  while another Region still has a different one ("To choose a different
+  account, you must remove the current Security Hub administrator account in all
+  Regions", designate-orgs-admin-account.html).
 - Missing operations added: ListOrganizationAdminAccounts,
   DisableOrganizationAdminAccount, DescribeStandards, BatchEnableStandards,
   BatchDisableStandards, GetEnabledStandards, CreateFindingAggregator,
@@ -17,6 +20,16 @@
 - DisassociateMembers (missing in stock) leaves the member listed with a status
   other than enabled; CreateMembers associates such an organization account again.
 - ListMembers read OnlyAssociated=false (a query string) as true; now as AWS does.
+- CreateMembers of an organization account turns Security Hub on in that
+  account, with the default standards, except in the management account, which
+  must enable Security Hub itself first: it is UnprocessedAccounts until then
+  (API reference, CreateMembers: "Security Hub cannot be enabled automatically
+  for the organization management account. The organization management account
+  must enable Security Hub before the administrator account enables it as a
+  member account",
+  https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_CreateMembers.html).
+  EnableSecurityHub with EnableDefaultStandards (the default) enables them; stock
+  moto enabled none.
 - Under central configuration (ConfigurationType CENTRAL) UpdateOrganizationConfiguration
   refuses AutoEnable=true or default standards in any later request too.
   (https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html).
@@ -25,7 +38,7 @@ import json
 
 from moto.securityhub.exceptions import SecurityHubClientError as RESTError
 from moto.securityhub import urls
-from moto.securityhub.models import SecurityHubBackend
+from moto.securityhub.models import SecurityHubBackend, securityhub_backends
 from moto.securityhub.responses import SecurityHubResponse
 
 from .common import is_active, org_of
@@ -74,6 +87,14 @@ def enable_organization_admin_account(self, admin_account_id):
         return
     if current is not None:
         raise _err("InvalidInputException", f"The request was rejected because account {current} is already the administrator account.")
+    # "To choose a different account, you must remove the current Security Hub
+    # administrator account in all Regions" (designate-orgs-admin-account.html).
+    org_id = self.org_backend.describe_organization()["Organization"]["Id"]
+    for key, config in SecurityHubBackend._org_configs.items():
+        other = config.get("admin_account_id")
+        if key.startswith(f"{org_id}/") and other not in (None, admin_account_id):
+            raise _err("InvalidInputException", f"The request was rejected because account {other} is the "
+                       f"administrator account in {key.split('/', 1)[1]}: remove it in all Regions first.")
     org = org_of(self.account_id)
     if org is not None and any(a.id == admin_account_id for a in org.accounts):
         if not any(a.account.id == admin_account_id and PRINCIPAL in a.services for a in org.admins):
@@ -109,13 +130,53 @@ def create_members(self, account_details):
     for d in account_details:
         account_id = d.get("AccountId")
         member = self.members.get(account_id)
-        if org is not None and any(a.id == account_id for a in org.accounts) and not is_active(org, account_id):
+        in_org = org is not None and any(a.id == account_id for a in org.accounts)
+        target = securityhub_backends[account_id][self.region_name] if in_org else None
+        if in_org and not is_active(org, account_id):
             unprocessed.append({"AccountId": account_id, "ProcessingResult": "The account is suspended or closed."})
-        elif member is not None and member.get("MemberStatus") != "ENABLED":
+            continue
+        if in_org and account_id == org.org.master_account_id and not target.enabled:
+            unprocessed.append({"AccountId": account_id, "ProcessingResult": (
+                "Security Hub cannot be enabled automatically for the organization management account. The "
+                "organization management account must enable Security Hub before the administrator account "
+                "enables it as a member account.")})
+            continue
+        if in_org and not target.enabled:
+            _enable_hub(target, True)
+        if member is not None and member.get("MemberStatus") != "ENABLED":
             member["MemberStatus"] = "ENABLED"
         else:
             rest.append(d)
     return (_original_create_members(self, rest) if rest else []) + unprocessed
+
+
+def _enable_hub(backend, default_standards):
+    import datetime
+
+    backend.enabled = True
+    backend.enabled_at = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    backend.tags = getattr(backend, "tags", None) or {}
+    if default_standards:
+        for suffix, _, default in STANDARDS:
+            if default:
+                arn = _arn(backend, suffix)
+                _state(backend)["standards"][arn] = {
+                    "StandardsSubscriptionArn": f"arn:aws:securityhub:{backend.region_name}:{backend.account_id}:subscription/{suffix}",
+                    "StandardsArn": arn,
+                    "StandardsInput": {},
+                    "StandardsStatus": "READY",
+                }
+
+
+def enable_security_hub(self, enable_default_standards=True, tags=None):
+    """A second EnableSecurityHub is a ResourceConflictException, as in AWS
+    (API reference, EnableSecurityHub); the default standards are enabled unless
+    EnableDefaultStandards is false."""
+    if self.enabled:
+        raise _err("ResourceConflictException", "Account is already subscribed to Security Hub")
+    _enable_hub(self, enable_default_standards)
+    self.tags = tags or {}
+    return {}
 
 
 _original_list_members = SecurityHubResponse.list_members
@@ -337,6 +398,7 @@ def apply():
     SecurityHubBackend._get_org_config = _get_org_config
     SecurityHubBackend.enable_organization_admin_account = enable_organization_admin_account
     SecurityHubBackend.create_members = create_members
+    SecurityHubBackend.enable_security_hub = enable_security_hub
     SecurityHubBackend.update_organization_configuration = update_organization_configuration
     for fn in (
         list_organization_admin_accounts, disable_organization_admin_account, describe_standards,

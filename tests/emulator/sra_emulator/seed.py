@@ -20,6 +20,7 @@ import datetime
 import random
 
 from moto.guardduty.models import guardduty_backends
+from moto.inspector2.models import AccountStatus as InspectorStatus
 from moto.inspector2.models import Member as InspectorMember
 from moto.inspector2.models import inspector2_backends
 from moto.macie2.models import Invitation, Member as MacieMember
@@ -29,6 +30,7 @@ from moto.organizations.models import organizations_backends
 from moto.securityhub.models import securityhub_backends
 
 from . import detective, guardduty
+from .inspector2 import SCANS as inspector_scans
 
 
 def _account(org, n, when):
@@ -92,6 +94,10 @@ def seed(body):
             inspector = inspector2_backends[admin][region]
             for a in added:
                 inspector.members[a.id] = InspectorMember(account_id=a.id, admin_account_id=admin)
+                # Seeded members scan as enrolled ones do (Enable by the administrator).
+                scans = InspectorStatus(a.id)
+                scans.toggle(["EC2", "ECR", "LAMBDA", "LAMBDA_CODE"], enable=True)
+                inspector_scans[(a.id, region)] = scans
             enrolled["inspector2"] = enrolled.get("inspector2", 0) + len(added)
         macie = macie2_backends[admin][region]
         if getattr(macie, "macie_session", None) is not None:

@@ -343,7 +343,12 @@ mod tests {
         }
         fn shared<O>(other: String, members: Vec<(String, String)>) -> Vec<regional::Op<O>> {
             use regional::Op;
-            vec![Op::EnableAdmin, Op::DisableAdmin { account: other }, Op::Enroll { accounts: members }, Op::EnrollAll]
+            vec![
+                Op::EnableAdmin,
+                Op::DisableAdmin { account: other },
+                Op::Enroll { accounts: members, with: vec![] },
+                Op::EnrollAll { with: vec![] },
+            ]
         }
         let own = |op| regional::Op::Own(op);
         for op in shared(other(), members()).into_iter().chain([

@@ -25,6 +25,12 @@ pub enum DtOp {
 }
 
 impl regional::OwnOp for DtOp {
+    /// accounts-remove-admin-overview.html.
+    fn removal_note() -> &'static str {
+        " (AWS deletes its organization behavior graph there; deregistered in Organizations once removed in every \
+         Region)"
+    }
+
     fn phrase(&self, region: &str) -> Phrase {
         use Verb::*;
         match self {
@@ -156,6 +162,7 @@ mod tests {
             admins: vec![st.into()],
             settings: Settings { graph: Some("arn:graph".into()), auto_enable: Some(true) },
             members: Some(["2".to_string()].into()),
+            management_on: None,
         };
         let have = ObservedDetective { regions: regions().into_iter().map(|r| (r, state.clone())).collect() };
         let (changes, _) = diff(true, true, &regions(), Some(st), &accounts, &have);

@@ -57,6 +57,12 @@ fn wanted(spec: &GuardDutySpec, on: &str, off: &str) -> BTreeMap<String, String>
 }
 
 impl regional::OwnOp for GdOp {
+    /// GuardDuty's documented sequence (change-guardduty-delegated-admin.html).
+    fn removal_note() -> &'static str {
+        " (first stopping its auto-enable and removing its members; deregistered in Organizations once removed in \
+         every Region)"
+    }
+
     fn phrase(&self, region: &str) -> Phrase {
         use Verb::*;
         match self {
@@ -195,7 +201,7 @@ mod tests {
 
     fn settings(spec: &GuardDutySpec, is_admin: bool, have: &Settings) -> regional::SettingsChange<GdOp> {
         let org = Org { regions: &[], home: "us-east-1", admin: Some("2"), accounts: &[] };
-        GuardDuty::settings(spec, &Here { region: "us-east-1", org: &org, is_admin }, have)
+        GuardDuty::settings(spec, &Here { region: "us-east-1", org: &org, is_admin, management_on: None }, have)
     }
 
     /// Runtime Monitoring is sent with its agents (those left out set to NONE),

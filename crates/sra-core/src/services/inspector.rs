@@ -1,6 +1,9 @@
 //! Amazon Inspector: delegated administration to Security Tooling in every
-//! governed region, the organization configuration (scans auto-enabled for every
-//! member) and member coverage (existing accounts associated). The per-region
+//! governed region, the organization configuration (scans auto-enabled for
+//! accounts that join later) and coverage: every account, Security Tooling and
+//! the management account included, associated and scanning each chosen
+//! resource type (auto-enable covers only new members, and associating starts
+//! no scan). The per-region
 //! loop, delegation and coverage are `regional::diff`'s.
 
 use std::collections::BTreeMap;
@@ -51,6 +54,8 @@ impl regional::Service for Inspector {
     const KEY: &'static str = SERVICE;
     const NAME: &'static str = "Inspector";
     const ENROLL_EXISTING: bool = true;
+    /// Scanning is turned on in every account, Security Tooling's own included.
+    const COVERS_ADMIN: bool = true;
     type Spec = InspectorSpec;
     type Settings = Settings;
     type Op = InOp;
@@ -61,6 +66,12 @@ impl regional::Service for Inspector {
 
     fn step(region: &str, op: regional::Op<InOp>) -> Step {
         Step::Inspector { region: region.to_string(), op }
+    }
+
+    /// Associating a member does not start its scans: `Enable` does, for these
+    /// resource types (API reference, Enable; AssociateMember only associates).
+    fn enrolment(spec: &InspectorSpec) -> Vec<String> {
+        spec.scans.clone()
     }
 
     fn settings(spec: &InspectorSpec, here: &regional::Here, have: &Settings) -> regional::SettingsChange<InOp> {

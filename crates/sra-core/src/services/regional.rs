@@ -18,12 +18,13 @@ pub enum Op<O> {
     /// From the management account: remove this other administrator, which
     /// `--allow-admin-change` replaces.
     DisableAdmin { account: String },
-    /// In Security Tooling: enroll these (account id, email) pairs as members.
-    Enroll { accounts: Vec<(String, String)> },
+    /// In Security Tooling: enroll these (account id, email) pairs as members,
+    /// turning on `with` in each (the service's [`Service::enrolment`]).
+    Enroll { accounts: Vec<(String, String)>, with: Vec<String> },
     /// In Security Tooling: enroll every account that is not a member yet, as the
     /// organization lists them when the step runs (accounts this apply created
-    /// included).
-    EnrollAll,
+    /// included), turning on `with` in each.
+    EnrollAll { with: Vec<String> },
     /// In Security Tooling: the service's own operation.
     Own(O),
 }
@@ -31,6 +32,11 @@ pub enum Op<O> {
 /// A service's own operation says itself in words.
 pub trait OwnOp {
     fn phrase(&self, region: &str) -> Phrase;
+    /// What removing a former administrator does besides the management
+    /// account's call, in words (the service's documented sequence).
+    fn removal_note() -> &'static str {
+        ""
+    }
 }
 
 impl<O: OwnOp> Op<O> {
@@ -38,18 +44,26 @@ impl<O: OwnOp> Op<O> {
     pub fn phrase(&self, name: &str, region: &str) -> Phrase {
         match self {
             Op::EnableAdmin => Phrase::new(Verb::Delegate, format!("{name} to Security Tooling in {region}")),
-            Op::DisableAdmin { account } => {
-                Phrase::new(Verb::Remove, format!("{account} as {name}'s delegated administrator in {region}"))
-            }
-            Op::Enroll { accounts: a } => {
-                Phrase::new(Verb::Enroll, format!("{} as {name} members in {region}", accounts(a.len())))
-            }
-            Op::EnrollAll => {
-                Phrase::new(Verb::Enroll, format!("every account that is not a {name} member yet in {region}"))
-            }
+            Op::DisableAdmin { account } => Phrase::new(
+                Verb::Remove,
+                format!("{account} as {name}'s delegated administrator in {region}{}", O::removal_note()),
+            ),
+            Op::Enroll { accounts: a, with } => Phrase::new(
+                Verb::Enroll,
+                format!("{} as {name} members in {region}{}", accounts(a.len()), with_words(with)),
+            ),
+            Op::EnrollAll { with } => Phrase::new(
+                Verb::Enroll,
+                format!("every account that is not a {name} member yet in {region}{}", with_words(with)),
+            ),
             Op::Own(op) => op.phrase(region),
         }
     }
+}
+
+/// What enrolment turns on, in words: " (scanning ec2, ecr)".
+fn with_words(with: &[String]) -> String {
+    if with.is_empty() { String::new() } else { format!(" (scanning {})", with.join(", ")) }
 }
 
 /// A regional service in one region, as AWS has it.
@@ -62,6 +76,9 @@ pub struct RegionState<S> {
     /// The accounts Security Tooling has as members; None when it cannot list them
     /// (it is not the administrator yet).
     pub members: Option<BTreeSet<String>>,
+    /// Whether the service is on in the management account, for services that
+    /// cannot turn themselves on there (Security Hub); None when not read.
+    pub management_on: Option<bool>,
 }
 
 /// A regional service in every governed region it was read in.
@@ -86,6 +103,8 @@ pub struct Here<'a> {
     pub org: &'a Org<'a>,
     /// Security Tooling is the service's administrator here now.
     pub is_admin: bool,
+    /// Whether the service is on in the management account (`RegionState::management_on`).
+    pub management_on: Option<bool>,
 }
 
 /// A service's settings change in one region, before the shared part (address,
@@ -117,6 +136,10 @@ pub trait Service {
     /// Whether, once delegated, every existing account is enrolled (services whose
     /// auto-enable covers only accounts that join later).
     const ENROLL_EXISTING: bool;
+    /// Whether Security Tooling itself counts in coverage: enrolment turns
+    /// something on in every account, the administrator's own included
+    /// (Inspector's scans).
+    const COVERS_ADMIN: bool = false;
     /// What the plan file says of it.
     type Spec;
     /// Its settings in Security Tooling, as observed.
@@ -128,6 +151,11 @@ pub trait Service {
     fn step(region: &str, op: Op<Self::Op>) -> Step;
     /// The settings change in one region.
     fn settings(spec: &Self::Spec, here: &Here, have: &Self::Settings) -> SettingsChange<Self::Op>;
+    /// What enrolling an account turns on there besides membership (Inspector's
+    /// scan types); a member counts as covered only when all of it is on.
+    fn enrolment(_spec: &Self::Spec) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The changes a regional service needs in every governed region: its delegated
@@ -150,7 +178,7 @@ pub fn diff<S: Service>(spec: &S::Spec, org: &Org, have: &Observed<S::Settings>)
         changes.push(c);
 
         let is_admin = org.admin.is_some_and(|a| state.admins.iter().any(|x| x == a));
-        let here = Here { region, org, is_admin };
+        let here = Here { region, org, is_admin, management_on: state.management_on };
         let s = S::settings(spec, &here, &state.settings);
         changes.push(Change {
             address: Address::ServiceSettings { service: S::KEY, region: region.clone() },
@@ -165,14 +193,15 @@ pub fn diff<S: Service>(spec: &S::Spec, org: &Org, have: &Observed<S::Settings>)
         });
 
         let members = if s.members_readable { state.members.as_ref() } else { None };
+        let with = S::enrolment(spec);
+        let covered = Covered { admin: org.admin, admin_too: S::COVERS_ADMIN, accounts: org.accounts };
         changes.push(coverage_change(
             S::KEY,
             region,
-            org.admin,
-            org.accounts,
+            &covered,
             members,
-            |missing| step(Op::Enroll { accounts: missing }),
-            S::ENROLL_EXISTING.then(|| step(Op::EnrollAll)),
+            |missing| step(Op::Enroll { accounts: missing, with: with.clone() }),
+            S::ENROLL_EXISTING.then(|| step(Op::EnrollAll { with: with.clone() })),
         ));
     }
     (changes, destructive)
@@ -240,8 +269,18 @@ pub fn admin_change(
     (c, Some(Destructive { address, what: format!("replaces the delegated administrator {list}") }))
 }
 
+/// The accounts a service should cover.
+pub struct Covered<'a> {
+    /// Security Tooling's account id, once it exists.
+    pub admin: Option<&'a str>,
+    /// Security Tooling counts too ([`Service::COVERS_ADMIN`]).
+    pub admin_too: bool,
+    /// Every active account as (id, email).
+    pub accounts: &'a [(String, String)],
+}
+
 /// Which organization accounts the service covers in `region`: every account but
-/// the administrator should be a member. `members` is None when it cannot be read
+/// the administrator (or, with `admin_too`, every account) should be a member. `members` is None when it cannot be read
 /// yet (Security Tooling is not the administrator); auto-enable then covers them.
 /// The accounts to enroll go to `enroll`. Services whose auto-enable covers only
 /// new accounts pass `enroll_all`: the step that enrolls, once delegated, every
@@ -249,13 +288,14 @@ pub fn admin_change(
 pub fn coverage_change(
     service: &'static str,
     region: &str,
-    admin: Option<&str>,
-    accounts: &[(String, String)],
+    covered: &Covered,
     members: Option<&std::collections::BTreeSet<String>>,
     enroll: impl FnOnce(Vec<(String, String)>) -> Step,
     enroll_all: Option<Step>,
 ) -> Change {
-    let expected: Vec<&(String, String)> = accounts.iter().filter(|(id, _)| Some(id.as_str()) != admin).collect();
+    let admin = covered.admin;
+    let expected: Vec<&(String, String)> =
+        covered.accounts.iter().filter(|(id, _)| covered.admin_too || Some(id.as_str()) != admin).collect();
     let all = format!("{} of {} accounts", expected.len(), expected.len());
     let mut c = Change {
         address: Address::Coverage { service, region: region.to_string() },
@@ -273,7 +313,8 @@ pub fn coverage_change(
         match enroll_all {
             Some(step) => {
                 c.action = Action::Create;
-                c.properties[0].after = Some("every account but Security Tooling".into());
+                c.properties[0].after =
+                    Some(if covered.admin_too { "every account" } else { "every account but Security Tooling" }.into());
                 c.reason = "existing accounts are enrolled once Security Tooling is the administrator".into();
                 c.steps.push(step);
             }
@@ -326,23 +367,24 @@ mod tests {
         let accounts =
             vec![("1".to_string(), "a@x.io".to_string()), ("2".into(), "b@x.io".into()), ("3".into(), "c@x.io".into())];
         let members: std::collections::BTreeSet<String> = ["2".to_string()].into();
-        let c = coverage_change(
-            "guardduty",
-            "r",
-            Some("1"),
-            &accounts,
-            Some(&members),
-            |m| step(O::Enroll { accounts: m }),
-            None,
-        );
+        let covered = Covered { admin: Some("1"), admin_too: false, accounts: &accounts };
+        let c = coverage_change("guardduty", "r", &covered, Some(&members), |m| step(enroll(m)), None);
         assert_eq!(c.action, Action::Update);
         assert_eq!(c.properties[0].before.as_deref(), Some("1 of 2 accounts (not enrolled: 3)"));
-        assert_eq!(c.steps, [step(O::Enroll { accounts: vec![("3".into(), "c@x.io".into())] })]);
-        let enroll = |m| step(O::Enroll { accounts: m });
-        let unread = coverage_change("guardduty", "r", Some("1"), &accounts, None, enroll, None);
+        assert_eq!(c.steps, [step(enroll(vec![("3".into(), "c@x.io".into())]))]);
+        let unread = coverage_change("guardduty", "r", &covered, None, |m| step(enroll(m)), None);
         assert_eq!(unread.action, Action::NoOp);
         let all = step(O::Own(GdOp::EnsureDetector));
-        let pending = coverage_change("x", "r", Some("1"), &accounts, None, enroll, Some(all.clone()));
+        let pending = coverage_change("x", "r", &covered, None, |m| step(enroll(m)), Some(all.clone()));
         assert_eq!((pending.action, pending.steps), (Action::Create, vec![all]));
+        // Where enrolment turns something on in every account (Inspector's scans),
+        // Security Tooling counts too.
+        let everyone = Covered { admin: Some("1"), admin_too: true, accounts: &accounts };
+        let c = coverage_change("inspector", "r", &everyone, Some(&members), |m| step(enroll(m)), None);
+        assert_eq!(c.properties[0].before.as_deref(), Some("1 of 3 accounts (not enrolled: 1, 3)"));
+    }
+
+    fn enroll(accounts: Vec<(String, String)>) -> O {
+        O::Enroll { accounts, with: vec![] }
     }
 }

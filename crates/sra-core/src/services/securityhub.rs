@@ -19,6 +19,10 @@ pub const MEMBERS_PER_CALL: usize = 50;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShOp {
     EnableHub,
+    /// From the management account: Security Hub on there, which its
+    /// administrator cannot do (API reference, CreateMembers: "Security Hub cannot
+    /// be enabled automatically for the organization management account").
+    EnableHubInManagement,
     /// Exactly these values: AutoEnable, AutoEnableStandards.
     UpdateOrganizationConfiguration {
         auto_enable: bool,
@@ -41,6 +45,9 @@ impl regional::OwnOp for ShOp {
         use Verb::*;
         match self {
             Self::EnableHub => Phrase::new(Enable, format!("Security Hub in Security Tooling in {region}")),
+            Self::EnableHubInManagement => {
+                Phrase::new(Enable, format!("Security Hub in the management account in {region} (default standards)"))
+            }
             Self::UpdateOrganizationConfiguration { auto_enable, auto_enable_standards } => Phrase::new(
                 Set,
                 format!(
@@ -133,6 +140,15 @@ impl regional::Service for SecurityHub {
                 auto_enable_standards: "DEFAULT".into(),
             });
         }
+        // The management account enables Security Hub itself, before its
+        // administrator can enroll it (API reference, CreateMembers).
+        // Unread (no organization yet): enabled by apply, which tolerates a hub
+        // that is on already.
+        let before = here.management_on.map(|on| if on { "enabled" } else { "(not enabled)" }.to_string());
+        props.push(prop("management_account_hub", before, "enabled"));
+        if here.management_on != Some(true) {
+            ops.push(ShOp::EnableHubInManagement);
+        }
         let mut missing = Vec::new();
         for s in &spec.standards {
             let before = have.standards.get(s).cloned();
@@ -192,7 +208,7 @@ mod tests {
     fn linked_regions_compare_as_a_set() {
         let regions = ["us-east-1".to_string(), "us-west-2".into(), "eu-west-1".into()];
         let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[] };
-        let here = Here { region: "us-east-1", org: &org, is_admin: true };
+        let here = Here { region: "us-east-1", org: &org, is_admin: true, management_on: Some(true) };
         let spec = SecurityHubSpec { enabled: true, standards: vec![] };
         let have = |linked: &[&str]| Settings {
             hub: true,
@@ -215,13 +231,34 @@ mod tests {
         );
     }
 
+    /// The management account's hub is planned from the management account
+    /// (its administrator cannot enable it, API reference CreateMembers), before
+    /// coverage enrolls it; on already, nothing is planned.
+    #[test]
+    fn the_management_accounts_hub_is_enabled_from_the_management_account() {
+        let regions = ["us-east-1".to_string()];
+        let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[] };
+        let spec = SecurityHubSpec { enabled: true, standards: vec![] };
+        let have = Settings { hub: true, org_config: Some((true, "DEFAULT".into())), ..Default::default() };
+        for (management_on, before, planned) in
+            [(Some(true), Some("enabled"), false), (Some(false), Some("(not enabled)"), true), (None, None, true)]
+        {
+            let here = Here { region: "us-east-1", org: &org, is_admin: true, management_on };
+            let change = SecurityHub::settings(&spec, &here, &have);
+            let p = change.properties.iter().find(|p| p.name == "management_account_hub").unwrap();
+            assert_eq!((p.before.as_deref(), p.after.as_deref()), (before, Some("enabled")));
+            assert_eq!(change.ops.contains(&ShOp::EnableHubInManagement), planned, "{management_on:?}");
+            assert!(!change.ops.iter().any(|op| matches!(op, ShOp::UpdateOrganizationConfiguration { .. })));
+        }
+    }
+
     /// Under central configuration AutoEnable cannot be set: the plan says what a
     /// person must see to instead of sending a call AWS refuses.
     #[test]
     fn central_configuration_is_a_manual_item_not_a_refused_call() {
         let regions = ["us-east-1".to_string()];
         let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[] };
-        let here = Here { region: "us-east-1", org: &org, is_admin: true };
+        let here = Here { region: "us-east-1", org: &org, is_admin: true, management_on: Some(true) };
         let spec = SecurityHubSpec { enabled: true, standards: vec![] };
         let have = Settings {
             hub: true,
