@@ -427,6 +427,33 @@ impl Sessions {
         self.cell(account).get_or_try_init(|| self.assume(account, rep)).await.cloned()
     }
 
+    /// The configuration for `account` without waiting for its role: for
+    /// reading accounts that exist already (every account's baselines), where a
+    /// role that cannot be assumed will not become assumable by waiting (an
+    /// invited account without it). The plan role first, when there is one (it
+    /// exists in Security Tooling and Log Archive), then the access role.
+    pub async fn config_now(&self, account: &str, rep: &crate::report::Reporter) -> anyhow::Result<SdkConfig> {
+        if account == self.management_account {
+            return Ok(self.base.config.clone());
+        }
+        let now = std::time::Duration::ZERO;
+        let Some(read_role) = &self.read_role else {
+            return self
+                .cell(account)
+                .get_or_try_init(|| self.assume_role(account, &self.role, now, rep))
+                .await
+                .cloned();
+        };
+        let own = self.cell(account);
+        if let Ok(config) = own.get_or_try_init(|| self.assume_role(account, read_role, now, rep)).await {
+            return Ok(config.clone());
+        }
+        // `config` keeps the plan role's session in the account's cell: the
+        // access role's has a cell of its own.
+        let cell = self.cell(&format!("{account} {}", self.role));
+        cell.get_or_try_init(|| self.assume_role(account, &self.role, now, rep)).await.cloned()
+    }
+
     async fn assume(&self, account: &str, rep: &crate::report::Reporter) -> anyhow::Result<SdkConfig> {
         if let Some(read_role) = &self.read_role {
             match self.assume_role(account, read_role, std::time::Duration::ZERO, rep).await {

@@ -37,6 +37,8 @@ pub enum Area {
     Service(String),
     /// `accounts.<role>.role_tag`.
     RoleTag(AccountRole),
+    /// `[baselines]`.
+    Baselines,
 }
 
 /// What init found, for the file's comments.
@@ -95,6 +97,10 @@ fn area_of(change: &Change) -> Option<Area> {
         Address::Account(role) if change.properties.iter().any(|p| p.name.starts_with("tags.") && p.changed()) => {
             Some(Area::RoleTag(*role))
         }
+        Address::Baseline { .. } => Some(Area::Baselines),
+        Address::TrustedAccess(principal) if principal == sra_core::services::ACCOUNT_MANAGEMENT => {
+            Some(Area::Baselines)
+        }
         Address::TrustedAccess(principal) => {
             crate::services::service_of_principal(principal).map(|s| Area::Service(s.into()))
         }
@@ -150,6 +156,7 @@ pub fn opt_out(desired: &mut Desired, plan: &Plan, notes: &mut BTreeMap<Area, Ve
         let switched = match &area {
             Area::Trail => std::mem::replace(&mut desired.log_archive.enabled, false),
             Area::Guardrails => std::mem::replace(&mut desired.guardrails.enabled, false),
+            Area::Baselines => std::mem::replace(&mut desired.baselines.enabled, false),
             Area::RoleTag(role) => {
                 let account = desired.accounts.iter_mut().find(|a| a.role == *role).expect("both roles exist");
                 account.tags.remove(ROLE_TAG).is_some()
@@ -265,6 +272,16 @@ pub fn render(desired: &Desired, found: &Found, notes: &BTreeMap<Area, Vec<Strin
         comment_block(&mut out, &Area::Guardrails, notes, "enabled = true (docs/guardrails.md lists each policy)");
     }
     out.push_str(&format!("enabled = {}\n", desired.guardrails.enabled));
+    out.push_str("\n[baselines]\n");
+    if !desired.baselines.enabled {
+        comment_block(
+            &mut out,
+            &Area::Baselines,
+            notes,
+            "enabled = true (EBS encryption by default, S3 account public access block and password policy in every account)",
+        );
+    }
+    out.push_str(&format!("enabled = {}\n", desired.baselines.enabled));
     let s = &desired.services;
     let services: Vec<(&str, bool)> = vec![
         ("guardduty", s.guardduty.enabled),

@@ -13,7 +13,7 @@ use crate::render::document::PlanDocument;
 use crate::report::Reporter;
 use crate::services::detective::{Detective, DetectiveSpec};
 use crate::services::organizations;
-use crate::services::{accessanalyzer, config, delegation, guardrails, log_archive, plan_role, regional};
+use crate::services::{accessanalyzer, baselines, config, delegation, guardrails, log_archive, plan_role, regional};
 use crate::services::{guardduty::GuardDuty, inspector::Inspector, macie::Macie, securityhub::SecurityHub};
 
 /// A computed plan and what rendering it needs besides.
@@ -160,14 +160,36 @@ async fn observe(
         }
     };
     let org_state = organizations::state(aws, desired, &observed, locked, guardrails, rep);
+    // Every account, when coverage or the baselines need them all; then every
+    // active account's baselines, beside the other reads.
     let everyone = async {
-        if observed.accounts_complete || !desired.services.checks_members() {
-            return Ok(None);
-        }
-        match listing {
-            Some(l) => l.finish(&site).await.map(Some),
-            None => organizations::list_accounts(&aws.organizations(), &site, rep).await.map(Some),
-        }
+        let needed = desired.services.checks_members() || desired.baselines.any();
+        let all = if observed.accounts_complete || !needed {
+            None
+        } else {
+            Some(match listing {
+                Some(l) => l.finish(&site).await?,
+                None => organizations::list_accounts(&aws.organizations(), &site, rep).await?,
+            })
+        };
+        let active: Vec<String> = all
+            .as_deref()
+            .unwrap_or(&observed.accounts)
+            .iter()
+            .filter(|a| a.status == "ACTIVE")
+            .map(|a| a.id.clone())
+            .collect();
+        let baselines = baselines::observe(
+            &sessions,
+            &desired.baselines,
+            &desired.governed_regions,
+            &active,
+            Some(root_id.as_str()).filter(|r| !r.is_empty()),
+            ids.log_archive.as_deref(),
+            rep,
+        )
+        .await?;
+        Ok::<_, anyhow::Error>((all, baselines))
     };
     let services = async {
         let admin = ids.security_tooling.as_deref();
@@ -232,8 +254,10 @@ async fn observe(
         observed.securityhub,
         observed.guardduty,
     ) = services?;
-    if let Some(all) = everyone? {
+    let (all, baselines) = everyone?;
+    if let Some(all) = all {
         observed.merge_accounts(all);
     }
+    observed.baselines = baselines;
     Ok(Computed { plan: diff(desired, &observed), applied_digest, root_id })
 }

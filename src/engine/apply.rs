@@ -100,7 +100,7 @@ pub async fn apply(
             }
             Step::CreateOu { path, parent } => {
                 let parent_id = produced.resolve(parent)?;
-                let id = orgs::create_ou(&client, &site, &parent_id, path).await?;
+                let id = orgs::create_ou(&client, &site, &parent_id, path, rep).await?;
                 produced.0.insert(IdRef::Ou(path.clone()), id);
             }
             Step::CreateAccount { .. }
@@ -137,7 +137,8 @@ pub async fn apply(
             | Step::Macie { .. }
             | Step::Detective { .. }
             | Step::Config { .. }
-            | Step::AccessAnalyzer { .. } => unreachable!("regional steps run in waves"),
+            | Step::AccessAnalyzer { .. }
+            | Step::Baseline { .. } => unreachable!("regional steps run in waves"),
             Step::Delegate { service, principal, op } => {
                 let admin = ids.security_tooling.clone().ok_or_else(|| {
                     crate::aws::hinted("the Security Tooling account does not exist yet", "rerun sra apply")
@@ -247,6 +248,8 @@ fn lane(step: &Step) -> Option<(&'static str, String)> {
         Step::Detective { region, .. } => ("detective", region.clone()),
         Step::AccessAnalyzer { region } => ("access_analyzer", region.clone()),
         Step::Config { account, region, .. } => ("config", format!("{region}/{}", account.key())),
+        // Each account's baselines in order; accounts side by side.
+        Step::Baseline { label, .. } => ("baseline", label.clone()),
         _ => return None,
     })
 }
@@ -392,13 +395,19 @@ async fn run_service(
     rep: &Reporter,
 ) -> Result<()> {
     use futures_util::{StreamExt, TryStreamExt};
+    // Baselines' lanes are accounts: their bound keeps the management
+    // account's shared calls (AssumeRole, alternate contacts) well under its rates.
+    let cap = match lanes.first().and_then(|(_, l)| l.first()) {
+        Some((_, Step::Baseline { .. })) => crate::services::baselines::ACCOUNTS_AT_ONCE,
+        _ => crate::aws::REGIONS_PER_SERVICE,
+    };
     let mut lanes = lanes.into_iter().map(|(_, l)| l);
     if in_order && let Some(first) = lanes.next() {
         run_lane(first, desired, ids, sessions, rep).await?;
     }
     futures_util::stream::iter(lanes)
         .map(|lane| run_lane(lane, desired, ids, sessions, rep))
-        .buffer_unordered(crate::aws::REGIONS_PER_SERVICE)
+        .buffer_unordered(cap)
         .try_collect::<()>()
         .await
 }
@@ -418,6 +427,18 @@ async fn run_regional(
         securityhub::SecurityHub,
     };
     rep.progress(format!("{addr}: {}", step.phrase().progress()));
+    if let Step::Baseline { account, op, .. } = step {
+        let id = match account {
+            IdRef::Known(id) => id.clone(),
+            IdRef::Account(AccountRole::SecurityTooling) => ids.security_tooling.clone().unwrap_or_default(),
+            IdRef::Account(AccountRole::LogArchive) => ids.log_archive.clone().unwrap_or_default(),
+            other => unreachable!("baselines name accounts, not {other}"),
+        };
+        if id.is_empty() {
+            return Err(crate::aws::hinted("the account does not exist yet", "rerun sra apply"));
+        }
+        return crate::services::baselines::run(sessions, &id, op, rep).await;
+    }
     if let Step::Config { account, region, op } = step {
         let bucket = ids.bucket_name(&desired.log_archive, log_archive::BucketKind::Log);
         return config::run(*account, region, op, ids, &bucket, sessions, rep).await;

@@ -5,6 +5,7 @@
 pub use sra_core::services::{TRUSTED_ACCESS, service_of_principal};
 
 pub mod accessanalyzer;
+pub mod baselines;
 pub mod config;
 pub mod delegation;
 pub mod detective;

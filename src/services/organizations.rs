@@ -314,22 +314,7 @@ async fn observe_ous(
             },
         };
         if !children.contains_key(&parent_id) {
-            rep.debug(format!("organizations:ListOrganizationalUnitsForParent {parent_id}"));
-            let ous = orgs
-                .list_organizational_units_for_parent()
-                .parent_id(&parent_id)
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| {
-                    call_error(e, SVC, "ListOrganizationalUnitsForParent", site, format!("looking for OU \"{path}\""))
-                })?;
-            let list = ous
-                .iter()
-                .flat_map(|page| page.organizational_units())
-                .map(|ou| (ou.name().unwrap_or_default().to_string(), ou.id().unwrap_or_default().to_string()))
-                .collect();
+            let list = child_ous(orgs, site, &parent_id, &format!("looking for OU \"{path}\""), rep).await?;
             children.insert(parent_id.clone(), list);
         }
         if let Some((_, id)) = children[&parent_id].iter().find(|(name, _)| name == path.name()) {
@@ -337,6 +322,47 @@ async fn observe_ous(
         }
     }
     Ok(found)
+}
+
+/// The OUs directly under `parent_id`, as (name, id), every page.
+pub async fn child_ous(
+    orgs: &Client,
+    site: &Site,
+    parent_id: &str,
+    purpose: &str,
+    rep: &Reporter,
+) -> Result<Vec<(String, String)>> {
+    rep.debug(format!("organizations:ListOrganizationalUnitsForParent {parent_id}"));
+    let ous = orgs
+        .list_organizational_units_for_parent()
+        .parent_id(parent_id)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| call_error(e, SVC, "ListOrganizationalUnitsForParent", site, purpose))?;
+    Ok(ous
+        .iter()
+        .flat_map(|page| page.organizational_units())
+        .map(|ou| (ou.name().unwrap_or_default().to_string(), ou.id().unwrap_or_default().to_string()))
+        .collect())
+}
+
+/// Every account under the OU `ou_id`, at any depth.
+pub async fn accounts_under(orgs: &Client, site: &Site, ou_id: &str, rep: &Reporter) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut queue = vec![ou_id.to_string()];
+    while let Some(parent) = queue.pop() {
+        rep.debug(format!("organizations:ListAccountsForParent {parent}"));
+        let pages: Vec<_> =
+            orgs.list_accounts_for_parent().parent_id(&parent).into_paginator().send().try_collect().await.map_err(
+                |e| call_error(e, SVC, "ListAccountsForParent", site, "listing the accounts of an excluded OU"),
+            )?;
+        out.extend(pages.iter().flat_map(|p| p.accounts()).filter_map(|a| a.id().map(str::to_string)));
+        let children = child_ous(orgs, site, &parent, "listing the OUs of an excluded OU", rep).await?;
+        queue.extend(children.into_iter().map(|(_, id)| id));
+    }
+    Ok(out)
 }
 
 async fn observe_parent(
@@ -490,7 +516,7 @@ pub async fn enable_service_access(orgs: &Client, site: &Site, principal: &str) 
     Ok(())
 }
 
-async fn observe_trusted_access(orgs: &Client, site: &Site, rep: &Reporter) -> Result<Vec<String>> {
+pub async fn observe_trusted_access(orgs: &Client, site: &Site, rep: &Reporter) -> Result<Vec<String>> {
     rep.debug("organizations:ListAWSServiceAccessForOrganization");
     let pages =
         orgs.list_aws_service_access_for_organization().into_paginator().send().try_collect().await.map_err(|e| {
@@ -509,7 +535,7 @@ async fn observe_trusted_access(orgs: &Client, site: &Site, rep: &Reporter) -> R
         .collect())
 }
 
-pub async fn create_ou(orgs: &Client, site: &Site, parent_id: &str, path: &OuPath) -> Result<String> {
+pub async fn create_ou(orgs: &Client, site: &Site, parent_id: &str, path: &OuPath, rep: &Reporter) -> Result<String> {
     let out =
         crate::aws::retry_races(|| orgs.create_organizational_unit().parent_id(parent_id).name(path.name()).send())
             .await;
@@ -517,21 +543,10 @@ pub async fn create_ou(orgs: &Client, site: &Site, parent_id: &str, path: &OuPat
         Ok(o) => Ok(o.organizational_unit().and_then(|u| u.id()).unwrap_or_default().to_string()),
         Err(e) if error_code(&e) == Some("DuplicateOrganizationalUnitException") => {
             // Made meanwhile (by a concurrent run): use it.
-            let ous = orgs
-                .list_organizational_units_for_parent()
-                .parent_id(parent_id)
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| {
-                    call_error(e, SVC, "ListOrganizationalUnitsForParent", site, format!("finding OU \"{path}\""))
-                })?;
-            ous.iter()
-                .flat_map(|page| page.organizational_units())
-                .find(|o| o.name() == Some(path.name()))
-                .and_then(|o| o.id())
-                .map(str::to_string)
+            let ous = child_ous(orgs, site, parent_id, &format!("finding OU \"{path}\""), rep).await?;
+            ous.into_iter()
+                .find(|(name, _)| name == path.name())
+                .map(|(_, id)| id)
                 .ok_or_else(|| hinted(format!("OU \"{path}\" exists but cannot be found"), "rerun sra"))
         }
         Err(e) => Err(call_error(e, SVC, "CreateOrganizationalUnit", site, format!("creating OU \"{path}\"")).into()),

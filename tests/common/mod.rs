@@ -173,8 +173,9 @@ impl Emulator {
     }
 
     /// Run Python with boto3 (from the emulator's virtualenv) against this emulator.
-    /// `client(service, account)` gives a client in that account (through its
-    /// OrganizationAccountAccessRole) that uses the emulator as HTTP proxy.
+    /// `client(service, account, region)` gives a client in that account (through
+    /// its OrganizationAccountAccessRole; the management account's own without
+    /// one) that uses the emulator as HTTP proxy.
     pub fn boto3(&self, code: &str) -> String {
         let venv = std::env::var_os("SRA_EMULATOR_VENV")
             .map(PathBuf::from)
@@ -184,8 +185,10 @@ impl Emulator {
 import json, boto3
 from botocore.config import Config
 URL = "{url}"
-def client(service, account):
-    kw = dict(endpoint_url=URL, region_name="us-east-1", config=Config(proxies={{"http": URL}}))
+def client(service, account=None, region="us-east-1"):
+    kw = dict(endpoint_url=URL, region_name=region, config=Config(proxies={{"http": URL}}))
+    if account is None:
+        return boto3.client(service, aws_access_key_id="test", aws_secret_access_key="test", **kw)
     sts = boto3.client("sts", aws_access_key_id="test", aws_secret_access_key="test", **kw)
     c = sts.assume_role(RoleArn=f"arn:aws:iam::{{account}}:role/OrganizationAccountAccessRole", RoleSessionName="test")["Credentials"]
     return boto3.client(service, aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"], **kw)

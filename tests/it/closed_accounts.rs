@@ -7,7 +7,7 @@
 //! included, has GuardDuty and Security Hub on and Inspector scanning EC2, ECR
 //! and Lambda; the closed account has none of them.
 
-use crate::common::{Emulator, MINIMAL};
+use crate::common::Emulator;
 
 const SETUP: &str = r#"
 import time
@@ -42,22 +42,23 @@ print(json.dumps(out))
 "#;
 
 /// What each account (ids in ACCOUNTS, the management account as "management")
-/// sees of itself in us-east-1: GuardDuty detectors, the hub, Inspector's scans.
+/// sees of itself in each governed region: GuardDuty detectors, the hub,
+/// Inspector's scans.
 const INSIDE: &str = r#"
-kw = dict(endpoint_url=URL, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
 out = {}
 for account in ACCOUNTS:
-    own = (lambda s: boto3.client(s, **kw)) if account == "management" else (lambda s: client(s, account))
-    detectors = own("guardduty").list_detectors()["DetectorIds"]
-    try:
-        own("securityhub").describe_hub()
-        hub = True
-    except Exception as e:
-        assert "InvalidAccessException" in str(e), e
-        hub = False
-    state = own("inspector2").batch_get_account_status()["accounts"][0]["resourceState"]
-    scans = sorted(k for k, v in state.items() if v["status"] == "ENABLED")
-    out[account] = {"guardduty": len(detectors), "securityhub": hub, "inspector": scans}
+    for region in ["us-east-1", "us-west-2"]:
+        own = lambda s: client(s, None if account == "management" else account, region)
+        detectors = own("guardduty").list_detectors()["DetectorIds"]
+        try:
+            own("securityhub").describe_hub()
+            hub = True
+        except Exception as e:
+            assert "InvalidAccessException" in str(e), e
+            hub = False
+        state = own("inspector2").batch_get_account_status()["accounts"][0]["resourceState"]
+        scans = sorted(k for k, v in state.items() if v["status"] == "ENABLED")
+        out[f"{account} {region}"] = {"guardduty": len(detectors), "securityhub": hub, "inspector": scans}
 print(json.dumps(out))
 "#;
 
@@ -66,7 +67,7 @@ fn a_closed_account_is_in_no_service_and_the_plan_is_clean() {
     let emu = Emulator::start();
     let ids: serde_json::Value = serde_json::from_str(emu.boto3(SETUP).trim()).unwrap();
     let (workload, retired) = (ids["Workload"].as_str().unwrap(), ids["Retired"].as_str().unwrap());
-    let plan = emu.plan_file(MINIMAL);
+    let plan = emu.plan_file(&crate::common::two_regions());
     let plan = plan.to_str().unwrap();
     emu.run(&["apply", plan, "--auto-approve"]).expect_code(0);
     let after = emu.run(&["plan", plan, "--detailed-exitcode"]);
@@ -101,9 +102,10 @@ fn a_closed_account_is_in_no_service_and_the_plan_is_clean() {
     assert_eq!(all.len(), 5, "Security Tooling, Log Archive, management, workload, retired: {all:?}");
     let inside: serde_json::Value =
         serde_json::from_str(emu.boto3(&INSIDE.replace("ACCOUNTS", &format!("[{}]", all.join(", ")))).trim()).unwrap();
+    assert_eq!(inside.as_object().unwrap().len(), 10, "five accounts in two regions: {inside}");
     for (account, seen) in inside.as_object().unwrap() {
         let scans: Vec<&str> = seen["inspector"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
-        if account == retired {
+        if account.starts_with(retired) {
             assert_eq!(seen["guardduty"], 0, "the closed account has no detector: {seen}");
             assert_eq!(seen["securityhub"], false, "the closed account has no hub: {seen}");
             assert!(scans.is_empty(), "the closed account scans nothing: {seen}");

@@ -10,6 +10,7 @@ mod proxy;
 mod trace;
 
 mod bad_input;
+mod baselines;
 mod cli;
 mod closed_accounts;
 mod config;

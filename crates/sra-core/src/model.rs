@@ -127,6 +127,10 @@ pub struct Desired {
     pub log_archive: LogArchiveSpec,
     pub guardrails: GuardrailSpec,
     pub services: ServicesSpec,
+    /// `[baselines]`. Left out of the digest while it is the default, so plan
+    /// files written before it keep their digest.
+    #[serde(default, skip_serializing_if = "BaselineSpec::is_default")]
+    pub baselines: BaselineSpec,
 }
 
 impl Desired {
@@ -268,6 +272,7 @@ pub struct Observed {
     pub analyzers: crate::services::accessanalyzer::ObservedAnalyzers,
     pub delegations: crate::services::delegation::ObservedDelegations,
     pub plan_roles: crate::services::plan_role::ObservedPlanRoles,
+    pub baselines: crate::services::baselines::ObservedBaselines,
 }
 
 impl Observed {
@@ -495,6 +500,64 @@ impl Default for ServicesSpec {
             delegated: Default::default(),
         }
     }
+}
+
+/// `[baselines]`: what every active account of the organization (the
+/// management account included, the excluded OUs' accounts not) gets, in every
+/// governed region where it is regional.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BaselineSpec {
+    pub enabled: bool,
+    /// EBS encryption by default, every account × governed region.
+    pub ebs_default_encryption: bool,
+    /// The S3 account-level public access block, all four settings, every account.
+    pub s3_block_public_access: bool,
+    /// AWS Config recording in every account (today: Security Tooling and Log Archive).
+    pub config_recorders: bool,
+    /// The IAM account password policy at CIS values or stricter, every account.
+    pub password_policy: bool,
+    /// OUs (paths from the root) whose accounts, at any depth, are left alone.
+    pub exclude_ous: Vec<OuPath>,
+    /// Every account's SECURITY alternate contact, when set.
+    pub security_contact: Option<SecurityContact>,
+}
+
+impl Default for BaselineSpec {
+    fn default() -> Self {
+        BaselineSpec {
+            enabled: true,
+            ebs_default_encryption: true,
+            s3_block_public_access: true,
+            config_recorders: true,
+            password_policy: true,
+            exclude_ous: vec![],
+            security_contact: None,
+        }
+    }
+}
+
+impl BaselineSpec {
+    pub fn is_default(&self) -> bool {
+        *self == BaselineSpec::default()
+    }
+
+    /// Whether any per-account baseline is on.
+    pub fn any(&self) -> bool {
+        self.enabled
+            && (self.ebs_default_encryption
+                || self.s3_block_public_access
+                || self.password_policy
+                || self.security_contact.is_some())
+    }
+}
+
+/// An alternate contact (Account Management API, AlternateContact).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct SecurityContact {
+    pub name: String,
+    pub title: String,
+    pub email: String,
+    pub phone: String,
 }
 
 /// `[services.securityhub]`.

@@ -11,4 +11,5 @@ pub(crate) mod observe;
 mod run;
 
 pub use observe::observe;
+pub(crate) use observe::observe_account_pab;
 pub use run::run;

@@ -245,7 +245,7 @@ async fn observe_key(
     }))
 }
 
-async fn observe_account_pab(
+pub(crate) async fn observe_account_pab(
     s3c: &aws_sdk_s3control::Client,
     site: &Site,
     account: &str,

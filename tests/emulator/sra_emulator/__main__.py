@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import run_simple
 
-from . import accessanalyzer, awsconfig, cloudtrail, config, detective, guardduty, inspector2, macie2, organizations, s3, securityhub, seed, sts
+from . import accessanalyzer, account, awsconfig, baselines, cloudtrail, config, detective, guardduty, inspector2, macie2, organizations, s3, securityhub, seed, sts
 
 
 # Services whose errors are JSON (awsJson and restJson protocols).
@@ -194,6 +194,8 @@ def main(argv=None):
     config.update({"create_account_delay_seconds": args.create_account_delay})
 
     organizations.apply()
+    account.apply()
+    baselines.apply()
     sts.apply()
     awsconfig.apply()
     s3.apply()

@@ -12,9 +12,11 @@ real; then seed; then `sra plan` must show no changes.
 Body: {"management": "<id>", "admin": "<Security Tooling id>", "accounts": N,
 "regions": ["us-east-1", ...]}. Answers what it added.
 
-Shortcuts, for benchmarks only: the new accounts get no IAM role (moto builds a
-whole IAM backend per account, which 5,000 accounts cannot afford) and no
-FullAWSAccess attachment; nothing sra reads depends on either.
+Shortcuts, for benchmarks only: the new accounts get no IAM backend (moto builds
+a whole one per account, which 5,000 accounts cannot afford): their access role
+is known to STS alone (sts.SEEDED_ROLES), and their baselines (EBS encryption by
+default, password policy, S3 account public access block) are set as `sra
+apply` sets them; no FullAWSAccess attachment; nothing sra reads depends on it.
 """
 import datetime
 import random
@@ -27,9 +29,10 @@ from moto.macie2.models import Invitation, Member as MacieMember
 from moto.macie2.models import macie2_backends
 from moto.organizations import models as org_models
 from moto.organizations.models import organizations_backends
+from moto.s3control.models import s3control_backends
 from moto.securityhub.models import securityhub_backends
 
-from . import detective, guardduty
+from . import baselines, detective, guardduty, sts
 from .inspector2 import SCANS as inspector_scans
 
 
@@ -74,6 +77,13 @@ def seed(body):
     backend.accounts.extend(added)
     for a in added:
         organizations_backends.master_accounts[a.id] = (management, "aws")
+        # The access role, and the baselines `sra apply` sets in every account.
+        sts.SEEDED_ROLES.add((a.id, "OrganizationAccountAccessRole"))
+        baselines.PASSWORDS[a.id] = baselines.cis_policy()
+        s3control_backends[a.id]["aws"].put_public_access_block(a.id, {
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+        for region in regions:
+            baselines.EBS[(a.id, region)] = True
 
     enrolled = {}
     for region in regions:

@@ -59,11 +59,15 @@ pub fn trusted_principals(desired: &Desired) -> Vec<String> {
         "detective" => services.detective,
         other => delegation::enabled(services, other),
     };
-    crate::services::TRUSTED_ACCESS
+    let mut out: Vec<String> = crate::services::TRUSTED_ACCESS
         .iter()
         .filter(|(key, _)| needs(key))
         .flat_map(|(_, principals)| principals.iter().map(|p| p.to_string()))
-        .collect()
+        .collect();
+    if desired.baselines.enabled && desired.baselines.security_contact.is_some() {
+        out.push(crate::services::ACCOUNT_MANAGEMENT.to_string());
+    }
+    out
 }
 
 pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
@@ -175,8 +179,30 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
     );
     plan.changes.extend(delegations);
     plan.destructive.extend(refused);
+    plan.changes.extend(baseline_changes(desired, observed, &plan.ids));
     order::sort(&mut plan.changes);
     plan
+}
+
+/// Every active account's baselines, the management account's included, and
+/// those of the plan's accounts this apply creates.
+fn baseline_changes(desired: &Desired, observed: &Observed, ids: &Ids) -> Vec<Change> {
+    use crate::services::baselines;
+    let mut active: Vec<String> =
+        observed.accounts.iter().filter(|a| a.status == "ACTIVE").map(|a| a.id.clone()).collect();
+    if !active.contains(&observed.caller_account) {
+        active.insert(0, observed.caller_account.clone());
+    }
+    let missing: Vec<AccountRole> =
+        desired.accounts.iter().filter(|a| observed.account_by_email(&a.email).is_none()).map(|a| a.role).collect();
+    let targets = baselines::targets(&active, &missing, &observed.baselines);
+    baselines::diff(
+        &desired.baselines,
+        &desired.governed_regions,
+        &targets,
+        ids.log_archive.as_deref(),
+        &observed.baselines,
+    )
 }
 
 /// The attack catalog against the policies this plan writes: a case that fails

@@ -27,13 +27,14 @@ pub enum Stage {
     DelegatedAdmin,
     ServiceSettings,
     Coverage,
+    Baseline,
     ScpPolicyType,
     Guardrail,
 }
 
 impl Stage {
     /// Every stage, in order.
-    pub const ALL: [Stage; 18] = [
+    pub const ALL: [Stage; 19] = [
         Stage::Organization,
         Stage::Ou,
         Stage::Account,
@@ -50,6 +51,7 @@ impl Stage {
         Stage::DelegatedAdmin,
         Stage::ServiceSettings,
         Stage::Coverage,
+        Stage::Baseline,
         Stage::ScpPolicyType,
         Stage::Guardrail,
     ];
@@ -74,6 +76,7 @@ impl Stage {
             Stage::DelegatedAdmin => "a service is delegated once the admin account exists and the service has trusted access",
             Stage::ServiceSettings => "organization settings are made from inside the admin account, once it is the admin",
             Stage::Coverage => "accounts are enrolled by the admin once its organization settings exist",
+            Stage::Baseline => "every account's baselines come once the accounts and trusted access exist",
             Stage::ScpPolicyType => "SCPs and RCPs must be enabled on the root before one is attached",
             Stage::Guardrail => "guardrails protect what the stages above set up, so they come last",
         }
@@ -101,6 +104,7 @@ pub fn stage(address: &Address) -> Stage {
         Address::Coverage { .. } => Stage::Coverage,
         Address::ConfigRecorder { .. } => Stage::ConfigRecorder,
         Address::PlanRole(_) => Stage::PlanRole,
+        Address::Baseline { .. } => Stage::Baseline,
     }
 }
 

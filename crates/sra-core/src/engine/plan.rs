@@ -72,6 +72,12 @@ pub enum Address {
     },
     /// The read-only plan role (`organization.plan_role`) in an account.
     PlanRole(AccountRole),
+    /// One account baseline of one account (its id, or the plan's role for an
+    /// account this apply creates).
+    Baseline {
+        account: String,
+        kind: crate::services::baselines::Kind,
+    },
 }
 
 impl fmt::Display for Address {
@@ -97,6 +103,7 @@ impl fmt::Display for Address {
             }
             Address::Coverage { service, region } => write!(f, "{service}[\"{region}\"].coverage"),
             Address::PlanRole(account) => write!(f, "plan_role.{}", account.key()),
+            Address::Baseline { account, kind } => write!(f, "baseline[\"{account}\"].{}", kind.key()),
         }
     }
 }
@@ -224,6 +231,12 @@ pub enum Step {
         role: String,
         op: crate::services::plan_role::Op,
     },
+    /// One account baseline in one account (`label`: its id, or its role's key).
+    Baseline {
+        account: IdRef,
+        label: String,
+        op: crate::services::baselines::Op,
+    },
 }
 
 /// What a step does to its resource, as a verb that reads both as an instruction
@@ -329,6 +342,7 @@ impl Step {
             Step::AccessAnalyzer { region } => Phrase::new(Create, format!("the organization analyzer in {region}")),
             Step::Delegate { principal, op, .. } => op.phrase(principal),
             Step::PlanRole { account, role, op } => op.phrase(*account, role),
+            Step::Baseline { label, op, .. } => op.phrase(label),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The plan file: TOML in, a validated [`Desired`] model out, or every problem
 //! found, each located by line, column and key path.
 
+mod baselines;
 mod guardrails;
 mod log_archive;
 mod reader;
@@ -71,6 +72,7 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
     let log_archive = log_archive::read(r, top);
     let guardrails = guardrails::read(r, top);
     let services = services::read(r, top);
+    let baselines = baselines::read(r, top);
     let (home_region, governed_regions, access_role, plan_role) = org?;
     let mut log_archive = log_archive?;
     let services = services?;
@@ -86,6 +88,7 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
         log_archive,
         guardrails: guardrails.spec,
         services,
+        baselines: baselines?,
     })
 }
 

@@ -156,6 +156,26 @@ pub fn schema() -> Value {
                 "disabled": strings("Guardrails to leave out", &guardrail_names, vec![]),
                 "resource_control_policies": {"type": "boolean", "default": true, "description": "The resource control policy (RCP) that keeps the log buckets and the trail key for the organization and its AWS services, against requests from outside too"}
             })),
+            "baselines": table("What every active account of the organization gets (the management account included, the excluded OUs' accounts not); a missing table means on with these defaults", json!({
+                "enabled": enabled("false: no account baselines"),
+                "ebs_default_encryption": enabled("EBS encryption by default in every account and governed region"),
+                "s3_block_public_access": enabled("The S3 account-level public access block (all four settings) in every account (Log Archive's is the log archive's)"),
+                "config_recorders": enabled("AWS Config recording in every account (today: Security Tooling and Log Archive, with [services.config])"),
+                "password_policy": enabled("The IAM account password policy at CIS values or stricter (length 14, all character classes, no reuse of the last 24) in every account"),
+                "exclude_ous": {"type": "array", "items": {"type": "string"}, "uniqueItems": true, "default": [], "description": "OU paths (from the root, e.g. \"Sandbox\") whose accounts, at any depth, are left alone"},
+                "security_contact": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name", "title", "email", "phone"],
+                    "description": "Every account's SECURITY alternate contact (AWS's abuse and incident notices); set from the management account with trusted access for account.amazonaws.com",
+                    "properties": {
+                        "name": {"type": "string", "minLength": 1, "maxLength": 64},
+                        "title": {"type": "string", "minLength": 1, "maxLength": 50},
+                        "email": {"type": "string", "format": "email", "maxLength": 254},
+                        "phone": {"type": "string", "pattern": "^[\\s0-9()+-]+$", "maxLength": 25}
+                    }
+                }
+            })),
             "services": {
                 "type": "object",
                 "description": "Security services delegated to Security Tooling; a missing table means on with the SRA baseline",

@@ -356,3 +356,47 @@ fn log_readers_and_the_plan_role() {
     let model = serde_json::to_string(&parse(MINIMAL).unwrap()).unwrap();
     assert!(!model.contains("plan_role") && !model.contains("readers"), "{model}");
 }
+
+#[test]
+fn baselines_default_on_and_their_problems_are_located() {
+    let d = parse(MINIMAL).unwrap();
+    assert!(d.baselines.enabled && d.baselines.ebs_default_encryption && d.baselines.password_policy);
+    assert_eq!(d.baselines.security_contact, None);
+    let model = serde_json::to_string(&d).unwrap();
+    assert!(!model.contains("baselines"), "the default keeps older plan files' digests: {model}");
+
+    let src = format!(
+        "{MINIMAL}[baselines]\nebs_default_encryption = false\nexclude_ous = [\"Sandbox\", \"Workloads/Dev\"]\n\
+         [baselines.security_contact]\nname = \"Security Operations\"\ntitle = \"Security team\"\n\
+         email = \"security@example.com\"\nphone = \"+1-555-0100\"\n"
+    );
+    let d = parse(&src).unwrap();
+    assert!(!d.baselines.ebs_default_encryption);
+    assert_eq!(d.baselines.exclude_ous.iter().map(|p| p.to_string()).collect::<Vec<_>>(), ["Sandbox", "Workloads/Dev"]);
+    assert_eq!(d.baselines.security_contact.as_ref().unwrap().phone, "+1-555-0100");
+
+    let src = format!(
+        "{MINIMAL}[baselines]\nebs = true\nexclude_ous = [\"/\"]\n[baselines.security_contact]\nname = \"Sec\"\n\
+         title = \"Security team\"\nemail = \"not-an-address\"\nphone = \"call me\"\n"
+    );
+    let got = problems(&src);
+    assert_eq!(got.len(), 4, "{got:#?}");
+    assert!(got[0].starts_with("11:1 baselines.ebs: unknown key `ebs`"), "{got:#?}");
+    assert!(got[1].contains("baselines.exclude_ous: `/` is not a valid OU path"), "{got:#?}");
+    assert!(
+        got[2].contains("baselines.security_contact.email: `not-an-address` is not a valid contact email"),
+        "{got:#?}"
+    );
+    assert!(
+        got[3].contains("baselines.security_contact.phone: `call me`") && got[3].contains("+1-555-0100"),
+        "{got:#?}"
+    );
+    check(
+        &format!("{MINIMAL}[baselines.security_contact]\nname = \"Sec\"\n"),
+        &[
+            "missing `baselines.security_contact.title`",
+            "missing `baselines.security_contact.email`",
+            "missing `baselines.security_contact.phone`",
+        ],
+    );
+}

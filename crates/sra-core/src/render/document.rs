@@ -399,6 +399,23 @@ mod tests {
         ] {
             steps.push(Step::Config { account: AccountRole::SecurityTooling, region: r(), op });
         }
+        {
+            use crate::services::baselines::{Op as BlOp, PasswordPolicy};
+            let contact = crate::model::SecurityContact {
+                name: "Sec".into(),
+                title: "Security".into(),
+                email: "s@example.com".into(),
+                phone: "+1-555-0100".into(),
+            };
+            for op in [
+                BlOp::EnableEbsEncryption { region: r() },
+                BlOp::PutPublicAccessBlock,
+                BlOp::UpdatePasswordPolicy { policy: PasswordPolicy::wanted(None) },
+                BlOp::PutSecurityContact { contact },
+            ] {
+                steps.push(Step::Baseline { account: IdRef::Known("1".into()), label: "111111111111".into(), op });
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
         for s in &steps {
             assert!(seen.insert(step_text(s)), "two steps read the same: {}", step_text(s));

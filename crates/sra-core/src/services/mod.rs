@@ -3,6 +3,7 @@
 //! how to run the operations lives in the shell crate (`sra::services`).
 
 pub mod accessanalyzer;
+pub mod baselines;
 pub mod config;
 pub mod delegation;
 pub mod detective;
@@ -29,6 +30,10 @@ pub const TRUSTED_ACCESS: &[(&str, &[&str])] = &[
     ("access_analyzer", &["access-analyzer.amazonaws.com"]),
     ("trusted_advisor", &["reporting.trustedadvisor.amazonaws.com"]),
 ];
+
+/// The Account Management API's principal: trusted access lets the management
+/// account set member accounts' alternate contacts (`[baselines.security_contact]`).
+pub const ACCOUNT_MANAGEMENT: &str = "account.amazonaws.com";
 
 /// The `[services]` table whose trusted access `principal` is.
 pub fn service_of_principal(principal: &str) -> Option<&'static str> {

@@ -27,6 +27,7 @@ ou = "Infra/Security"
         d.services.inspector.enabled = false;
         d.services.macie = false;
         d.services.detective = false;
+        d.baselines.enabled = false;
         for (service, _) in crate::services::delegation::SERVICES {
             d.services.delegated.insert(service.to_string(), false);
         }
