@@ -162,6 +162,10 @@ async fn observe(
     let org_state = organizations::state(aws, desired, &observed, locked, guardrails, rep);
     // Every account, when coverage or the baselines need them all; then every
     // active account's baselines, beside the other reads.
+    // Every account records with Config when the Config service and the log
+    // archive are on; Security Tooling's and Log Archive's are the service's own.
+    let recording = delegation::enabled(&desired.services, "config") && desired.log_archive.enabled;
+    let managed: Vec<String> = [&ids.security_tooling, &ids.log_archive].into_iter().flatten().cloned().collect();
     let everyone = async {
         let needed = desired.services.checks_members() || desired.baselines.any();
         let all = if observed.accounts_complete || !needed {
@@ -186,6 +190,7 @@ async fn observe(
             &active,
             Some(root_id.as_str()).filter(|r| !r.is_empty()),
             ids.log_archive.as_deref(),
+            recording.then_some(managed.as_slice()),
             rep,
         )
         .await?;

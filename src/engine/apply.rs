@@ -437,7 +437,8 @@ async fn run_regional(
         if id.is_empty() {
             return Err(crate::aws::hinted("the account does not exist yet", "rerun sra apply"));
         }
-        return crate::services::baselines::run(sessions, &id, op, rep).await;
+        let bucket = ids.bucket_name(&desired.log_archive, log_archive::BucketKind::Log);
+        return crate::services::baselines::run(sessions, &id, op, ids, &bucket, rep).await;
     }
     if let Step::Config { account, region, op } = step {
         let bucket = ids.bucket_name(&desired.log_archive, log_archive::BucketKind::Log);

@@ -1,7 +1,7 @@
 //! Account baselines' SDK calls: reading each account's baselines (EC2's EBS
 //! default per governed region, S3 Control's account public access block, IAM's
-//! password policy, the Account Management API's SECURITY contact) and setting
-//! them. Which account needs what is the core's (`sra_core::services::baselines`).
+//! password policy, the Account Management API's SECURITY contact, Config's
+//! recorder per governed region) and setting them. Which account needs what is the core's (`sra_core::services::baselines`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,7 +23,10 @@ pub const ACCOUNTS_AT_ONCE: usize = 8;
 /// Every account's baselines: `accounts` are the organization's ACTIVE accounts
 /// (the management account among them); those under `exclude_ous` are only
 /// listed as excluded. An account whose access role cannot be assumed is listed
-/// as unreadable, not an error: the plan names it.
+/// as unreadable, not an error: the plan names it. `recorders`: Some(managed)
+/// when every account records with Config: each account's recorders are read,
+/// except in `managed` (Security Tooling and Log Archive, the Config service's).
+#[allow(clippy::too_many_arguments)]
 pub async fn observe(
     sessions: &Sessions,
     spec: &BaselineSpec,
@@ -31,6 +34,7 @@ pub async fn observe(
     accounts: &[String],
     root_id: Option<&str>,
     log_archive: Option<&str>,
+    recorders: Option<&[String]>,
     rep: &Reporter,
 ) -> Result<ObservedBaselines> {
     let mut out = ObservedBaselines::default();
@@ -58,7 +62,9 @@ pub async fn observe(
     }
     let read: Vec<(String, Result<AccountBaseline, String>)> = futures_util::stream::iter(wanted)
         .map(|account| async move {
-            let read = read_account(sessions, spec, regions, account, log_archive, contacts, rep).await?;
+            let config = spec.config_recorders && recorders.is_some_and(|managed| !managed.contains(account));
+            let reads = Reads { contacts, config };
+            let read = read_account(sessions, spec, regions, account, log_archive, reads, rep).await?;
             Ok::<_, anyhow::Error>((account.clone(), read))
         })
         .buffer_unordered(ACCOUNTS_AT_ONCE)
@@ -111,6 +117,16 @@ async fn excluded(sessions: &Sessions, root: &str, paths: &[OuPath], rep: &Repor
     Ok(out)
 }
 
+/// What to read in an account beyond the spec's own baselines.
+#[derive(Clone, Copy)]
+struct Reads {
+    /// Its SECURITY contact (the management account's always, members' once
+    /// Account Management has trusted access).
+    contacts: bool,
+    /// Its Config recorders, one set of reads per governed region.
+    config: bool,
+}
+
 /// One account's baselines; Err(why) when its role cannot be assumed.
 async fn read_account(
     sessions: &Sessions,
@@ -118,7 +134,7 @@ async fn read_account(
     regions: &[String],
     account: &str,
     log_archive: Option<&str>,
-    contacts: bool,
+    reads: Reads,
     rep: &Reporter,
 ) -> Result<Result<AccountBaseline, String>> {
     let config = match sessions.config_now(account, rep).await {
@@ -160,13 +176,25 @@ async fn read_account(
     };
     let contact = async {
         let own = account == sessions.management_account;
-        if spec.security_contact.is_none() || !(own || contacts) {
+        if spec.security_contact.is_none() || !(own || reads.contacts) {
             return Ok(None);
         }
         read_contact(sessions, account, rep).await
     };
-    let (s3, password, ebs, contact) = tokio::try_join!(s3, password, ebs, contact)?;
-    Ok(Ok(AccountBaseline { ebs, s3, password, contact }))
+    let recorders = async {
+        let mut out = BTreeMap::new();
+        if !reads.config {
+            return Ok(out);
+        }
+        for region in regions {
+            let c = crate::services::config::client(&config, region);
+            let site = sessions.site_in(account, region);
+            out.insert(region.clone(), crate::services::config::observe_recorder(&c, &site, rep).await?);
+        }
+        Ok::<_, anyhow::Error>(out)
+    };
+    let (s3, password, ebs, contact, config) = tokio::try_join!(s3, password, ebs, contact, recorders)?;
+    Ok(Ok(AccountBaseline { ebs, s3, password, contact, config }))
 }
 
 async fn ebs_default(config: &SdkConfig, site: &Site, rep: &Reporter) -> Result<bool> {
@@ -222,10 +250,21 @@ async fn read_contact(sessions: &Sessions, account: &str, rep: &Reporter) -> Res
     }
 }
 
-/// Run one baseline step in `account` (an id: the caller resolves the plan's roles).
-pub async fn run(sessions: &Sessions, account: &str, op: &Op, rep: &Reporter) -> Result<()> {
+/// Run one baseline step in `account` (an id: the caller resolves the plan's
+/// roles); `ids` and `bucket` for Config's delivery channel.
+pub async fn run(
+    sessions: &Sessions,
+    account: &str,
+    op: &Op,
+    ids: &crate::services::log_archive::Ids,
+    bucket: &str,
+    rep: &Reporter,
+) -> Result<()> {
     let site = sessions.site(account);
     match op {
+        Op::Config { region, op } => {
+            return crate::services::config::run_in(account, region, op, ids, bucket, sessions, rep).await;
+        }
         Op::PutSecurityContact { contact } => {
             let client = aws_sdk_account::Client::new(&sessions.base.config);
             let mut call = client
@@ -293,7 +332,7 @@ pub async fn run(sessions: &Sessions, account: &str, op: &Op, rep: &Reporter) ->
                     call_error(e, "iam", "UpdateAccountPasswordPolicy", &site, "setting the password policy")
                 })?;
         }
-        Op::PutSecurityContact { .. } => unreachable!("made from the management account above"),
+        Op::PutSecurityContact { .. } | Op::Config { .. } => unreachable!("run above"),
     }
     Ok(())
 }

@@ -18,7 +18,7 @@ pub use sra_core::services::config::*;
 
 const SVC: &str = "config";
 
-fn client(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_config::Client {
+pub(crate) fn client(config: &aws_config::SdkConfig, region: &str) -> aws_sdk_config::Client {
     let conf =
         aws_sdk_config::config::Builder::from(config).region(aws_config::Region::new(region.to_string())).build();
     aws_sdk_config::Client::from_conf(conf)
@@ -31,7 +31,9 @@ fn account_id(ids: &Ids, account: AccountRole) -> Option<&str> {
     }
 }
 
-async fn observe_recorder(c: &aws_sdk_config::Client, site: &Site, rep: &Reporter) -> Result<RecorderState> {
+/// One account's recorder, its status and its delivery channel in one region:
+/// three calls, side by side.
+pub(crate) async fn observe_recorder(c: &aws_sdk_config::Client, site: &Site, rep: &Reporter) -> Result<RecorderState> {
     rep.debug(format!(
         "config:DescribeConfigurationRecorders, ...Status, DescribeDeliveryChannels {} {}",
         site.account, site.region
@@ -165,11 +167,24 @@ pub async fn run(
     sessions: &Sessions,
     rep: &Reporter,
 ) -> Result<()> {
-    let id = account_id(ids, account)
-        .ok_or_else(|| {
-            crate::aws::hinted(format!("the {} account does not exist yet", account.key()), "rerun sra apply")
-        })?
-        .to_string();
+    let id = account_id(ids, account).ok_or_else(|| {
+        crate::aws::hinted(format!("the {} account does not exist yet", account.key()), "rerun sra apply")
+    })?;
+    run_in(id, region, op, ids, bucket, sessions, rep).await
+}
+
+/// Run one Config operation in the account `id` (Security Tooling, Log Archive,
+/// or any account's recorder baseline).
+pub async fn run_in(
+    id: &str,
+    region: &str,
+    op: &CfOp,
+    ids: &Ids,
+    bucket: &str,
+    sessions: &Sessions,
+    rep: &Reporter,
+) -> Result<()> {
+    let id = id.to_string();
     let cfg = sessions.config(&id, rep).await?;
     let c = client(&cfg, region);
     let site = sessions.site_in(&id, region);

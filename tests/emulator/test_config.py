@@ -30,3 +30,57 @@ class Config(EmulatorCase):
         bad = {"RoleArn": "arn:aws:iam::123456789012:role/none", "AwsRegions": ["us-east-1"]}
         self.assertEqual(self.code(self.client("config").put_configuration_aggregator, ConfigurationAggregatorName="org",
                                    OrganizationAggregationSource=bad), "InvalidRoleException")
+
+    def test_a_delivery_channel_needs_a_bucket_config_may_write_to(self):
+        """Another account's bucket must allow config.amazonaws.com to put objects
+        under AWSLogs/<account>/Config/, with the conditions Config's requests
+        carry; the organization-wide grant sra writes is one."""
+        import json
+
+        import boto3
+        from botocore.config import Config as BotoConfig
+        orgs = self.client("organizations")
+        org_id = orgs.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+        r = orgs.create_account(AccountName="w", Email="w@example.com")["CreateAccountStatus"]
+        time.sleep(0.05)
+        member = orgs.describe_create_account_status(CreateAccountRequestId=r["Id"])["CreateAccountStatus"]["AccountId"]
+        c = self.client("sts").assume_role(RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+                                           RoleSessionName="test")["Credentials"]
+        as_member = lambda service: boto3.client(
+            service, endpoint_url=self.url, region_name="us-east-1", aws_access_key_id=c["AccessKeyId"],
+            aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"],
+            config=BotoConfig(retries={"max_attempts": 1}))
+        arn = as_member("iam").create_role(RoleName="recorder", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        cfg = as_member("config")
+        cfg.put_configuration_recorder(ConfigurationRecorder=self.recorder(arn))
+        channel = {"name": "default", "s3BucketName": "org-logs"}
+        self.assertEqual(self.code(cfg.put_delivery_channel, DeliveryChannel=channel), "NoSuchBucketException")
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket="org-logs")
+        self.assertEqual(self.code(cfg.put_delivery_channel, DeliveryChannel=channel), "InsufficientDeliveryPolicyException",
+                         "another account's bucket without a policy")
+
+        def grant(org, extra=()):
+            statements = [{"Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"}, "Action": "s3:PutObject",
+                           "Resource": "arn:aws:s3:::org-logs/AWSLogs/*/Config/*",
+                           "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                                          "aws:SourceOrgID": org}}}, *extra]
+            s3.put_bucket_policy(Bucket="org-logs", Policy=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+
+        grant("o-someoneelse")
+        self.assertEqual(self.code(cfg.put_delivery_channel, DeliveryChannel=channel), "InsufficientDeliveryPolicyException",
+                         "another organization's grant")
+        deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::org-logs/*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": member}}}
+        grant(org_id, [deny])
+        self.assertEqual(self.code(cfg.put_delivery_channel, DeliveryChannel=channel), "InsufficientDeliveryPolicyException",
+                         "a Deny that matches wins")
+        grant(org_id)
+        cfg.put_delivery_channel(DeliveryChannel=channel)
+        self.assertEqual(cfg.describe_delivery_channels()["DeliveryChannels"][0]["s3BucketName"], "org-logs")
+        # The bucket owner's own recorder needs no grant.
+        own = self.client("iam").create_role(RoleName="recorder", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        mine = self.client("config")
+        mine.put_configuration_recorder(ConfigurationRecorder=self.recorder(own))
+        s3.delete_bucket_policy(Bucket="org-logs")
+        mine.put_delivery_channel(DeliveryChannel=channel)

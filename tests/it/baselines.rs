@@ -1,6 +1,7 @@
 //! Account baselines in every active account, the management account included,
 //! in every governed region: EBS encryption by default, the S3 account public
-//! access block, the IAM password policy and the SECURITY contact. An excluded
+//! access block, the IAM password policy, the SECURITY contact and a Config
+//! recorder delivering to the log bucket. An excluded
 //! OU's account and a closed account are left alone; drift of one account's
 //! baseline is exactly that; an account created later shows as baselines to
 //! create. Read inside each account, as its owner would.
@@ -35,6 +36,15 @@ for account in ACCOUNTS:
     seen = {}
     for region in ["us-east-1", "us-west-2"]:
         seen[region] = client("ec2", me, region).get_ebs_encryption_by_default()["EbsEncryptionByDefault"]
+        cfg = client("config", me, region)
+        status = cfg.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+        channels = cfg.describe_delivery_channels()["DeliveryChannels"]
+        recorders = cfg.describe_configuration_recorders()["ConfigurationRecorders"]
+        seen[region + " config"] = {
+            "recording": [s["recording"] for s in status],
+            "bucket": [c["s3BucketName"] for c in channels],
+            "global": [r["recordingGroup"]["includeGlobalResourceTypes"] for r in recorders],
+        }
     try:
         pab = client("s3control", me).get_public_access_block(AccountId=account)["PublicAccessBlockConfiguration"]
         seen["s3"] = all(pab.values()) and len(pab) == 4
@@ -104,21 +114,35 @@ fn every_active_account_gets_its_baselines_drift_is_exact_and_a_new_account_is_p
         assert_eq!(s["s3"], true, "{account}: {s}");
         assert_eq!(s["password"], 14, "{account}: {s}");
         assert_eq!(s["contact"], "security@example.com", "{account}: {s}");
+        for (region, global) in [("us-east-1", true), ("us-west-2", false)] {
+            let config = &s[format!("{region} config").as_str()];
+            assert_eq!(config["recording"], serde_json::json!([true]), "{account} {region}: {s}");
+            assert_eq!(config["global"], serde_json::json!([global]), "{account} {region}: {s}");
+            let bucket = config["bucket"][0].as_str().unwrap_or_default();
+            assert!(bucket.starts_with("sra-org-trail-logs-"), "{account} {region} delivers to the log bucket: {s}");
+        }
     }
     let sandbox = &seen[id("Sandbox").as_str()];
     assert_eq!(sandbox["us-east-1"], false, "{sandbox}");
     assert_eq!((&sandbox["password"], &sandbox["contact"]), (&serde_json::Value::Null, &serde_json::Value::Null));
+    assert_eq!(sandbox["us-east-1 config"]["recording"], serde_json::json!([]), "{sandbox}");
 
     // Drift: the workload account turns EBS encryption by default off in one
-    // region and deletes its password policy.
+    // region, deletes its password policy and stops its Config recorder in the
+    // other region.
     let workload = id("Workload");
     emu.boto3(&format!(
         "client('ec2', '{workload}', 'us-west-2').disable_ebs_encryption_by_default()\n\
-         client('iam', '{workload}').delete_account_password_policy()"
+         client('iam', '{workload}').delete_account_password_policy()\n\
+         client('config', '{workload}', 'us-east-1').stop_configuration_recorder(ConfigurationRecorderName='default')"
     ));
     let run = emu.run(&["plan", plan, "--detailed-exitcode"]);
     run.expect_code(2);
-    assert!(run.stdout.contains("Plan: 1 to create, 1 to update"), "{}", run.stdout);
+    assert!(run.stdout.contains("Plan: 1 to create, 2 to update"), "{}", run.stdout);
+    assert!(run.stdout.contains(&format!("~ baseline[\"{workload}\"].config_recorder")), "{}", run.stdout);
+    let recorder_lines: Vec<&str> = run.stdout.lines().filter(|l| l.contains(".recording ")).collect();
+    assert_eq!(recorder_lines.len(), 1, "exactly the stopped recorder:\n{}", run.stdout);
+    assert!(recorder_lines[0].contains("us-east-1.recording"), "{}", run.stdout);
     assert!(run.stdout.contains(&format!("~ baseline[\"{workload}\"].ebs_default_encryption")), "{}", run.stdout);
     assert!(run.stdout.contains("~ us-west-2 = false -> true"), "{}", run.stdout);
     assert!(run.stdout.contains(&format!("+ baseline[\"{workload}\"].password_policy")), "{}", run.stdout);
@@ -135,12 +159,14 @@ fn every_active_account_gets_its_baselines_drift_is_exact_and_a_new_account_is_p
     let new = new.trim();
     let run = emu.run(&["plan", plan, "--detailed-exitcode"]);
     run.expect_code(2);
-    for kind in ["ebs_default_encryption", "s3_block_public_access", "password_policy", "security_contact"] {
+    for kind in
+        ["ebs_default_encryption", "s3_block_public_access", "password_policy", "security_contact", "config_recorder"]
+    {
         assert!(run.stdout.contains(&format!("+ baseline[\"{new}\"].{kind}")), "{kind}:\n{}", run.stdout);
     }
     // (The services' coverage lists it too: the emulator does not auto-enable a
     // new account in each service, as AWS does asynchronously.)
-    assert!(run.stdout.contains("Plan: 4 to create,"), "{}", run.stdout);
+    assert!(run.stdout.contains("Plan: 5 to create,"), "{}", run.stdout);
     emu.run(&["apply", plan, "--auto-approve"]).expect_code(0);
     emu.run(&["plan", plan, "--detailed-exitcode"]).expect_code(0);
 }

@@ -172,6 +172,10 @@ fn plan_calls_grow_only_by_listing_pages_and_stay_under_security_hubs_rate_limit
         ("ec2:GetEbsEncryptionByDefault", 1),
         ("iam:GetAccountPasswordPolicy", 1),
         ("s3:GET /configuration/publicAccessBlock", 1),
+        // The Config recorder, its status and its delivery channel (one region).
+        ("config:DescribeConfigurationRecorders", 1),
+        ("config:DescribeConfigurationRecorderStatus", 1),
+        ("config:DescribeDeliveryChannels", 1),
     ]
     .into();
     let mut wrong = Vec::new();

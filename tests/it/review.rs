@@ -196,8 +196,9 @@ async fn markdown_and_json_match_their_snapshots() {
     let baselines: Vec<&serde_json::Value> = changes.iter().filter(|c| is_baseline(c)).collect();
     assert_eq!(
         baselines.len(),
-        8,
-        "management, Security Tooling: 3 each; Log Archive: 2 (its PAB is the log archive's)"
+        9,
+        "management: 4 (its Config recorder too); Security Tooling: 3; Log Archive: 2 (its PAB is the log \
+         archive's; their recorders are the Config service's)"
     );
     assert!(baselines.iter().all(|c| c["action"] == "no-op"), "{baselines:#?}");
     changes.retain(|c| !is_baseline(c));

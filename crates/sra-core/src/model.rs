@@ -512,7 +512,8 @@ pub struct BaselineSpec {
     pub ebs_default_encryption: bool,
     /// The S3 account-level public access block, all four settings, every account.
     pub s3_block_public_access: bool,
-    /// AWS Config recording in every account (today: Security Tooling and Log Archive).
+    /// AWS Config recording every supported resource in every account × governed
+    /// region, delivering to the log bucket (with `[services.config]`).
     pub config_recorders: bool,
     /// The IAM account password policy at CIS values or stricter, every account.
     pub password_policy: bool,
@@ -547,6 +548,7 @@ impl BaselineSpec {
             && (self.ebs_default_encryption
                 || self.s3_block_public_access
                 || self.password_policy
+                || self.config_recorders
                 || self.security_contact.is_some())
     }
 }

@@ -14,17 +14,30 @@
   before the delegated administrator creates an aggregator",
   OrganizationAccessDeniedException, same page); with `delegation_delay_seconds`
   set, only that long after the registration.
+- PutDeliveryChannel assumed the bucket existed and let Config write to it. As
+  the API reference lists (NoSuchBucketException, InsufficientDeliveryPolicyException:
+  "Your Amazon S3 bucket policy does not allow AWS Config to write to it",
+  https://docs.aws.amazon.com/config/latest/APIReference/API_PutDeliveryChannel.html),
+  a bucket that does not exist is refused, and so is another account's bucket
+  whose policy does not let config.amazonaws.com put objects under
+  AWSLogs/<caller>/Config/ with the conditions Config's requests carry
+  (aws:SourceAccount, aws:SourceOrgID, s3:x-amz-acl bucket-owner-full-control;
+  https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html).
+  A Deny that matches wins; a condition on any other key is not met.
 - IAM's CreateServiceLinkedRole named Config's role AWSServiceRoleForconfig;
   AWS names it AWSServiceRoleForConfig
   (https://docs.aws.amazon.com/config/latest/developerguide/using-service-linked-roles.html).
 """
 import datetime
+import fnmatch
 import json
 
+from moto.config.models import config_backends
 from moto.config.responses import ConfigResponse
 from moto.iam import models as iam_models
 from moto.iam.models import iam_backends
 from moto.organizations.models import organizations_backends
+from moto.s3.models import s3_backends
 
 from . import config
 from .common import Error, org_of
@@ -52,7 +65,68 @@ def _invalid_role(arn):
     return Error("InvalidRoleException", f"AWS Config cannot assume the role {arn}.")
 
 
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _condition_met(condition, context):
+    for operator, pairs in (condition or {}).items():
+        if operator not in ("StringEquals", "StringLike"):
+            return False
+        for key, wanted in pairs.items():
+            have = context.get(key.lower())
+            if have is None:
+                return False
+            match = (lambda w: fnmatch.fnmatchcase(have, w)) if operator == "StringLike" else (lambda w: have == w)
+            if not any(match(w) for w in _as_list(wanted)):
+                return False
+    return True
+
+
+def _statement_matches(statement, action, resource, context):
+    principal = statement.get("Principal") or {}
+    services = _as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
+    if principal != "*" and PRINCIPAL not in services and "*" not in _as_list(principal.get("AWS", [])):
+        return False
+    if not any(fnmatch.fnmatchcase(action, a.lower()) for a in map(str.lower, _as_list(statement.get("Action", [])))):
+        return False
+    if not any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement.get("Resource", []))):
+        return False
+    return _condition_met(statement.get("Condition"), context)
+
+
+def may_deliver(account, bucket_name):
+    """Whether Config, recording in `account`, may put objects in the bucket: its
+    own bucket, or a bucket whose policy allows it (and denies nothing of it)."""
+    owner = s3_backends.bucket_accounts.get(bucket_name)
+    if owner is None:
+        raise Error("NoSuchBucketException", "The specified Amazon S3 bucket does not exist.")
+    partition, owner_account = owner
+    if owner_account == account:
+        return True
+    bucket = s3_backends[owner_account][partition].buckets.get(bucket_name)
+    policy = json.loads(bucket.policy) if bucket is not None and bucket.policy else {}
+    org = org_of(account)
+    context = {"aws:sourceaccount": account, "s3:x-amz-acl": "bucket-owner-full-control"}
+    if org is not None and org.org is not None:
+        context["aws:sourceorgid"] = org.org.id
+    resource = f"arn:{partition}:s3:::{bucket_name}/AWSLogs/{account}/Config/ConfigWritabilityCheckFile"
+    statements = _as_list(policy.get("Statement", []))
+    matching = [s for s in statements if _statement_matches(s, "s3:putobject", resource, context)]
+    return any(s.get("Effect") == "Allow" for s in matching) and not any(s.get("Effect") == "Deny" for s in matching)
+
+
+def put_delivery_channel(self):
+    channel = self._get_param("DeliveryChannel") or {}
+    if self.config_backend.recorders and channel.get("s3BucketName"):
+        if not may_deliver(self.current_account, channel["s3BucketName"]):
+            raise Error("InsufficientDeliveryPolicyException",
+                        "Your Amazon S3 bucket policy does not allow AWS Config to write to it.")
+    return _original_channel(self)
+
+
 _original_recorder = ConfigResponse.put_configuration_recorder
+_original_channel = ConfigResponse.put_delivery_channel
 _original_aggregator = ConfigResponse.put_configuration_aggregator
 
 
@@ -82,7 +156,30 @@ def put_configuration_aggregator(self):
     return _original_aggregator(self)
 
 
+def seed_like(model_account, accounts, regions):
+    """Give `accounts` the recorder (recording) and delivery channel that
+    `model_account` has in each region, as `sra apply` would have set them."""
+    for region in regions:
+        model = config_backends[model_account][region]
+        for account in accounts:
+            backend = config_backends[account][region]
+            for name, recorder in model.recorders.items():
+                group = recorder.recording_group
+                backend.put_configuration_recorder({
+                    "name": name,
+                    "roleARN": recorder.role_arn.replace(model_account, account),
+                    "recordingGroup": {"allSupported": group.all_supported,
+                                       "includeGlobalResourceTypes": group.include_global_resource_types},
+                })
+            for name, channel in model.delivery_channels.items():
+                backend.put_delivery_channel({"name": name, "s3BucketName": channel.s3_bucket_name,
+                                              "s3KmsKeyArn": channel.s3_kms_key_arn})
+            for name in model.recorders:
+                backend.start_configuration_recorder(name)
+
+
 def apply():
     iam_models.SERVICE_NAME_CONVERSION.setdefault("config", "Config")
     ConfigResponse.put_configuration_recorder = put_configuration_recorder
     ConfigResponse.put_configuration_aggregator = put_configuration_aggregator
+    ConfigResponse.put_delivery_channel = put_delivery_channel

@@ -32,7 +32,7 @@ from moto.organizations.models import organizations_backends
 from moto.s3control.models import s3control_backends
 from moto.securityhub.models import securityhub_backends
 
-from . import baselines, detective, guardduty, sts
+from . import awsconfig, baselines, detective, guardduty, sts
 from .inspector2 import SCANS as inspector_scans
 
 
@@ -84,6 +84,8 @@ def seed(body):
             "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
         for region in regions:
             baselines.EBS[(a.id, region)] = True
+    # Config records in every account as in Security Tooling (the administrator).
+    awsconfig.seed_like(admin, [a.id for a in added], regions)
 
     enrolled = {}
     for region in regions:

@@ -179,14 +179,27 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
     );
     plan.changes.extend(delegations);
     plan.destructive.extend(refused);
-    plan.changes.extend(baseline_changes(desired, observed, &plan.ids));
+    let recording = (config_on && desired.log_archive.enabled).then(|| crate::services::baselines::Recording {
+        home_region: desired.home_region.clone(),
+        bucket: plan.ids.bucket_name(&desired.log_archive, crate::services::log_archive::BucketKind::Log),
+        key: plan.ids.key().to_string(),
+        managed: [&plan.ids.security_tooling, &plan.ids.log_archive].into_iter().flatten().cloned().collect(),
+    });
+    let baselines = baseline_changes(desired, observed, &plan.ids, recording.as_ref(), &mut plan.notes);
+    plan.changes.extend(baselines);
     order::sort(&mut plan.changes);
     plan
 }
 
 /// Every active account's baselines, the management account's included, and
 /// those of the plan's accounts this apply creates.
-fn baseline_changes(desired: &Desired, observed: &Observed, ids: &Ids) -> Vec<Change> {
+fn baseline_changes(
+    desired: &Desired,
+    observed: &Observed,
+    ids: &Ids,
+    recording: Option<&crate::services::baselines::Recording>,
+    notes: &mut Vec<String>,
+) -> Vec<Change> {
     use crate::services::baselines;
     let mut active: Vec<String> =
         observed.accounts.iter().filter(|a| a.status == "ACTIVE").map(|a| a.id.clone()).collect();
@@ -201,7 +214,9 @@ fn baseline_changes(desired: &Desired, observed: &Observed, ids: &Ids) -> Vec<Ch
         &desired.governed_regions,
         &targets,
         ids.log_archive.as_deref(),
+        recording,
         &observed.baselines,
+        notes,
     )
 }
 

@@ -338,7 +338,7 @@ impl Step {
             Step::Inspector { region, op } => op.phrase(Inspector::NAME, region),
             Step::Macie { region, op } => op.phrase(Macie::NAME, region),
             Step::Detective { region, op } => op.phrase(Detective::NAME, region),
-            Step::Config { account, region, op } => op.phrase(*account, region),
+            Step::Config { account, region, op } => op.phrase(account.label(), region),
             Step::AccessAnalyzer { region } => Phrase::new(Create, format!("the organization analyzer in {region}")),
             Step::Delegate { principal, op, .. } => op.phrase(principal),
             Step::PlanRole { account, role, op } => op.phrase(*account, role),

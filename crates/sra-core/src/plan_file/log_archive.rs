@@ -23,21 +23,29 @@ fn is_principal_arn(arn: &str) -> bool {
                 .any(|p| resource.strip_prefix(p).is_some_and(|n| !n.is_empty() && !n.contains('*'))))
 }
 
-pub fn read(r: &mut Reader, top: &mut Table) -> Option<LogArchiveSpec> {
+/// The spec, and where `log_bucket.object_lock_mode` is (checked against the
+/// services once they are read).
+pub fn read(r: &mut Reader, top: &mut Table) -> Option<(LogArchiveSpec, Option<std::ops::Range<usize>>)> {
     let mut spec = LogArchiveSpec::default();
     let mut ok = true;
+    let mut lock_span = None;
     if let Some(mut b) = r.table(top, "log_bucket") {
-        ok &= read_bucket(r, &mut b, &mut spec);
+        ok &= read_bucket(r, &mut b, &mut spec, &mut lock_span);
         r.finish(b);
     }
     if let Some(mut t) = r.table(top, "trail") {
         ok &= read_trail(r, &mut t, &mut spec);
         r.finish(t);
     }
-    ok.then_some(spec)
+    ok.then_some((spec, lock_span))
 }
 
-fn read_bucket(r: &mut Reader, b: &mut Table, spec: &mut LogArchiveSpec) -> bool {
+fn read_bucket(
+    r: &mut Reader,
+    b: &mut Table,
+    spec: &mut LogArchiveSpec,
+    lock_span: &mut Option<std::ops::Range<usize>>,
+) -> bool {
     let mut ok = true;
     for (key, slot) in [("name", &mut spec.bucket), ("access_log_bucket", &mut spec.access_log_bucket)] {
         if let Some(name) = r.string(b, key) {
@@ -143,6 +151,7 @@ fn read_bucket(r: &mut Reader, b: &mut Table, spec: &mut LogArchiveSpec) -> bool
     match (mode, days) {
         (Some(m), Some(d)) => {
             if ["GOVERNANCE", "COMPLIANCE"].contains(&m.get_ref().as_str()) {
+                *lock_span = Some(m.span());
                 spec.object_lock = Some(ObjectLock { mode: m.into_inner(), days: d.into_inner() });
             } else {
                 r.error(

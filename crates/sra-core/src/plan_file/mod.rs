@@ -74,9 +74,22 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
     let services = services::read(r, top);
     let baselines = baselines::read(r, top);
     let (home_region, governed_regions, access_role, plan_role) = org?;
-    let mut log_archive = log_archive?;
+    let (mut log_archive, lock_span) = log_archive?;
     let services = services?;
     log_archive.config_delivery = crate::services::delegation::enabled(&services, "config");
+    if let (Some(span), true) = (lock_span, log_archive.config_delivery && log_archive.enabled) {
+        // AWS::Config::DeliveryChannel: "AWS Config does not support the delivery
+        // channel to an Amazon S3 bucket where object lock is enabled."
+        r.error(
+            Diagnostic::new(
+                span,
+                "log_bucket.object_lock_mode",
+                "AWS Config does not deliver to a bucket with Object Lock, and [services.config] delivers to the log bucket",
+            )
+            .hint("remove object_lock_mode and object_lock_days, or set enabled = false under [services.config]"),
+        );
+        return None;
+    }
     let mut guardrails = guardrails?;
     guardrails::finish(r, &mut guardrails, &access_role, &home_region, &log_archive);
     Some(Desired {

@@ -137,7 +137,7 @@ pub fn schema() -> Value {
                 "transition_storage_class": {"type": "string", "enum": STORAGE_CLASSES, "default": la.lifecycle.transition_storage_class},
                 "noncurrent_expiration_days": {"type": "integer", "minimum": 1, "default": la.lifecycle.noncurrent_expiration_days},
                 "retention_days": {"type": "integer", "minimum": 1, "description": "Expire logs after this many days (default: keep forever)"},
-                "object_lock_mode": {"type": "string", "enum": ["GOVERNANCE", "COMPLIANCE"], "description": "Write-once retention of the log bucket; on an existing bucket it is enabled in place, for good, and the objects already there stay unlocked"},
+                "object_lock_mode": {"type": "string", "enum": ["GOVERNANCE", "COMPLIANCE"], "description": "Write-once retention of the log bucket; on an existing bucket it is enabled in place, for good, and the objects already there stay unlocked. AWS Config does not deliver to such a bucket: needs [services.config] off"},
                 "object_lock_days": {"type": "integer", "minimum": 1}
             })),
             "trail": table("The organization trail, in the management account's home region", json!({
@@ -160,7 +160,7 @@ pub fn schema() -> Value {
                 "enabled": enabled("false: no account baselines"),
                 "ebs_default_encryption": enabled("EBS encryption by default in every account and governed region"),
                 "s3_block_public_access": enabled("The S3 account-level public access block (all four settings) in every account (Log Archive's is the log archive's)"),
-                "config_recorders": enabled("AWS Config recording in every account (today: Security Tooling and Log Archive, with [services.config])"),
+                "config_recorders": enabled("AWS Config recording every supported resource in every account and governed region (global resources in the home region), delivering to the log bucket; with [services.config]"),
                 "password_policy": enabled("The IAM account password policy at CIS values or stricter (length 14, all character classes, no reuse of the last 24) in every account"),
                 "exclude_ous": {"type": "array", "items": {"type": "string"}, "uniqueItems": true, "default": [], "description": "OU paths (from the root, e.g. \"Sandbox\") whose accounts, at any depth, are left alone"},
                 "security_contact": {
@@ -270,8 +270,13 @@ mod tests {
 
     #[test]
     fn the_example_with_every_option_validates_and_loads() {
-        let src = example_with_every_option();
+        // Object Lock (switched on here) needs Config off: AWS Config does not
+        // deliver to an Object Lock bucket.
+        let every = example_with_every_option();
+        let src = every.replace("[services.config]\nenabled = true", "[services.config]\nenabled = false");
+        assert_ne!(src, every, "the example's [services.config] is where the test expects it");
         crate::plan_file::parse(&src).expect("the example with every option loads");
+        assert!(crate::plan_file::parse(&every).is_err(), "Object Lock with Config is refused");
         let value: Value = serde_json::to_value(toml::from_str::<toml::Table>(&src).unwrap()).unwrap();
         let schema = schema();
         let validator = jsonschema::validator_for(&schema).unwrap();

@@ -66,24 +66,21 @@ pub enum CfOp {
 
 impl CfOp {
     /// The operation in words (plan and progress).
-    pub fn phrase(&self, account: AccountRole, region: &str) -> Phrase {
+    /// `account`: its label (a role's, or an account id).
+    pub fn phrase(&self, account: &str, region: &str) -> Phrase {
         use Verb::*;
         match self {
             Self::PutRecorder { name, include_global } => Phrase::new(
                 Set,
                 format!(
-                    "recorder \"{name}\" in {} in {region} (every supported resource, global resources: {})",
-                    account.label(),
+                    "recorder \"{name}\" in {account} in {region} (every supported resource, global resources: {})",
                     if *include_global { "yes" } else { "no" }
                 ),
             ),
-            Self::PutDeliveryChannel { name } => Phrase::new(
-                Set,
-                format!("delivery channel \"{name}\" in {} in {region} (to the log bucket)", account.label()),
-            ),
-            Self::StartRecorder { name } => {
-                Phrase::new(Start, format!("recorder \"{name}\" in {} in {region}", account.label()))
+            Self::PutDeliveryChannel { name } => {
+                Phrase::new(Set, format!("delivery channel \"{name}\" in {account} in {region} (to the log bucket)"))
             }
+            Self::StartRecorder { name } => Phrase::new(Start, format!("recorder \"{name}\" in {account} in {region}")),
             Self::PutAggregatorRole => Phrase::new(Create, format!("the aggregator's role \"{AGGREGATOR_ROLE}\"")),
             Self::PutAggregator { regions } => Phrase::new(
                 Set,
@@ -131,7 +128,7 @@ pub fn diff(
 
 /// The name of Control Tower's recorder or delivery channel, when the account's
 /// are Control Tower's.
-fn control_tower_owned(state: &RecorderState) -> Option<String> {
+pub fn control_tower_owned(state: &RecorderState) -> Option<String> {
     let recorder = state.recorder.as_ref().map(|r| r.0.as_str());
     let channel = state.channel.as_ref().map(|c| c.0.as_str());
     [recorder, channel].into_iter().flatten().find(|n| n.starts_with(CONTROL_TOWER_PREFIX)).map(str::to_string)
@@ -145,7 +142,31 @@ fn recorder_change(
     bucket: &str,
     state: &RecorderState,
 ) -> Change {
-    let step = |op| Step::Config { account, region: region.to_string(), op };
+    let (properties, ops) = recorder_plan(state, home, bucket, ids.key());
+    let steps: Vec<Step> = ops.into_iter().map(|op| Step::Config { account, region: region.to_string(), op }).collect();
+    Change {
+        address: Address::ConfigRecorder { account, region: region.to_string() },
+        action: if state.recorder.is_none() {
+            Action::Create
+        } else if steps.is_empty() {
+            Action::NoOp
+        } else {
+            Action::Update
+        },
+        id: state.recorder.as_ref().map(|r| r.0.clone()),
+        properties,
+        reason: String::new(),
+        steps,
+        manual: vec![],
+    }
+}
+
+/// One account's recorder in one region: its properties (recording group, global
+/// resources, where it delivers, whether it records) and the operations that
+/// bring it to every supported resource (global ones in the home region only),
+/// delivered to `bucket` under `key`, recording. An existing recorder or channel
+/// keeps its name.
+pub fn recorder_plan(state: &RecorderState, home: bool, bucket: &str, key: &str) -> (Vec<Property>, Vec<CfOp>) {
     let globals = |b: bool| if b { "included" } else { "excluded (recorded in the home region)" }.to_string();
     let recorder_name = state.recorder.as_ref().map(|r| r.0.clone()).unwrap_or_else(|| RECORDER.into());
     let channel_name = state.channel.as_ref().map(|c| c.0.clone()).unwrap_or_else(|| RECORDER.into());
@@ -168,7 +189,7 @@ fn recorder_change(
         Property {
             name: "delivery_kms_key".into(),
             before: state.channel.as_ref().and_then(|c| c.2.clone()),
-            after: Some(ids.key().to_string()),
+            after: Some(key.to_string()),
         },
         Property {
             name: "recording".into(),
@@ -176,31 +197,17 @@ fn recorder_change(
             after: Some("on".into()),
         },
     ];
-    let mut steps = Vec::new();
+    let mut ops = Vec::new();
     if props[0].changed() || props[1].changed() {
-        steps.push(step(CfOp::PutRecorder { name: recorder_name.clone(), include_global: home }));
+        ops.push(CfOp::PutRecorder { name: recorder_name.clone(), include_global: home });
     }
     if props[2].changed() || props[3].changed() {
-        steps.push(step(CfOp::PutDeliveryChannel { name: channel_name }));
+        ops.push(CfOp::PutDeliveryChannel { name: channel_name });
     }
-    if !steps.is_empty() || props[4].changed() {
-        steps.push(step(CfOp::StartRecorder { name: recorder_name.clone() }));
+    if !ops.is_empty() || props[4].changed() {
+        ops.push(CfOp::StartRecorder { name: recorder_name });
     }
-    Change {
-        address: Address::ConfigRecorder { account, region: region.to_string() },
-        action: if state.recorder.is_none() {
-            Action::Create
-        } else if steps.is_empty() {
-            Action::NoOp
-        } else {
-            Action::Update
-        },
-        id: state.recorder.as_ref().map(|r| r.0.clone()),
-        properties: props,
-        reason: String::new(),
-        steps,
-        manual: vec![],
-    }
+    (props, ops)
 }
 
 fn aggregator_change(regions: &[String], home: &str, have: &ObservedConfig) -> Change {

@@ -2,13 +2,16 @@
 //! organization gets, the management account included and the excluded OUs'
 //! accounts not: EBS encryption by default in every governed region, the S3
 //! account-level public access block, the IAM password policy at CIS values or
-//! stricter, and the SECURITY alternate contact when the plan names one. One
-//! change per (account, baseline), its regions as properties.
+//! stricter, the SECURITY alternate contact when the plan names one, and an AWS
+//! Config recorder in every governed region (with `[services.config]`; Security
+//! Tooling's and Log Archive's are the Config service's own). One change per
+//! (account, baseline), its regions as properties.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::engine::plan::{Action, Address, Change, IdRef, Phrase, Property, Step, Verb};
 use crate::model::{AccountRole, BaselineSpec, SecurityContact};
+use crate::services::config::{CfOp, RecorderState};
 
 /// What one account baseline is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -17,6 +20,7 @@ pub enum Kind {
     S3PublicAccessBlock,
     PasswordPolicy,
     SecurityContact,
+    ConfigRecorder,
 }
 
 impl Kind {
@@ -26,6 +30,7 @@ impl Kind {
             Kind::S3PublicAccessBlock => "s3_block_public_access",
             Kind::PasswordPolicy => "password_policy",
             Kind::SecurityContact => "security_contact",
+            Kind::ConfigRecorder => "config_recorder",
         }
     }
 }
@@ -94,6 +99,8 @@ pub struct AccountBaseline {
     pub password: Option<PasswordPolicy>,
     /// None: no SECURITY contact (or not read: no contact is planned).
     pub contact: Option<SecurityContact>,
+    /// Region → the account's Config recorder and delivery channel (empty: not read).
+    pub config: BTreeMap<String, RecorderState>,
 }
 
 /// Every account's baselines as read.
@@ -119,6 +126,9 @@ pub enum Op {
     /// Account Management PutAlternateContact (SECURITY), from the management
     /// account: without AccountId for itself, with it for a member.
     PutSecurityContact { contact: SecurityContact },
+    /// A Config recorder operation in the account, in this region (the same
+    /// operations as Security Tooling's and Log Archive's recorders).
+    Config { region: String, op: CfOp },
 }
 
 impl Op {
@@ -141,6 +151,7 @@ impl Op {
                 Verb::Set,
                 format!("the security contact of {account} ({} <{}>)", contact.name, contact.email),
             ),
+            Op::Config { region, op } => op.phrase(account, region),
         }
     }
 }
@@ -165,15 +176,37 @@ pub fn targets(active: &[String], missing_roles: &[AccountRole], observed: &Obse
     out
 }
 
+/// Where every account's Config recorder delivers, when the plan records in
+/// every account (`[baselines] config_recorders` with `[services.config]` and
+/// the log archive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recording {
+    pub home_region: String,
+    pub bucket: String,
+    pub key: String,
+    /// Accounts whose recorders the Config service manages (Security Tooling,
+    /// Log Archive): no baseline for them.
+    pub managed: Vec<String>,
+}
+
+impl Recording {
+    fn covers(&self, t: &Target) -> bool {
+        matches!(&t.account, IdRef::Known(id) if !self.managed.contains(id))
+    }
+}
+
 /// The baseline changes: for each target, one change per baseline the plan asks for.
 /// `log_archive` is skipped for the S3 public access block: the log archive
-/// resources manage that account's already.
+/// resources manage that account's already. A Control Tower recorder is left as
+/// it is, with a note (as the Config service leaves it).
 pub fn diff(
     spec: &BaselineSpec,
     regions: &[String],
     targets: &[Target],
     log_archive: Option<&str>,
+    recording: Option<&Recording>,
     observed: &ObservedBaselines,
+    notes: &mut Vec<String>,
 ) -> Vec<Change> {
     let mut out = Vec::new();
     if !spec.any() {
@@ -264,6 +297,31 @@ pub fn diff(
                 vec![step(Op::PutSecurityContact { contact: contact.clone() })]
             };
             out.push(change(Kind::SecurityContact, props, steps, live.is_some()));
+        }
+        if let Some(rec) = recording.filter(|r| spec.config_recorders && r.covers(t)) {
+            let mut props = Vec::new();
+            let mut steps = Vec::new();
+            for region in regions {
+                let state = have.config.get(region).cloned().unwrap_or_default();
+                let (properties, ops) =
+                    crate::services::config::recorder_plan(&state, region == &rec.home_region, &rec.bucket, &rec.key);
+                props.extend(properties.into_iter().map(|p| Property { name: format!("{region}.{}", p.name), ..p }));
+                match crate::services::config::control_tower_owned(&state) {
+                    Some(name) => notes.push(format!(
+                        "{}: in {region}, Control Tower's \"{name}\" is left as it is (its mandatory controls \
+                         protect it, and it delivers to Control Tower's log bucket, not {})",
+                        Address::Baseline { account: t.label.clone(), kind: Kind::ConfigRecorder },
+                        rec.bucket
+                    )),
+                    None => steps.extend(ops.into_iter().map(|op| step(Op::Config { region: region.clone(), op }))),
+                }
+            }
+            let exists = have.config.values().any(|r| r.recorder.is_some());
+            let mut c = change(Kind::ConfigRecorder, props, steps, exists);
+            if c.steps.is_empty() && c.manual.is_empty() {
+                c.action = Action::NoOp;
+            }
+            out.push(c);
         }
     }
     out
