@@ -69,7 +69,7 @@ pub async fn apply(
                 j += 1;
             }
             let in_order = matches!(change.address, Address::DelegatedAdmin { .. });
-            run_wave(&steps[i..j], in_order, desired, &ids, sessions, rep).await?;
+            run_wave(&steps[i..j], in_order, desired, &ids, &produced, sessions, rep).await?;
             applied.steps += j - i;
             i = j;
             continue;
@@ -255,16 +255,40 @@ fn lane(step: &Step) -> Option<(&'static str, String)> {
 }
 
 /// Steps that name other regions than their own (an aggregator linking the
-/// governed regions): they run after the rest of their wave.
+/// governed regions, and Security Hub's central configuration, which holds in
+/// every linked region and needs the aggregator first): they run after the rest
+/// of their wave, in plan order.
 fn cross_region(step: &Step) -> bool {
     use crate::services::{config::CfOp, regional::Op, securityhub::ShOp};
     matches!(
         step,
         Step::SecurityHub {
-            op: Op::Own(ShOp::CreateFindingAggregator { .. } | ShOp::UpdateFindingAggregator { .. }),
+            op: Op::Own(
+                ShOp::CreateFindingAggregator { .. }
+                    | ShOp::UpdateFindingAggregator { .. }
+                    | ShOp::StartCentralConfiguration
+                    | ShOp::CreateConfigurationPolicy { .. }
+                    | ShOp::UpdateConfigurationPolicy { .. }
+                    | ShOp::AssociateWithRoot { .. }
+            ),
             ..
         } | Step::Config { op: CfOp::PutAggregator { .. } | CfOp::PutAggregatorRole, .. }
     )
+}
+
+/// The step with the organization's root resolved, when this apply created it.
+fn with_root(step: &Step, produced: &Produced) -> Result<Step> {
+    use crate::services::{regional::Op, securityhub::ShOp};
+    Ok(match step {
+        Step::SecurityHub { region, op: Op::Own(ShOp::AssociateWithRoot { root, policy }) } => Step::SecurityHub {
+            region: region.clone(),
+            op: Op::Own(ShOp::AssociateWithRoot {
+                root: IdRef::Known(produced.resolve(root)?),
+                policy: policy.clone(),
+            }),
+        },
+        other => other.clone(),
+    })
 }
 
 /// The former administrator a regional step removes, if it removes one.
@@ -308,6 +332,7 @@ async fn run_wave(
     in_order: bool,
     desired: &Desired,
     ids: &log_archive::Ids,
+    produced: &Produced,
     sessions: &Sessions,
     rep: &Reporter,
 ) -> Result<()> {
@@ -365,7 +390,8 @@ async fn run_wave(
         .await?;
     }
     for (change, step) in later {
-        run_regional(&change.address.to_string(), step, desired, ids, sessions, rep).await?;
+        let step = with_root(step, produced)?;
+        run_regional(&change.address.to_string(), &step, desired, ids, sessions, rep).await?;
     }
     Ok(())
 }

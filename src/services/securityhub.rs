@@ -7,7 +7,11 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 use aws_sdk_securityhub::Client;
-use aws_sdk_securityhub::types::{AccountDetails, AutoEnableStandards, StandardsSubscriptionRequest};
+use aws_sdk_securityhub::types::{
+    AccountDetails, AssociationFilters, AssociationType, AutoEnableStandards, OrganizationConfiguration,
+    OrganizationConfigurationConfigurationType, Policy as PolicyDocument, SecurityControlsConfiguration,
+    SecurityHubPolicy, Target, TargetType,
+};
 
 use crate::aws::{Failure, Site, call_error, done_if_exists, error_code, hinted};
 use crate::services::regional::{AdminCalls, Io};
@@ -57,27 +61,13 @@ impl Io for SecurityHub {
         own.hub
     }
 
-    /// The hub's standards and finding aggregator side by side; the
-    /// organization's settings only when Security Tooling administers it here.
+    /// The finding aggregator, and the organization's configuration when
+    /// Security Tooling administers it here; under central configuration, in the
+    /// home region (the aggregator's), sra's policy and the root's association.
     async fn read_settings(c: &Client, site: &Site, own: Settings, is_admin: bool) -> Result<Settings> {
         if !own.hub {
             return Ok(own);
         }
-        let standards = async {
-            let subs = c
-                .get_enabled_standards()
-                .into_paginator()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| call_error(e, SVC, "GetEnabledStandards", site, "reading the enabled standards"))?;
-            Ok::<_, anyhow::Error>(
-                subs.iter()
-                    .flat_map(|p| p.standards_subscriptions())
-                    .filter_map(|s| Some((suffix_of(s.standards_arn()?), s.standards_status()?.as_str().to_string())))
-                    .collect(),
-            )
-        };
         let aggregator =
             async {
                 let aggs = c.list_finding_aggregators().send().await.map_err(|e| {
@@ -92,7 +82,7 @@ impl Io for SecurityHub {
                     })?;
                 Ok(Some((arn.to_string(), got.regions().to_vec())))
             };
-        let org_config = async {
+        let central = async {
             if !is_admin {
                 return Ok::<_, anyhow::Error>(None);
             }
@@ -105,21 +95,22 @@ impl Io for SecurityHub {
                     "reading Security Hub's organization settings",
                 )
             })?;
-            let central = conf
-                .organization_configuration()
-                .and_then(|o| o.configuration_type())
-                .is_some_and(|t| t.as_str() == "CENTRAL");
-            Ok(Some((
-                (
-                    conf.auto_enable().unwrap_or(false),
-                    conf.auto_enable_standards().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                ),
-                central,
-            )))
+            Ok(Some(
+                conf.organization_configuration()
+                    .and_then(|o| o.configuration_type())
+                    .is_some_and(|t| t.as_str() == "CENTRAL"),
+            ))
         };
-        let (standards, aggregator, org_config) = tokio::try_join!(standards, aggregator, org_config)?;
-        let central = org_config.as_ref().is_some_and(|(_, central)| *central);
-        Ok(Settings { standards, aggregator, org_config: org_config.map(|(c, _)| c), central, ..own })
+        let (aggregator, central) = tokio::try_join!(aggregator, central)?;
+        let mut out = Settings { aggregator, org_read: central.is_some(), central: central == Some(true), ..own };
+        // The home region is the aggregator's (its ARN names it); policies are
+        // read and written there only.
+        let home = out.aggregator.as_ref().is_some_and(|(arn, _)| arn.split(':').nth(3) == Some(site.region.as_str()));
+        if out.central && home {
+            let (policy, root) = tokio::try_join!(read_policy(c, site), read_root_policy(c, site))?;
+            (out.policy, out.root_policy) = (policy, root);
+        }
+        Ok(out)
     }
 
     /// Every page (50 a page).
@@ -182,36 +173,72 @@ impl Io for SecurityHub {
                     call_error(e, SVC, "EnableSecurityHub", site, "enabling Security Hub in the management account")
                 })?;
             }
-            ShOp::UpdateOrganizationConfiguration { auto_enable, auto_enable_standards } => {
+            ShOp::StartCentralConfiguration => {
+                let central = OrganizationConfiguration::builder()
+                    .configuration_type(OrganizationConfigurationConfigurationType::Central)
+                    .build();
                 c.update_organization_configuration()
-                    .auto_enable(*auto_enable)
-                    .auto_enable_standards(AutoEnableStandards::from(auto_enable_standards.as_str()))
+                    .auto_enable(false)
+                    .auto_enable_standards(AutoEnableStandards::None)
+                    .organization_configuration(central)
                     .send()
                     .await
                     .map_err(|e| {
-                        call_error(e, SVC, "UpdateOrganizationConfiguration", site, "auto-enabling Security Hub")
+                        call_error(e, SVC, "UpdateOrganizationConfiguration", site, "starting central configuration")
                     })?;
             }
-            ShOp::EnableStandards { standards } => {
-                let partition = crate::aws::partition_of(region);
-                let requests: Vec<StandardsSubscriptionRequest> = standards
-                    .iter()
-                    .map(|s| {
-                        StandardsSubscriptionRequest::builder()
-                            .standards_arn(format!("arn:{partition}:securityhub:{region}::standards/{s}"))
-                            .build()
-                    })
-                    .collect();
-                c.batch_enable_standards()
-                    .set_standards_subscription_requests(Some(requests))
+            ShOp::CreateConfigurationPolicy { name, standards } => {
+                let sent = c
+                    .create_configuration_policy()
+                    .name(name)
+                    .description("Security Hub and the plan's standards in every account and governed Region (sra)")
+                    .configuration_policy(policy_document(region, standards))
+                    .send()
+                    .await;
+                // A rerun after a kill finds it made: the plan then updates it.
+                done_if_exists(sent, &["ResourceConflictException"]).map_err(|e| {
+                    call_error(e, SVC, "CreateConfigurationPolicy", site, "creating the configuration policy")
+                })?;
+            }
+            ShOp::UpdateConfigurationPolicy { id, standards } => {
+                c.update_configuration_policy()
+                    .identifier(id)
+                    .configuration_policy(policy_document(region, standards))
                     .send()
                     .await
-                    .map_err(|e| call_error(e, SVC, "BatchEnableStandards", site, "enabling security standards"))?;
+                    .map_err(|e| {
+                        call_error(e, SVC, "UpdateConfigurationPolicy", site, "updating the configuration policy")
+                    })?;
+            }
+            ShOp::AssociateWithRoot { root, policy } => {
+                let sra_core::engine::plan::IdRef::Known(root) = root else {
+                    anyhow::bail!("internal error: {root} was not resolved before associating the policy");
+                };
+                let id = read_policy_named(c, site, policy).await?.map(|(id, _)| id).ok_or_else(|| {
+                    hinted(
+                        format!("the configuration policy \"{policy}\" does not exist in {region}"),
+                        "rerun sra apply",
+                    )
+                })?;
+                c.start_configuration_policy_association()
+                    .configuration_policy_identifier(id)
+                    .target(Target::RootId(root.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        call_error(
+                            e,
+                            SVC,
+                            "StartConfigurationPolicyAssociation",
+                            site,
+                            "associating the configuration policy with the root",
+                        )
+                    })?;
             }
             ShOp::CreateFindingAggregator { regions } => {
                 c.create_finding_aggregator()
-                    .region_linking_mode("SPECIFIED_REGIONS")
-                    .set_regions(Some(regions.clone()))
+                    .region_linking_mode(linking(regions))
+                    .set_regions((!regions.is_empty()).then(|| regions.clone()))
                     .send()
                     .await
                     .map_err(|e| {
@@ -221,8 +248,8 @@ impl Io for SecurityHub {
             ShOp::UpdateFindingAggregator { arn, regions } => {
                 c.update_finding_aggregator()
                     .finding_aggregator_arn(arn)
-                    .region_linking_mode("SPECIFIED_REGIONS")
-                    .set_regions(Some(regions.clone()))
+                    .region_linking_mode(linking(regions))
+                    .set_regions((!regions.is_empty()).then(|| regions.clone()))
                     .send()
                     .await
                     .map_err(|e| call_error(e, SVC, "UpdateFindingAggregator", site, "linking the governed regions"))?;
@@ -244,4 +271,80 @@ async fn hub_on(c: &Client, site: &Site, purpose: &str) -> Result<bool> {
 /// `<name>/v/<version>` of a standards ARN.
 fn suffix_of(arn: &str) -> String {
     arn.split_once(":standards/").map(|(_, s)| s.to_string()).unwrap_or_else(|| arn.to_string())
+}
+
+/// The aggregator's linking mode: the listed regions, or none (central
+/// configuration needs the aggregator even with one governed region).
+fn linking(regions: &[String]) -> &'static str {
+    if regions.is_empty() { "NO_REGIONS" } else { "SPECIFIED_REGIONS" }
+}
+
+/// A configuration policy: Security Hub on, exactly these standards (ARNs in the
+/// home region), controls as each standard has them.
+fn policy_document(region: &str, standards: &[String]) -> PolicyDocument {
+    let partition = crate::aws::partition_of(region);
+    let arns: Vec<String> =
+        standards.iter().map(|s| format!("arn:{partition}:securityhub:{region}::standards/{s}")).collect();
+    let controls =
+        SecurityControlsConfiguration::builder().set_disabled_security_control_identifiers(Some(vec![])).build();
+    PolicyDocument::SecurityHub(
+        SecurityHubPolicy::builder()
+            .service_enabled(true)
+            .set_enabled_standard_identifiers(Some(arns))
+            .security_controls_configuration(controls)
+            .build(),
+    )
+}
+
+/// The policy named `name`: its id and what it sets.
+async fn read_policy_named(c: &Client, site: &Site, name: &str) -> Result<Option<(String, Option<PolicyDocument>)>> {
+    let mut found: Option<String> = None;
+    let pages = c.list_configuration_policies().into_paginator().send();
+    crate::aws::each_page(pages, |p| {
+        if found.is_none() {
+            let named = p.configuration_policy_summaries().iter().find(|s| s.name() == Some(name));
+            found = named.and_then(|s| s.id()).map(str::to_string);
+        }
+    })
+    .await
+    .map_err(|e| call_error(e, SVC, "ListConfigurationPolicies", site, "finding sra's configuration policy"))?;
+    let Some(id) = found else { return Ok(None) };
+    let got = c
+        .get_configuration_policy()
+        .identifier(&id)
+        .send()
+        .await
+        .map_err(|e| call_error(e, SVC, "GetConfigurationPolicy", site, "reading sra's configuration policy"))?;
+    Ok(Some((id, got.configuration_policy().cloned())))
+}
+
+async fn read_policy(c: &Client, site: &Site) -> Result<Option<Policy>> {
+    let Some((id, policy)) = read_policy_named(c, site, POLICY).await? else { return Ok(None) };
+    let hub = policy.as_ref().and_then(|p| p.as_security_hub().ok());
+    Ok(Some(Policy {
+        id,
+        service_enabled: hub.and_then(|h| h.service_enabled()).unwrap_or(false),
+        standards: hub
+            .map(|h| h.enabled_standard_identifiers().iter().map(|a| suffix_of(a)).collect())
+            .unwrap_or_default(),
+    }))
+}
+
+/// The policy applied to the root (its id, or SELF_MANAGED_SECURITY_HUB).
+async fn read_root_policy(c: &Client, site: &Site) -> Result<Option<String>> {
+    let mut found = None;
+    let filters = AssociationFilters::builder().association_type(AssociationType::Applied).build();
+    let pages = c.list_configuration_policy_associations().filters(filters).into_paginator().send();
+    crate::aws::each_page(pages, |p| {
+        for a in p.configuration_policy_association_summaries() {
+            if a.target_type() == Some(&TargetType::Root) {
+                found = a.configuration_policy_id().map(str::to_string);
+            }
+        }
+    })
+    .await
+    .map_err(|e| {
+        call_error(e, SVC, "ListConfigurationPolicyAssociations", site, "reading the root's configuration policy")
+    })?;
+    Ok(found)
 }

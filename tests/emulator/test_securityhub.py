@@ -99,3 +99,64 @@ class SecurityHub(EmulatorCase):
         self.assertEqual(admin.create_members(AccountDetails=[{"AccountId": management}])["UnprocessedAccounts"], [])
         statuses = {m["AccountId"]: m["MemberStatus"] for m in admin.list_members(OnlyAssociated=False)["Members"]}
         self.assertEqual(statuses, {member: "ENABLED", management: "ENABLED"})
+
+    def test_central_configuration_applies_a_policy_everywhere_and_members_cannot_route_around_it(self):
+        east = self.sh()
+        for region in ("us-east-1", "us-west-2"):
+            self.sh(region=region).enable_organization_admin_account(AdminAccountId=self.admin)
+        admin, admin_west = self.sh(self.admin), self.sh(self.admin, "us-west-2")
+        admin.enable_security_hub(EnableDefaultStandards=False)
+        central = dict(AutoEnable=False, AutoEnableStandards="NONE", OrganizationConfiguration={"ConfigurationType": "CENTRAL"})
+        self.assertEqual(self.code(admin.update_organization_configuration, **central), "InvalidInputException",
+                         "no home Region yet (no finding aggregator)")
+        admin.create_finding_aggregator(RegionLinkingMode="SPECIFIED_REGIONS", Regions=["us-west-2"])
+        self.assertEqual(self.code(admin.update_organization_configuration, AutoEnable=True, AutoEnableStandards="NONE",
+                                   OrganizationConfiguration={"ConfigurationType": "CENTRAL"}), "InvalidInputException")
+        self.assertEqual(self.code(east.update_organization_configuration, **central), "AccessDeniedException",
+                         "the administrator's call, not the management account's")
+        admin.update_organization_configuration(**central)
+        for c in (admin, admin_west):
+            self.assertEqual(c.describe_organization_configuration()["OrganizationConfiguration"]["ConfigurationType"], "CENTRAL")
+        fsbp = "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0"
+        cis = "arn:aws:securityhub:us-east-1::standards/cis-aws-foundations-benchmark/v/1.4.0"
+        document = {"SecurityHub": {"ServiceEnabled": True, "EnabledStandardIdentifiers": [fsbp, cis],
+                                    "SecurityControlsConfiguration": {"DisabledSecurityControlIdentifiers": []}}}
+        self.assertEqual(self.code(admin_west.create_configuration_policy, Name="p", ConfigurationPolicy=document),
+                         "AccessDeniedException", "policies are managed from the home Region only")
+        policy = admin.create_configuration_policy(Name="p", ConfigurationPolicy=document)
+        self.assertEqual(self.code(admin.create_configuration_policy, Name="p", ConfigurationPolicy=document), "ResourceConflictException")
+        r = self.orgs.create_account(AccountName="w", Email="w@example.com")["CreateAccountStatus"]
+        time.sleep(0.05)
+        member = self.orgs.describe_create_account_status(CreateAccountRequestId=r["Id"])["CreateAccountStatus"]["AccountId"]
+        self.assertEqual(self.code(self.sh(member).get_enabled_standards), "InvalidAccessException", "no policy applied yet")
+        root = self.orgs.list_roots()["Roots"][0]["Id"]
+        admin.start_configuration_policy_association(ConfigurationPolicyIdentifier=policy["Id"], Target={"RootId": root})
+        applied = admin.list_configuration_policy_associations(Filters={"AssociationType": "APPLIED"})
+        self.assertEqual([(a["TargetType"], a["ConfigurationPolicyId"]) for a in applied["ConfigurationPolicyAssociationSummaries"]],
+                         [("ROOT", policy["Id"])])
+        for region in ("us-east-1", "us-west-2"):
+            got = self.sh(member, region).get_enabled_standards()["StandardsSubscriptions"]
+            self.assertEqual(sorted(s["StandardsArn"].split("::standards/")[1] for s in got),
+                             ["aws-foundational-security-best-practices/v/1.0.0", "cis-aws-foundations-benchmark/v/1.4.0"], region)
+        sub = self.sh(member).get_enabled_standards()["StandardsSubscriptions"][0]["StandardsSubscriptionArn"]
+        self.assertEqual(self.code(self.sh(member).batch_disable_standards, StandardsSubscriptionArns=[sub]), "AccessDeniedException",
+                         "a member cannot turn a policy's standard off")
+        # The management account's hub is its own to enable.
+        self.assertEqual(self.code(east.get_enabled_standards), "InvalidAccessException")
+        # An account that joins later inherits the root's policy.
+        r = self.orgs.create_account(AccountName="later", Email="later@example.com")["CreateAccountStatus"]
+        time.sleep(0.05)
+        later = self.orgs.describe_create_account_status(CreateAccountRequestId=r["Id"])["CreateAccountStatus"]["AccountId"]
+        self.assertEqual(len(self.sh(later, "us-west-2").get_enabled_standards()["StandardsSubscriptions"]), 2)
+        got = admin.get_configuration_policy_association(Target={"AccountId": later})
+        self.assertEqual((got["AssociationType"], got["ConfigurationPolicyId"]), ("INHERITED", policy["Id"]))
+        # Fewer standards in the policy: every account follows.
+        document["SecurityHub"]["EnabledStandardIdentifiers"] = [fsbp]
+        admin.update_configuration_policy(Identifier=policy["Id"], ConfigurationPolicy=document)
+        self.assertEqual(len(self.sh(member, "us-west-2").get_enabled_standards()["StandardsSubscriptions"]), 1)
+        # Self-managed accounts keep what they have and manage it themselves.
+        admin.start_configuration_policy_association(ConfigurationPolicyIdentifier="SELF_MANAGED_SECURITY_HUB", Target={"RootId": root})
+        self.sh(member).batch_disable_standards(StandardsSubscriptionArns=[sub.replace("cis-aws-foundations-benchmark/v/1.4.0", "aws-foundational-security-best-practices/v/1.0.0")])
+        # Removing the administrator stops central configuration.
+        east.disable_organization_admin_account(AdminAccountId=self.admin)
+        self.assertEqual(self.code(admin.list_configuration_policies), "InvalidAccessException")

@@ -566,7 +566,8 @@ pub struct SecurityContact {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SecurityHubSpec {
     pub enabled: bool,
-    /// Standards to enable in the admin account, as `<name>/v/<version>`.
+    /// Standards of every account in every governed region (central
+    /// configuration's policy on the root), as `<name>/v/<version>`.
     pub standards: Vec<String>,
 }
 

@@ -33,8 +33,32 @@
 - Under central configuration (ConfigurationType CENTRAL) UpdateOrganizationConfiguration
   refuses AutoEnable=true or default standards in any later request too.
   (https://docs.aws.amazon.com/securityhub/latest/userguide/designate-orgs-admin-account.html).
+- Central configuration (missing in stock moto beyond the flag): switching to
+  CENTRAL needs the delegated administrator, calling from the home Region, the
+  Region of its finding aggregator ("Cross-Region aggregation is also a
+  prerequisite for using central configuration",
+  https://docs.aws.amazon.com/securityhub/latest/userguide/start-central-configuration.html);
+  it then holds in the home Region and every linked Region. Configuration
+  policies (Create/Update/Get/ListConfigurationPolicies) and their associations
+  (Start/Get/ListConfigurationPolicyAssociations) are the administrator's, from
+  the home Region only ("Only the ... delegated administrator can invoke this
+  operation from the home Region", API_CreateConfigurationPolicy.html). A policy
+  takes effect in every account it applies to, in the home Region and every
+  linked Region ("Configuration policies take effect in the home Region and all
+  linked Regions", aggregation-central-configuration.html); an account's own
+  association wins over its OU's, the nearest OU over the root's, and an account
+  that joins later inherits ("New accounts will inherit the policy from the root
+  or their assigned OU", API_OrganizationConfiguration.html). A policy that turns
+  Security Hub on enables it with exactly its standards; the management account's
+  hub is left for it to enable (as CreateMembers documents; the documentation is
+  silent for policies). An account a policy manages cannot change its standards
+  (AccessDeniedException "Account ... is managed by a configuration policy").
+  Removing the administrator stops central configuration ("Security Hub
+  automatically stops central configuration", central-configuration-intro.html).
 """
+import datetime
 import json
+import uuid
 
 from moto.securityhub.exceptions import SecurityHubClientError as RESTError
 from moto.securityhub import urls
@@ -111,11 +135,275 @@ def update_organization_configuration(self, auto_enable, auto_enable_standards=N
     UpdateOrganizationConfiguration); stock moto checked this only in the request
     that switched to CENTRAL."""
     current = self._get_org_config().get("configuration") or {}
-    if organization_configuration is None and current.get("ConfigurationType") == "CENTRAL":
+    if organization_configuration is not None:
+        return _set_configuration_type(self, auto_enable, auto_enable_standards, organization_configuration)
+    if current.get("ConfigurationType") == "CENTRAL":
         if auto_enable or auto_enable_standards not in (None, "NONE"):
             raise _err("ValidationException", "The request was rejected because AutoEnable must be false and "
                        "AutoEnableStandards NONE when ConfigurationType is CENTRAL.")
     return _original_update_org_config(self, auto_enable, auto_enable_standards, organization_configuration)
+
+
+# Central configuration per organization: {"home", "admin", "policies": {id: policy},
+# "associations": {target id: (target type, policy id, updated at)}, "version"}.
+CENTRAL = {}
+
+
+def _org_id(backend):
+    return backend.org_backend.describe_organization()["Organization"]["Id"]
+
+
+def _set_configuration_type(self, auto_enable, auto_enable_standards, organization_configuration):
+    config = self._get_org_config()
+    if not config["admin_account_id"]:
+        raise _err("ResourceNotFoundException", "The request was rejected because no administrator account has been designated.")
+    if self.account_id != config["admin_account_id"]:
+        raise _err("AccessDeniedException", "Only the designated administrator account can update the organization configuration.")
+    kind = organization_configuration.get("ConfigurationType")
+    if kind not in ("CENTRAL", "LOCAL"):
+        raise _err("InvalidInputException", "The request was rejected because the ConfigurationType value must be either CENTRAL or LOCAL.")
+    org_id = _org_id(self)
+    if kind == "CENTRAL":
+        if auto_enable or auto_enable_standards != "NONE":
+            raise _err("InvalidInputException", "Auto Enable and AutoEnableStandards can not be enabled for Central Configuration")
+        agg = _state(self)["aggregator"]
+        if agg is None:
+            raise _err("InvalidInputException", "Central configuration needs a home Region: create a finding aggregator "
+                       "in it first, then call UpdateOrganizationConfiguration from that Region.")
+        state = CENTRAL.setdefault(org_id, {"policies": {}, "associations": {}, "version": 0})
+        state.update(home=self.region_name, admin=self.account_id, linked=list(agg["regions"]))
+        state["version"] += 1
+        regions = [self.region_name, *agg["regions"]]
+    else:
+        state = CENTRAL.pop(org_id, None)
+        regions = [self.region_name, *(state["linked"] if state else [])]
+    for region in regions:
+        key = f"{org_id}/{region}"
+        other = SecurityHubBackend._org_configs.setdefault(key, dict(config, configuration={}))
+        other["configuration"] = {"ConfigurationType": kind, "Status": "ENABLED", "StatusMessage": ""}
+        other["auto_enable"] = auto_enable
+        other["auto_enable_standards"] = auto_enable_standards or other.get("auto_enable_standards")
+    return None
+
+
+def _central(self):
+    """The organization's central configuration, for its administrator calling
+    from the home Region."""
+    backend = self.securityhub_backend
+    state = CENTRAL.get(_org_id(backend)) if org_of(backend.account_id) is not None else None
+    if state is None:
+        raise _err("InvalidAccessException", "The request was rejected because the organization does not use central configuration.")
+    if backend.account_id != state["admin"]:
+        raise _err("AccessDeniedException", "Only the delegated administrator can manage configuration policies.")
+    if backend.region_name != state["home"]:
+        raise _err("AccessDeniedException", f"Configuration policies can be managed only from the home Region {state['home']}.")
+    return state
+
+
+def _policy_out(policy, summary=False):
+    out = {k: policy[k] for k in ("Arn", "Id", "Name", "Description", "UpdatedAt")}
+    if summary:
+        out["ServiceEnabled"] = policy["ConfigurationPolicy"]["SecurityHub"].get("ServiceEnabled", False)
+    else:
+        out.update(CreatedAt=policy["CreatedAt"], ConfigurationPolicy=policy["ConfigurationPolicy"])
+    return out
+
+
+def _checked_document(backend, document):
+    hub = (document or {}).get("SecurityHub")
+    if hub is None:
+        raise _err("InvalidInputException", "ConfigurationPolicy must hold a SecurityHub policy.")
+    known = {_arn(backend, s) for s, _, _ in STANDARDS}
+    for arn in hub.get("EnabledStandardIdentifiers") or []:
+        if arn not in known:
+            raise _err("InvalidInputException", f"The request was rejected because {arn} is not a valid standard.")
+    return {"SecurityHub": hub}
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+def create_configuration_policy(self):
+    state = _central(self)
+    body = _json(self)
+    name = body.get("Name")
+    if any(p["Name"] == name for p in state["policies"].values()):
+        raise _err("ResourceConflictException", f"A configuration policy named {name} already exists.")
+    backend = self.securityhub_backend
+    pid = str(uuid.uuid4())
+    policy = {
+        "Arn": f"arn:aws:securityhub:{backend.region_name}:{backend.account_id}:configuration-policy/{pid}",
+        "Id": pid, "Name": name, "Description": body.get("Description", ""), "CreatedAt": _now(), "UpdatedAt": _now(),
+        "ConfigurationPolicy": _checked_document(backend, body.get("ConfigurationPolicy")),
+    }
+    state["policies"][pid] = policy
+    return json.dumps(_policy_out(policy))
+
+
+def _policy(state, identifier):
+    from urllib.parse import unquote
+
+    identifier = unquote(identifier or "")
+    for p in state["policies"].values():
+        if identifier in (p["Id"], p["Arn"]):
+            return p
+    raise _err("ResourceNotFoundException", f"The request was rejected because no configuration policy {identifier} was found.")
+
+
+def update_configuration_policy(self):
+    state = _central(self)
+    policy = _policy(state, self.path.rsplit("/", 1)[1])
+    body = _json(self)
+    if "ConfigurationPolicy" in body:
+        policy["ConfigurationPolicy"] = _checked_document(self.securityhub_backend, body["ConfigurationPolicy"])
+    for key in ("Name", "Description"):
+        if key in body:
+            policy[key] = body[key]
+    policy["UpdatedAt"] = _now()
+    state["version"] += 1
+    return json.dumps(_policy_out(policy))
+
+
+def get_configuration_policy(self):
+    state = _central(self)
+    return json.dumps(_policy_out(_policy(state, self.path.rsplit("/get/", 1)[1])))
+
+
+def list_configuration_policies(self):
+    state = _central(self)
+    return json.dumps({"ConfigurationPolicySummaries": [_policy_out(p, True) for p in state["policies"].values()]})
+
+
+def _target(self, target):
+    org = org_of(self.securityhub_backend.account_id)
+    kinds = [k for k in ("AccountId", "OrganizationalUnitId", "RootId") if (target or {}).get(k)]
+    if len(kinds) != 1:
+        raise _err("InvalidInputException", "Target must name exactly one of AccountId, OrganizationalUnitId or RootId.")
+    kind, value = kinds[0], target[kinds[0]]
+    found = {
+        "AccountId": lambda: any(a.id == value for a in org.accounts),
+        "OrganizationalUnitId": lambda: any(ou.id == value for ou in org.ou),
+        "RootId": lambda: org.org.root_id == value,
+    }[kind]()
+    if not found:
+        raise _err("ResourceNotFoundException", f"The request was rejected because {value} is not in the organization.")
+    return {"AccountId": "ACCOUNT", "OrganizationalUnitId": "ORGANIZATIONAL_UNIT", "RootId": "ROOT"}[kind], value
+
+
+def _association_out(target_type, target_id, policy_id, kind, updated):
+    return {"ConfigurationPolicyId": policy_id, "TargetId": target_id, "TargetType": target_type,
+            "AssociationType": kind, "AssociationStatus": "SUCCESS", "UpdatedAt": updated}
+
+
+def start_configuration_policy_association(self):
+    state = _central(self)
+    body = _json(self)
+    identifier = body.get("ConfigurationPolicyIdentifier")
+    policy_id = "SELF_MANAGED_SECURITY_HUB" if identifier == "SELF_MANAGED_SECURITY_HUB" else _policy(state, identifier)["Id"]
+    target_type, target_id = _target(self, body.get("Target"))
+    state["associations"][target_id] = (target_type, policy_id, _now())
+    state["version"] += 1
+    return json.dumps(_association_out(target_type, target_id, policy_id, "APPLIED", state["associations"][target_id][2]))
+
+
+def _effective(org, state, account_id):
+    """(policy id, APPLIED or INHERITED) for an account: its own association, the
+    nearest OU's, or the root's; None when none applies."""
+    account = next((a for a in org.accounts if a.id == account_id), None)
+    if account is None:
+        return None
+    if account_id in state["associations"]:
+        return state["associations"][account_id][1], "APPLIED"
+    parent = account.parent_id
+    while parent is not None:
+        if parent in state["associations"]:
+            return state["associations"][parent][1], "INHERITED"
+        ou = next((o for o in org.ou if o.id == parent), None)
+        parent = ou.parent_id if ou is not None else None
+    return None
+
+
+def get_configuration_policy_association(self):
+    state = _central(self)
+    target_type, target_id = _target(self, _json(self).get("Target"))
+    if target_id in state["associations"]:
+        _, policy_id, updated = state["associations"][target_id]
+        return json.dumps(_association_out(target_type, target_id, policy_id, "APPLIED", updated))
+    found = _effective(org_of(self.securityhub_backend.account_id), state, target_id) if target_type == "ACCOUNT" else None
+    if found is None:
+        raise _err("ResourceNotFoundException", f"The request was rejected because {target_id} has no configuration policy association.")
+    return json.dumps(_association_out(target_type, target_id, found[0], found[1], _now()))
+
+
+def list_configuration_policy_associations(self):
+    state = _central(self)
+    filters = _json(self).get("Filters") or {}
+    out = []
+    if filters.get("AssociationType") in (None, "APPLIED"):
+        out = [_association_out(t, target, p, "APPLIED", u) for target, (t, p, u) in state["associations"].items()]
+    if filters.get("AssociationType") in (None, "INHERITED"):
+        org = org_of(self.securityhub_backend.account_id)
+        for a in org.accounts:
+            found = _effective(org, state, a.id)
+            if found is not None and found[1] == "INHERITED":
+                out.append(_association_out("ACCOUNT", a.id, found[0], "INHERITED", _now()))
+    if filters.get("ConfigurationPolicyId"):
+        out = [o for o in out if o["ConfigurationPolicyId"] == filters["ConfigurationPolicyId"]]
+    return json.dumps({"ConfigurationPolicyAssociationSummaries": out})
+
+
+def converge():
+    """What the policies give each account, in the home Region and every linked
+    Region: done before each Security Hub request, for the accounts whose policy
+    changed since (and accounts that joined since)."""
+    for org_id, state in list(CENTRAL.items()):
+        org = org_of(state["admin"])
+        if org is None:
+            continue
+        for account in org.accounts:
+            if not is_active(org, account.id):
+                continue
+            found = _effective(org, state, account.id)
+            policy = state["policies"].get(found[0]) if found else None
+            for region in [state["home"], *state["linked"]]:
+                backend = securityhub_backends[account.id][region]
+                mine = _state(backend)
+                stamp = (state["version"], found)
+                if mine.get("converged") == stamp:
+                    continue
+                mine["converged"] = stamp
+                mine["managed_by"] = policy["Id"] if policy else None
+                hub = (policy or {}).get("ConfigurationPolicy", {}).get("SecurityHub", {})
+                if not hub.get("ServiceEnabled"):
+                    continue
+                if not backend.enabled:
+                    if account.id == org.org.master_account_id:
+                        mine["converged"] = None  # its own EnableSecurityHub comes first
+                        continue
+                    _enable_hub(backend, False)
+                wanted = {s.rsplit("::standards/", 1)[-1] for s in hub.get("EnabledStandardIdentifiers") or []}
+                mine["standards"] = {}
+                for suffix in sorted(wanted):
+                    arn = _arn(backend, suffix)
+                    mine["standards"][arn] = {
+                        "StandardsSubscriptionArn": f"arn:aws:securityhub:{region}:{account.id}:subscription/{suffix}",
+                        "StandardsArn": arn, "StandardsInput": {}, "StandardsStatus": "READY",
+                    }
+
+
+def _refuse_if_managed(backend):
+    if _state(backend).get("managed_by"):
+        raise _err("AccessDeniedException", f"Account {backend.account_id} is managed by a configuration policy")
+
+
+_original_call_action = SecurityHubResponse.call_action
+
+
+def call_action(self):
+    if CENTRAL:
+        converge()
+    return _original_call_action(self)
 
 
 _original_create_members = SecurityHubBackend.create_members
@@ -244,6 +532,15 @@ def disable_organization_admin_account(self):
     if config["admin_account_id"] != admin:
         raise _err("InvalidInputException", f"The request was rejected because {admin} is not the administrator account.")
     config["admin_account_id"] = None
+    # "Security Hub automatically stops central configuration": policies and
+    # associations are deleted, accounts keep their settings.
+    org_id = _org_id(backend)
+    state = CENTRAL.pop(org_id, None)
+    if state is not None:
+        for region in [state["home"], *state["linked"]]:
+            other = SecurityHubBackend._org_configs.get(f"{org_id}/{region}")
+            if other is not None:
+                other["configuration"] = {"ConfigurationType": "LOCAL", "Status": "ENABLED", "StatusMessage": ""}
     return "{}"
 
 
@@ -261,6 +558,7 @@ def describe_standards(self):
 def batch_enable_standards(self):
     backend = self.securityhub_backend
     _require_hub(backend)
+    _refuse_if_managed(backend)
     requests = _json(self).get("StandardsSubscriptionRequests") or []
     if not 1 <= len(requests) <= 25:
         raise _err("InvalidInputException", "StandardsSubscriptionRequests must hold 1 to 25 requests.")
@@ -284,6 +582,7 @@ def batch_enable_standards(self):
 def batch_disable_standards(self):
     backend = self.securityhub_backend
     _require_hub(backend)
+    _refuse_if_managed(backend)
     arns = _json(self).get("StandardsSubscriptionArns") or []
     out = []
     for sub_arn in arns:
@@ -394,7 +693,15 @@ def apply():
         "{0}/findingAggregator/update$": SecurityHubResponse.dispatch,
         "{0}/members/delete$": SecurityHubResponse.dispatch,
         "{0}/members/disassociate$": SecurityHubResponse.dispatch,
+        "{0}/configurationPolicy/create$": SecurityHubResponse.dispatch,
+        "{0}/configurationPolicy/list$": SecurityHubResponse.dispatch,
+        "{0}/configurationPolicy/get/(?P<id>.+)$": SecurityHubResponse.dispatch,
+        "{0}/configurationPolicy/(?P<id>[^/]+)$": SecurityHubResponse.dispatch,
+        "{0}/configurationPolicyAssociation/associate$": SecurityHubResponse.dispatch,
+        "{0}/configurationPolicyAssociation/get$": SecurityHubResponse.dispatch,
+        "{0}/configurationPolicyAssociation/list$": SecurityHubResponse.dispatch,
     })
+    SecurityHubResponse.call_action = call_action
     SecurityHubBackend._get_org_config = _get_org_config
     SecurityHubBackend.enable_organization_admin_account = enable_organization_admin_account
     SecurityHubBackend.create_members = create_members
@@ -405,5 +712,8 @@ def apply():
         batch_enable_standards, batch_disable_standards, get_enabled_standards,
         create_finding_aggregator, list_finding_aggregators, get_finding_aggregator,
         update_finding_aggregator, delete_members, disassociate_members, list_members,
+        create_configuration_policy, update_configuration_policy, get_configuration_policy,
+        list_configuration_policies, start_configuration_policy_association,
+        get_configuration_policy_association, list_configuration_policy_associations,
     ):
         setattr(SecurityHubResponse, fn.__name__, fn)

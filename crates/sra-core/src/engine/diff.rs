@@ -142,6 +142,7 @@ pub fn diff(desired: &Desired, observed: &Observed) -> Plan {
             home: &desired.home_region,
             admin: plan.ids.security_tooling.as_deref(),
             accounts: &accounts,
+            root: observed.organization.as_ref().map(|o| o.root_id.as_str()),
         };
         let services = &desired.services;
         let detective = DetectiveSpec { enabled: services.detective, guardduty_enabled: services.guardduty.enabled };

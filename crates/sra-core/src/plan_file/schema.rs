@@ -71,7 +71,7 @@ pub fn schema() -> Value {
                 "Security Hub, delegated to Security Tooling in every governed region, findings aggregated in the home region",
                 json!({
                     "enabled": enabled("false: sra leaves Security Hub alone"),
-                    "standards": strings("Standards enabled in Security Tooling", SECURITYHUB_STANDARDS, SecurityHubSpec::default().standards),
+                    "standards": strings("Standards of every account in every governed region, accounts that join later included (one central configuration policy on the root)", SECURITYHUB_STANDARDS, SecurityHubSpec::default().standards),
                 }),
             ),
         ),

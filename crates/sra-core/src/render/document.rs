@@ -363,8 +363,10 @@ mod tests {
         for op in shared(other(), members()).into_iter().chain(
             [
                 ShOp::EnableHub,
-                ShOp::UpdateOrganizationConfiguration { auto_enable: true, auto_enable_standards: "DEFAULT".into() },
-                ShOp::EnableStandards { standards: vec!["fsbp".into()] },
+                ShOp::StartCentralConfiguration,
+                ShOp::CreateConfigurationPolicy { name: "sra-organization".into(), standards: vec!["fsbp".into()] },
+                ShOp::UpdateConfigurationPolicy { id: "p-1".into(), standards: vec!["fsbp".into()] },
+                ShOp::AssociateWithRoot { root: IdRef::Root, policy: "sra-organization".into() },
                 ShOp::CreateFindingAggregator { regions: regions() },
                 ShOp::UpdateFindingAggregator { arn: "arn:aws:securityhub:x".into(), regions: regions() },
             ]

@@ -134,7 +134,7 @@ mod tests {
         accounts: &[(String, String)],
         have: &ObservedDetective,
     ) -> (Vec<Change>, Vec<crate::engine::plan::Destructive>) {
-        let org = Org { regions, home: &regions[0], admin, accounts };
+        let org = Org { regions, home: &regions[0], admin, accounts, root: None };
         regional::diff::<Detective>(&DetectiveSpec { enabled, guardduty_enabled }, &org, have)
     }
 

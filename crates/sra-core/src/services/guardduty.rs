@@ -200,7 +200,7 @@ mod tests {
     use crate::services::regional::{Here, Org, Service};
 
     fn settings(spec: &GuardDutySpec, is_admin: bool, have: &Settings) -> regional::SettingsChange<GdOp> {
-        let org = Org { regions: &[], home: "us-east-1", admin: Some("2"), accounts: &[] };
+        let org = Org { regions: &[], home: "us-east-1", admin: Some("2"), accounts: &[], root: Some("r-1") };
         GuardDuty::settings(spec, &Here { region: "us-east-1", org: &org, is_admin, management_on: None }, have)
     }
 

@@ -95,6 +95,9 @@ pub struct Org<'a> {
     pub admin: Option<&'a str>,
     /// Every account as (id, email), for coverage.
     pub accounts: &'a [(String, String)],
+    /// The organization's root, once it exists (organization-wide settings
+    /// associate with it).
+    pub root: Option<&'a str>,
 }
 
 /// One region, for a service's settings diff.

@@ -1,13 +1,12 @@
 //! Security Hub: delegated administration to Security Tooling in every governed
-//! region; in Security Tooling the hub, the organization configuration
-//! (auto-enable new accounts, default standards), the chosen standards, and a
-//! finding aggregator in the home region linking the other governed regions; and
+//! region; in Security Tooling the hub, and in the home region the finding
+//! aggregator linking the other governed regions and central configuration (one
+//! configuration policy on the root: Security Hub and the plan's standards in
+//! every account and governed region, accounts that join later included); and
 //! member coverage. The per-region loop, delegation and coverage are
 //! `regional::diff`'s; this file holds Security Hub's operations and settings.
 
-use std::collections::BTreeMap;
-
-use crate::engine::plan::{Phrase, Property, Step, Verb};
+use crate::engine::plan::{IdRef, Phrase, Property, Step, Verb};
 use crate::model::SecurityHubSpec;
 use crate::services::regional::{self, prop};
 
@@ -23,13 +22,26 @@ pub enum ShOp {
     /// administrator cannot do (API reference, CreateMembers: "Security Hub cannot
     /// be enabled automatically for the organization management account").
     EnableHubInManagement,
-    /// Exactly these values: AutoEnable, AutoEnableStandards.
-    UpdateOrganizationConfiguration {
-        auto_enable: bool,
-        auto_enable_standards: String,
-    },
-    EnableStandards {
+    /// UpdateOrganizationConfiguration with ConfigurationType CENTRAL, AutoEnable
+    /// false and AutoEnableStandards NONE (the only values central configuration
+    /// allows), in the home region.
+    StartCentralConfiguration,
+    /// CreateConfigurationPolicy: Security Hub on, exactly these standards.
+    CreateConfigurationPolicy {
+        name: String,
         standards: Vec<String>,
+    },
+    /// UpdateConfigurationPolicy of the policy `id`: Security Hub on, exactly
+    /// these standards.
+    UpdateConfigurationPolicy {
+        id: String,
+        standards: Vec<String>,
+    },
+    /// StartConfigurationPolicyAssociation of the policy named `policy` with the
+    /// organization's root: every account, those that join later included.
+    AssociateWithRoot {
+        root: IdRef,
+        policy: String,
     },
     CreateFindingAggregator {
         regions: Vec<String>,
@@ -48,14 +60,23 @@ impl regional::OwnOp for ShOp {
             Self::EnableHubInManagement => {
                 Phrase::new(Enable, format!("Security Hub in the management account in {region} (default standards)"))
             }
-            Self::UpdateOrganizationConfiguration { auto_enable, auto_enable_standards } => Phrase::new(
-                Set,
-                format!(
-                    "Security Hub's organization configuration in {region} (auto-enable: {auto_enable}, default standards: {auto_enable_standards})"
-                ),
+            Self::StartCentralConfiguration => Phrase::new(
+                Start,
+                format!("Security Hub's central configuration from {region} (auto-enable off: policies decide)"),
             ),
-            Self::EnableStandards { standards } => {
-                Phrase::new(Enable, format!("standards {} in {region}", standards.join(", ")))
+            Self::CreateConfigurationPolicy { name, standards } => Phrase::new(
+                Create,
+                format!("configuration policy \"{name}\" (Security Hub on, standards {})", standards.join(", ")),
+            ),
+            Self::UpdateConfigurationPolicy { standards, .. } => Phrase::new(
+                Update,
+                format!("configuration policy \"{POLICY}\" (Security Hub on, standards {})", standards.join(", ")),
+            ),
+            Self::AssociateWithRoot { root, policy } => {
+                Phrase::new(Set, format!("configuration policy \"{policy}\" on the organization's root ({root})"))
+            }
+            Self::CreateFindingAggregator { regions } if regions.is_empty() => {
+                Phrase::new(Create, format!("the finding aggregator in {region}, linking no other region"))
             }
             Self::CreateFindingAggregator { regions } => {
                 Phrase::new(Create, format!("the finding aggregator in {region}, linking {}", regions.join(", ")))
@@ -67,28 +88,43 @@ impl regional::OwnOp for ShOp {
     }
 }
 
+/// sra's configuration policy.
+pub const POLICY: &str = "sra-organization";
+/// What a target that manages its own Security Hub is associated with.
+pub const SELF_MANAGED: &str = "SELF_MANAGED_SECURITY_HUB";
+
+/// A configuration policy as GetConfigurationPolicy reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Policy {
+    pub id: String,
+    pub service_enabled: bool,
+    /// Enabled standards, as `<name>/v/<version>`.
+    pub standards: Vec<String>,
+}
+
 /// Security Hub's settings in Security Tooling in one region.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Settings {
     pub hub: bool,
-    /// (AutoEnable, AutoEnableStandards), read only when Security Tooling is the admin.
-    pub org_config: Option<(bool, String)>,
-    /// Enabled standards (as `<name>/v/<version>`) with their status.
-    pub standards: BTreeMap<String, String>,
+    /// Whether the organization's configuration was read (only the administrator
+    /// can read it, once its hub is on).
+    pub org_read: bool,
     /// (ARN, linked regions) of the finding aggregator.
     pub aggregator: Option<(String, Vec<String>)>,
-    /// The organization uses central configuration (ConfigurationType CENTRAL):
-    /// then AutoEnable "is set to false and can't be changed", and
-    /// AutoEnableStandards to NONE (API reference, UpdateOrganizationConfiguration);
-    /// configuration policies decide instead.
+    /// The organization uses central configuration (ConfigurationType CENTRAL).
     pub central: bool,
+    /// Under central configuration, in the home region: sra's policy (by name).
+    pub policy: Option<Policy>,
+    /// Under central configuration, in the home region: the policy applied to the
+    /// root (an id, or SELF_MANAGED); None: none.
+    pub root_policy: Option<String>,
 }
 
-/// What the plan says under central configuration, instead of failing on a call
-/// AWS refuses.
-pub const CENTRAL_NOTE: &str = "the organization uses Security Hub central configuration: auto-enable and default \
-     standards are set by its configuration policies, not by sra; make sure a policy enables Security Hub (with the \
-     standards of [services.securityhub]) for every account and Region";
+/// The plan's reason when an organization moves from local to central configuration.
+pub const TO_CENTRAL: &str = "Security Hub moves from local to central configuration: the configuration policy \
+     sra-organization, on the organization's root, turns Security Hub and the plan's standards on in every account \
+     and governed Region, accounts that join later included, and members cannot turn them off; auto-enable is then \
+     off, as central configuration requires (the policy replaces it)";
 
 pub type RegionState = regional::RegionState<Settings>;
 pub type ObservedSecurityHub = regional::Observed<Settings>;
@@ -112,8 +148,10 @@ impl regional::Service for SecurityHub {
         Step::SecurityHub { region: region.to_string(), op }
     }
 
-    /// The hub and its settings in Security Tooling; the finding aggregator in the
-    /// home region, linking the other governed regions.
+    /// The hub in Security Tooling and the management account; in the home
+    /// region, the finding aggregator (linking the other governed regions) and
+    /// central configuration: one policy on the root with the plan's standards,
+    /// which every account and governed region gets.
     fn settings(spec: &SecurityHubSpec, here: &regional::Here, have: &Settings) -> regional::SettingsChange<ShOp> {
         let region = here.region;
         let mut props = vec![prop("hub", have.hub.then(|| "enabled".to_string()), "enabled")];
@@ -121,25 +159,7 @@ impl regional::Service for SecurityHub {
         if !have.hub {
             ops.push(ShOp::EnableHub);
         }
-        let config_before = match (&have.org_config, here.is_admin && have.hub) {
-            (Some((auto, standards)), true) => (Some(auto.to_string()), Some(standards.clone())),
-            // Only the administrator can read them: re-asserted after delegating.
-            _ => (Some("true".to_string()), Some("DEFAULT".to_string())),
-        };
-        let readable = here.is_admin && have.hub && have.org_config.is_some();
-        let mut manual = Vec::new();
-        if have.central {
-            manual.push(CENTRAL_NOTE.to_string());
-        } else {
-            props.push(prop("auto_enable", config_before.0, "true"));
-            props.push(prop("auto_enable_standards", config_before.1, "DEFAULT"));
-        }
-        if !have.central && (!readable || props[1..].iter().any(Property::changed)) {
-            ops.push(ShOp::UpdateOrganizationConfiguration {
-                auto_enable: true,
-                auto_enable_standards: "DEFAULT".into(),
-            });
-        }
+        let readable = here.is_admin && have.hub && have.org_read;
         // The management account enables Security Hub itself, before its
         // administrator can enroll it (API reference, CreateMembers).
         // Unread (no organization yet): enabled by apply, which tolerates a hub
@@ -149,31 +169,21 @@ impl regional::Service for SecurityHub {
         if here.management_on != Some(true) {
             ops.push(ShOp::EnableHubInManagement);
         }
-        let mut missing = Vec::new();
-        for s in &spec.standards {
-            let before = have.standards.get(s).cloned();
-            if before.as_deref() != Some("READY") && before.as_deref() != Some("PENDING") {
-                missing.push(s.clone());
-            }
-            props.push(prop(&format!("standards.{s}"), before.or_else(|| Some("(not enabled)".into())), "READY"));
-            if let Some(p) = props.last_mut()
-                && p.before.as_deref() == Some("PENDING")
-            {
-                p.before = Some("READY".into());
-            }
-        }
-        if !missing.is_empty() {
-            ops.push(ShOp::EnableStandards { standards: missing });
-        }
-        // Linked Regions are a set: AWS may list them in any order.
-        let set = |regions: &[String]| regions.iter().cloned().collect::<std::collections::BTreeSet<String>>();
-        let linked: Vec<String> = set(here.org.regions).into_iter().filter(|r| r.as_str() != here.org.home).collect();
-        if region == here.org.home && !linked.is_empty() {
-            let want = format!("SPECIFIED_REGIONS: {}", linked.join(", "));
-            let before = have
-                .aggregator
-                .as_ref()
-                .map(|(_, r)| format!("SPECIFIED_REGIONS: {}", set(r).into_iter().collect::<Vec<_>>().join(", ")));
+        let mut reason = if readable || !have.hub { String::new() } else { regional::REAPPLIED.into() };
+        if region == here.org.home {
+            // Linked Regions are a set: AWS may list them in any order. Central
+            // configuration needs the aggregator, with or without linked Regions.
+            let set = |regions: &[String]| regions.iter().cloned().collect::<std::collections::BTreeSet<String>>();
+            let linked: Vec<String> =
+                set(here.org.regions).into_iter().filter(|r| r.as_str() != here.org.home).collect();
+            let shown = |regions: &std::collections::BTreeSet<String>| {
+                if regions.is_empty() {
+                    "NO_REGIONS".to_string()
+                } else {
+                    format!("SPECIFIED_REGIONS: {}", regions.iter().cloned().collect::<Vec<_>>().join(", "))
+                }
+            };
+            let before = have.aggregator.as_ref().map(|(_, r)| shown(&set(r)));
             match &have.aggregator {
                 None => ops.push(ShOp::CreateFindingAggregator { regions: linked.clone() }),
                 Some((arn, r)) if set(r) != set(&linked) => {
@@ -181,7 +191,8 @@ impl regional::Service for SecurityHub {
                 }
                 Some(_) => {}
             }
-            props.push(prop("finding_aggregator", before, &want));
+            props.push(prop("finding_aggregator", before, &shown(&set(&linked))));
+            central(spec, here, have, readable, &mut props, &mut ops, &mut reason);
         }
         regional::SettingsChange {
             action: regional::action(have.hub, &props),
@@ -189,11 +200,69 @@ impl regional::Service for SecurityHub {
                 .hub
                 .then(|| format!("arn:aws:securityhub:{region}:{}:hub/default", here.org.admin.unwrap_or_default())),
             properties: props,
-            reason: if readable || !have.hub { String::new() } else { regional::REAPPLIED.into() },
+            reason,
             ops,
             members_readable: here.is_admin && have.hub,
-            manual,
+            manual: vec![],
         }
+    }
+}
+
+/// Central configuration in the home region: the organization's configuration
+/// type, sra's policy (Security Hub on, the plan's standards) and the root's
+/// association with it. Unread (not the administrator yet, or its hub off):
+/// planned as to create; apply adopts what it finds.
+fn central(
+    spec: &SecurityHubSpec,
+    here: &regional::Here,
+    have: &Settings,
+    readable: bool,
+    props: &mut Vec<Property>,
+    ops: &mut Vec<ShOp>,
+    reason: &mut String,
+) {
+    let configuration = readable.then(|| if have.central { "CENTRAL" } else { "LOCAL" }.to_string());
+    props.push(prop("configuration", configuration, "CENTRAL"));
+    if !(readable && have.central) {
+        ops.push(ShOp::StartCentralConfiguration);
+        if readable && reason.is_empty() {
+            *reason = TO_CENTRAL.to_string();
+        }
+    }
+    let want: std::collections::BTreeSet<&String> = spec.standards.iter().collect();
+    let policy = have.policy.as_ref().filter(|_| readable);
+    let shown = |standards: &[String]| {
+        let mut s: Vec<&str> = standards.iter().map(String::as_str).collect();
+        s.sort();
+        if s.is_empty() { "(none)".to_string() } else { s.join(", ") }
+    };
+    props.push(prop(
+        &format!("policy.{POLICY}.security_hub"),
+        policy.map(|p| if p.service_enabled { "enabled" } else { "disabled" }.to_string()),
+        "enabled",
+    ));
+    props.push(prop(
+        &format!("policy.{POLICY}.standards"),
+        policy.map(|p| shown(&p.standards)),
+        &shown(&spec.standards),
+    ));
+    match policy {
+        None => ops.push(ShOp::CreateConfigurationPolicy { name: POLICY.into(), standards: spec.standards.clone() }),
+        Some(p) if !p.service_enabled || p.standards.iter().collect::<std::collections::BTreeSet<_>>() != want => {
+            ops.push(ShOp::UpdateConfigurationPolicy { id: p.id.clone(), standards: spec.standards.clone() })
+        }
+        Some(_) => {}
+    }
+    let root_before = readable.then(|| match (&have.root_policy, policy) {
+        (None, _) => "(none)".to_string(),
+        (Some(id), Some(p)) if *id == p.id => POLICY.to_string(),
+        (Some(other), _) => other.clone(),
+    });
+    props.push(prop("root_policy", root_before, POLICY));
+    if props.last().is_some_and(Property::changed) || !readable {
+        // No organization yet: the root apply creates.
+        let root = here.org.root.map_or(IdRef::Root, |r| IdRef::Known(r.to_string()));
+        ops.push(ShOp::AssociateWithRoot { root, policy: POLICY.into() });
     }
 }
 
@@ -202,29 +271,34 @@ mod tests {
     use super::*;
     use crate::services::regional::{Here, Org, Service};
 
+    fn converged(linked: &[&str]) -> Settings {
+        Settings {
+            hub: true,
+            org_read: true,
+            aggregator: Some(("arn:agg".into(), linked.iter().map(|r| r.to_string()).collect())),
+            central: true,
+            policy: Some(Policy { id: "p-1".into(), service_enabled: true, standards: spec().standards }),
+            root_policy: Some("p-1".into()),
+        }
+    }
+
+    fn spec() -> SecurityHubSpec {
+        SecurityHubSpec::default()
+    }
+
     /// The finding aggregator's linked Regions compare as a set: AWS's order
     /// (or the plan file's) is no drift; a missing Region is.
     #[test]
     fn linked_regions_compare_as_a_set() {
         let regions = ["us-east-1".to_string(), "us-west-2".into(), "eu-west-1".into()];
-        let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[] };
+        let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[], root: Some("r-1") };
         let here = Here { region: "us-east-1", org: &org, is_admin: true, management_on: Some(true) };
-        let spec = SecurityHubSpec { enabled: true, standards: vec![] };
-        let have = |linked: &[&str]| Settings {
-            hub: true,
-            org_config: Some((true, "DEFAULT".into())),
-            standards: BTreeMap::new(),
-            aggregator: Some(("arn:agg".into(), linked.iter().map(|r| r.to_string()).collect())),
-            central: false,
-        };
-        let same = SecurityHub::settings(&spec, &here, &have(&["us-west-2", "eu-west-1"]));
+        let same = SecurityHub::settings(&spec(), &here, &converged(&["us-west-2", "eu-west-1"]));
         assert!(same.ops.is_empty(), "{:?}", same.ops);
-        let missing = SecurityHub::settings(&spec, &here, &have(&["us-west-2"]));
-        let missing: Vec<&ShOp> =
-            missing.ops.iter().filter(|op| matches!(op, ShOp::UpdateFindingAggregator { .. })).collect();
+        let missing = SecurityHub::settings(&spec(), &here, &converged(&["us-west-2"]));
         assert_eq!(
-            missing,
-            [&ShOp::UpdateFindingAggregator {
+            missing.ops,
+            [ShOp::UpdateFindingAggregator {
                 arn: "arn:agg".into(),
                 regions: vec!["eu-west-1".into(), "us-west-2".into()]
             }]
@@ -237,39 +311,70 @@ mod tests {
     #[test]
     fn the_management_accounts_hub_is_enabled_from_the_management_account() {
         let regions = ["us-east-1".to_string()];
-        let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[] };
-        let spec = SecurityHubSpec { enabled: true, standards: vec![] };
-        let have = Settings { hub: true, org_config: Some((true, "DEFAULT".into())), ..Default::default() };
+        let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[], root: Some("r-1") };
         for (management_on, before, planned) in
             [(Some(true), Some("enabled"), false), (Some(false), Some("(not enabled)"), true), (None, None, true)]
         {
             let here = Here { region: "us-east-1", org: &org, is_admin: true, management_on };
-            let change = SecurityHub::settings(&spec, &here, &have);
+            let change = SecurityHub::settings(&spec(), &here, &converged(&[]));
             let p = change.properties.iter().find(|p| p.name == "management_account_hub").unwrap();
             assert_eq!((p.before.as_deref(), p.after.as_deref()), (before, Some("enabled")));
             assert_eq!(change.ops.contains(&ShOp::EnableHubInManagement), planned, "{management_on:?}");
-            assert!(!change.ops.iter().any(|op| matches!(op, ShOp::UpdateOrganizationConfiguration { .. })));
         }
     }
 
-    /// Under central configuration AutoEnable cannot be set: the plan says what a
-    /// person must see to instead of sending a call AWS refuses.
+    /// An organization on local configuration moves to central configuration, a
+    /// reviewed change with its reason: the aggregator, the switch, sra's policy
+    /// with the plan's standards, and the root's association, in that order.
     #[test]
-    fn central_configuration_is_a_manual_item_not_a_refused_call() {
-        let regions = ["us-east-1".to_string()];
-        let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[] };
+    fn local_configuration_moves_to_central_with_a_reason() {
+        let regions = ["us-east-1".to_string(), "us-west-2".into()];
+        let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[], root: Some("r-1") };
         let here = Here { region: "us-east-1", org: &org, is_admin: true, management_on: Some(true) };
-        let spec = SecurityHubSpec { enabled: true, standards: vec![] };
-        let have = Settings {
-            hub: true,
-            org_config: Some((false, "NONE".into())),
-            standards: BTreeMap::new(),
-            aggregator: None,
-            central: true,
-        };
-        let change = SecurityHub::settings(&spec, &here, &have);
-        assert!(change.ops.is_empty(), "{:?}", change.ops);
-        assert_eq!(change.manual, [CENTRAL_NOTE]);
-        assert!(change.properties.iter().all(|p| !p.name.starts_with("auto_enable")));
+        let local = Settings { hub: true, org_read: true, ..Default::default() };
+        let change = SecurityHub::settings(&spec(), &here, &local);
+        assert_eq!(change.reason, TO_CENTRAL);
+        assert_eq!(
+            change.ops,
+            [
+                ShOp::CreateFindingAggregator { regions: vec!["us-west-2".into()] },
+                ShOp::StartCentralConfiguration,
+                ShOp::CreateConfigurationPolicy { name: POLICY.into(), standards: spec().standards },
+                ShOp::AssociateWithRoot { root: IdRef::Known("r-1".into()), policy: POLICY.into() },
+            ]
+        );
+        let p = change.properties.iter().find(|p| p.name == "configuration").unwrap();
+        assert_eq!((p.before.as_deref(), p.after.as_deref()), (Some("LOCAL"), Some("CENTRAL")));
+        // Other regions have no organization-wide settings: the policy covers them.
+        let west = Here { region: "us-west-2", org: &org, is_admin: true, management_on: Some(true) };
+        assert!(SecurityHub::settings(&spec(), &west, &local).ops.is_empty());
+    }
+
+    /// Adopted central configuration: converged is a no-op; standards that differ
+    /// update sra's policy in place; a root left to another policy, or
+    /// self-managed, is associated with sra's again.
+    #[test]
+    fn central_configuration_is_adopted_and_each_drift_is_its_own() {
+        let regions = ["us-east-1".to_string()];
+        let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[], root: Some("r-1") };
+        let here = Here { region: "us-east-1", org: &org, is_admin: true, management_on: Some(true) };
+        let change = SecurityHub::settings(&spec(), &here, &converged(&[]));
+        assert!(change.ops.is_empty() && change.reason.is_empty(), "{:?} {}", change.ops, change.reason);
+        assert_eq!(
+            change.properties.iter().find(|p| p.name == "finding_aggregator").unwrap().after.as_deref(),
+            Some("NO_REGIONS")
+        );
+
+        let mut fewer = converged(&[]);
+        fewer.policy.as_mut().unwrap().standards.pop();
+        let change = SecurityHub::settings(&spec(), &here, &fewer);
+        assert_eq!(change.ops, [ShOp::UpdateConfigurationPolicy { id: "p-1".into(), standards: spec().standards }]);
+
+        let mut self_managed = converged(&[]);
+        self_managed.root_policy = Some(SELF_MANAGED.into());
+        let change = SecurityHub::settings(&spec(), &here, &self_managed);
+        assert_eq!(change.ops, [ShOp::AssociateWithRoot { root: IdRef::Known("r-1".into()), policy: POLICY.into() }]);
+        let root = change.properties.iter().find(|p| p.name == "root_policy").unwrap();
+        assert_eq!((root.before.as_deref(), root.after.as_deref()), (Some(SELF_MANAGED), Some(POLICY)));
     }
 }
