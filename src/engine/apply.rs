@@ -118,7 +118,8 @@ pub async fn apply(
                     GuardrailOp::Attach { target, .. } => Some(produced.resolve(target)?),
                     _ => None,
                 };
-                let refs = guardrails::Refs { ids: &ids, log_archive: &desired.log_archive };
+                let refs =
+                    guardrails::Refs { ids: &ids, log_archive: &desired.log_archive, baselines: &desired.baselines };
                 guardrails::run(
                     policy,
                     op,

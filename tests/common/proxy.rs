@@ -135,6 +135,16 @@ impl Proxy {
         out
     }
 
+    /// Calls by "service:Operation", without those the emulator failed to
+    /// answer (which the SDK retries: not a call sra chose to make).
+    pub fn answered_counts(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for c in self.calls().iter().filter(|c| c.fault != Some("emulator_failed")) {
+            *out.entry(format!("{}:{}", c.service, c.operation)).or_insert(0) += 1;
+        }
+        out
+    }
+
     /// Calls answered with throttling because they were above a rate limit.
     pub fn rate_limited(&self) -> usize {
         self.calls().iter().filter(|c| c.fault == Some("rate_limited")).count()
@@ -448,6 +458,13 @@ fn serve(
             Some("reset_before") => vec![],
             _ => forward(upstream, &req).unwrap_or_default(),
         };
+        // The emulator itself failed to answer (no answer, or a 5xx): under
+        // load it can, and the SDK tries again; recorded as such.
+        let status: u16 = std::str::from_utf8(&response[..response.len().min(16)])
+            .ok()
+            .and_then(|head| head.split(' ').nth(1)?.parse().ok())
+            .unwrap_or(0);
+        let fault = fault.or((status == 0 || status >= 500).then_some("emulator_failed"));
         let (sent, received) = if faults.trace_tokens {
             let (_, path) = req.method_and_path();
             let path = path.strip_prefix("http://").map_or(path, |p| p.split_once('/').map_or("", |(_, rest)| rest));

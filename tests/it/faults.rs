@@ -86,14 +86,32 @@ fn full_apply_calls() -> Vec<String> {
     proxy.calls().into_iter().map(|c| format!("{}:{}", c.service, c.operation)).collect()
 }
 
-/// The k (1-based) to kill at: the first call of every call type, and every
-/// CreateAccount (its response is lost when sra dies right after sending it).
+/// Whether a call only reads (its operation's name, or for REST APIs its method
+/// and path, says so). AssumeRole and GetCallerIdentity change nothing either.
+fn reads(call: &str) -> bool {
+    let op = call.split_once(':').map_or(call, |(_, op)| op);
+    let name = op.rsplit(' ').next().unwrap_or(op).to_ascii_lowercase();
+    ["describe", "list", "get", "head", "batchget", "lookup", "search", "assumerole"]
+        .iter()
+        .any(|p| op.to_ascii_lowercase().starts_with(p))
+        || op.starts_with("GET ")
+        || op.starts_with("HEAD ")
+        || name.ends_with("/list")
+        || name.ends_with("/get")
+        || name.ends_with("/batch/get")
+}
+
+/// The k (1-based) to kill at: the first call, the first call of every call
+/// type that writes, and every CreateAccount (its response is lost when sra dies
+/// right after sending it). A kill lands right after its call is forwarded, so
+/// the live state it leaves is what the writes before it made: killing at a read
+/// leaves the state that killing at the write before it leaves, and adds no case.
 fn kill_points(calls: &[String]) -> Vec<(usize, String)> {
     let mut seen = std::collections::BTreeSet::new();
     calls
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.ends_with(":CreateAccount") || seen.insert(c.to_string()))
+        .filter(|(i, c)| *i == 0 || c.ends_with(":CreateAccount") || (!reads(c) && seen.insert(c.to_string())))
         .map(|(i, c)| (i + 1, c.clone()))
         .collect()
 }
@@ -101,7 +119,8 @@ fn kill_points(calls: &[String]) -> Vec<(usize, String)> {
 async fn killed_then_rerun(shard: usize, shards: usize) {
     let calls = full_apply_calls();
     let points = kill_points(&calls);
-    eprintln!("a full apply makes {} calls of {} types", calls.len(), points.len());
+    let types: std::collections::BTreeSet<&String> = calls.iter().collect();
+    eprintln!("a full apply makes {} calls of {} types; {} kill points", calls.len(), types.len(), points.len());
     for (k, call) in points.into_iter().skip(shard).step_by(shards) {
         let emu = Emulator::start();
         let proxy = Proxy::start(&upstream(&emu), Faults::default());
@@ -123,12 +142,12 @@ async fn killed_then_rerun(shard: usize, shards: usize) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn killed_at_every_call_type_then_rerun_converges_shard_0() {
+async fn killed_at_every_write_type_then_rerun_converges_shard_0() {
     killed_then_rerun(0, 2).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn killed_at_every_call_type_then_rerun_converges_shard_1() {
+async fn killed_at_every_write_type_then_rerun_converges_shard_1() {
     killed_then_rerun(1, 2).await;
 }
 

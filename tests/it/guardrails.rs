@@ -83,6 +83,7 @@ async fn apply_creates_every_guardrail_exempting_sra_attached_to_the_root() {
             "DenyLeaveOrganization",
             "ProtectAccessAnalyzer",
             "ProtectAccessRole",
+            "ProtectAccountBaselines",
             "ProtectConfigRecorders",
             "ProtectDetective",
             "ProtectGuardDuty",
@@ -94,6 +95,20 @@ async fn apply_creates_every_guardrail_exempting_sra_attached_to_the_root() {
             "ProtectSecurityHub",
             "ProtectTrailKey"
         ]
+    );
+    // The baselines of every account, with the default [baselines] (no contact).
+    let baselines = got
+        .iter()
+        .flat_map(|s| s.2["Statement"].as_array().unwrap().clone())
+        .find(|st| st["Sid"] == "ProtectAccountBaselines")
+        .unwrap();
+    assert_eq!(
+        baselines["Action"],
+        serde_json::json!([
+            "ec2:DisableEbsEncryptionByDefault",
+            "iam:DeleteAccountPasswordPolicy",
+            "iam:UpdateAccountPasswordPolicy"
+        ])
     );
     let logging = &got[0].2.to_string();
     assert!(
@@ -243,7 +258,7 @@ fn an_over_size_guardrail_fails_validate_naming_it() {
     let run = common::Run::from(common::sra_at(&wire.url(), &["validate", path.to_str().unwrap()]).output().unwrap());
     run.expect_code(1);
     assert!(run.stderr.contains("the guardrail policy sra-guardrails-security-services would be"), "{}", run.stderr);
-    assert!(run.stderr.contains("hint: it holds ProtectGuardDuty, ProtectSecurityHub"), "{}", run.stderr);
+    assert!(run.stderr.contains("ProtectGuardDuty, ProtectSecurityHub, "), "{}", run.stderr);
     assert!(run.stderr.contains("AWS allows 5120"), "{}", run.stderr);
     assert_eq!(wire.hits(), 0);
 }

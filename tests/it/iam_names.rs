@@ -201,7 +201,8 @@ fn documents_sra_writes() -> Vec<(String, Value)> {
         ("the Config aggregator role trust".to_string(), sra::services::config::aggregator_role_trust("333333333333")),
         ("the Config aggregator role policy".to_string(), sra::services::config::aggregator_role_policy()),
     ];
-    let scps = guardrails::desired(&desired.guardrails, &Refs { ids: &ids, log_archive: la });
+    let scps =
+        guardrails::desired(&desired.guardrails, &Refs { ids: &ids, log_archive: la, baselines: &desired.baselines });
     assert!(!scps.is_empty(), "the guardrails are checked too");
     out.extend(scps.into_iter().map(|scp| (format!("the guardrail {}", scp.name), scp.document)));
     out

@@ -238,6 +238,7 @@ fn prove_guardrails(
         ids,
         security_tooling_ou: &desired.account(AccountRole::SecurityTooling).ou,
         log_archive_ou: &desired.account(AccountRole::LogArchive).ou,
+        baselines: desired.baselines.clone(),
     });
     for row in proof.failed() {
         blockers.push(Blocker {
@@ -367,7 +368,7 @@ fn guardrail_changes(desired: &Desired, observed: &Observed, ids: &Ids, blockers
     if !spec.enabled {
         return vec![];
     }
-    let refs = Refs { ids, log_archive: &desired.log_archive };
+    let refs = Refs { ids, log_archive: &desired.log_archive, baselines: &desired.baselines };
     let places = Places { root: observed.organization.as_ref().map(|o| o.root_id.as_str()), ous: &observed.ous };
     let scps = guardrails::desired(spec, &refs);
     let locked_out = guardrails::missing_exemptions(&scps, &ids.partition, &desired.access_role);

@@ -113,7 +113,14 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<Read> {
 /// Fill in default exemptions, then check what AWS and sra's own access need,
 /// offline: each SCP within 5,120 characters, at most five SCPs per target, and no
 /// Deny without the access role's exemption.
-pub fn finish(r: &mut Reader, read: &mut Read, access_role: &str, home_region: &str, log_archive: &LogArchiveSpec) {
+pub fn finish(
+    r: &mut Reader,
+    read: &mut Read,
+    access_role: &str,
+    home_region: &str,
+    log_archive: &LogArchiveSpec,
+    baselines: &crate::model::BaselineSpec,
+) {
     let spec = &mut read.spec;
     if !read.exempt_given {
         spec.exempt_roles.push(access_role.to_string());
@@ -135,7 +142,7 @@ pub fn finish(r: &mut Reader, read: &mut Read, access_role: &str, home_region: &
         security_tooling: Some("123456789012".into()),
         key_arn: Some(format!("arn:aws-us-gov:kms:{home_region}:123456789012:key/mrk-{}", "0".repeat(32))),
     };
-    let scps = guardrails::desired(spec, &Refs { ids: &ids, log_archive });
+    let scps = guardrails::desired(spec, &Refs { ids: &ids, log_archive, baselines });
     let here = read.exempt_span.clone().unwrap_or(read.span.clone());
     if !guardrails::missing_exemptions(&scps, &ids.partition, access_role).is_empty() {
         r.error(

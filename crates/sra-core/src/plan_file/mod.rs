@@ -91,7 +91,8 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
         return None;
     }
     let mut guardrails = guardrails?;
-    guardrails::finish(r, &mut guardrails, &access_role, &home_region, &log_archive);
+    let baselines = baselines?;
+    guardrails::finish(r, &mut guardrails, &access_role, &home_region, &log_archive, &baselines);
     Some(Desired {
         home_region,
         governed_regions,
@@ -101,7 +102,7 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
         log_archive,
         guardrails: guardrails.spec,
         services,
-        baselines: baselines?,
+        baselines,
     })
 }
 

@@ -314,7 +314,7 @@ fn a_changed_access_role_that_live_policies_do_not_exempt_is_a_blocker_with_step
     old.key_arn = Some("arn:aws:kms:us-east-1:222222222221:key/k".into());
     let mut g = d.guardrails.clone();
     g.exempt_roles = vec!["OldAccessRole".into()];
-    for s in scps(&g, &Refs { ids: &old, log_archive: &d.log_archive }) {
+    for s in scps(&g, &Refs { ids: &old, log_archive: &d.log_archive, baselines: &d.baselines }) {
         observed.guardrails.policies.insert(
             s.name.to_string(),
             ObservedScp {

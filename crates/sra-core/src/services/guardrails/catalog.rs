@@ -44,6 +44,24 @@ fn config_accounts(r: &Refs) -> Vec<String> {
     vec![st.to_string(), r.ids.la().to_string()]
 }
 
+/// What undoes the baselines the plan sets, by the baseline.
+fn baseline_actions(b: &crate::model::BaselineSpec) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if !b.enabled {
+        return out;
+    }
+    if b.ebs_default_encryption {
+        out.push("ec2:DisableEbsEncryptionByDefault");
+    }
+    if b.password_policy {
+        out.extend(["iam:DeleteAccountPasswordPolicy", "iam:UpdateAccountPasswordPolicy"]);
+    }
+    if b.security_contact.is_some() {
+        out.extend(["account:DeleteAlternateContact", "account:PutAlternateContact"]);
+    }
+    out
+}
+
 /// The SCPs guardrails are grouped in: (name, description).
 pub const POLICIES: &[(&str, &str)] = &[
     ("sra-guardrails-organization", "sra guardrails: membership of the organization and the access role sra uses"),
@@ -166,18 +184,19 @@ pub const CATALOG: &[Guardrail] = &[
     Guardrail {
         name: "ProtectLogArchivePublicAccessBlock",
         policy: "sra-guardrails-logging",
-        summary: "turning off Log Archive's account-level S3 Block Public Access",
+        summary: "turning off Log Archive's account-level S3 Block Public Access (every account's with [baselines] s3_block_public_access)",
         statement: |r, _| Deny {
             actions: json!(["s3:PutAccountPublicAccessBlock"]),
             resources: all(),
-            only_in: Some(vec![r.ids.la().to_string()]),
+            only_in: (!(r.baselines.enabled && r.baselines.s3_block_public_access))
+                .then(|| vec![r.ids.la().to_string()]),
         },
-        applies: with_log_archive,
+        applies: |r| with_log_archive(r) || (r.baselines.enabled && r.baselines.s3_block_public_access),
     },
     Guardrail {
         name: "ProtectConfigRecorders",
         policy: "sra-guardrails-logging",
-        summary: "stopping, changing or deleting the AWS Config recorders, delivery channels, retention and aggregator sra manages (in Security Tooling and Log Archive; other accounts' Config is theirs)",
+        summary: "stopping, changing or deleting the AWS Config recorders, delivery channels, retention and aggregator sra manages (in Security Tooling and Log Archive, and in every account with [baselines] config_recorders)",
         statement: |r, _| Deny {
             actions: json!([
                 "config:DeleteConfigurationAggregator",
@@ -191,9 +210,16 @@ pub const CATALOG: &[Guardrail] = &[
                 "config:StopConfigurationRecorder"
             ]),
             resources: all(),
-            only_in: Some(config_accounts(r)),
+            only_in: (!(r.baselines.enabled && r.baselines.config_recorders)).then(|| config_accounts(r)),
         },
         applies: |r| r.log_archive.config_delivery,
+    },
+    Guardrail {
+        name: "ProtectAccountBaselines",
+        policy: "sra-guardrails-security-services",
+        summary: "undoing an account baseline sra sets in every account: turning EBS encryption by default off, weakening or deleting the IAM password policy, or rewriting the security contact (the account's S3 Block Public Access is ProtectLogArchivePublicAccessBlock's, its Config recorder ProtectConfigRecorders')",
+        statement: |r, _| deny(json!(baseline_actions(r.baselines)), all()),
+        applies: |r| !baseline_actions(r.baselines).is_empty(),
     },
     Guardrail {
         name: "ProtectGuardDuty",

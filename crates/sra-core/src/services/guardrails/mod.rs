@@ -59,6 +59,8 @@ pub struct Scp {
 pub struct Refs<'a> {
     pub ids: &'a Ids,
     pub log_archive: &'a LogArchiveSpec,
+    /// The account baselines the plan sets (guarded in every account).
+    pub baselines: &'a crate::model::BaselineSpec,
 }
 
 /// The SCPs the plan asks for, each with only its enabled guardrails.

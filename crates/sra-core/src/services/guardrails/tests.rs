@@ -17,7 +17,7 @@ fn spec() -> GuardrailSpec {
 
 fn scps(spec: &GuardrailSpec) -> Vec<Scp> {
     let la = LogArchiveSpec::default();
-    desired(spec, &Refs { ids: &ids(), log_archive: &la })
+    desired(spec, &Refs { ids: &ids(), log_archive: &la, baselines: &Default::default() })
 }
 
 fn observed_converged(spec: &GuardrailSpec) -> ObservedGuardrails {
@@ -40,7 +40,7 @@ fn changes(spec: &GuardrailSpec, have: &ObservedGuardrails) -> Vec<String> {
     let la = LogArchiveSpec::default();
     let ous = BTreeMap::new();
     let places = Places { root: Some("r-root"), ous: &ous };
-    diff(spec, &Refs { ids: &ids(), log_archive: &la }, &places, have)
+    diff(spec, &Refs { ids: &ids(), log_archive: &la, baselines: &Default::default() }, &places, have)
         .into_iter()
         .filter(|c| c.action != Action::NoOp)
         .map(|c| {
@@ -165,6 +165,6 @@ fn over_the_per_target_limit_is_reported() {
     let places = Places { root: Some("r-root"), ous: &ous };
     let mut have = ObservedGuardrails::default();
     have.attached_counts.insert("r-root".into(), 3);
-    let over = over_limit(&s, &Refs { ids: &ids(), log_archive: &la }, &places, &have);
+    let over = over_limit(&s, &Refs { ids: &ids(), log_archive: &la, baselines: &Default::default() }, &places, &have);
     assert_eq!(over, ["Root holds 3 SCPs; sra's would make 6"]);
 }

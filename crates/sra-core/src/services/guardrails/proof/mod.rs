@@ -106,6 +106,8 @@ pub struct World<'a> {
     pub ids: &'a Ids,
     pub security_tooling_ou: &'a OuPath,
     pub log_archive_ou: &'a OuPath,
+    /// The account baselines the plan sets.
+    pub baselines: crate::model::BaselineSpec,
 }
 
 fn filled(ids: &Ids) -> Ids {
@@ -154,7 +156,7 @@ pub struct Documents {
 pub fn documents(world: &World) -> (Ids, Documents) {
     let ids = filled(world.ids);
     let la = world.log_archive;
-    let scps = desired(world.guardrails, &Refs { ids: &ids, log_archive: la });
+    let scps = desired(world.guardrails, &Refs { ids: &ids, log_archive: la, baselines: &world.baselines });
     let buckets = if la.enabled {
         [BucketKind::Log, BucketKind::AccessLog]
             .into_iter()
@@ -256,9 +258,17 @@ pub fn prove_against(world: &World, ids: &Ids, docs: &Documents) -> Proof {
                 by,
                 note,
             };
+            let b = &world.baselines;
             let needs_met = match case.needs.as_deref() {
                 Some("config") => la.config_delivery,
-                _ => true,
+                Some("baselines.ebs_default_encryption") => b.enabled && b.ebs_default_encryption,
+                Some("baselines.s3_block_public_access") => b.enabled && b.s3_block_public_access,
+                Some("baselines.password_policy") => b.enabled && b.password_policy,
+                Some("baselines.security_contact") => b.enabled && b.security_contact.is_some(),
+                Some("baselines.config_recorders") => b.enabled && b.config_recorders && la.config_delivery,
+                Some("without baselines.config_recorders") => !(b.enabled && b.config_recorders && la.config_delivery),
+                Some(other) => unreachable!("attacks.toml names an unknown need {other}: checked by a unit test"),
+                None => true,
             };
             let touches_log_archive = ["{log_bucket}", "{access_log_bucket}", "{key_arn}", "{trail_arn}"]
                 .iter()
