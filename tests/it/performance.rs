@@ -205,17 +205,18 @@ fn plan_calls_grow_only_by_listing_pages_and_stay_under_security_hubs_rate_limit
 
 #[test]
 fn the_lock_file_spares_listing_the_organization() {
+    // A plan whose services need no membership check, without account baselines
+    // (applied as it is: the guardrails follow what the plan sets up): no account
+    // listing at all.
     let emu = Emulator::start();
-    let plan = emu.plan_file(MINIMAL);
+    let services_off = "\n[services.guardduty]\nenabled = false\n[services.securityhub]\nenabled = false\n[services.inspector]\nenabled = false\n[services.macie]\nenabled = false\n[services.detective]\nenabled = false\n[baselines]\nenabled = false\n";
+    let plan = emu.plan_file(&format!("{MINIMAL}{services_off}"));
     emu.run(&["apply", "--auto-approve", plan.to_str().unwrap()]).expect_code(0);
     let lock_path = plan.with_extension("lock");
     let lock = std::fs::read_to_string(&lock_path).unwrap();
     assert!(lock.contains("security_tooling = \"") && lock.contains("log_archive = \""), "{lock}");
 
-    // A plan whose services need no membership check, without account baselines:
-    // no account listing at all.
     let quiet = emu.dir.path().join("quiet.toml");
-    let services_off = "\n[services.guardduty]\nenabled = false\n[services.securityhub]\nenabled = false\n[services.inspector]\nenabled = false\n[services.macie]\nenabled = false\n[services.detective]\nenabled = false\n[baselines]\nenabled = false\n";
     std::fs::write(&quiet, format!("{MINIMAL}{services_off}")).unwrap();
     std::fs::write(quiet.with_extension("lock"), &lock).unwrap();
     let (with_lock, _, run) = plan_counts(&emu, &quiet);
@@ -265,8 +266,12 @@ fn the_lock_file_spares_listing_the_organization() {
     run.expect_code(0);
     assert_eq!(run.stdout, with_lock_out);
     assert_eq!(quiet_calls.get("organizations:ListAccounts"), Some(&1), "{quiet_calls:#?}");
-    std::fs::remove_file(&lock_path).unwrap();
-    let (full, _, run) = plan_counts(&emu, &plan);
+    // The full plan (services and baselines on), applied without a lock file.
+    let full_plan = emu.dir.path().join("full.toml");
+    std::fs::write(&full_plan, MINIMAL).unwrap();
+    emu.run(&["apply", "--auto-approve", full_plan.to_str().unwrap()]).expect_code(0);
+    std::fs::remove_file(full_plan.with_extension("lock")).unwrap();
+    let (full, _, run) = plan_counts(&emu, &full_plan);
     run.expect_code(0);
     assert_eq!(full.get("organizations:ListAccounts"), Some(&pages(3 + added, 20)), "{full:#?}");
 }
