@@ -1,7 +1,8 @@
 //! Account baselines' SDK calls: reading each account's baselines (EC2's EBS
 //! default per governed region, S3 Control's account public access block, IAM's
 //! password policy, the Account Management API's SECURITY contact, Config's
-//! recorder per governed region) and setting them. Which account needs what is the core's (`sra_core::services::baselines`).
+//! recorder per governed region) and setting them. Which account needs what is
+//! the core's (`sra_core::services::baselines`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
