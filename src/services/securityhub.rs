@@ -214,7 +214,7 @@ impl Io for SecurityHub {
                 let sra_core::engine::plan::IdRef::Known(root) = root else {
                     anyhow::bail!("internal error: {root} was not resolved before associating the policy");
                 };
-                let id = read_policy_named(c, site, policy).await?.map(|(id, _)| id).ok_or_else(|| {
+                let id = policy_id(c, site, policy).await?.ok_or_else(|| {
                     hinted(
                         format!("the configuration policy \"{policy}\" does not exist in {region}"),
                         "rerun sra apply",
@@ -296,8 +296,8 @@ fn policy_document(region: &str, standards: &[String]) -> PolicyDocument {
     )
 }
 
-/// The policy named `name`: its id and what it sets.
-async fn read_policy_named(c: &Client, site: &Site, name: &str) -> Result<Option<(String, Option<PolicyDocument>)>> {
+/// The id of the policy named `name` (ListConfigurationPolicies, every page).
+async fn policy_id(c: &Client, site: &Site, name: &str) -> Result<Option<String>> {
     let mut found: Option<String> = None;
     let pages = c.list_configuration_policies().into_paginator().send();
     crate::aws::each_page(pages, |p| {
@@ -308,19 +308,18 @@ async fn read_policy_named(c: &Client, site: &Site, name: &str) -> Result<Option
     })
     .await
     .map_err(|e| call_error(e, SVC, "ListConfigurationPolicies", site, "finding sra's configuration policy"))?;
-    let Some(id) = found else { return Ok(None) };
+    Ok(found)
+}
+
+async fn read_policy(c: &Client, site: &Site) -> Result<Option<Policy>> {
+    let Some(id) = policy_id(c, site, POLICY).await? else { return Ok(None) };
     let got = c
         .get_configuration_policy()
         .identifier(&id)
         .send()
         .await
         .map_err(|e| call_error(e, SVC, "GetConfigurationPolicy", site, "reading sra's configuration policy"))?;
-    Ok(Some((id, got.configuration_policy().cloned())))
-}
-
-async fn read_policy(c: &Client, site: &Site) -> Result<Option<Policy>> {
-    let Some((id, policy)) = read_policy_named(c, site, POLICY).await? else { return Ok(None) };
-    let hub = policy.as_ref().and_then(|p| p.as_security_hub().ok());
+    let hub = got.configuration_policy().and_then(|p| p.as_security_hub().ok());
     Ok(Some(Policy {
         id,
         service_enabled: hub.and_then(|h| h.service_enabled()).unwrap_or(false),
