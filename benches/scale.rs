@@ -2,6 +2,8 @@
 //!
 //!     cargo bench --bench scale
 //!     SRA_BENCH_SIZES=10,1000 SRA_BENCH_REGIONS=1,4 cargo bench --bench scale
+//!     SRA_BENCH_NEW=200 SRA_BENCH_NEW_REGIONS=4 cargo bench --bench scale
+//!     SRA_BENCH_POSTURE=5000 SRA_BENCH_FINDINGS=100000 cargo bench --bench scale
 //!
 //! For each organization size and number of governed regions, on its own
 //! emulator: `sra apply` sets up the SRA layout (direct, no added latency), the
@@ -12,7 +14,9 @@
 //! operation, throttled calls, peak RSS of `sra`, the critical-path bound computed
 //! from the run's own call trace (see tests/common/trace.rs) and the ratio of wall
 //! time to it. Also: a full apply from an empty organization through the same
-//! proxy (CreateAccount finishes at once), and plan without the lock file.
+//! proxy (CreateAccount finishes at once), the apply that brings accounts which
+//! joined after the last apply to their baselines, `sra posture` on an
+//! organization with many findings, and plan without the lock file.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -129,7 +133,7 @@ fn upstream(emu: &Emulator) -> String {
 fn proxy_for(emu: &Emulator) -> Proxy {
     Proxy::start(
         &upstream(emu),
-        Faults { latency: LATENCY, limits: proxy::securityhub_limits(), trace_tokens: true, ..Default::default() },
+        Faults { latency: LATENCY, limits: proxy::published_limits(), trace_tokens: true, ..Default::default() },
     )
 }
 
@@ -148,13 +152,15 @@ struct Row {
     bound: Duration,
     chain: usize,
     latency: Duration,
+    /// The emulator's CPU time during the run.
+    emulator_cpu: f64,
     exit: i32,
 }
 
 impl Row {
     fn print(&self) {
         println!(
-            "| {:>5} | {:>2} | {:>4} | {:>7} | {:>6} | {:>3} | {:>6.1} | {:>7} ({:>3} calls) | {:>5.2} | {:>4} ms | {} |",
+            "| {:>5} | {:>2} | {:>4} | {:>7} | {:>6} | {:>3} | {:>6.1} | {:>7} ({:>3} calls) | {:>5.2} | {:>4} ms | {:>6.1} | {} |",
             self.accounts,
             self.regions,
             if self.lock { "yes" } else { "no" },
@@ -166,6 +172,7 @@ impl Row {
             self.chain,
             self.wall.as_secs_f64() / self.bound.as_secs_f64().max(1e-9),
             self.latency.as_millis(),
+            self.emulator_cpu,
             self.exit,
         );
     }
@@ -173,15 +180,17 @@ impl Row {
 
 fn header() {
     println!(
-        "| accounts | regions | lock | wall (s) | calls | throttled | peak RSS (MiB) | critical path (s) | wall / path | mean call | exit |"
+        "| accounts | regions | lock | wall (s) | calls | throttled | peak RSS (MiB) | critical path (s) | wall / path | mean call | emulator CPU (s) | exit |"
     );
-    println!("|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 }
 
 /// One `sra plan` through a fresh proxy; prints its calls by operation to stderr.
 fn plan_once(emu: &Emulator, plan: &Path, accounts: usize, regions: usize, lock: bool) -> Row {
     let proxy = proxy_for(emu);
+    let cpu = emu.cpu_seconds();
     let run = measure(&mut sra_at(&proxy.url(), &["plan", "--detailed-exitcode", plan.to_str().unwrap()]));
+    let emulator_cpu = emu.cpu_seconds() - cpu;
     if run.code != 0 {
         eprintln!(
             "warning: plan exited {} (expected 0: no changes)\n{}\n{}",
@@ -225,8 +234,51 @@ fn plan_once(emu: &Emulator, plan: &Path, accounts: usize, regions: usize, lock:
         bound: path.bound,
         chain: path.chain.len(),
         latency: trace::mean_latency(&calls),
+        emulator_cpu,
         exit: run.code,
     }
+}
+
+/// A fresh emulator with the SRA layout applied (directly, no added latency) in
+/// `regions` governed regions: the emulator, the plan file and its lock file.
+fn sra_layout(regions: usize) -> (Emulator, std::path::PathBuf, String) {
+    let emu = Emulator::start();
+    let plan = emu.plan_file(&plan_text(regions));
+    let setup = measure(&mut sra_at(&emu.url(), &["apply", "--auto-approve", plan.to_str().unwrap()]));
+    assert_eq!(setup.code, 0, "setting up the SRA layout failed:\n{}", tail(&setup.stderr));
+    let lock = std::fs::read_to_string(plan.with_extension("lock")).expect("apply wrote the lock file");
+    (emu, plan, lock)
+}
+
+/// One run of `sra` through a fresh proxy: its measurements, its calls by
+/// operation and critical path (printed to stderr under `label`) and the
+/// emulator's CPU time meanwhile.
+struct Traced {
+    run: Measured,
+    calls: usize,
+    throttled: usize,
+    path: trace::CriticalPath,
+    emulator_cpu: f64,
+}
+
+fn traced(emu: &Emulator, args: &[&str], label: &str) -> Traced {
+    let proxy = proxy_for(emu);
+    let cpu = emu.cpu_seconds();
+    let run = measure(&mut sra_at(&proxy.url(), args));
+    let emulator_cpu = emu.cpu_seconds() - cpu;
+    if run.code != 0 {
+        eprintln!("warning: {label} exited {}\n{}", run.code, tail(&run.stderr));
+    }
+    let calls = proxy.calls();
+    let path = trace::critical_path(&calls, &REGIONS);
+    eprintln!("calls of {label}:");
+    for (op, n) in trace::by_operation(&calls) {
+        eprintln!("  {n:>6}  {op}");
+    }
+    let chain: Vec<String> =
+        path.chain.iter().map(|&i| format!("{}:{}", calls[i].service, calls[i].operation)).collect();
+    eprintln!("  critical path ({} calls): {}", chain.len(), summarize(&chain));
+    Traced { run, calls: calls.len(), throttled: proxy.rate_limited(), path, emulator_cpu }
 }
 
 /// "a, b x3, c": runs of the same call folded.
@@ -250,6 +302,17 @@ fn tail(s: &str) -> String {
 }
 
 fn seed(emu: &Emulator, lock: &str, members: usize, regions: usize) {
+    seed_with(emu, lock, members, regions, true)
+}
+
+/// `baselines`: false for accounts that joined after the last apply (members of
+/// every service by its auto-enable, no account baselines yet).
+fn seed_with(emu: &Emulator, lock: &str, members: usize, regions: usize, baselines: bool) {
+    seed_findings(emu, lock, members, regions, baselines, 0)
+}
+
+/// With `findings` Security Hub findings spread over the new accounts and regions.
+fn seed_findings(emu: &Emulator, lock: &str, members: usize, regions: usize, baselines: bool, findings: usize) {
     let id = |key: &str| {
         lock.lines()
             .find_map(|l| l.strip_prefix(&format!("{key} = \"")))
@@ -266,6 +329,8 @@ fn seed(emu: &Emulator, lock: &str, members: usize, regions: usize) {
         "admin": id("security_tooling"),
         "accounts": members,
         "regions": REGIONS[..regions],
+        "baselines": baselines,
+        "findings": findings,
     });
     let (status, answer) = common::http(emu.port, "POST", "/sra-emulator/seed", &body.to_string()).unwrap();
     assert_eq!(status, 200, "{answer}");
@@ -306,16 +371,79 @@ fn main() {
         );
     }
 
+    // New accounts brought to their baselines by one apply (issue #17).
+    let new_accounts = list("SRA_BENCH_NEW", &[200]);
+    let new_regions = list("SRA_BENCH_NEW_REGIONS", &[4]);
+    println!("\n## sra apply bringing new accounts to their baselines\n");
+    println!(
+        "| new accounts | regions | wall (s) | calls | throttled | peak RSS (MiB) | critical path (s) | wall / path | emulator CPU (s) | then plan exits |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for &accounts in &new_accounts {
+        for &regions in &new_regions {
+            let (emu, plan, lock) = sra_layout(regions);
+            seed_with(&emu, &lock, accounts, regions, false);
+            let label = format!("the apply of {accounts} new accounts, {regions} regions");
+            let t = traced(&emu, &["apply", "--auto-approve", plan.to_str().unwrap()], &label);
+            let after = measure(&mut sra_at(&emu.url(), &["plan", "--detailed-exitcode", plan.to_str().unwrap()]));
+            println!(
+                "| {accounts} | {regions} | {} | {} | {} | {:.1} | {} ({} calls) | {:.2} | {:.1} | {} |",
+                secs(t.run.wall),
+                t.calls,
+                t.throttled,
+                t.run.peak_rss_kib as f64 / 1024.0,
+                secs(t.path.bound),
+                t.path.chain.len(),
+                t.run.wall.as_secs_f64() / t.path.bound.as_secs_f64().max(1e-9),
+                t.emulator_cpu,
+                after.code
+            );
+        }
+    }
+
+    // sra posture on a large organization with many findings (issue #18).
+    let posture_sizes = list("SRA_BENCH_POSTURE", &[5000]);
+    let posture_findings = list("SRA_BENCH_FINDINGS", &[100_000]);
+    println!("\n## sra posture\n");
+    println!(
+        "| accounts | regions | findings | wall (s) | calls | throttled | peak RSS (MiB) | critical path (s) | wall / path | emulator CPU (s) | exit |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for &accounts in &posture_sizes {
+        for &findings in &posture_findings {
+            let regions = 4;
+            let (emu, plan, lock) = sra_layout(regions);
+            let started = Instant::now();
+            seed_findings(&emu, &lock, accounts.saturating_sub(3), regions, true, findings);
+            eprintln!("seeded {accounts} accounts and {findings} findings in {:.1} s", started.elapsed().as_secs_f64());
+            let label = format!("posture on {accounts} accounts, {findings} findings");
+            let t = traced(&emu, &["posture", plan.to_str().unwrap(), "--format", "json"], &label);
+            let total: u64 = serde_json::from_str::<serde_json::Value>(&t.run.stdout)
+                .ok()
+                .and_then(|d| d["by_severity"].as_object().map(|m| m.values().filter_map(|v| v.as_u64()).sum()))
+                .unwrap_or(0);
+            eprintln!("  posture counted {total} active findings");
+            println!(
+                "| {accounts} | {regions} | {findings} | {} | {} | {} | {:.1} | {} ({} calls) | {:.2} | {:.1} | {} |",
+                secs(t.run.wall),
+                t.calls,
+                t.throttled,
+                t.run.peak_rss_kib as f64 / 1024.0,
+                secs(t.path.bound),
+                t.path.chain.len(),
+                t.run.wall.as_secs_f64() / t.path.bound.as_secs_f64().max(1e-9),
+                t.emulator_cpu,
+                t.run.code
+            );
+        }
+    }
+
     println!("\n## sra plan of an organization in the SRA state\n");
     header();
     for &accounts in &sizes {
         for &regions in &region_counts {
-            let emu = Emulator::start();
-            let plan = emu.plan_file(&plan_text(regions));
-            let setup = measure(&mut sra_at(&emu.url(), &["apply", "--auto-approve", plan.to_str().unwrap()]));
-            assert_eq!(setup.code, 0, "setting up the SRA layout failed:\n{}", tail(&setup.stderr));
+            let (emu, plan, lock) = sra_layout(regions);
             let lock_path = plan.with_extension("lock");
-            let lock = std::fs::read_to_string(&lock_path).expect("apply wrote the lock file");
             let started = Instant::now();
             seed(&emu, &lock, accounts.saturating_sub(3), regions);
             eprintln!("seeded {accounts} accounts in {regions} regions in {:.1} s", started.elapsed().as_secs_f64());

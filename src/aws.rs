@@ -519,7 +519,7 @@ impl Sessions {
                 "sra-assume-role",
             )
         });
-        let primed = Primed { first: std::sync::Mutex::new(first), then: provider };
+        let primed = Primed { current: std::sync::Mutex::new(first), then: provider };
         Ok(self
             .base
             .config
@@ -529,12 +529,25 @@ impl Sessions {
     }
 }
 
-/// Credentials from an AssumeRole already made, then from the provider that
-/// refreshes them when they expire.
+/// Credentials from an AssumeRole already made, kept for every client built from
+/// the session until they are close to expiring; then the provider's, kept the
+/// same way. Clients do not share the SDK's identity cache, so without this each
+/// new client (one per service and region) would assume the role again.
 #[derive(Debug)]
 struct Primed {
-    first: std::sync::Mutex<Option<aws_credential_types::Credentials>>,
+    current: std::sync::Mutex<Option<aws_credential_types::Credentials>>,
     then: aws_config::sts::AssumeRoleProvider,
+}
+
+/// Credentials this close to expiring are renewed, as the SDK's cache does.
+const RENEW_BEFORE: std::time::Duration = std::time::Duration::from_secs(300);
+
+impl Primed {
+    fn fresh(&self) -> Option<aws_credential_types::Credentials> {
+        let current = self.current.lock().expect("never poisoned").clone()?;
+        let later = std::time::SystemTime::now() + RENEW_BEFORE;
+        current.expiry().is_none_or(|e| e > later).then_some(current)
+    }
 }
 
 impl aws_credential_types::provider::ProvideCredentials for Primed {
@@ -542,9 +555,14 @@ impl aws_credential_types::provider::ProvideCredentials for Primed {
     where
         Self: 'a,
     {
-        match self.first.lock().expect("never poisoned").take() {
-            Some(c) => aws_credential_types::provider::future::ProvideCredentials::ready(Ok(c)),
-            None => aws_credential_types::provider::ProvideCredentials::provide_credentials(&self.then),
+        use aws_credential_types::provider::future::ProvideCredentials as Future;
+        match self.fresh() {
+            Some(c) => Future::ready(Ok(c)),
+            None => Future::new(async move {
+                let c = aws_credential_types::provider::ProvideCredentials::provide_credentials(&self.then).await?;
+                *self.current.lock().expect("never poisoned") = Some(c.clone());
+                Ok(c)
+            }),
         }
     }
 }

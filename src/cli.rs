@@ -36,6 +36,36 @@ impl From<FormatArg> for Format {
     }
 }
 
+/// `--format` of `sra posture`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PostureFormat {
+    Human,
+    Json,
+    Markdown,
+    Html,
+}
+
+/// `--fail-on` of `sra posture`: a severity label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeverityArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl From<SeverityArg> for sra_core::posture::Severity {
+    fn from(s: SeverityArg) -> Self {
+        use sra_core::posture::Severity::*;
+        match s {
+            SeverityArg::Critical => Critical,
+            SeverityArg::High => High,
+            SeverityArg::Medium => Medium,
+            SeverityArg::Low => Low,
+        }
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "sra",
@@ -83,7 +113,10 @@ impl Cli {
     /// `sra --profile P plan …`; `None` for a command that makes no AWS call.
     pub fn aws_args(&self) -> Option<AwsArgs> {
         let given = match &self.command {
-            Command::Plan { aws, .. } | Command::Apply { aws, .. } | Command::Init { aws, .. } => aws,
+            Command::Plan { aws, .. }
+            | Command::Apply { aws, .. }
+            | Command::Init { aws, .. }
+            | Command::Posture { aws, .. } => aws,
             _ => return None,
         };
         Some(AwsArgs {
@@ -112,7 +145,7 @@ impl Cli {
         if let Some((flag, _)) = given.iter().find(|(_, on)| *on) {
             return Err(hinted(
                 format!("{flag} does nothing here: `sra {}` makes no AWS call", self.command.name()),
-                "leave it out; only plan, apply and init call AWS",
+                "leave it out; only plan, apply, init and posture call AWS",
             ));
         }
         Ok(())
@@ -131,6 +164,7 @@ impl Command {
             Command::Completions { .. } => "completions",
             Command::Man => "man",
             Command::Permissions { .. } => "permissions",
+            Command::Posture { .. } => "posture",
         }
     }
 }
@@ -160,6 +194,28 @@ pub enum Command {
         /// effect and actions)
         #[arg(long)]
         full: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// The organization's security posture in one place: what the services do
+    /// not watch, the findings to look at first, active findings by account and
+    /// the failing controls. Read-only: runs under `sra permissions plan`
+    Posture {
+        /// The plan file (TOML)
+        plan: PathBuf,
+        /// How to print it: for a person, for a program, for a pull-request or issue
+        /// comment, or as one self-contained web page
+        #[arg(long, value_enum, default_value_t = PostureFormat::Human)]
+        format: PostureFormat,
+        /// Write it here instead of stdout
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Exit 2 when an active finding at this severity or above exists (a CI gate)
+        #[arg(long, value_enum, value_name = "SEVERITY")]
+        fail_on: Option<SeverityArg>,
+        /// Show what changed since an earlier run's JSON (`--format json`)
+        #[arg(long, value_name = "PREVIOUS.json")]
+        compare: Option<PathBuf>,
         #[command(flatten)]
         aws: AwsArgs,
     },
@@ -438,6 +494,37 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 desired.accounts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
             );
             Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Posture { plan, format, out, fail_on, compare, .. } => {
+            let desired = load(plan)?;
+            let previous = compare.as_deref().map(load_posture).transpose()?;
+            let aws = Aws::load(conn.profile.as_deref(), &desired.home_region, conn.region.as_deref()).await?;
+            let lock = read_lock(plan, &rep);
+            let read = crate::posture::read(&aws, &desired, lock.as_ref(), &rep).await?;
+            let doc = sra_core::posture::document(&read, previous.as_ref());
+            let text = match format {
+                PostureFormat::Human => sra_core::posture::render::human(&doc),
+                PostureFormat::Json => sra_core::posture::render::json(&doc),
+                PostureFormat::Markdown => sra_core::posture::render::markdown(&doc),
+                PostureFormat::Html => sra_core::posture::render::html(&doc),
+            };
+            match out {
+                Some(out) => {
+                    std::fs::write(out, &text).map_err(|e| {
+                        hinted(format!("cannot write {}: {e}", out.display()), "check the path and permissions")
+                    })?;
+                    rep.progress(format!("wrote the posture to {}", out.display()));
+                }
+                None => print!("{text}"),
+            }
+            let failed = fail_on.is_some_and(|s| sra_core::posture::fails(&doc, s.into()));
+            if let Some(s) = fail_on.filter(|_| failed) {
+                rep.progress(format!(
+                    "--fail-on {}: active findings at that severity or above exist",
+                    format!("{s:?}").to_lowercase()
+                ));
+            }
+            Ok(ExitCode::from(if failed { EXIT_CHANGES } else { EXIT_OK }))
         }
         Command::Plan { plan, detailed_exitcode, format, out, .. } => {
             let desired = load(plan)?;
@@ -805,6 +892,18 @@ async fn execute(
     let s = plan.summary();
     println!("Apply complete: {} created, {} updated; live state matches the plan.", s.create, s.update);
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// An earlier `sra posture --format json`, for `--compare`.
+fn load_posture(path: &Path) -> Result<sra_core::posture::PostureDocument> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| hinted(format!("cannot read {}: {e}", path.display()), "check the path"))?;
+    serde_json::from_str(&text).map_err(|e| {
+        hinted(
+            format!("{} is not the JSON of sra posture: {e}", path.display()),
+            "give --compare the output of an earlier `sra posture PLAN --format json`",
+        )
+    })
 }
 
 fn is_saved_plan(path: &Path) -> bool {

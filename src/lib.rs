@@ -13,7 +13,8 @@
 //! - [`services`] observe live state into [`model::Observed`] (the only reads) and
 //!   run each service's steps;
 //! - [`engine::apply`] executes the plan's steps and decides nothing;
-//! - [`aws`] is the only place SDK clients are configured.
+//! - [`aws`] is the only place SDK clients are configured;
+//! - [`posture`] reads the findings and coverage `sra posture` joins (`sra_core::posture`).
 
 pub use sra_core::{diag, model, plan_file, policy, render};
 
@@ -26,5 +27,6 @@ pub mod live;
 pub mod lock;
 pub mod pace;
 pub mod permissions;
+pub mod posture;
 pub mod report;
 pub mod services;

@@ -21,6 +21,8 @@ pub struct Computed {
     pub plan: Plan,
     pub applied_digest: Option<String>,
     pub root_id: Option<String>,
+    /// What was read (`sra posture` joins it with the findings).
+    pub observed: Box<crate::model::Observed>,
 }
 
 impl Computed {
@@ -99,7 +101,8 @@ async fn observe(
     let managed = observed.organization.as_ref().filter(|o| o.management_account_id == observed.caller_account);
     let Some(org) = managed.cloned() else {
         // No organization yet, or a member account's credentials: nothing more to read.
-        return Ok(Computed { plan: diff(desired, &observed), applied_digest: None, root_id: None });
+        let plan = diff(desired, &observed);
+        return Ok(Computed { plan, applied_digest: None, root_id: None, observed: Box::new(observed) });
     };
     let lock = lock.filter(|l| {
         if l.organization_id != org.id {
@@ -168,33 +171,34 @@ async fn observe(
     let managed: Vec<String> = [&ids.security_tooling, &ids.log_archive].into_iter().flatten().cloned().collect();
     let everyone = async {
         let needed = desired.services.checks_members() || desired.baselines.any();
-        let all = if observed.accounts_complete || !needed {
-            None
-        } else {
-            Some(match listing {
-                Some(l) => l.finish(&site).await?,
-                None => organizations::list_accounts(&aws.organizations(), &site, rep).await?,
-            })
+        // Each active account goes to the baselines' reads as its page arrives.
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let listed = async {
+            let tx = tx;
+            let send = |accounts: &[crate::model::ObservedAccount]| {
+                for a in accounts.iter().filter(|a| a.status == "ACTIVE") {
+                    let _ = tx.send(a.id.clone());
+                }
+            };
+            if observed.accounts_complete || !needed {
+                send(&observed.accounts);
+                return Ok(None);
+            }
+            let listing = listing.unwrap_or_else(|| organizations::AccountListing::start(&aws.organizations(), rep));
+            Ok::<_, anyhow::Error>(Some(listing.finish_each(&site, send).await?))
         };
-        let active: Vec<String> = all
-            .as_deref()
-            .unwrap_or(&observed.accounts)
-            .iter()
-            .filter(|a| a.status == "ACTIVE")
-            .map(|a| a.id.clone())
-            .collect();
+        let active = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|a| (a, rx)) });
         let baselines = baselines::observe(
             &sessions,
             &desired.baselines,
             &desired.governed_regions,
-            &active,
+            active,
             Some(root_id.as_str()).filter(|r| !r.is_empty()),
             ids.log_archive.as_deref(),
             recording.then_some(managed.as_slice()),
             rep,
-        )
-        .await?;
-        Ok::<_, anyhow::Error>((all, baselines))
+        );
+        tokio::try_join!(listed, baselines)
     };
     let services = async {
         let admin = ids.security_tooling.as_deref();
@@ -244,7 +248,7 @@ async fn observe(
     let root_id = Some(root_id).filter(|r| !r.is_empty());
     let plan = diff(desired, &observed);
     if !plan.blockers.is_empty() {
-        return Ok(Computed { plan, applied_digest, root_id });
+        return Ok(Computed { plan, applied_digest, root_id, observed: Box::new(observed) });
     }
     observed.guardrails = guardrails;
     observed.log_archive = log_archive?;
@@ -264,5 +268,6 @@ async fn observe(
         observed.merge_accounts(all);
     }
     observed.baselines = baselines;
-    Ok(Computed { plan: diff(desired, &observed), applied_digest, root_id })
+    let plan = diff(desired, &observed);
+    Ok(Computed { plan, applied_digest, root_id, observed: Box::new(observed) })
 }

@@ -34,12 +34,23 @@ pub struct Published {
 /// The quotas sra's calls can reach. Security Hub: "BatchEnableStandards - RateLimit
 /// of 1 request per second, BurstLimit of 1 request per second"; "all other
 /// operations - RateLimit of 10 requests per second, BurstLimit of 30 requests per
-/// second" (Security Hub API reference, introduction). GetFindings and
-/// UpdateFindings have lower quotas but sra calls neither.
+/// second" (Security Hub API reference, introduction); "GetFindings - RateLimit of
+/// 3 requests per second. BurstLimit of 6 requests per second" (`sra posture`).
+/// Account Management
+/// ("Quotas for AWS Account Management"): GetAlternateContact 10 a second, burst
+/// 15; PutAlternateContact 5 a second, burst 8, per account: the management
+/// account's, which calls them for every member.
 pub const PUBLISHED: &[Published] = &[
     Published { service: "securityhub", operation: Some("BatchEnableStandards"), per_second: 1.0, burst: 1 },
+    Published { service: "securityhub", operation: Some("GetFindings"), per_second: 3.0, burst: 6 },
     Published { service: "securityhub", operation: None, per_second: 10.0, burst: 30 },
+    Published { service: "account", operation: Some("GetAlternateContact"), per_second: 10.0, burst: 15 },
+    Published { service: "account", operation: Some("PutAlternateContact"), per_second: 5.0, burst: 8 },
 ];
+
+/// Requests in flight at once, over the whole run: each holds a connection, and
+/// an organization of thousands of accounts would otherwise open one per read.
+pub const IN_FLIGHT: usize = 256;
 
 /// The share of a published quota sra uses: arrival times at AWS jitter by a few
 /// milliseconds, so pacing at exactly the quota would still be throttled now and then.
@@ -66,6 +77,9 @@ pub fn classify(authorization: &str, method: &str, path: &str) -> Option<Call> {
     let path = path.split('?').next().unwrap_or(path);
     let operation = match (service.as_str(), method, path.trim_end_matches('/')) {
         ("securityhub", "POST", p) if p.ends_with("/standards/register") => Some("BatchEnableStandards"),
+        ("securityhub", "POST", "/findings") => Some("GetFindings"),
+        ("account", "POST", "/getAlternateContact") => Some("GetAlternateContact"),
+        ("account", "POST", "/putAlternateContact") => Some("PutAlternateContact"),
         _ => None,
     };
     Some(Call { access_key, region, service, operation })
@@ -120,6 +134,7 @@ impl Pacer {
 pub struct PacedClient {
     inner: SharedHttpClient,
     pacer: Arc<Pacer>,
+    in_flight: Arc<tokio::sync::Semaphore>,
     answered: Arc<AtomicU64>,
     /// Hosts that refused the connection or did not resolve, twice: every later
     /// call to them fails at once.
@@ -138,6 +153,7 @@ impl PacedClient {
         Some(PacedClient {
             inner,
             pacer: Arc::new(Pacer::default()),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
             answered: Arc::default(),
             unreachable: Arc::default(),
         })
@@ -154,6 +170,7 @@ impl HttpClient for PacedClient {
         SharedHttpConnector::new(PacedConnector {
             inner: self.inner.http_connector(settings, components),
             pacer: self.pacer.clone(),
+            in_flight: self.in_flight.clone(),
             answered: self.answered.clone(),
             unreachable: self.unreachable.clone(),
         })
@@ -164,6 +181,7 @@ impl HttpClient for PacedClient {
 struct PacedConnector {
     inner: SharedHttpConnector,
     pacer: Arc<Pacer>,
+    in_flight: Arc<tokio::sync::Semaphore>,
     answered: Arc<AtomicU64>,
     unreachable: Arc<Mutex<BTreeSet<String>>>,
 }
@@ -210,7 +228,7 @@ fn unreachable_cause(err: &ConnectorError) -> Option<String> {
 impl HttpConnector for PacedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let (inner, pacer, answered) = (self.inner.clone(), self.pacer.clone(), self.answered.clone());
-        let unreachable = self.unreachable.clone();
+        let (unreachable, in_flight) = (self.unreachable.clone(), self.in_flight.clone());
         HttpConnectorFuture::new(async move {
             let host = request.uri().split('/').nth(2).unwrap_or_default().to_string();
             let give_up =
@@ -219,6 +237,8 @@ impl HttpConnector for PacedConnector {
                 return give_up("it could not be reached earlier in this run".into());
             }
             pacer.wait(&request).await;
+            // Paced first, so a request waiting for its turn holds no slot.
+            let _slot = in_flight.acquire_owned().await.expect("the semaphore is never closed");
             let again = request.try_clone();
             let mut answer = inner.call(request).await;
             if let Err(e) = &answer
@@ -279,6 +299,15 @@ mod tests {
         assert_eq!(quota_of(&list).unwrap().1.burst, 30);
         let gd = classify(&AUTH.replace("securityhub", "guardduty"), "GET", "/detector").unwrap();
         assert_eq!(quota_of(&gd), None);
+        let account = AUTH.replace("securityhub", "account");
+        let get = classify(&account, "POST", "/getAlternateContact").unwrap();
+        assert_eq!(quota_of(&get).unwrap().1.burst, 15);
+        let put = classify(&account, "POST", "/putAlternateContact").unwrap();
+        assert_eq!(quota_of(&put).unwrap().1.per_second, 5.0);
+        let findings = classify(AUTH, "POST", "/findings").unwrap();
+        assert_eq!(quota_of(&findings).unwrap().1.burst, 6);
+        let delete = classify(&account, "POST", "/deleteAlternateContact").unwrap();
+        assert_eq!(quota_of(&delete), None);
     }
 
     #[test]

@@ -249,8 +249,19 @@ fn lane(step: &Step) -> Option<(&'static str, String)> {
         Step::Detective { region, .. } => ("detective", region.clone()),
         Step::AccessAnalyzer { region } => ("access_analyzer", region.clone()),
         Step::Config { account, region, .. } => ("config", format!("{region}/{}", account.key())),
-        // Each account's baselines in order; accounts side by side.
-        Step::Baseline { label, .. } => ("baseline", label.clone()),
+        // Each account's baselines in order, each region's apart; accounts and
+        // regions side by side.
+        Step::Baseline { label, op, .. } => {
+            use crate::services::baselines::Op;
+            match op {
+                Op::EnableEbsEncryption { region } | Op::Config { region, .. } => {
+                    ("baseline", format!("{label}/{region}"))
+                }
+                Op::PutPublicAccessBlock | Op::UpdatePasswordPolicy { .. } | Op::PutSecurityContact { .. } => {
+                    ("baseline", label.clone())
+                }
+            }
+        }
         _ => return None,
     })
 }
@@ -422,10 +433,11 @@ async fn run_service(
     rep: &Reporter,
 ) -> Result<()> {
     use futures_util::{StreamExt, TryStreamExt};
-    // Baselines' lanes are accounts: their bound keeps the management
-    // account's shared calls (AssumeRole, alternate contacts) well under its rates.
+    // Baselines' lanes are accounts and their regions, each account with its own
+    // rate limits: as many at once as requests may be in flight (the management
+    // account's shared calls are paced).
     let cap = match lanes.first().and_then(|(_, l)| l.first()) {
-        Some((_, Step::Baseline { .. })) => crate::services::baselines::ACCOUNTS_AT_ONCE,
+        Some((_, Step::Baseline { .. })) => crate::pace::IN_FLIGHT,
         _ => crate::aws::REGIONS_PER_SERVICE,
     };
     let mut lanes = lanes.into_iter().map(|(_, l)| l);

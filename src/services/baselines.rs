@@ -18,21 +18,25 @@ pub use sra_core::services::baselines::*;
 
 /// Accounts read or written side by side. Each account has its own API rate
 /// limits; what they share is the management account's (AssumeRole, the
-/// alternate contacts), which this bound keeps well under.
-pub const ACCOUNTS_AT_ONCE: usize = 8;
+/// alternate contacts, paced under their published rates by `pace`), and every
+/// request waits for one of `pace::IN_FLIGHT` slots, so this bounds the
+/// accounts whose reads are under way, not the requests.
+pub const ACCOUNTS_AT_ONCE: usize = 32;
 
 /// Every account's baselines: `accounts` are the organization's ACTIVE accounts
-/// (the management account among them); those under `exclude_ous` are only
-/// listed as excluded. An account whose access role cannot be assumed is listed
-/// as unreadable, not an error: the plan names it. `recorders`: Some(managed)
-/// when every account records with Config: each account's recorders are read,
-/// except in `managed` (Security Tooling and Log Archive, the Config service's).
+/// (the management account among them), as the listing names them: each is read
+/// as soon as it arrives, beside the rest of the listing. Those under
+/// `exclude_ous` are only listed as excluded. An account whose access role cannot
+/// be assumed is listed as unreadable, not an error: the plan names it.
+/// `recorders`: Some(managed) when every account records with Config: each
+/// account's recorders are read, except in `managed` (Security Tooling and Log
+/// Archive, the Config service's).
 #[allow(clippy::too_many_arguments)]
 pub async fn observe(
     sessions: &Sessions,
     spec: &BaselineSpec,
     regions: &[String],
-    accounts: &[String],
+    accounts: impl futures_util::Stream<Item = String>,
     root_id: Option<&str>,
     log_archive: Option<&str>,
     recorders: Option<&[String]>,
@@ -42,31 +46,36 @@ pub async fn observe(
     if !spec.any() {
         return Ok(out);
     }
-    if let Some(root) = root_id {
-        out.excluded = excluded(sessions, root, &spec.exclude_ous, rep).await?;
-    }
+    let excluded = async {
+        match root_id {
+            Some(root) => excluded(sessions, root, &spec.exclude_ous, rep).await,
+            None => Ok(BTreeSet::new()),
+        }
+    };
     // Members' contacts are readable once Account Management has trusted access
     // (which apply enables before setting them); until then they count as unset.
-    let contacts = match (&spec.security_contact, root_id) {
-        (Some(_), Some(_)) => {
-            let site = sessions.site(&sessions.management_account);
-            let enabled =
-                crate::services::organizations::observe_trusted_access(&sessions.base.organizations(), &site, rep)
-                    .await?;
-            enabled.iter().any(|p| p == sra_core::services::ACCOUNT_MANAGEMENT)
+    let contacts = async {
+        match (&spec.security_contact, root_id) {
+            (Some(_), Some(_)) => {
+                let site = sessions.site(&sessions.management_account);
+                let orgs = sessions.base.organizations();
+                let enabled = crate::services::organizations::observe_trusted_access(&orgs, &site, rep).await?;
+                Ok::<_, anyhow::Error>(enabled.iter().any(|p| p == sra_core::services::ACCOUNT_MANAGEMENT))
+            }
+            _ => Ok(false),
         }
-        _ => false,
     };
-    let wanted: Vec<&String> = accounts.iter().filter(|a| !out.excluded.contains(*a)).collect();
-    if !wanted.is_empty() {
-        rep.progress(format!("reading the baselines of {} accounts", wanted.len()));
-    }
-    let read: Vec<(String, Result<AccountBaseline, String>)> = futures_util::stream::iter(wanted)
+    let (excluded, contacts) = tokio::try_join!(excluded, contacts)?;
+    out.excluded = excluded;
+    rep.progress("reading every active account's baselines");
+    let excluded = &out.excluded;
+    let read: Vec<(String, Result<AccountBaseline, String>)> = accounts
+        .filter(|a| std::future::ready(!excluded.contains(a)))
         .map(|account| async move {
-            let config = spec.config_recorders && recorders.is_some_and(|managed| !managed.contains(account));
+            let config = spec.config_recorders && recorders.is_some_and(|managed| !managed.contains(&account));
             let reads = Reads { contacts, config };
-            let read = read_account(sessions, spec, regions, account, log_archive, reads, rep).await?;
-            Ok::<_, anyhow::Error>((account.clone(), read))
+            let read = read_account(sessions, spec, regions, &account, log_archive, reads, rep).await?;
+            Ok::<_, anyhow::Error>((account, read))
         })
         .buffer_unordered(ACCOUNTS_AT_ONCE)
         .try_collect()
@@ -170,9 +179,13 @@ async fn read_account(
         if !spec.ebs_default_encryption {
             return Ok(out);
         }
-        for region in regions {
-            out.insert(region.clone(), ebs_default(&config, &sessions.site_in(account, region), rep).await?);
-        }
+        let read = futures_util::future::try_join_all(regions.iter().map(|region| {
+            let site = sessions.site_in(account, region);
+            let config = &config;
+            async move { Ok::<_, anyhow::Error>((region.clone(), ebs_default(config, &site, rep).await?)) }
+        }))
+        .await?;
+        out.extend(read);
         Ok::<_, anyhow::Error>(out)
     };
     let contact = async {
@@ -187,11 +200,18 @@ async fn read_account(
         if !reads.config {
             return Ok(out);
         }
-        for region in regions {
+        let read = futures_util::future::try_join_all(regions.iter().map(|region| {
             let c = crate::services::config::client(&config, region);
             let site = sessions.site_in(account, region);
-            out.insert(region.clone(), crate::services::config::observe_recorder(&c, &site, rep).await?);
-        }
+            async move {
+                Ok::<_, anyhow::Error>((
+                    region.clone(),
+                    crate::services::config::observe_recorder(&c, &site, rep).await?,
+                ))
+            }
+        }))
+        .await?;
+        out.extend(read);
         Ok::<_, anyhow::Error>(out)
     };
     let (s3, password, ebs, contact, config) = tokio::try_join!(s3, password, ebs, contact, recorders)?;

@@ -258,20 +258,24 @@ impl AccountListing {
     /// Read pages until `enough` holds of the accounts listed so far, or the
     /// listing ends.
     pub async fn until(&mut self, site: &Site, enough: impl Fn(&[ObservedAccount]) -> bool) -> Result<()> {
-        while !enough(&self.accounts) {
-            match self.pages.next().await {
-                Some(page) => {
-                    let page = page
-                        .map_err(|e| call_error(e, SVC, "ListAccounts", site, "listing the organization's accounts"))?;
-                    self.accounts.extend(page.accounts().iter().map(observed_account));
-                }
-                None => {
-                    self.complete = true;
-                    break;
-                }
+        while !enough(&self.accounts) && self.next_page(site).await? {}
+        Ok(())
+    }
+
+    /// Read one more page; false when the listing had ended.
+    async fn next_page(&mut self, site: &Site) -> Result<bool> {
+        match self.pages.next().await {
+            Some(page) => {
+                let page =
+                    page.map_err(|e| call_error(e, SVC, "ListAccounts", site, "listing the organization's accounts"))?;
+                self.accounts.extend(page.accounts().iter().map(observed_account));
+                Ok(true)
+            }
+            None => {
+                self.complete = true;
+                Ok(false)
             }
         }
-        Ok(())
     }
 
     /// True when every page has been read.
@@ -280,9 +284,25 @@ impl AccountListing {
     }
 
     /// Read the remaining pages: every account of the organization.
-    pub async fn finish(mut self, site: &Site) -> Result<Vec<ObservedAccount>> {
-        self.until(site, |_| false).await?;
-        Ok(self.accounts)
+    pub async fn finish(self, site: &Site) -> Result<Vec<ObservedAccount>> {
+        self.finish_each(site, |_| ()).await
+    }
+
+    /// [`finish`](Self::finish), handing `each` the accounts listed so far and
+    /// then every page's as it arrives, so work on them starts at once.
+    pub async fn finish_each(
+        mut self,
+        site: &Site,
+        mut each: impl FnMut(&[ObservedAccount]),
+    ) -> Result<Vec<ObservedAccount>> {
+        each(&self.accounts);
+        loop {
+            let before = self.accounts.len();
+            if !self.next_page(site).await? {
+                return Ok(self.accounts);
+            }
+            each(&self.accounts[before..]);
+        }
     }
 }
 

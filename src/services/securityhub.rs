@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use anyhow::Result;
 use aws_sdk_securityhub::Client;
 use aws_sdk_securityhub::types::{
-    AccountDetails, AssociationFilters, AssociationType, AutoEnableStandards, OrganizationConfiguration,
-    OrganizationConfigurationConfigurationType, Policy as PolicyDocument, SecurityControlsConfiguration,
-    SecurityHubPolicy, Target, TargetType,
+    AccountDetails, AssociationFilters, AssociationType, AutoEnableStandards, AwsSecurityFindingFilters,
+    OrganizationConfiguration, OrganizationConfigurationConfigurationType, Policy as PolicyDocument,
+    SecurityControlsConfiguration, SecurityHubPolicy, StringFilter, StringFilterComparison, Target, TargetType,
 };
 
 use crate::aws::{Failure, Site, call_error, done_if_exists, error_code, hinted};
@@ -106,10 +106,17 @@ impl Io for SecurityHub {
         // The home region is the aggregator's (its ARN names it); policies are
         // read and written there only.
         let home = out.aggregator.as_ref().is_some_and(|(arn, _)| arn.split(':').nth(3) == Some(site.region.as_str()));
-        if out.central && home {
-            let (policy, root) = tokio::try_join!(read_policy(c, site), read_root_policy(c, site))?;
-            (out.policy, out.root_policy) = (policy, root);
-        }
+        let policies = async {
+            if out.central && home {
+                tokio::try_join!(read_policy(c, site), read_root_policy(c, site))
+            } else {
+                Ok((None, None))
+            }
+        };
+        // `sra posture`'s insights, in the home region, once Security Tooling administers it.
+        let insights = async { if home && out.org_read { read_insights(c, site).await } else { Ok(vec![]) } };
+        let ((policy, root), insights) = tokio::try_join!(policies, insights)?;
+        (out.policy, out.root_policy, out.insights) = (policy, root, insights);
         Ok(out)
     }
 
@@ -245,6 +252,24 @@ impl Io for SecurityHub {
                         call_error(e, SVC, "CreateFindingAggregator", site, "aggregating findings in the home region")
                     })?;
             }
+            ShOp::CreateInsight { insight } => {
+                // A rerun after a kill, or an insight of that name someone made:
+                // adopted, set to exactly this.
+                let existing = read_insights(c, site).await?.into_iter().find(|(_, i)| i.name == insight.name);
+                match existing {
+                    Some((arn, _)) => update_insight(c, site, &arn, insight).await?,
+                    None => {
+                        c.create_insight()
+                            .name(&insight.name)
+                            .group_by_attribute(&insight.group_by)
+                            .filters(filters_of(insight)?)
+                            .send()
+                            .await
+                            .map_err(|e| call_error(e, SVC, "CreateInsight", site, "creating sra posture's insight"))?;
+                    }
+                }
+            }
+            ShOp::UpdateInsight { arn, insight } => update_insight(c, site, arn, insight).await?,
             ShOp::UpdateFindingAggregator { arn, regions } => {
                 c.update_finding_aggregator()
                     .finding_aggregator_arn(arn)
@@ -346,4 +371,103 @@ async fn read_root_policy(c: &Client, site: &Site) -> Result<Option<String>> {
         call_error(e, SVC, "ListConfigurationPolicyAssociations", site, "reading the root's configuration policy")
     })?;
     Ok(found)
+}
+
+/// The filter fields sra's insights use, in the order [`Insight::filters`] keeps
+/// them (others are read too, so that a filter someone added shows as drift).
+const FILTER_FIELDS: [&str; 8] = [
+    "RecordState",
+    "WorkflowStatus",
+    "SeverityLabel",
+    "ComplianceStatus",
+    "AwsAccountId",
+    "Region",
+    "ProductName",
+    "ComplianceSecurityControlId",
+];
+
+fn string_filters<'a>(f: &'a AwsSecurityFindingFilters, field: &str) -> &'a [StringFilter] {
+    match field {
+        "RecordState" => f.record_state(),
+        "WorkflowStatus" => f.workflow_status(),
+        "SeverityLabel" => f.severity_label(),
+        "ComplianceStatus" => f.compliance_status(),
+        "AwsAccountId" => f.aws_account_id(),
+        "Region" => f.region(),
+        "ProductName" => f.product_name(),
+        "ComplianceSecurityControlId" => f.compliance_security_control_id(),
+        _ => &[],
+    }
+}
+
+/// An insight's filters as the core compares them: each field's values, EQUALS
+/// shown bare and any other comparison named (`NOT_EQUALS ACTIVE`).
+fn insight_of(i: &aws_sdk_securityhub::types::Insight) -> Insight {
+    let filters = i.filters().map(|f| {
+        FILTER_FIELDS
+            .iter()
+            .filter_map(|field| {
+                let values: Vec<String> = string_filters(f, field)
+                    .iter()
+                    .map(|s| match s.comparison().map(|c| c.as_str()) {
+                        Some("EQUALS") | None => s.value().unwrap_or_default().to_string(),
+                        Some(other) => format!("{other} {}", s.value().unwrap_or_default()),
+                    })
+                    .collect();
+                (!values.is_empty()).then(|| (field.to_string(), values))
+            })
+            .collect()
+    });
+    Insight {
+        name: i.name().unwrap_or_default().to_string(),
+        group_by: i.group_by_attribute().unwrap_or_default().to_string(),
+        filters: filters.unwrap_or_default(),
+    }
+}
+
+/// The request's filters for an insight: every value EQUALS.
+fn filters_of(insight: &Insight) -> Result<AwsSecurityFindingFilters> {
+    let mut b = AwsSecurityFindingFilters::builder();
+    for (field, values) in &insight.filters {
+        let list: Vec<StringFilter> = values
+            .iter()
+            .map(|v| StringFilter::builder().value(v).comparison(StringFilterComparison::Equals).build())
+            .collect();
+        b = match field.as_str() {
+            "RecordState" => b.set_record_state(Some(list)),
+            "WorkflowStatus" => b.set_workflow_status(Some(list)),
+            "SeverityLabel" => b.set_severity_label(Some(list)),
+            "ComplianceStatus" => b.set_compliance_status(Some(list)),
+            "AwsAccountId" => b.set_aws_account_id(Some(list)),
+            "Region" => b.set_region(Some(list)),
+            "ProductName" => b.set_product_name(Some(list)),
+            "ComplianceSecurityControlId" => b.set_compliance_security_control_id(Some(list)),
+            other => anyhow::bail!("internal error: no insight filter field {other}"),
+        };
+    }
+    Ok(b.build())
+}
+
+/// Security Tooling's custom insights here (GetInsights, every page): (ARN, insight).
+pub(crate) async fn read_insights(c: &Client, site: &Site) -> Result<Vec<(String, Insight)>> {
+    let mut out = Vec::new();
+    let pages = c.get_insights().max_results(100).into_paginator().send();
+    crate::aws::each_page(pages, |p| {
+        out.extend(p.insights().iter().map(|i| (i.insight_arn().unwrap_or_default().to_string(), insight_of(i))));
+    })
+    .await
+    .map_err(|e| call_error(e, SVC, "GetInsights", site, "reading sra posture's insights"))?;
+    Ok(out)
+}
+
+async fn update_insight(c: &Client, site: &Site, arn: &str, insight: &Insight) -> Result<()> {
+    c.update_insight()
+        .insight_arn(arn)
+        .name(&insight.name)
+        .group_by_attribute(&insight.group_by)
+        .filters(filters_of(insight)?)
+        .send()
+        .await
+        .map_err(|e| call_error(e, SVC, "UpdateInsight", site, "updating sra posture's insight"))?;
+    Ok(())
 }

@@ -200,6 +200,19 @@ def client(service, account=None, region="us-east-1"):
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// CPU time the emulator process has used so far (user and system, every
+    /// thread; Linux reports it in USER_HZ ticks, 100 a second). Python serves
+    /// one request at a time under its global lock, so a run cannot take less
+    /// wall time than the emulator's CPU time for its calls.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let fields: Vec<&str> =
+            stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+        // After the command name: state is field 3, utime 14 and stime 15.
+        let ticks = |i: usize| fields.get(i - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (ticks(14) + ticks(15)) / 100.0
+    }
+
     pub async fn orgs(&self) -> aws_sdk_organizations::Client {
         aws_sdk_organizations::Client::new(&self.sdk().await)
     }

@@ -53,17 +53,23 @@ pub struct RateLimit {
     pub burst: f64,
 }
 
-/// Security Hub's published quotas (API reference): BatchEnableStandards 1/s,
-/// burst 1; every other operation 10/s, burst 30.
-pub fn securityhub_limits() -> Vec<RateLimit> {
+/// The published quotas of the calls sra makes that have them: Security Hub's
+/// (API reference): BatchEnableStandards 1/s, burst 1; GetFindings 3/s, burst
+/// 6; every other operation 10/s, burst 30; Account Management's ("Quotas for AWS Account Management"):
+/// GetAlternateContact 10/s, burst 15; PutAlternateContact 5/s, burst 8.
+pub fn published_limits() -> Vec<RateLimit> {
+    let limit = |service: &str, operation: Option<&str>, per_second: f64, burst: f64| RateLimit {
+        service: service.into(),
+        operation: operation.map(str::to_string),
+        per_second,
+        burst,
+    };
     vec![
-        RateLimit {
-            service: "securityhub".into(),
-            operation: Some("POST /standards/register".into()),
-            per_second: 1.0,
-            burst: 1.0,
-        },
-        RateLimit { service: "securityhub".into(), operation: None, per_second: 10.0, burst: 30.0 },
+        limit("securityhub", Some("POST /standards/register"), 1.0, 1.0),
+        limit("securityhub", Some("POST /findings"), 3.0, 6.0),
+        limit("securityhub", None, 10.0, 30.0),
+        limit("account", Some("POST /getAlternateContact"), 10.0, 15.0),
+        limit("account", Some("POST /putAlternateContact"), 5.0, 8.0),
     ]
 }
 

@@ -19,6 +19,22 @@ pub struct CriticalPath {
     pub chain: Vec<usize>,
 }
 
+/// A call kind: (service, operation), as the proxy names them.
+pub type Kind = (&'static str, &'static str);
+
+/// Orders AWS documents that no token shows: in one account (access key) and
+/// region (any region for IAM, a global service), the second call fails until
+/// the first has succeeded. Config's PutDeliveryChannel answers
+/// NoAvailableConfigurationRecorderException without a recorder, and
+/// StartConfigurationRecorder NoAvailableDeliveryChannelException without a
+/// delivery channel (Config API reference); the recorder's role is the service-
+/// linked role IAM creates.
+pub const DOCUMENTED_ORDERS: &[(Kind, Kind)] = &[
+    (("iam", "CreateServiceLinkedRole"), ("config", "PutConfigurationRecorder")),
+    (("config", "PutConfigurationRecorder"), ("config", "PutDeliveryChannel")),
+    (("config", "PutDeliveryChannel"), ("config", "StartConfigurationRecorder")),
+];
+
 /// `ignore`: tokens every client knows without asking (the plan's regions, say).
 pub fn critical_path(calls: &[Call], ignore: &[&str]) -> CriticalPath {
     // When the client first sent each token: a token it sent before any answer
@@ -44,6 +60,11 @@ pub fn critical_path(calls: &[Call], ignore: &[&str]) -> CriticalPath {
             }
         }
     }
+    // Successful calls by (access key, service, operation), for the documented orders.
+    let mut by_kind: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    for (i, c) in calls.iter().enumerate().filter(|(_, c)| c.fault.is_none()) {
+        by_kind.entry((c.access_key.as_str(), c.service.as_str(), c.operation.as_str())).or_default().push(i);
+    }
     let mut order: Vec<usize> = (0..calls.len()).collect();
     order.sort_by_key(|&i| calls[i].start);
     let mut finish: Vec<Duration> = vec![Duration::ZERO; calls.len()];
@@ -56,6 +77,25 @@ pub fn critical_path(calls: &[Call], ignore: &[&str]) -> CriticalPath {
         for t in c.sent.iter().filter(|t| !ignore.contains(&t.as_str())) {
             let Some(ps) = producers.get(t.as_str()) else { continue };
             let cheapest = ps.iter().filter(|&&p| calls[p].end <= c.start).map(|&p| (finish[p], p)).min();
+            if let Some(dep) = cheapest
+                && wait.is_none_or(|w| dep.0 > w.0)
+            {
+                wait = Some(dep);
+            }
+        }
+        // And, for an order AWS documents, the cheapest earlier call of the
+        // kind it had to follow.
+        for (before, after) in DOCUMENTED_ORDERS {
+            if (c.service.as_str(), c.operation.as_str()) != *after {
+                continue;
+            }
+            let cheapest = by_kind
+                .get(&(c.access_key.as_str(), before.0, before.1))
+                .into_iter()
+                .flatten()
+                .filter(|&&p| calls[p].end <= c.start && (before.0 == "iam" || calls[p].region == c.region))
+                .map(|&p| (finish[p], p))
+                .min();
             if let Some(dep) = cheapest
                 && wait.is_none_or(|w| dep.0 > w.0)
             {

@@ -31,6 +31,27 @@ class Config(EmulatorCase):
         self.assertEqual(self.code(self.client("config").put_configuration_aggregator, ConfigurationAggregatorName="org",
                                    OrganizationAggregationSource=bad), "InvalidRoleException")
 
+    def test_the_aggregator_counts_resources_of_recording_accounts_only(self):
+        orgs = self.client("organizations")
+        orgs.create_organization(FeatureSet="ALL")
+        management = orgs.describe_organization()["Organization"]["MasterAccountId"]
+        cfg = self.client("config")
+        arn = self.client("iam").create_role(RoleName="recorder", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        source = {"RoleArn": arn, "AwsRegions": ["us-east-1", "us-west-2"]}
+        cfg.put_configuration_aggregator(ConfigurationAggregatorName="org", OrganizationAggregationSource=source)
+        counts = lambda region: {g["GroupName"]: g["ResourceCount"] for g in cfg.get_aggregate_discovered_resource_counts(
+            ConfigurationAggregatorName="org", Filters={"Region": region}, GroupByKey="ACCOUNT_ID")["GroupedResourceCounts"]}
+        self.assertEqual(counts("us-east-1"), {}, "nothing records yet")
+        cfg.put_configuration_recorder(ConfigurationRecorder=self.recorder(arn))
+        bucket = self.client("s3").create_bucket(Bucket="config-delivery")
+        cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-delivery"})
+        self.assertEqual(counts("us-east-1"), {}, "a recorder that is not recording delivers nothing")
+        cfg.start_configuration_recorder(ConfigurationRecorderName="default")
+        self.assertEqual(counts("us-east-1"), {management: 1})
+        self.assertEqual(counts("us-west-2"), {}, "per Region")
+        self.assertEqual(self.code(cfg.get_aggregate_discovered_resource_counts, ConfigurationAggregatorName="nope"),
+                         "NoSuchConfigurationAggregatorException")
+
     def test_a_delivery_channel_needs_a_bucket_config_may_write_to(self):
         """Another account's bucket must allow config.amazonaws.com to put objects
         under AWSLogs/<account>/Config/, with the conditions Config's requests

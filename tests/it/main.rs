@@ -27,6 +27,7 @@ mod log_archive;
 mod macie;
 mod performance;
 mod plan_role;
+mod posture;
 mod review;
 mod securityhub;
 mod skeleton;

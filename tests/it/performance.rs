@@ -97,6 +97,11 @@ fn upstream(emu: &Emulator) -> String {
 }
 
 fn seed(emu: &Emulator, lock: &str, members: usize) {
+    seed_with(emu, lock, members, &["us-east-1"], true)
+}
+
+/// `baselines`: false for accounts that joined after the last apply.
+fn seed_with(emu: &Emulator, lock: &str, members: usize, regions: &[&str], baselines: bool) {
     let id = |key: &str| {
         lock.lines()
             .find_map(|l| l.strip_prefix(&format!("{key} = \"")))
@@ -112,7 +117,8 @@ fn seed(emu: &Emulator, lock: &str, members: usize) {
         "management": management.trim(),
         "admin": id("security_tooling"),
         "accounts": members,
-        "regions": ["us-east-1"],
+        "regions": regions,
+        "baselines": baselines,
     });
     let (status, answer) = common::http(emu.port, "POST", "/sra-emulator/seed", &body.to_string()).unwrap();
     assert_eq!(status, 200, "{answer}");
@@ -121,7 +127,7 @@ fn seed(emu: &Emulator, lock: &str, members: usize) {
 /// Plan through a fresh proxy with Security Hub's published limits; its calls by
 /// operation and how many were throttled.
 fn plan_counts(emu: &Emulator, plan: &std::path::Path) -> (BTreeMap<String, usize>, usize, common::Run) {
-    let proxy = Proxy::start(&upstream(emu), Faults { limits: proxy::securityhub_limits(), ..Default::default() });
+    let proxy = Proxy::start(&upstream(emu), Faults { limits: proxy::published_limits(), ..Default::default() });
     let run = common::Run::from(
         sra_at(&proxy.url(), &["plan", "--detailed-exitcode", plan.to_str().unwrap()]).output().unwrap(),
     );
@@ -274,4 +280,28 @@ fn the_lock_file_spares_listing_the_organization() {
     let (full, _, run) = plan_counts(&emu, &full_plan);
     run.expect_code(0);
     assert_eq!(full.get("organizations:ListAccounts"), Some(&pages(3 + added, 20)), "{full:#?}");
+}
+
+/// Each account's role is assumed once per read of the organization and once for
+/// apply's writes, however many clients (services x regions) use the session.
+#[test]
+fn each_accounts_role_is_assumed_once_per_session_whatever_the_regions() {
+    let emu = Emulator::start();
+    let plan = emu.plan_file(&common::two_regions());
+    emu.run(&["apply", "--auto-approve", plan.to_str().unwrap()]).expect_code(0);
+    let lock = std::fs::read_to_string(plan.with_extension("lock")).expect("apply records the account ids");
+    // Five accounts joined since: their baselines (two regions each) are to set.
+    seed_with(&emu, &lock, 5, &["us-east-1", "us-west-2"], false);
+    let proxy = Proxy::start(&upstream(&emu), Faults { limits: proxy::published_limits(), ..Default::default() });
+    sra_at(&proxy.url(), &["apply", "--auto-approve", plan.to_str().unwrap()])
+        .output()
+        .map(common::Run::from)
+        .unwrap()
+        .expect_code(0);
+    let assumed = proxy.answered_counts().get("sts:AssumeRole").copied().unwrap_or(0);
+    // Read (Security Tooling, Log Archive and the five), write (the five), read again.
+    assert_eq!(assumed, 7 + 5 + 7, "{:#?}", proxy.answered_counts());
+    let (counts, _, run) = plan_counts(&emu, &plan);
+    run.expect_code(0);
+    assert_eq!(counts.get("sts:AssumeRole").copied(), Some(7), "{counts:#?}");
 }

@@ -23,6 +23,7 @@ pub mod model;
 pub mod permissions;
 pub mod plan_file;
 pub mod policy;
+pub mod posture;
 pub mod render;
 pub mod services;
 

@@ -215,6 +215,13 @@ pub const CALLS: &[Call] = &[
         &["securityhub:StartConfigurationPolicyAssociation"],
         L,
     ),
+    read("securityhub", "GetInsights", &["securityhub:GetInsights"], L),
+    write("securityhub", "CreateInsight", &["securityhub:CreateInsight"], L),
+    write("securityhub", "UpdateInsight", &["securityhub:UpdateInsight"], L),
+    // `sra posture`: the counts, the queue's candidates and the controls' titles.
+    read("securityhub", "GetInsightResults", &["securityhub:GetInsightResults"], L),
+    read("securityhub", "GetFindings", &["securityhub:GetFindings"], L),
+    read("securityhub", "BatchGetSecurityControls", &["securityhub:BatchGetSecurityControls"], L),
     write("securityhub", "CreateFindingAggregator", &["securityhub:CreateFindingAggregator"], L),
     write("securityhub", "UpdateFindingAggregator", &["securityhub:UpdateFindingAggregator"], L),
     write("securityhub", "CreateMembers", &["securityhub:CreateMembers"], L),
@@ -273,6 +280,8 @@ pub const CALLS: &[Call] = &[
     read("config", "DescribeConfigurationRecorderStatus", &["config:DescribeConfigurationRecorderStatus"], L),
     read("config", "DescribeDeliveryChannels", &["config:DescribeDeliveryChannels"], L),
     read("config", "DescribeConfigurationAggregators", &["config:DescribeConfigurationAggregators"], L),
+    // `sra posture`: which accounts record, from the organization aggregator.
+    read("config", "GetAggregateDiscoveredResourceCounts", &["config:GetAggregateDiscoveredResourceCounts"], L),
     write(
         "config",
         "PutConfigurationRecorder",

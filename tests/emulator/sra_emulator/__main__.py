@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import run_simple
 
-from . import accessanalyzer, account, awsconfig, baselines, cloudtrail, config, detective, guardduty, inspector2, macie2, organizations, s3, securityhub, seed, sts
+from . import accessanalyzer, account, awsconfig, baselines, cloudtrail, config, detective, guardduty, inspector2, macie2, organizations, s3, securityhub, securityhub_findings, seed, sts
 
 
 # Services whose errors are JSON (awsJson and restJson protocols).
@@ -202,6 +202,7 @@ def main(argv=None):
     guardduty.apply()
     cloudtrail.apply()
     securityhub.apply()
+    securityhub_findings.apply()
     inspector2.apply()
     macie2.apply()
 

@@ -40,7 +40,7 @@ from moto.organizations.models import organizations_backends
 from moto.s3.models import s3_backends
 
 from . import config
-from .common import Error, org_of
+from .common import Error, is_active, org_of
 from .organizations import delegation_settled
 
 PRINCIPAL = "config.amazonaws.com"
@@ -156,6 +156,65 @@ def put_configuration_aggregator(self):
     return _original_aggregator(self)
 
 
+def _recording(account, region):
+    backend = config_backends[account].get(region) if account in config_backends else None
+    if backend is None:
+        return False
+    return any(getattr(r.status, "recording", False) for r in backend.recorders.values()) and bool(backend.delivery_channels)
+
+
+def get_aggregate_discovered_resource_counts(self):
+    """The resources each source account has in the aggregator. What reaches an
+    organization aggregator is what each account's recorder records and delivers
+    (aggregate-data.html): an account and Region without a recording recorder
+    and a delivery channel have nothing there. The emulator models no resource
+    beyond one per recording account and Region (a real account always has some:
+    its default VPC, its roles); the count says whether data arrives, not how much."""
+    body = json.loads(self.body or "{}")
+    backend = config_backends[self.current_account][self.region]
+    name = body.get("ConfigurationAggregatorName")
+    aggregator = backend.config_aggregators.get(name)
+    if aggregator is None:
+        raise Error("NoSuchConfigurationAggregatorException",
+                    f"The configuration aggregator does not exist. Check the configuration aggregator name and try again.")
+    limit = int(body.get("Limit") or 1000)
+    if not 0 <= limit <= 1000:
+        raise Error("InvalidLimitException", "Limit must be between 0 and 1000")
+    limit = limit or 1000
+    filters = body.get("Filters") or {}
+    source = aggregator.organization_aggregation_source
+    if source is not None:
+        org = org_of(self.current_account)
+        accounts = [a.id for a in org.accounts if is_active(org, a.id)] if org is not None else []
+        regions = None if source.all_aws_regions else list(source.aws_regions or [])
+    else:
+        accounts, regions = [], []
+        for s in aggregator.account_aggregation_sources or []:
+            accounts.extend(s.account_ids)
+            regions = None if s.all_aws_regions else list(s.aws_regions or [])
+    counts = {}
+    for account in accounts:
+        if filters.get("AccountId") and filters["AccountId"] != account:
+            continue
+        in_scope = [r for r in (config_backends[account].keys() if regions is None else regions)]
+        for region in in_scope:
+            if filters.get("Region") and filters["Region"] != region:
+                continue
+            if _recording(account, region):
+                key = {"ACCOUNT_ID": account, "AWS_REGION": region}.get(body.get("GroupByKey"), "")
+                counts[key] = counts.get(key, 0) + 1
+    groups = sorted(counts.items())
+    start = int(body.get("NextToken") or 0)
+    page = groups[start:start + limit]
+    out = {"TotalDiscoveredResources": sum(counts.values())}
+    if body.get("GroupByKey"):
+        out["GroupByKey"] = body["GroupByKey"]
+        out["GroupedResourceCounts"] = [{"GroupName": g, "ResourceCount": n} for g, n in page]
+        if start + limit < len(groups):
+            out["NextToken"] = str(start + limit)
+    return json.dumps(out)
+
+
 def seed_like(model_account, accounts, regions):
     """Give `accounts` the recorder (recording) and delivery channel that
     `model_account` has in each region, as `sra apply` would have set them."""
@@ -183,3 +242,4 @@ def apply():
     ConfigResponse.put_configuration_recorder = put_configuration_recorder
     ConfigResponse.put_configuration_aggregator = put_configuration_aggregator
     ConfigResponse.put_delivery_channel = put_delivery_channel
+    ConfigResponse.get_aggregate_discovered_resource_counts = get_aggregate_discovered_resource_counts

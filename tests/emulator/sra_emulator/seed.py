@@ -10,7 +10,15 @@ small organization, so that the delegations, settings and the SRA accounts are
 real; then seed; then `sra plan` must show no changes.
 
 Body: {"management": "<id>", "admin": "<Security Tooling id>", "accounts": N,
-"regions": ["us-east-1", ...]}. Answers what it added.
+"regions": ["us-east-1", ...], "baselines": true, "findings": 0}. With
+"findings": N, N Security Hub findings spread over the new accounts and regions
+(most severities, products and failed controls, a tenth archived and a
+twentieth resolved), each in its own account's hub, as BatchImportFindings
+would store it. With "baselines": false the
+accounts join as new accounts do after the last apply: members of every
+service (the services' auto-enable), without the account baselines (no Config
+recorder, EBS default, password policy or public access block). Answers what
+it added.
 
 Shortcuts, for benchmarks only: the new accounts get no IAM backend (moto builds
 a whole one per account, which 5,000 accounts cannot afford): their access role
@@ -30,7 +38,7 @@ from moto.macie2.models import macie2_backends
 from moto.organizations import models as org_models
 from moto.organizations.models import organizations_backends
 from moto.s3control.models import s3control_backends
-from moto.securityhub.models import securityhub_backends
+from moto.securityhub.models import Finding, securityhub_backends
 
 from . import awsconfig, baselines, detective, guardduty, sts
 from .inspector2 import SCANS as inspector_scans
@@ -75,17 +83,21 @@ def seed(body):
         taken.add(account.id)
         added.append(account)
     backend.accounts.extend(added)
+    with_baselines = bool(body.get("baselines", True))
     for a in added:
         organizations_backends.master_accounts[a.id] = (management, "aws")
         # The access role, and the baselines `sra apply` sets in every account.
         sts.SEEDED_ROLES.add((a.id, "OrganizationAccountAccessRole"))
+        if not with_baselines:
+            continue
         baselines.PASSWORDS[a.id] = baselines.cis_policy()
         s3control_backends[a.id]["aws"].put_public_access_block(a.id, {
             "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
         for region in regions:
             baselines.EBS[(a.id, region)] = True
     # Config records in every account as in Security Tooling (the administrator).
-    awsconfig.seed_like(admin, [a.id for a in added], regions)
+    if with_baselines:
+        awsconfig.seed_like(admin, [a.id for a in added], regions)
 
     enrolled = {}
     for region in regions:
@@ -128,4 +140,47 @@ def seed(body):
                         "UpdatedTime": detective._now(),
                     }
                 enrolled["detective"] = enrolled.get("detective", 0) + len(added)
-    return {"accounts": len(added), "organization_accounts": len(backend.accounts), "enrolled": enrolled}
+    seeded = _findings(added, regions, int(body.get("findings", 0)))
+    return {"accounts": len(added), "organization_accounts": len(backend.accounts), "enrolled": enrolled,
+            "findings": seeded}
+
+
+_SEVERITIES = [("CRITICAL", 90, 2), ("HIGH", 70, 18), ("MEDIUM", 40, 40), ("LOW", 1, 30), ("INFORMATIONAL", 0, 10)]
+_KINDS = [
+    ("Security Hub", "Software and Configuration Checks/Industry and Regulatory Standards", "S3.1"),
+    ("Security Hub", "Software and Configuration Checks/Industry and Regulatory Standards", "EC2.2"),
+    ("Security Hub", "Software and Configuration Checks/Industry and Regulatory Standards", "IAM.6"),
+    ("GuardDuty", "TTPs/Initial Access/UnauthorizedAccess:EC2-SSHBruteForce", None),
+    ("Inspector", "Software and Configuration Checks/Vulnerabilities/CVE", None),
+]
+
+
+def _findings(accounts, regions, count):
+    """`count` findings in the accounts' hubs (turned on, as their members' are)."""
+    if not count or not accounts:
+        return 0
+    rng = random.Random(count)
+    labels = [s for s in _SEVERITIES for _ in range(s[2])]
+    for n in range(count):
+        account = accounts[n % len(accounts)].id
+        region = regions[(n // len(accounts)) % len(regions)]
+        hub = securityhub_backends[account][region]
+        hub.enabled = True
+        label, normalized, _ = rng.choice(labels)
+        product, kind, control = rng.choice(_KINDS)
+        day = 1 + n % 28
+        data = {
+            "SchemaVersion": "2018-10-08", "Id": f"seeded-{n}", "GeneratorId": "seed",
+            "ProductArn": f"arn:aws:securityhub:{region}:{account}:product/{account}/default",
+            "AwsAccountId": account, "Region": region, "Types": [kind], "ProductName": product,
+            "CreatedAt": f"2026-11-{day:02d}T00:00:00Z", "UpdatedAt": "2026-11-30T00:00:00Z",
+            "FirstObservedAt": f"2026-11-{day:02d}T00:00:00Z",
+            "Severity": {"Label": label, "Normalized": normalized}, "Title": f"seeded finding {n}",
+            "Description": "seeded", "Resources": [{"Type": "Other", "Id": f"arn:aws:s3:::seeded-{n}"}],
+            "RecordState": "ARCHIVED" if n % 10 == 9 else "ACTIVE",
+            "Workflow": {"Status": "RESOLVED" if n % 20 == 3 else "NEW"},
+        }
+        if control:
+            data["Compliance"] = {"Status": "FAILED", "SecurityControlId": control}
+        hub.findings.append(Finding(data["Id"], data))
+    return count

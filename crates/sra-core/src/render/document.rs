@@ -445,16 +445,7 @@ mod tests {
     /// match the types. Regenerate with `SRA_UPDATE_SCHEMA=1 cargo test`.
     #[test]
     fn checked_in_schema_is_fresh() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/plan.schema.json");
-        let now = schema();
-        if std::env::var_os("SRA_UPDATE_SCHEMA").is_some() {
-            std::fs::write(path, &now).unwrap();
-        }
-        let checked_in = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            checked_in == now,
-            "{path} is stale: run `SRA_UPDATE_SCHEMA=1 cargo test -p sra-core checked_in_schema_is_fresh`"
-        );
+        crate::render::assert_schema_fresh("plan.schema.json", &schema());
     }
 
     /// A saved plan carries the plan file's every value: read back, they are the

@@ -51,6 +51,19 @@ fn is_camel(word: &str) -> bool {
     word.as_bytes().windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
 }
 
+/// A checked-in JSON Schema (`docs/<name>`) is what readers of a JSON output
+/// rely on: the test it backs fails when `now` differs from it, and
+/// `SRA_UPDATE_SCHEMA=1` rewrites it instead.
+#[cfg(test)]
+pub(crate) fn assert_schema_fresh(name: &str, now: &str) {
+    let path = format!("{}/../../docs/{name}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("SRA_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, now).unwrap();
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(checked_in == now, "{path} is stale: run `SRA_UPDATE_SCHEMA=1 cargo test -p sra-core checked_in_schema`");
+}
+
 /// Output formats of `sra plan` and `sra show`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -50,6 +50,17 @@ pub enum ShOp {
         arn: String,
         regions: Vec<String>,
     },
+    /// CreateInsight in Security Tooling in the home region: one of the
+    /// insights `sra posture` reads its counts from ([`posture_insights`]);
+    /// apply adopts one of the same name that exists already.
+    CreateInsight {
+        insight: Insight,
+    },
+    /// UpdateInsight of the insight `arn`: exactly this filter and grouping.
+    UpdateInsight {
+        arn: String,
+        insight: Insight,
+    },
 }
 
 impl regional::OwnOp for ShOp {
@@ -84,8 +95,84 @@ impl regional::OwnOp for ShOp {
             Self::UpdateFindingAggregator { regions, .. } => {
                 Phrase::new(Update, format!("the finding aggregator in {region} to link {}", regions.join(", ")))
             }
+            Self::CreateInsight { insight } => {
+                Phrase::new(Create, format!("the insight \"{}\" ({})", insight.name, insight.shown()))
+            }
+            Self::UpdateInsight { insight, .. } => {
+                Phrase::new(Update, format!("the insight \"{}\" to {}", insight.name, insight.shown()))
+            }
         }
     }
+}
+
+/// A Security Hub insight: findings matching every filter (each field's values
+/// EQUALS, any of them), counted by one attribute.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Insight {
+    pub name: String,
+    /// The attribute the findings are counted by (`SeverityLabel`, `AwsAccountId`).
+    pub group_by: String,
+    /// (field, values): `("WorkflowStatus", ["NEW", "NOTIFIED"])`, fields in order.
+    pub filters: Vec<(String, Vec<String>)>,
+}
+
+impl Insight {
+    /// In words, as the plan shows it: `by severity where record state is ACTIVE, ...`.
+    pub fn shown(&self) -> String {
+        let filters: Vec<String> =
+            self.filters.iter().map(|(field, values)| format!("{} is {}", words(field), values.join(" or "))).collect();
+        format!("by {} where {}", words(&self.group_by), filters.join(", "))
+    }
+}
+
+/// A finding field in words (one the insights use; any other as AWS names it).
+fn words(field: &str) -> &str {
+    match field {
+        "SeverityLabel" => "severity",
+        "AwsAccountId" => "account",
+        "ComplianceSecurityControlId" => "control",
+        "ComplianceStatus" => "compliance status",
+        "RecordState" => "record state",
+        "WorkflowStatus" => "workflow status",
+        "ProductName" => "product",
+        "Region" => "Region",
+        other => other,
+    }
+}
+
+/// Active findings, as `sra posture` counts them: record state ACTIVE, workflow
+/// NEW or NOTIFIED (neither resolved nor suppressed).
+pub fn active_filters() -> Vec<(String, Vec<String>)> {
+    vec![
+        ("RecordState".into(), vec!["ACTIVE".into()]),
+        ("WorkflowStatus".into(), vec!["NEW".into(), "NOTIFIED".into()]),
+    ]
+}
+
+/// The names of `sra posture`'s insights.
+pub const INSIGHT_BY_SEVERITY: &str = "sra posture: active findings by severity";
+pub const INSIGHT_FAILED_CONTROLS: &str = "sra posture: failed controls";
+pub fn insight_by_account(severity: &str) -> String {
+    format!("sra posture: active {severity} findings by account")
+}
+
+/// The insights `sra posture` reads its counts from, in the home region, where
+/// the finding aggregator brings every linked region's findings: one call each,
+/// never a page of findings. Active findings by severity label; by account, one
+/// insight per severity label (an insight groups by one attribute); and failed
+/// controls by control id.
+pub fn posture_insights() -> Vec<Insight> {
+    let mut out =
+        vec![Insight { name: INSIGHT_BY_SEVERITY.into(), group_by: "SeverityLabel".into(), filters: active_filters() }];
+    for severity in ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL"] {
+        let mut filters = active_filters();
+        filters.push(("SeverityLabel".into(), vec![severity.into()]));
+        out.push(Insight { name: insight_by_account(severity), group_by: "AwsAccountId".into(), filters });
+    }
+    let mut filters = active_filters();
+    filters.push(("ComplianceStatus".into(), vec!["FAILED".into()]));
+    out.push(Insight { name: INSIGHT_FAILED_CONTROLS.into(), group_by: "ComplianceSecurityControlId".into(), filters });
+    out
 }
 
 /// sra's configuration policy.
@@ -118,6 +205,8 @@ pub struct Settings {
     /// Under central configuration, in the home region: the policy applied to the
     /// root (an id, or SELF_MANAGED); None: none.
     pub root_policy: Option<String>,
+    /// In the home region: Security Tooling's custom insights, (ARN, insight).
+    pub insights: Vec<(String, Insight)>,
 }
 
 /// The plan's reason when an organization moves from local to central configuration.
@@ -193,6 +282,7 @@ impl regional::Service for SecurityHub {
             }
             props.push(prop("finding_aggregator", before, &shown(&set(&linked))));
             central(spec, here, have, readable, &mut props, &mut ops, &mut reason);
+            insights(have, readable, &mut props, &mut ops);
         }
         regional::SettingsChange {
             action: regional::action(have.hub, &props),
@@ -266,6 +356,21 @@ fn central(
     }
 }
 
+/// `sra posture`'s insights in the home region, each a property: created when
+/// missing (or unread), updated when its filter or grouping differs.
+fn insights(have: &Settings, readable: bool, props: &mut Vec<Property>, ops: &mut Vec<ShOp>) {
+    for want in posture_insights() {
+        let found = have.insights.iter().find(|(_, i)| i.name == want.name).filter(|_| readable);
+        let before = readable.then(|| found.map_or_else(|| "(none)".to_string(), |(_, i)| i.shown()));
+        props.push(prop(&format!("insight.\"{}\"", want.name), before, &want.shown()));
+        match found {
+            None => ops.push(ShOp::CreateInsight { insight: want }),
+            Some((arn, have)) if *have != want => ops.push(ShOp::UpdateInsight { arn: arn.clone(), insight: want }),
+            Some(_) => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,7 +384,47 @@ mod tests {
             central: true,
             policy: Some(Policy { id: "p-1".into(), service_enabled: true, standards: spec().standards }),
             root_policy: Some("p-1".into()),
+            insights: posture_insights()
+                .into_iter()
+                .enumerate()
+                .map(|(i, x)| (format!("arn:insight/{i}"), x))
+                .collect(),
         }
+    }
+
+    #[test]
+    fn posture_insights_are_created_and_each_drift_is_its_own() {
+        let regions = ["us-east-1".to_string()];
+        let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[], root: Some("r-1") };
+        let here = Here { region: "us-east-1", org: &org, is_admin: true, management_on: Some(true) };
+        let mut have = converged(&[]);
+        assert!(SecurityHub::settings(&spec(), &here, &have).ops.is_empty());
+        assert_eq!(posture_insights().len(), 7);
+        // One missing, one with another filter.
+        have.insights.remove(0);
+        have.insights[0].1.filters.pop();
+        let change = SecurityHub::settings(&spec(), &here, &have);
+        let want = posture_insights();
+        assert_eq!(
+            change.ops,
+            [
+                ShOp::CreateInsight { insight: want[0].clone() },
+                ShOp::UpdateInsight { arn: "arn:insight/1".into(), insight: want[1].clone() }
+            ]
+        );
+        let changed: Vec<&str> = change.properties.iter().filter(|p| p.changed()).map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            changed,
+            [
+                "insight.\"sra posture: active findings by severity\"",
+                "insight.\"sra posture: active CRITICAL findings by account\""
+            ]
+        );
+        let text = want[1].shown();
+        assert_eq!(
+            text,
+            "by account where record state is ACTIVE, workflow status is NEW or NOTIFIED, severity is CRITICAL"
+        );
     }
 
     fn spec() -> SecurityHubSpec {
@@ -331,7 +476,7 @@ mod tests {
         let regions = ["us-east-1".to_string(), "us-west-2".into()];
         let org = Org { regions: &regions, home: "us-east-1", admin: Some("2"), accounts: &[], root: Some("r-1") };
         let here = Here { region: "us-east-1", org: &org, is_admin: true, management_on: Some(true) };
-        let local = Settings { hub: true, org_read: true, ..Default::default() };
+        let local = Settings { hub: true, org_read: true, insights: converged(&[]).insights, ..Default::default() };
         let change = SecurityHub::settings(&spec(), &here, &local);
         assert_eq!(change.reason, TO_CENTRAL);
         assert_eq!(

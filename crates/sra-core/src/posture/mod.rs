@@ -1,0 +1,616 @@
+//! `sra posture`: the organization's security posture in one place. Pure: the
+//! shell reads the counts (Security Hub insights in the home Region, which the
+//! finding aggregator feeds from every linked Region), the candidates for the
+//! queue and the coverage sra already observes; this module joins them into one
+//! [`PostureDocument`], ranks the queue, finds the blind spots and compares with
+//! an earlier run. Renderings are in [`render`].
+
+pub mod render;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The JSON document's version: bumped when a key changes meaning or goes away.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Findings in the ranked queue.
+pub const QUEUE: usize = 20;
+
+/// Controls in the list of top failing controls.
+pub const CONTROLS: usize = 10;
+
+/// A finding's severity label, most severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Informational,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Informational];
+
+    /// As Security Hub labels it (`Severity.Label`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Critical => "CRITICAL",
+            Severity::High => "HIGH",
+            Severity::Medium => "MEDIUM",
+            Severity::Low => "LOW",
+            Severity::Informational => "INFORMATIONAL",
+        }
+    }
+
+    /// From a label, in any case: `critical`, `CRITICAL`.
+    pub fn parse(label: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.label().eq_ignore_ascii_case(label))
+    }
+}
+
+/// What a finding is, for the queue: attack sequences and threats before
+/// vulnerabilities with a known exploit, before exposed resources, before the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A GuardDuty attack sequence: several signals of one attack, correlated.
+    AttackSequence,
+    /// A threat detection (GuardDuty, or any finding typed as tactics, techniques
+    /// and procedures or unusual behaviour).
+    Threat,
+    /// A software vulnerability with a known exploit (Inspector).
+    KnownExploit,
+    /// A resource reachable from the internet or shared outside the organization.
+    Exposed,
+    /// A posture finding: a failed control, a misconfiguration, anything else.
+    Posture,
+}
+
+impl Kind {
+    /// From what Security Hub's finding format (ASFF) says: the product, the
+    /// finding's `Types`, its title and whether a vulnerability has a known
+    /// exploit (`Vulnerabilities[].ExploitAvailable` = YES).
+    pub fn of(product: &str, types: &[String], title: &str, exploit_available: bool) -> Kind {
+        let any = |needle: &str| types.iter().any(|t| t.contains(needle)) || title.contains(needle);
+        if any("AttackSequence") || any("Attack sequence") {
+            Kind::AttackSequence
+        } else if product.eq_ignore_ascii_case("GuardDuty")
+            || types.iter().any(|t| t.starts_with("TTPs") || t.starts_with("Unusual Behaviors"))
+        {
+            Kind::Threat
+        } else if exploit_available {
+            Kind::KnownExploit
+        } else if any("External Access Granted")
+            || any("Effects/Data Exposure")
+            || title.to_ascii_lowercase().contains("public")
+            || types.iter().any(|t| t.contains("Network Reachability"))
+        {
+            Kind::Exposed
+        } else {
+            Kind::Posture
+        }
+    }
+
+    pub fn words(self) -> &'static str {
+        match self {
+            Kind::AttackSequence => "attack sequence",
+            Kind::Threat => "threat",
+            Kind::KnownExploit => "known exploit",
+            Kind::Exposed => "exposed",
+            Kind::Posture => "posture",
+        }
+    }
+}
+
+/// One active finding, as the queue ranks and shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub id: String,
+    pub severity: Severity,
+    pub kind: Kind,
+    pub account_id: String,
+    pub region: String,
+    /// The product that reported it, as Security Hub names it (GuardDuty,
+    /// Inspector, Security Hub, Macie, ...).
+    pub product: String,
+    pub title: String,
+    /// The first resource's id (an ARN, mostly).
+    pub resource: String,
+    /// When it was first seen (RFC 3339), for its age.
+    pub first_seen: String,
+}
+
+/// An account of the organization, as the posture shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    /// Its OU's path (`Workloads/Prod`), empty under the root.
+    pub ou: String,
+    /// The management account, Security Tooling, Log Archive, or under one of
+    /// `[posture] critical_ous`: ranked first among equals.
+    pub critical: bool,
+}
+
+/// The ranked queue: severity, then kind, then critical accounts first, then the
+/// oldest first (the longest exposed), then the id (stable). At most [`QUEUE`].
+pub fn rank(findings: &[Finding], accounts: &BTreeMap<String, Account>) -> Vec<Finding> {
+    let critical = |f: &Finding| accounts.get(&f.account_id).is_some_and(|a| a.critical);
+    let mut ranked: Vec<&Finding> = findings.iter().collect();
+    ranked.sort_by(|a, b| {
+        (a.severity, a.kind, !critical(a), &a.first_seen, &a.id).cmp(&(
+            b.severity,
+            b.kind,
+            !critical(b),
+            &b.first_seen,
+            &b.id,
+        ))
+    });
+    ranked.dedup_by(|a, b| a.id == b.id);
+    ranked.into_iter().take(QUEUE).cloned().collect()
+}
+
+/// The services whose coverage the posture checks, as the JSON names them.
+pub const SERVICES: [&str; 6] = ["guardduty", "securityhub", "inspector", "macie", "detective", "config"];
+
+/// What sra knows of each governed service's reach, from the same reads as
+/// `sra plan`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Every active account the services should watch.
+    pub accounts: Vec<String>,
+    /// Security Tooling: every service's administrator, watched as such.
+    pub admin: Option<String>,
+    /// Per service (one of [`SERVICES`]) the plan turns on and region: the
+    /// accounts it covers (members, enabled); None when they could not be read
+    /// (Security Tooling is not the administrator there).
+    pub members: BTreeMap<&'static str, BTreeMap<String, Option<BTreeSet<String>>>>,
+    /// Per (account, region): its Config recorder; None when the plan does not
+    /// give every account a recorder (nothing to hold them to).
+    pub recording: Option<BTreeMap<(String, String), Recorder>>,
+    /// The regions linked to Security Hub's finding aggregator (the home region
+    /// included); None when Security Hub is not governed.
+    pub linked: Option<BTreeSet<String>>,
+    /// Governed regions.
+    pub regions: Vec<String>,
+}
+
+/// An account's Config recorder in one region, as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorder {
+    Recording,
+    Stopped,
+    Missing,
+    /// Its baselines could not be read (why).
+    Unread(String),
+    /// No resource of the account reaches the organization's Config aggregator
+    /// from this region.
+    NotAggregated,
+}
+
+/// Every account's recording as the organization's Config aggregator shows it:
+/// `counts` is region → the accounts with at least one resource there
+/// (GetAggregateDiscoveredResourceCounts, grouped by account).
+pub fn recording_from_aggregator(
+    accounts: &[String],
+    regions: &[String],
+    counts: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeMap<(String, String), Recorder> {
+    let mut out = BTreeMap::new();
+    for region in regions {
+        let seen = counts.get(region);
+        for account in accounts {
+            let state =
+                if seen.is_some_and(|s| s.contains(account)) { Recorder::Recording } else { Recorder::NotAggregated };
+            out.insert((account.clone(), region.clone()), state);
+        }
+    }
+    out
+}
+
+/// One account a governed service does not watch in one governed region.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct BlindSpot {
+    /// guardduty, securityhub, inspector, macie, detective or config.
+    pub service: String,
+    pub region: String,
+    pub account_id: String,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// Every (service, region, account) the services do not watch, in that order.
+pub fn blind_spots(c: &Coverage) -> Vec<BlindSpot> {
+    let mut out = Vec::new();
+    let spot = |service: &str, region: &str, account: &str, reason: String| BlindSpot {
+        service: service.into(),
+        region: region.into(),
+        account_id: account.into(),
+        reason,
+    };
+    for (service, regions) in &c.members {
+        for region in &c.regions {
+            let Some(read) = regions.get(region) else { continue };
+            for account in &c.accounts {
+                let reason = match read {
+                    _ if c.admin.as_deref() == Some(account.as_str()) => continue,
+                    None => "Security Tooling does not administer the service in this Region".to_string(),
+                    Some(members) if members.contains(account) => continue,
+                    Some(_) => "not a member of Security Tooling's organization".to_string(),
+                };
+                out.push(spot(service, region, account, reason));
+            }
+        }
+    }
+    if let Some(recording) = &c.recording {
+        for region in &c.regions {
+            for account in &c.accounts {
+                let reason = match recording.get(&(account.clone(), region.clone())) {
+                    Some(Recorder::Recording) => continue,
+                    Some(Recorder::Stopped) => "its Config recorder is not recording".to_string(),
+                    Some(Recorder::Missing) | None => "it has no Config recorder".to_string(),
+                    Some(Recorder::Unread(why)) => format!("its Config recorder could not be read: {why}"),
+                    Some(Recorder::NotAggregated) => "none of its resources reach the Config aggregator from this \
+                                                      Region: its recorder is off, stopped or not delivering"
+                        .to_string(),
+                };
+                out.push(spot("config", region, account, reason));
+            }
+        }
+    }
+    if let Some(linked) = &c.linked {
+        for region in c.regions.iter().filter(|r| !linked.contains(*r)) {
+            for account in &c.accounts {
+                let why =
+                    "the Region is not linked to the finding aggregator: its findings do not reach the home Region";
+                out.push(spot("securityhub", region, account, why.into()));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What sra's own reads say about coverage: every active account; the members
+/// of each regional service the plan turns on; with Config recorders in every
+/// account, each account's recorder (Security Tooling's and Log Archive's are
+/// the Config service's own); with Security Hub, the regions its finding
+/// aggregator links (the home region is its own).
+pub fn coverage(desired: &crate::model::Desired, observed: &crate::model::Observed) -> Coverage {
+    use crate::model::AccountRole;
+    let ids = crate::engine::diff::ids(desired, observed);
+    let services = &desired.services;
+    let regions = desired.governed_regions.clone();
+    let accounts: Vec<String> =
+        observed.accounts.iter().filter(|a| a.status == "ACTIVE").map(|a| a.id.clone()).collect();
+    let mut members: BTreeMap<&'static str, BTreeMap<String, Option<BTreeSet<String>>>> = BTreeMap::new();
+    let mut add = |service: &'static str, on: bool, read: Vec<(String, Option<BTreeSet<String>>)>| {
+        if on {
+            let mut by_region: BTreeMap<String, Option<BTreeSet<String>>> = read.into_iter().collect();
+            for r in &regions {
+                by_region.entry(r.clone()).or_insert(None);
+            }
+            members.insert(service, by_region);
+        }
+    };
+    fn read<S>(o: &crate::services::regional::Observed<S>) -> Vec<(String, Option<BTreeSet<String>>)> {
+        o.regions.iter().map(|(r, st)| (r.clone(), st.members.clone())).collect()
+    }
+    add("guardduty", services.guardduty.enabled, read(&observed.guardduty));
+    add("securityhub", services.securityhub.enabled, read(&observed.securityhub));
+    add("inspector", services.inspector.enabled, read(&observed.inspector));
+    add("macie", services.macie, read(&observed.macie));
+    add("detective", services.detective, read(&observed.detective));
+    let everyone_records = crate::services::delegation::enabled(services, "config")
+        && desired.log_archive.enabled
+        && desired.baselines.enabled
+        && desired.baselines.config_recorders;
+    let recording = everyone_records.then(|| {
+        let mut out = BTreeMap::new();
+        let of = |state: &crate::services::config::RecorderState| match (&state.recorder, state.recording) {
+            (None, _) => Recorder::Missing,
+            (Some(_), true) => Recorder::Recording,
+            (Some(_), false) => Recorder::Stopped,
+        };
+        for account in &accounts {
+            for region in &regions {
+                let managed = [
+                    (AccountRole::SecurityTooling, &ids.security_tooling),
+                    (AccountRole::LogArchive, &ids.log_archive),
+                ]
+                .into_iter()
+                .find(|(_, id)| id.as_deref() == Some(account.as_str()));
+                let state = match managed {
+                    Some((role, _)) => observed.config.recorders.get(&(role, region.clone())).map(of),
+                    None => match observed.baselines.unreadable.get(account) {
+                        Some(why) => Some(Recorder::Unread(why.clone())),
+                        None => observed.baselines.accounts.get(account).and_then(|b| b.config.get(region)).map(of),
+                    },
+                };
+                out.insert((account.clone(), region.clone()), state.unwrap_or(Recorder::Missing));
+            }
+        }
+        out
+    });
+    let linked = services.securityhub.enabled.then(|| {
+        let home = desired.home_region.clone();
+        let aggregator = observed.securityhub.regions.get(&home).and_then(|st| st.settings.aggregator.as_ref());
+        let mut linked: BTreeSet<String> = aggregator.map(|(_, r)| r.iter().cloned().collect()).unwrap_or_default();
+        linked.insert(home);
+        linked
+    });
+    Coverage { accounts, admin: ids.security_tooling.clone(), members, recording, linked, regions }
+}
+
+/// A Security Hub control failing somewhere, with its failed findings (one per
+/// resource and Region, with consolidated control findings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FailingControl {
+    /// The control's id (`S3.1`).
+    pub id: String,
+    pub title: String,
+    /// Active FAILED findings of this control.
+    pub failed: u64,
+    /// Why some of them may be noise, when they may be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<String>,
+}
+
+/// Controls that check global resources (IAM): Config records those in the home
+/// Region only (sra's recorders do), and their findings elsewhere repeat the home
+/// Region's.
+pub fn noise(control: &str) -> Option<String> {
+    let global = ["IAM.", "CloudFront.", "Route53."];
+    global.iter().any(|p| control.starts_with(p)).then(|| {
+        "checks a global resource: count it once, in the home Region (sra records global resources there only)"
+            .to_string()
+    })
+}
+
+/// Counts by severity label.
+pub type Counts = BTreeMap<Severity, u64>;
+
+/// What the shell read, for [`document`].
+#[derive(Debug, Clone, Default)]
+pub struct Read {
+    pub organization_id: String,
+    pub generated_at: String,
+    pub home_region: String,
+    pub accounts: BTreeMap<String, Account>,
+    pub by_severity: Counts,
+    pub by_account: BTreeMap<String, Counts>,
+    /// Candidates for the queue (the most severe active findings).
+    pub findings: Vec<Finding>,
+    /// Control id → (title, failed findings).
+    pub controls: Vec<(String, String, u64)>,
+    pub coverage: Coverage,
+    /// What could not be read, in words (a missing insight, say): the document
+    /// says so instead of showing zeros as if they were counted.
+    pub notes: Vec<String>,
+}
+
+/// The posture document, `sra posture --format json`: its keys are a contract
+/// (docs/posture.schema.json).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PostureDocument {
+    pub format_version: u32,
+    /// When it was read (RFC 3339, UTC).
+    pub generated_at: String,
+    pub organization_id: String,
+    /// Where the counts come from: the finding aggregator's Region.
+    pub home_region: String,
+    /// Active findings (record state ACTIVE, workflow NEW or NOTIFIED) by
+    /// severity label, over every account and linked Region. Every label is present.
+    pub by_severity: BTreeMap<String, u64>,
+    /// Account id → severity label → active findings (labels with none left out).
+    pub by_account: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Every active account a governed service does not watch in a governed Region.
+    pub blind_spots: Vec<BlindSpot>,
+    /// The findings to look at first, ranked.
+    pub top: Vec<QueueEntry>,
+    /// The controls failing most, across accounts.
+    pub failing_controls: Vec<FailingControl>,
+    /// The organization's accounts, for names and OUs.
+    pub accounts: Vec<AccountEntry>,
+    /// What changed since the run given to `--compare`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Comparison>,
+    /// What could not be read, in words.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// One line of the ranked queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct QueueEntry {
+    pub rank: usize,
+    pub severity: String,
+    /// attack sequence, threat, known exploit, exposed or posture.
+    pub kind: String,
+    pub account_id: String,
+    pub account_name: String,
+    pub region: String,
+    pub product: String,
+    pub title: String,
+    pub resource: String,
+    pub first_seen: String,
+    /// Whole days since first seen.
+    pub age_days: u64,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AccountEntry {
+    pub id: String,
+    pub name: String,
+    pub ou: String,
+    pub critical: bool,
+}
+
+/// The difference from an earlier document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Comparison {
+    /// The earlier document's `generated_at`.
+    pub previous: String,
+    /// Severity label → change in active findings (negative: fewer).
+    pub by_severity: BTreeMap<String, i64>,
+    /// Account id → severity label → change (labels without change left out).
+    pub by_account: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Queue findings not in the earlier queue.
+    pub new_in_top: Vec<String>,
+    /// Earlier queue findings no longer active (or no longer in the queue).
+    pub gone_from_top: Vec<String>,
+    /// Blind spots that appeared, and those that were closed.
+    pub new_blind_spots: Vec<BlindSpot>,
+    pub closed_blind_spots: Vec<BlindSpot>,
+}
+
+/// Days between two RFC 3339 instants (date part only), 0 when either is unreadable.
+pub fn age_days(first_seen: &str, now: &str) -> u64 {
+    let day = |s: &str| -> Option<i64> {
+        let d = s.get(..10)?;
+        let mut parts = d.split('-').map(|p| p.parse::<i64>().ok());
+        let (y, m, dd) = (parts.next()??, parts.next()??, parts.next()??);
+        // Days from civil (Howard Hinnant's algorithm).
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + dd - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Some(era * 146097 + doe)
+    };
+    match (day(first_seen), day(now)) {
+        (Some(a), Some(b)) if b >= a => (b - a) as u64,
+        _ => 0,
+    }
+}
+
+fn labelled(counts: &Counts, every: bool) -> BTreeMap<String, u64> {
+    Severity::ALL
+        .into_iter()
+        .filter_map(|s| {
+            let n = counts.get(&s).copied().unwrap_or(0);
+            (every || n > 0).then(|| (s.label().to_string(), n))
+        })
+        .collect()
+}
+
+/// Join what was read into the document; `previous`: an earlier document to compare with.
+pub fn document(read: &Read, previous: Option<&PostureDocument>) -> PostureDocument {
+    let name = |id: &str| read.accounts.get(id).map(|a| a.name.clone()).unwrap_or_default();
+    let top: Vec<QueueEntry> = rank(&read.findings, &read.accounts)
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| QueueEntry {
+            rank: i + 1,
+            severity: f.severity.label().into(),
+            kind: f.kind.words().into(),
+            account_name: name(&f.account_id),
+            age_days: age_days(&f.first_seen, &read.generated_at),
+            account_id: f.account_id,
+            region: f.region,
+            product: f.product,
+            title: f.title,
+            resource: f.resource,
+            first_seen: f.first_seen,
+            id: f.id,
+        })
+        .collect();
+    let mut controls: Vec<FailingControl> = read
+        .controls
+        .iter()
+        .filter(|(_, _, n)| *n > 0)
+        .map(|(id, title, failed)| FailingControl {
+            id: id.clone(),
+            title: title.clone(),
+            failed: *failed,
+            noise: noise(id),
+        })
+        .collect();
+    controls.sort_by(|a, b| b.failed.cmp(&a.failed).then_with(|| a.id.cmp(&b.id)));
+    controls.truncate(CONTROLS);
+    let mut doc = PostureDocument {
+        format_version: FORMAT_VERSION,
+        generated_at: read.generated_at.clone(),
+        organization_id: read.organization_id.clone(),
+        home_region: read.home_region.clone(),
+        by_severity: labelled(&read.by_severity, true),
+        by_account: read
+            .by_account
+            .iter()
+            .map(|(a, c)| (a.clone(), labelled(c, false)))
+            .filter(|(_, c)| !c.is_empty())
+            .collect(),
+        blind_spots: blind_spots(&read.coverage),
+        top,
+        failing_controls: controls,
+        accounts: read
+            .accounts
+            .values()
+            .map(|a| AccountEntry { id: a.id.clone(), name: a.name.clone(), ou: a.ou.clone(), critical: a.critical })
+            .collect(),
+        since: None,
+        notes: read.notes.clone(),
+    };
+    doc.since = previous.map(|p| compare(p, &doc));
+    doc
+}
+
+/// What changed from `before` to `now`.
+pub fn compare(before: &PostureDocument, now: &PostureDocument) -> Comparison {
+    let delta = |a: &BTreeMap<String, u64>, b: &BTreeMap<String, u64>, every: bool| -> BTreeMap<String, i64> {
+        Severity::ALL
+            .into_iter()
+            .map(|s| s.label())
+            .filter_map(|l| {
+                let d = b.get(l).copied().unwrap_or(0) as i64 - a.get(l).copied().unwrap_or(0) as i64;
+                (every || d != 0).then(|| (l.to_string(), d))
+            })
+            .collect()
+    };
+    let empty = BTreeMap::new();
+    let accounts: BTreeSet<&String> = before.by_account.keys().chain(now.by_account.keys()).collect();
+    let by_account = accounts
+        .into_iter()
+        .map(|a| {
+            let d = delta(before.by_account.get(a).unwrap_or(&empty), now.by_account.get(a).unwrap_or(&empty), false);
+            (a.clone(), d)
+        })
+        .filter(|(_, d)| !d.is_empty())
+        .collect();
+    let ids = |d: &PostureDocument| d.top.iter().map(|e| e.id.clone()).collect::<BTreeSet<String>>();
+    let (was, is) = (ids(before), ids(now));
+    let spots = |d: &PostureDocument| d.blind_spots.iter().cloned().collect::<BTreeSet<BlindSpot>>();
+    let (spots_was, spots_is) = (spots(before), spots(now));
+    Comparison {
+        previous: before.generated_at.clone(),
+        by_severity: delta(&before.by_severity, &now.by_severity, true),
+        by_account,
+        new_in_top: is.difference(&was).cloned().collect(),
+        gone_from_top: was.difference(&is).cloned().collect(),
+        new_blind_spots: spots_is.difference(&spots_was).cloned().collect(),
+        closed_blind_spots: spots_was.difference(&spots_is).cloned().collect(),
+    }
+}
+
+/// `--fail-on`: whether an active finding at `threshold` or above exists.
+pub fn fails(doc: &PostureDocument, threshold: Severity) -> bool {
+    Severity::ALL
+        .into_iter()
+        .filter(|s| *s <= threshold)
+        .any(|s| doc.by_severity.get(s.label()).copied().unwrap_or(0) > 0)
+}
+
+/// The JSON Schema of the posture document (docs/posture.schema.json).
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(PostureDocument);
+    serde_json::to_string_pretty(&schema).expect("a schema serializes") + "\n"
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,312 @@
+use super::*;
+
+fn finding(id: &str, severity: Severity, kind: Kind, account: &str, first_seen: &str) -> Finding {
+    Finding {
+        id: id.into(),
+        severity,
+        kind,
+        account_id: account.into(),
+        region: "us-east-1".into(),
+        product: "Security Hub".into(),
+        title: format!("finding {id}"),
+        resource: format!("arn:aws:s3:::{id}"),
+        first_seen: first_seen.into(),
+    }
+}
+
+fn accounts() -> BTreeMap<String, Account> {
+    [("111111111111", "Security Tooling", true), ("222222222222", "Workload", false)]
+        .into_iter()
+        .map(|(id, name, critical)| {
+            (id.to_string(), Account { id: id.into(), name: name.into(), ou: String::new(), critical })
+        })
+        .collect()
+}
+
+#[test]
+fn the_queue_ranks_severity_then_kind_then_critical_accounts_then_age() {
+    let day = |d: u32| format!("2026-11-{d:02}T00:00:00Z");
+    let findings = vec![
+        finding("posture-high-old", Severity::High, Kind::Posture, "222222222222", &day(1)),
+        finding("threat-high", Severity::High, Kind::Threat, "222222222222", &day(20)),
+        finding("critical-posture", Severity::Critical, Kind::Posture, "222222222222", &day(25)),
+        finding("posture-high-critical-account", Severity::High, Kind::Posture, "111111111111", &day(28)),
+        finding("posture-high-newer", Severity::High, Kind::Posture, "222222222222", &day(10)),
+        finding("sequence-high", Severity::High, Kind::AttackSequence, "222222222222", &day(29)),
+        finding("exploit-high", Severity::High, Kind::KnownExploit, "222222222222", &day(29)),
+    ];
+    let ids: Vec<String> = rank(&findings, &accounts()).into_iter().map(|f| f.id).collect();
+    assert_eq!(
+        ids,
+        [
+            "critical-posture",
+            "sequence-high",
+            "threat-high",
+            "exploit-high",
+            "posture-high-critical-account",
+            "posture-high-old",
+            "posture-high-newer"
+        ]
+    );
+}
+
+#[test]
+fn the_queue_holds_twenty_distinct_findings() {
+    let mut findings: Vec<Finding> = (0..30)
+        .map(|i| finding(&format!("f{i:02}"), Severity::Low, Kind::Posture, "222222222222", "2026-11-01"))
+        .collect();
+    findings.push(findings[0].clone());
+    let ranked = rank(&findings, &accounts());
+    assert_eq!(ranked.len(), QUEUE);
+    assert_eq!(ranked[0].id, "f00");
+    assert_eq!(ranked[1].id, "f01");
+}
+
+#[test]
+fn kinds_come_from_the_product_types_title_and_exploit() {
+    let t = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        Kind::of("GuardDuty", &t(&["TTPs/AttackSequence:IAM-CompromisedCredentials"]), "", false),
+        Kind::AttackSequence
+    );
+    assert_eq!(Kind::of("GuardDuty", &t(&["TTPs/Initial Access/UnauthorizedAccess"]), "", false), Kind::Threat);
+    assert_eq!(
+        Kind::of("Inspector", &t(&["Software and Configuration Checks/Vulnerabilities/CVE"]), "CVE-1", true),
+        Kind::KnownExploit
+    );
+    assert_eq!(
+        Kind::of("Inspector", &t(&["Software and Configuration Checks/Vulnerabilities/CVE"]), "CVE-2", false),
+        Kind::Posture
+    );
+    assert_eq!(
+        Kind::of(
+            "IAM Access Analyzer",
+            &t(&["Software and Configuration Checks/AWS Security Best Practices/External Access Granted"]),
+            "",
+            false
+        ),
+        Kind::Exposed
+    );
+    assert_eq!(
+        Kind::of("Security Hub", &t(&[]), "S3 general purpose buckets should block public read access", false),
+        Kind::Exposed
+    );
+    assert_eq!(Kind::of("Security Hub", &t(&[]), "IAM root user access key should not exist", false), Kind::Posture);
+}
+
+fn coverage() -> Coverage {
+    let set = |ids: &[&str]| Some(ids.iter().map(|s| s.to_string()).collect::<BTreeSet<String>>());
+    let regions = vec!["us-east-1".to_string(), "us-west-2".to_string()];
+    let mut members = BTreeMap::new();
+    members.insert(
+        "guardduty",
+        BTreeMap::from([("us-east-1".to_string(), set(&["222", "333"])), ("us-west-2".to_string(), set(&["222"]))]),
+    );
+    members.insert(
+        "macie",
+        BTreeMap::from([("us-east-1".to_string(), set(&["222", "333"])), ("us-west-2".to_string(), None)]),
+    );
+    let mut recording = BTreeMap::new();
+    for a in ["111", "222", "333"] {
+        for r in &regions {
+            let state = if a == "333" && r == "us-east-1" { Recorder::Stopped } else { Recorder::Recording };
+            recording.insert((a.to_string(), r.clone()), state);
+        }
+    }
+    recording.remove(&("222".to_string(), "us-west-2".to_string()));
+    Coverage {
+        accounts: vec!["111".into(), "222".into(), "333".into()],
+        admin: Some("111".into()),
+        members,
+        recording: Some(recording),
+        linked: Some(BTreeSet::from(["us-east-1".to_string()])),
+        regions,
+    }
+}
+
+#[test]
+fn blind_spots_are_every_account_a_service_misses_in_a_region() {
+    let spots: Vec<(String, String, String)> =
+        blind_spots(&coverage()).into_iter().map(|s| (s.service, s.region, s.account_id)).collect();
+    let want: Vec<(String, String, String)> = [
+        ("config", "us-east-1", "333"),
+        ("config", "us-west-2", "222"),
+        ("guardduty", "us-west-2", "333"),
+        ("macie", "us-west-2", "222"),
+        ("macie", "us-west-2", "333"),
+        ("securityhub", "us-west-2", "111"),
+        ("securityhub", "us-west-2", "222"),
+        ("securityhub", "us-west-2", "333"),
+    ]
+    .into_iter()
+    .map(|(a, b, c)| (a.into(), b.into(), c.into()))
+    .collect();
+    assert_eq!(spots, want);
+    let reasons: BTreeSet<String> = blind_spots(&coverage()).into_iter().map(|s| s.reason).collect();
+    assert!(reasons.iter().all(|r| !r.is_empty() && crate::render::debug_text(r).is_none()), "{reasons:?}");
+}
+
+#[test]
+fn full_coverage_has_no_blind_spot() {
+    let mut c = coverage();
+    c.members.clear();
+    c.recording = None;
+    c.linked = Some(c.regions.iter().cloned().collect());
+    assert!(blind_spots(&c).is_empty());
+}
+
+fn read() -> Read {
+    Read {
+        organization_id: "o-example".into(),
+        generated_at: "2026-11-30T12:00:00Z".into(),
+        home_region: "us-east-1".into(),
+        accounts: accounts(),
+        by_severity: BTreeMap::from([(Severity::Critical, 1), (Severity::High, 3)]),
+        by_account: BTreeMap::from([
+            ("222222222222".to_string(), BTreeMap::from([(Severity::Critical, 1), (Severity::High, 2)])),
+            ("111111111111".to_string(), BTreeMap::from([(Severity::High, 1)])),
+        ]),
+        findings: vec![finding("f1", Severity::Critical, Kind::Posture, "222222222222", "2026-11-20T00:00:00Z")],
+        controls: vec![
+            ("S3.1".into(), "S3 block public access".into(), 4),
+            ("IAM.6".into(), "Hardware MFA for root".into(), 9),
+            ("EC2.2".into(), "Default security group".into(), 0),
+        ],
+        coverage: coverage(),
+        notes: vec![],
+    }
+}
+
+#[test]
+fn the_document_counts_every_label_and_ages_the_queue() {
+    let doc = document(&read(), None);
+    assert_eq!(doc.format_version, FORMAT_VERSION);
+    assert_eq!(
+        doc.by_severity,
+        BTreeMap::from([
+            ("CRITICAL".to_string(), 1),
+            ("HIGH".to_string(), 3),
+            ("MEDIUM".to_string(), 0),
+            ("LOW".to_string(), 0),
+            ("INFORMATIONAL".to_string(), 0)
+        ])
+    );
+    assert_eq!(doc.by_account["222222222222"], BTreeMap::from([("CRITICAL".to_string(), 1), ("HIGH".to_string(), 2)]));
+    assert_eq!(doc.top[0].age_days, 10);
+    assert_eq!(doc.top[0].account_name, "Workload");
+    let controls: Vec<(&str, u64, bool)> =
+        doc.failing_controls.iter().map(|c| (c.id.as_str(), c.failed, c.noise.is_some())).collect();
+    assert_eq!(controls, [("IAM.6", 9, true), ("S3.1", 4, false)]);
+    assert_eq!(doc.blind_spots.len(), 8);
+}
+
+#[test]
+fn the_gate_fails_at_or_above_its_threshold_only() {
+    let doc = document(&read(), None);
+    assert!(fails(&doc, Severity::Critical));
+    let mut quiet = read();
+    quiet.by_severity = BTreeMap::from([(Severity::Medium, 5)]);
+    let quiet = document(&quiet, None);
+    assert!(!fails(&quiet, Severity::Critical));
+    assert!(!fails(&quiet, Severity::High));
+    assert!(fails(&quiet, Severity::Medium));
+    assert!(fails(&quiet, Severity::Low));
+}
+
+#[test]
+fn a_comparison_shows_changes_and_what_came_and_went() {
+    let before = document(&read(), None);
+    let mut now = read();
+    now.by_severity.insert(Severity::Critical, 0);
+    now.by_account.get_mut("222222222222").unwrap().remove(&Severity::Critical);
+    now.findings = vec![finding("f2", Severity::High, Kind::Threat, "222222222222", "2026-11-29T00:00:00Z")];
+    now.coverage.linked = Some(now.coverage.regions.iter().cloned().collect());
+    let doc = document(&now, Some(&before));
+    let c = doc.since.unwrap();
+    assert_eq!(c.by_severity["CRITICAL"], -1);
+    assert_eq!(c.by_severity["HIGH"], 0);
+    assert_eq!(c.by_account, BTreeMap::from([("222222222222".into(), BTreeMap::from([("CRITICAL".into(), -1)]))]));
+    assert_eq!((c.new_in_top, c.gone_from_top), (vec!["f2".to_string()], vec!["f1".to_string()]));
+    assert_eq!(c.closed_blind_spots.len(), 3);
+    assert!(c.new_blind_spots.is_empty());
+}
+
+#[test]
+fn ages_count_whole_days_across_months_and_years() {
+    assert_eq!(age_days("2026-02-27T10:00:00Z", "2026-03-01T09:00:00Z"), 2);
+    assert_eq!(age_days("2025-12-31T00:00:00Z", "2026-01-01T00:00:00Z"), 1);
+    assert_eq!(age_days("2024-02-28", "2024-03-01"), 2);
+    assert_eq!(age_days("garbage", "2026-01-01"), 0);
+}
+
+#[test]
+fn renderings_show_every_section_in_words() {
+    let doc = document(&read(), None);
+    for text in [render::human(&doc), render::markdown(&doc)] {
+        for needle in ["Blind spots", "at first", "by account", "failing controls", "Workload (222222222222)", "IAM.6"]
+        {
+            assert!(text.contains(needle), "{needle} missing from\n{text}");
+        }
+        assert_eq!(crate::render::debug_text(&text), None, "{text}");
+    }
+    let parsed: PostureDocument = serde_json::from_str(&render::json(&doc)).unwrap();
+    assert_eq!(parsed, doc);
+}
+
+#[test]
+fn markdown_is_cut_under_the_comment_limit_with_a_note() {
+    let mut big = read();
+    for i in 0..3000 {
+        let id = format!("{i:012}");
+        big.by_account.insert(id.clone(), BTreeMap::from([(Severity::Low, 1)]));
+        big.coverage.accounts.push(id);
+    }
+    let text = render::markdown(&document(&big, None));
+    assert!(text.len() <= render::MARKDOWN_LIMIT, "{}", text.len());
+    let long = "line of text\n".repeat(10_000);
+    let cut = render::cut(long, render::MARKDOWN_LIMIT);
+    assert!(cut.len() <= render::MARKDOWN_LIMIT);
+    assert!(cut.ends_with("has everything._\n"));
+}
+
+/// docs/posture.schema.json is what readers of `sra posture --format json` rely
+/// on: it must match the types. Regenerate with `SRA_UPDATE_SCHEMA=1 cargo test`.
+#[test]
+fn checked_in_schema_is_fresh() {
+    crate::render::assert_schema_fresh("posture.schema.json", &schema());
+}
+
+#[test]
+fn the_page_is_self_contained_and_carries_every_count() {
+    let doc = document(&read(), None);
+    let page = render::html(&doc);
+    for asset in ["<script", "<link", "src=", "url(", "@import", "http://", "https://"] {
+        assert!(!page.contains(asset), "the page loads something ({asset})");
+    }
+    for s in Severity::ALL {
+        let n = doc.by_severity[s.label()];
+        assert!(page.contains(&format!("<b data-severity=\"{}\">{n}</b>", s.label())), "{}", s.label());
+    }
+    assert!(page.contains("data-account=\"222222222222\" data-severity=\"CRITICAL\">1</td>"), "{page}");
+    assert!(page.contains("<span data-blind-spots>8</span>"));
+    assert!(page.contains("data-finding=\"f1\""));
+    // Text from findings is escaped.
+    let mut odd = read();
+    odd.findings[0].title = "<img onerror=x>".into();
+    assert!(render::html(&document(&odd, None)).contains("&lt;img onerror=x&gt;"));
+}
+
+#[test]
+fn the_aggregators_counts_say_which_accounts_record_where() {
+    let accounts = vec!["111".to_string(), "222".to_string()];
+    let regions = vec!["us-east-1".to_string(), "us-west-2".to_string()];
+    let counts = BTreeMap::from([("us-east-1".to_string(), BTreeSet::from(["111".to_string(), "222".to_string()]))]);
+    let mut c = coverage();
+    c.accounts = accounts.clone();
+    c.members.clear();
+    c.linked = None;
+    c.recording = Some(recording_from_aggregator(&accounts, &regions, &counts));
+    let spots: Vec<(String, String)> = blind_spots(&c).into_iter().map(|s| (s.region, s.account_id)).collect();
+    assert_eq!(spots, [("us-west-2".to_string(), "111".to_string()), ("us-west-2".to_string(), "222".to_string())]);
+    assert!(blind_spots(&c)[0].reason.contains("Config aggregator"));
+}

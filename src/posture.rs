@@ -1,0 +1,321 @@
+//! `sra posture`'s reads: sra's own view of the organization (the same reads as
+//! `sra plan`, for coverage and the accounts), and, in Security Tooling in the
+//! home region where the finding aggregator brings every linked region's
+//! findings, Security Hub's counts from sra's insights (one call each), the
+//! queue's candidates (two pages of findings, most severe first) and the failing
+//! controls' titles. Everything is joined, ranked and rendered by the core
+//! (`sra_core::posture`).
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use aws_sdk_securityhub::Client;
+use aws_sdk_securityhub::types::{
+    AwsSecurityFinding, AwsSecurityFindingFilters, SortCriterion, SortOrder, StringFilter, StringFilterComparison,
+};
+
+use crate::aws::{Aws, Sessions, Site, call_error, hinted};
+use crate::lock::Lock;
+use crate::model::Desired;
+use crate::report::Reporter;
+use crate::services::securityhub::{
+    INSIGHT_BY_SEVERITY, INSIGHT_FAILED_CONTROLS, insight_by_account, posture_insights, read_insights,
+};
+use sra_core::posture::{Account, Finding, Kind, Read, Severity};
+
+const SVC: &str = "securityhub";
+
+/// Findings read for the queue per call (GetFindings' largest page).
+const CANDIDATES: i32 = 100;
+
+/// Read everything the posture document needs.
+pub async fn read(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Reporter) -> Result<Read> {
+    // The plan's reads without each account's baselines (a few calls per account
+    // and region): whether an account records with Config comes from the
+    // organization's aggregator instead, a few calls in all.
+    let mut light = desired.clone();
+    light.baselines.enabled = false;
+    let computed = crate::live::compute(aws, &light, lock, crate::live::Reader::Plan, rep).await?;
+    let observed = &computed.observed;
+    let org = observed.organization.as_ref().ok_or_else(|| {
+        hinted(
+            "these credentials are not the management account's of an organization",
+            "run sra posture with the management account's credentials, as sra plan",
+        )
+    })?;
+    let ids = crate::engine::diff::ids(desired, observed);
+    let mut read = Read {
+        organization_id: org.id.clone(),
+        generated_at: now(),
+        home_region: desired.home_region.clone(),
+        coverage: sra_core::posture::coverage(desired, observed),
+        ..Default::default()
+    };
+    let critical: Vec<&str> =
+        [Some(org.management_account_id.as_str()), ids.security_tooling.as_deref(), ids.log_archive.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+    for a in observed.accounts.iter().filter(|a| a.status == "ACTIVE") {
+        let ou = match desired.accounts.iter().find(|w| w.email.eq_ignore_ascii_case(&a.email)) {
+            Some(w) => w.ou.to_string(),
+            None => String::new(),
+        };
+        read.accounts.insert(
+            a.id.clone(),
+            Account { id: a.id.clone(), name: a.name.clone(), ou, critical: critical.contains(&a.id.as_str()) },
+        );
+    }
+    read.coverage.recording = None;
+    let Some(admin) = ids.security_tooling.clone() else {
+        read.notes.push("Security Tooling does not exist yet: run sra apply".into());
+        return Ok(read);
+    };
+    let mut sessions = Sessions::new(aws.clone(), observed.caller_account.clone(), desired.access_role.clone());
+    sessions.read_role = desired.plan_role.clone();
+    let config = sessions.config_now(&admin, rep).await?;
+    let home = &desired.home_region;
+    if crate::services::delegation::enabled(&desired.services, "config") {
+        let site = sessions.site_in(&admin, home);
+        let client = crate::services::config::client(&config, home);
+        match aggregated(&client, &site, &desired.governed_regions).await? {
+            Some(counts) => {
+                let recording = sra_core::posture::recording_from_aggregator(
+                    &read.coverage.accounts,
+                    &desired.governed_regions,
+                    &counts,
+                );
+                read.coverage.recording = Some(recording);
+            }
+            None => read.notes.push(format!(
+                "the Config aggregator \"{}\" does not exist in Security Tooling in {home}: which accounts record \
+                 with Config is not shown (sra apply creates it)",
+                crate::services::config::AGGREGATOR
+            )),
+        }
+    }
+    if !desired.services.securityhub.enabled {
+        read.notes.push("Security Hub is off in the plan: no finding is counted".into());
+        return Ok(read);
+    }
+    let c = Client::new(&crate::aws::in_region(&config, home));
+    let site = sessions.site_in(&admin, home);
+    rep.progress(format!("reading Security Hub's findings in Security Tooling in {home}"));
+    let (counts, findings) = tokio::try_join!(counts(&c, &site, &mut read.notes), candidates(&c, &site))?;
+    read.findings = findings;
+    let Counts { by_severity, by_account, controls } = counts;
+    read.by_severity = by_severity;
+    read.by_account = by_account;
+    read.controls = titled(&c, &site, controls).await?;
+    check_sums(&mut read);
+    Ok(read)
+}
+
+/// Now, as RFC 3339 in UTC.
+fn now() -> String {
+    aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default()
+}
+
+#[derive(Default)]
+struct Counts {
+    by_severity: sra_core::posture::Counts,
+    by_account: BTreeMap<String, sra_core::posture::Counts>,
+    /// (control id, failed findings), most failed first.
+    controls: Vec<(String, u64)>,
+}
+
+/// The counts, from sra's insights: one GetInsightResults each. A missing
+/// insight is a note (sra apply creates it), never a zero.
+async fn counts(c: &Client, site: &Site, notes: &mut Vec<String>) -> Result<Counts> {
+    let found: BTreeMap<String, String> =
+        read_insights(c, site).await?.into_iter().map(|(arn, i)| (i.name, arn)).collect();
+    let wanted: Vec<String> = posture_insights().into_iter().map(|i| i.name).collect();
+    let missing: Vec<&String> = wanted.iter().filter(|n| !found.contains_key(*n)).collect();
+    if !missing.is_empty() {
+        notes.push(format!(
+            "the insights {} are missing in Security Tooling: run sra apply, which creates them; what they count is \
+             not shown",
+            missing.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let results = futures_util::future::try_join_all(
+        wanted.iter().filter_map(|n| found.get(n).map(|arn| (n, arn))).map(|(name, arn)| async move {
+            let got = c
+                .get_insight_results()
+                .insight_arn(arn)
+                .send()
+                .await
+                .map_err(|e| call_error(e, SVC, "GetInsightResults", site, format!("counting \"{name}\"")))?;
+            let values: Vec<(String, u64)> = got
+                .insight_results()
+                .map(|r| {
+                    r.result_values()
+                        .iter()
+                        .map(|v| {
+                            let n = u64::try_from(v.count().unwrap_or(0)).unwrap_or(0);
+                            (v.group_by_attribute_value().unwrap_or_default().to_string(), n)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok::<_, anyhow::Error>((name.clone(), values))
+        }),
+    )
+    .await?;
+    let mut out = Counts::default();
+    for (name, values) in results {
+        if name == INSIGHT_BY_SEVERITY {
+            for (label, n) in values {
+                if let Some(s) = Severity::parse(&label) {
+                    out.by_severity.insert(s, n);
+                }
+            }
+        } else if name == INSIGHT_FAILED_CONTROLS {
+            out.controls = values;
+            out.controls.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        } else if let Some(s) = Severity::ALL.into_iter().find(|s| insight_by_account(s.label()) == name) {
+            for (account, n) in values {
+                out.by_account.entry(account).or_default().insert(s, n);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The accounts' counts add up to the organization's, label by label: when they
+/// do not (an insight that returned fewer groups than there are), say so.
+fn check_sums(read: &mut Read) {
+    for s in Severity::ALL {
+        let total = read.by_severity.get(&s).copied().unwrap_or(0);
+        let summed: u64 = read.by_account.values().map(|c| c.get(&s).copied().unwrap_or(0)).sum();
+        if summed != total && !read.notes.iter().any(|n| n.contains("insights") && n.contains("missing")) {
+            read.notes.push(format!(
+                "the accounts' {} findings add up to {summed}, the organization's count is {total}: by_account may be \
+                 incomplete",
+                s.label()
+            ));
+        }
+    }
+}
+
+fn filter(values: &[&str]) -> Vec<StringFilter> {
+    values
+        .iter()
+        .map(|v| StringFilter::builder().value(*v).comparison(StringFilterComparison::Equals).build())
+        .collect()
+}
+
+/// The queue's candidates: the most severe active findings (one page), and the
+/// most severe GuardDuty findings (threats and attack sequences rank before
+/// posture findings of the same severity, and one page of a severity may not
+/// reach them).
+async fn candidates(c: &Client, site: &Site) -> Result<Vec<Finding>> {
+    let active = || {
+        AwsSecurityFindingFilters::builder()
+            .set_record_state(Some(filter(&["ACTIVE"])))
+            .set_workflow_status(Some(filter(&["NEW", "NOTIFIED"])))
+    };
+    let page = |filters: AwsSecurityFindingFilters, purpose: &'static str| async move {
+        let sort = SortCriterion::builder().field("SeverityNormalized").sort_order(SortOrder::Descending).build();
+        let out = c
+            .get_findings()
+            .filters(filters)
+            .sort_criteria(sort)
+            .max_results(CANDIDATES)
+            .send()
+            .await
+            .map_err(|e| call_error(e, SVC, "GetFindings", site, purpose))?;
+        Ok::<_, anyhow::Error>(out.findings().iter().filter_map(finding_of).collect::<Vec<Finding>>())
+    };
+    let threats = active().set_product_name(Some(filter(&["GuardDuty"]))).build();
+    let (all, threats) = tokio::try_join!(
+        page(active().build(), "reading the most severe active findings"),
+        page(threats, "reading the most severe GuardDuty findings"),
+    )?;
+    Ok(all.into_iter().chain(threats).collect())
+}
+
+/// A finding as the queue ranks it; None without a severity label it knows.
+fn finding_of(f: &AwsSecurityFinding) -> Option<Finding> {
+    let severity = Severity::parse(f.severity()?.label()?.as_str())?;
+    let product = f.product_name().unwrap_or_default().to_string();
+    let exploit = f.vulnerabilities().iter().any(|v| v.exploit_available().is_some_and(|e| e.as_str() == "YES"));
+    let title = f.title().unwrap_or_default().to_string();
+    Some(Finding {
+        id: f.id().unwrap_or_default().to_string(),
+        severity,
+        kind: Kind::of(&product, f.types(), &title, exploit),
+        account_id: f.aws_account_id().unwrap_or_default().to_string(),
+        region: f.region().unwrap_or_default().to_string(),
+        product,
+        title,
+        resource: f.resources().first().and_then(|r| r.id()).unwrap_or_default().to_string(),
+        first_seen: f.first_observed_at().or(f.created_at()).unwrap_or_default().to_string(),
+    })
+}
+
+/// The most failed controls with their titles (one BatchGetSecurityControls).
+async fn titled(c: &Client, site: &Site, controls: Vec<(String, u64)>) -> Result<Vec<(String, String, u64)>> {
+    let top: Vec<(String, u64)> = controls.into_iter().take(sra_core::posture::CONTROLS).collect();
+    if top.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<String> = top.iter().map(|(id, _)| id.clone()).collect();
+    let got =
+        c.batch_get_security_controls().set_security_control_ids(Some(ids)).send().await.map_err(|e| {
+            call_error(e, SVC, "BatchGetSecurityControls", site, "reading the failing controls' titles")
+        })?;
+    let titles: BTreeMap<&str, &str> = got
+        .security_controls()
+        .iter()
+        .map(|c| (c.security_control_id().unwrap_or_default(), c.title().unwrap_or_default()))
+        .collect();
+    Ok(top.into_iter().map(|(id, n)| (id.clone(), titles.get(id.as_str()).unwrap_or(&"").to_string(), n)).collect())
+}
+
+/// Region → the accounts with at least one resource in the organization's Config
+/// aggregator there (GetAggregateDiscoveredResourceCounts grouped by account, up
+/// to 1,000 accounts a page, one listing per region, side by side); None when
+/// the aggregator does not exist.
+async fn aggregated(
+    c: &aws_sdk_config::Client,
+    site: &Site,
+    regions: &[String],
+) -> Result<Option<BTreeMap<String, std::collections::BTreeSet<String>>>> {
+    use aws_sdk_config::types::{ResourceCountFilters, ResourceCountGroupKey};
+    let read = futures_util::future::try_join_all(regions.iter().map(|region| async move {
+        let mut accounts = std::collections::BTreeSet::new();
+        let pages = c
+            .get_aggregate_discovered_resource_counts()
+            .configuration_aggregator_name(crate::services::config::AGGREGATOR)
+            .filters(ResourceCountFilters::builder().region(region).build())
+            .group_by_key(ResourceCountGroupKey::AccountId)
+            .limit(1000)
+            .into_paginator()
+            .send();
+        let listed = crate::aws::each_page(pages, |p| {
+            accounts.extend(
+                p.grouped_resource_counts()
+                    .iter()
+                    .filter(|g| g.resource_count() > 0)
+                    .map(|g| g.group_name().to_string()),
+            )
+        })
+        .await;
+        match listed {
+            Ok(()) => Ok(Some((region.clone(), accounts))),
+            Err(e) if crate::aws::error_code(&e) == Some("NoSuchConfigurationAggregatorException") => Ok(None),
+            Err(e) => Err(call_error(
+                e,
+                "config",
+                "GetAggregateDiscoveredResourceCounts",
+                site,
+                format!("reading which accounts the Config aggregator has resources of in {region}"),
+            )),
+        }
+    }))
+    .await?;
+    Ok(read.into_iter().collect::<Option<BTreeMap<_, _>>>())
+}
