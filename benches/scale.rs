@@ -332,7 +332,9 @@ fn seed_findings(emu: &Emulator, lock: &str, members: usize, regions: usize, bas
         "baselines": baselines,
         "findings": findings,
     });
-    let (status, answer) = common::http(emu.port, "POST", "/sra-emulator/seed", &body.to_string()).unwrap();
+    let (status, answer) =
+        common::http_within(emu.port, "POST", "/sra-emulator/seed", &body.to_string(), Duration::from_secs(900))
+            .unwrap();
     assert_eq!(status, 200, "{answer}");
 }
 

@@ -16,7 +16,7 @@ use aws_sdk_securityhub::types::{
 
 use crate::aws::{Aws, Sessions, Site, call_error, hinted};
 use crate::lock::Lock;
-use crate::model::Desired;
+use crate::model::{AccountRole, Desired};
 use crate::report::Reporter;
 use crate::services::securityhub::{
     INSIGHT_BY_SEVERITY, INSIGHT_FAILED_CONTROLS, insight_by_account, posture_insights, read_insights,
@@ -28,14 +28,26 @@ const SVC: &str = "securityhub";
 /// Findings read for the queue per call (GetFindings' largest page).
 const CANDIDATES: i32 = 100;
 
-/// Read everything the posture document needs.
+/// Read everything the posture document needs. Security Tooling's reads (the
+/// aggregates) start at once when the lock file names it, beside the
+/// organization's; otherwise, or when the lock file named another account, once
+/// the organization is read.
 pub async fn read(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Reporter) -> Result<Read> {
     // The plan's reads without each account's baselines (a few calls per account
     // and region): whether an account records with Config comes from the
     // organization's aggregator instead, a few calls in all.
     let mut light = desired.clone();
     light.baselines.enabled = false;
-    let computed = crate::live::compute(aws, &light, lock, crate::live::Reader::Plan, rep).await?;
+    let named = lock.and_then(|l| l.accounts.get(&AccountRole::SecurityTooling).cloned());
+    let early = async {
+        match &named {
+            Some(st) => Some(tooling(aws, desired, "", st, rep).await),
+            None => None,
+        }
+    };
+    let (computed, early) =
+        tokio::join!(crate::live::compute(aws, &light, lock, crate::live::Reader::Plan, rep), early);
+    let computed = computed?;
     let observed = &computed.observed;
     let org = observed.organization.as_ref().ok_or_else(|| {
         hinted(
@@ -71,44 +83,89 @@ pub async fn read(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Repor
         read.notes.push("Security Tooling does not exist yet: run sra apply".into());
         return Ok(read);
     };
-    let mut sessions = Sessions::new(aws.clone(), observed.caller_account.clone(), desired.access_role.clone());
+    let got = match early {
+        Some(Ok(got)) if named.as_deref() == Some(admin.as_str()) => got,
+        _ => tooling(aws, desired, &observed.caller_account, &admin, rep).await?,
+    };
+    if let Some(counts) = got.recording {
+        let regions = &desired.governed_regions;
+        read.coverage.recording =
+            Some(sra_core::posture::recording_from_aggregator(&read.coverage.accounts, regions, &counts));
+    }
+    read.notes.extend(got.notes);
+    if let Some(Counts { by_severity, by_account, controls }) = got.counts {
+        read.by_severity = by_severity;
+        read.by_account = by_account;
+        read.controls = controls;
+        read.findings = got.findings;
+        check_sums(&mut read);
+    }
+    Ok(read)
+}
+
+/// What Security Tooling tells, in the home region.
+struct Tooling {
+    /// Region → accounts with resources in the Config aggregator (None: Config
+    /// not governed, or no aggregator, with a note).
+    recording: Option<BTreeMap<String, std::collections::BTreeSet<String>>>,
+    /// None: Security Hub not governed (with a note).
+    counts: Option<Counts>,
+    findings: Vec<Finding>,
+    notes: Vec<String>,
+}
+
+/// Security Tooling's reads in the home region: the Config aggregator's counts,
+/// then (beside them) sra's insights' counts, the queue's candidates and the
+/// failing controls' titles. `management`: the caller's account, when known.
+async fn tooling(aws: &Aws, desired: &Desired, management: &str, admin: &str, rep: &Reporter) -> Result<Tooling> {
+    let mut sessions = Sessions::new(aws.clone(), management.to_string(), desired.access_role.clone());
     sessions.read_role = desired.plan_role.clone();
-    let config = sessions.config_now(&admin, rep).await?;
+    let config = sessions.config_now(admin, rep).await?;
     let home = &desired.home_region;
-    if crate::services::delegation::enabled(&desired.services, "config") {
-        let site = sessions.site_in(&admin, home);
+    let site = sessions.site_in(admin, home);
+    let mut notes = Vec::new();
+    let config_reads = async {
+        if !crate::services::delegation::enabled(&desired.services, "config") {
+            return Ok(None);
+        }
         let client = crate::services::config::client(&config, home);
-        match aggregated(&client, &site, &desired.governed_regions).await? {
-            Some(counts) => {
-                let recording = sra_core::posture::recording_from_aggregator(
-                    &read.coverage.accounts,
-                    &desired.governed_regions,
-                    &counts,
-                );
-                read.coverage.recording = Some(recording);
-            }
-            None => read.notes.push(format!(
+        aggregated(&client, &site, &desired.governed_regions).await.map(Some)
+    };
+    let hub_reads = async {
+        if !desired.services.securityhub.enabled {
+            return Ok::<_, anyhow::Error>(None);
+        }
+        let c = Client::new(&crate::aws::in_region(&config, home));
+        rep.progress(format!("reading Security Hub's findings in Security Tooling in {home}"));
+        let mut notes = Vec::new();
+        let (mut counts, findings) = tokio::try_join!(counts(&c, &site, &mut notes), candidates(&c, &site))?;
+        counts.controls = titled(&c, &site, std::mem::take(&mut counts.controls)).await?;
+        Ok(Some((counts, findings, notes)))
+    };
+    let (recording, hub) = tokio::try_join!(config_reads, hub_reads)?;
+    let recording = match recording {
+        Some(None) => {
+            notes.push(format!(
                 "the Config aggregator \"{}\" does not exist in Security Tooling in {home}: which accounts record \
                  with Config is not shown (sra apply creates it)",
                 crate::services::config::AGGREGATOR
-            )),
+            ));
+            None
         }
-    }
-    if !desired.services.securityhub.enabled {
-        read.notes.push("Security Hub is off in the plan: no finding is counted".into());
-        return Ok(read);
-    }
-    let c = Client::new(&crate::aws::in_region(&config, home));
-    let site = sessions.site_in(&admin, home);
-    rep.progress(format!("reading Security Hub's findings in Security Tooling in {home}"));
-    let (counts, findings) = tokio::try_join!(counts(&c, &site, &mut read.notes), candidates(&c, &site))?;
-    read.findings = findings;
-    let Counts { by_severity, by_account, controls } = counts;
-    read.by_severity = by_severity;
-    read.by_account = by_account;
-    read.controls = titled(&c, &site, controls).await?;
-    check_sums(&mut read);
-    Ok(read)
+        Some(found) => found,
+        None => None,
+    };
+    let (counts, findings) = match hub {
+        Some((counts, findings, more)) => {
+            notes.extend(more);
+            (Some(counts), findings)
+        }
+        None => {
+            notes.push("Security Hub is off in the plan: no finding is counted".into());
+            (None, vec![])
+        }
+    };
+    Ok(Tooling { recording, counts, findings, notes })
 }
 
 /// Now, as RFC 3339 in UTC.
@@ -122,8 +179,8 @@ fn now() -> String {
 struct Counts {
     by_severity: sra_core::posture::Counts,
     by_account: BTreeMap<String, sra_core::posture::Counts>,
-    /// (control id, failed findings), most failed first.
-    controls: Vec<(String, u64)>,
+    /// (control id, title, failed findings), most failed first (titles once read).
+    controls: Vec<(String, String, u64)>,
 }
 
 /// The counts, from sra's insights: one GetInsightResults each. A missing
@@ -173,8 +230,8 @@ async fn counts(c: &Client, site: &Site, notes: &mut Vec<String>) -> Result<Coun
                 }
             }
         } else if name == INSIGHT_FAILED_CONTROLS {
-            out.controls = values;
-            out.controls.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            out.controls = values.into_iter().map(|(id, n)| (id, String::new(), n)).collect();
+            out.controls.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
         } else if let Some(s) = Severity::ALL.into_iter().find(|s| insight_by_account(s.label()) == name) {
             for (account, n) in values {
                 out.by_account.entry(account).or_default().insert(s, n);
@@ -257,12 +314,12 @@ fn finding_of(f: &AwsSecurityFinding) -> Option<Finding> {
 }
 
 /// The most failed controls with their titles (one BatchGetSecurityControls).
-async fn titled(c: &Client, site: &Site, controls: Vec<(String, u64)>) -> Result<Vec<(String, String, u64)>> {
-    let top: Vec<(String, u64)> = controls.into_iter().take(sra_core::posture::CONTROLS).collect();
+async fn titled(c: &Client, site: &Site, controls: Vec<(String, String, u64)>) -> Result<Vec<(String, String, u64)>> {
+    let top: Vec<(String, String, u64)> = controls.into_iter().take(sra_core::posture::CONTROLS).collect();
     if top.is_empty() {
         return Ok(vec![]);
     }
-    let ids: Vec<String> = top.iter().map(|(id, _)| id.clone()).collect();
+    let ids: Vec<String> = top.iter().map(|(id, _, _)| id.clone()).collect();
     let got =
         c.batch_get_security_controls().set_security_control_ids(Some(ids)).send().await.map_err(|e| {
             call_error(e, SVC, "BatchGetSecurityControls", site, "reading the failing controls' titles")
@@ -272,9 +329,8 @@ async fn titled(c: &Client, site: &Site, controls: Vec<(String, u64)>) -> Result
         .iter()
         .map(|c| (c.security_control_id().unwrap_or_default(), c.title().unwrap_or_default()))
         .collect();
-    Ok(top.into_iter().map(|(id, n)| (id.clone(), titles.get(id.as_str()).unwrap_or(&"").to_string(), n)).collect())
+    Ok(top.into_iter().map(|(id, _, n)| (id.clone(), titles.get(id.as_str()).unwrap_or(&"").to_string(), n)).collect())
 }
-
 /// Region → the accounts with at least one resource in the organization's Config
 /// aggregator there (GetAggregateDiscoveredResourceCounts grouped by account, up
 /// to 1,000 accounts a page, one listing per region, side by side); None when

@@ -276,8 +276,20 @@ impl Run {
 
 /// A minimal HTTP/1.0 exchange on loopback (status, body).
 pub fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+    http_within(port, method, path, body, Duration::from_secs(10))
+}
+
+/// [`http`], waiting up to `timeout` for the answer (the benchmark's seeding of
+/// thousands of accounts and findings takes longer than a test's call).
+pub fn http_within(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: &str,
+    timeout: Duration,
+) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    s.set_read_timeout(Some(timeout))?;
     write!(
         s,
         "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",

@@ -241,6 +241,14 @@ for i in sh.get_insights()["Insights"]:
     o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]).expect_code(0);
     let (_, doc) = posture(&o, &[]);
     assert!(doc.get("notes").is_none(), "{}", doc["notes"]);
+    // Without the lock file, Security Tooling is found by reading the
+    // organization first: the same document.
+    std::fs::remove_file(std::path::Path::new(&o.plan).with_extension("lock")).unwrap();
+    let (run, again) = posture(&o, &[]);
+    run.expect_code(0);
+    assert_eq!(again["by_severity"], doc["by_severity"]);
+    assert_eq!(again["blind_spots"], doc["blind_spots"]);
+    assert_eq!(again["accounts"], doc["accounts"]);
 }
 
 /// Render `sra posture --format html` in headless Chromium (Debian's package,

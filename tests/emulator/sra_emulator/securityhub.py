@@ -313,6 +313,11 @@ def _effective(org, state, account_id):
     account = next((a for a in org.accounts if a.id == account_id), None)
     if account is None:
         return None
+    return _effective_for(org, state, account)
+
+
+def _effective_for(org, state, account):
+    account_id = account.id
     if account_id in state["associations"]:
         return state["associations"][account_id][1], "APPLIED"
     parent = account.parent_id
@@ -362,9 +367,9 @@ def converge():
         if org is None:
             continue
         for account in org.accounts:
-            if not is_active(org, account.id):
+            if account.status != "ACTIVE":  # as is_active, without a search per account
                 continue
-            found = _effective(org, state, account.id)
+            found = _effective_for(org, state, account)
             policy = state["policies"].get(found[0]) if found else None
             for region in [state["home"], *state["linked"]]:
                 backend = securityhub_backends[account.id][region]

@@ -118,8 +118,14 @@ pub fn human(doc: &PostureDocument) -> String {
     }
 
     let _ = writeln!(o, "\nActive findings by account:");
-    let header: Vec<String> =
-        Severity::ALL.iter().map(|s| format!("{:>8}", &s.label()[..4.min(s.label().len())])).collect();
+    let short = |s: &Severity| match s {
+        Severity::Critical => "CRIT",
+        Severity::High => "HIGH",
+        Severity::Medium => "MED",
+        Severity::Low => "LOW",
+        Severity::Informational => "INFO",
+    };
+    let header: Vec<String> = Severity::ALL.iter().map(|s| format!("{:>8}", short(s))).collect();
     let _ = writeln!(o, "  {:<40}{}", "account", header.join(""));
     let accounts = matrix_accounts(doc);
     for a in accounts.iter().take(MATRIX_ROWS) {
@@ -274,6 +280,14 @@ fn esc(text: &str) -> String {
 /// The heat map's colour for a count, relative to the largest of its column: white
 /// to the severity's colour.
 fn heat(n: u64, max: u64, s: Severity) -> String {
+    let t = if n == 0 || max == 0 { 0.0 } else { 0.25 + 0.75 * (n as f64 / max as f64) };
+    // Dark cells get light text.
+    let text = if t > 0.6 { ";color:#ffffff" } else { "" };
+    format!("background:{}{text}", shade(t, s))
+}
+
+/// White blended towards the severity's colour by `t` (0 to 1).
+fn shade(t: f64, s: Severity) -> String {
     let (r, g, b) = match s {
         Severity::Critical => (153, 27, 27),
         Severity::High => (194, 65, 12),
@@ -281,10 +295,6 @@ fn heat(n: u64, max: u64, s: Severity) -> String {
         Severity::Low => (37, 99, 235),
         Severity::Informational => (100, 116, 139),
     };
-    if n == 0 || max == 0 {
-        return "#ffffff".into();
-    }
-    let t = 0.25 + 0.75 * (n as f64 / max as f64);
     let mix = |c: u8| (255.0 - (255.0 - f64::from(c)) * t).round() as u8;
     format!("#{:02x}{:02x}{:02x}", mix(r), mix(g), mix(b))
 }
@@ -304,7 +314,7 @@ pub fn html(doc: &PostureDocument) -> String {
          body{{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#0f172a}}\
          h1{{font-size:1.5rem}}h2{{font-size:1.15rem;margin-top:2rem}}\
          table{{border-collapse:collapse;font-size:.9rem}}th,td{{border:1px solid #cbd5e1;padding:.3rem .6rem;text-align:left}}\
-         td.n{{text-align:right;font-variant-numeric:tabular-nums}}.muted{{color:#64748b}}\
+         td.n{{text-align:right;font-variant-numeric:tabular-nums}}td.nw,td.n{{white-space:nowrap}}.muted{{color:#64748b}}\
          .cards{{display:flex;gap:1rem}}.card{{border:1px solid #cbd5e1;border-radius:.5rem;padding:.6rem 1rem}}\
          .card b{{display:block;font-size:1.6rem}}</style></head><body>\n\
          <h1>Security posture of <code>{org}</code></h1>\n\
@@ -319,7 +329,7 @@ pub fn html(doc: &PostureDocument) -> String {
         let _ = write!(
             o,
             "<div class=\"card\" style=\"border-color:{c}\"><b data-severity=\"{l}\">{n}</b>{l}</div>",
-            c = heat(1, 1, s),
+            c = shade(1.0, s),
             l = s.label()
         );
     }
@@ -354,7 +364,7 @@ pub fn html(doc: &PostureDocument) -> String {
         for e in &doc.top {
             let _ = writeln!(
                 o,
-                "<tr data-finding=\"{id}\"><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+                "<tr data-finding=\"{id}\"><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"nw\">{}</td><td>{}</td>\
                  <td>{}</td><td><code>{}</code></td><td class=\"n\">{}</td></tr>",
                 e.rank,
                 esc(&e.severity),
@@ -385,7 +395,7 @@ pub fn html(doc: &PostureDocument) -> String {
             let n = count_of(&doc.by_account[*a], *s);
             let _ = write!(
                 o,
-                "<td class=\"n\" style=\"background:{}\" data-account=\"{}\" data-severity=\"{}\">{n}</td>",
+                "<td class=\"n\" style=\"{}\" data-account=\"{}\" data-severity=\"{}\">{n}</td>",
                 heat(n, maxes[i], *s),
                 esc(a),
                 s.label()
