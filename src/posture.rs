@@ -68,15 +68,21 @@ pub async fn read(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Repor
             .into_iter()
             .flatten()
             .collect();
+    // `[posture] critical_ous`: their accounts rank first too.
+    let under_critical = if desired.posture.critical_ous.is_empty() || org.root_id.is_empty() {
+        BTreeMap::new()
+    } else {
+        let sessions = Sessions::new(aws.clone(), observed.caller_account.clone(), desired.access_role.clone());
+        crate::services::baselines::accounts_under_paths(&sessions, &org.root_id, &desired.posture.critical_ous, rep)
+            .await?
+    };
     for a in observed.accounts.iter().filter(|a| a.status == "ACTIVE") {
         let ou = match desired.accounts.iter().find(|w| w.email.eq_ignore_ascii_case(&a.email)) {
             Some(w) => w.ou.to_string(),
-            None => String::new(),
+            None => under_critical.get(&a.id).map(|p| p.to_string()).unwrap_or_default(),
         };
-        read.accounts.insert(
-            a.id.clone(),
-            Account { id: a.id.clone(), name: a.name.clone(), ou, critical: critical.contains(&a.id.as_str()) },
-        );
+        let critical = critical.contains(&a.id.as_str()) || under_critical.contains_key(&a.id);
+        read.accounts.insert(a.id.clone(), Account { id: a.id.clone(), name: a.name.clone(), ou, critical });
     }
     read.coverage.recording = None;
     let Some(admin) = ids.security_tooling.clone() else {

@@ -48,7 +48,7 @@ pub async fn observe(
     }
     let excluded = async {
         match root_id {
-            Some(root) => excluded(sessions, root, &spec.exclude_ous, rep).await,
+            Some(root) => Ok(accounts_under_paths(sessions, root, &spec.exclude_ous, rep).await?.into_keys().collect()),
             None => Ok(BTreeSet::new()),
         }
     };
@@ -93,11 +93,17 @@ pub async fn observe(
     Ok(out)
 }
 
-/// The accounts under the excluded OUs (an OU that does not exist excludes nothing).
-async fn excluded(sessions: &Sessions, root: &str, paths: &[OuPath], rep: &Reporter) -> Result<BTreeSet<String>> {
+/// The accounts under `paths`, at any depth, each with the path it is under
+/// (an OU that does not exist holds nothing: said as progress).
+pub(crate) async fn accounts_under_paths(
+    sessions: &Sessions,
+    root: &str,
+    paths: &[OuPath],
+    rep: &Reporter,
+) -> Result<BTreeMap<String, OuPath>> {
     let orgs = sessions.base.organizations();
     let site = sessions.site(&sessions.management_account);
-    let mut out = BTreeSet::new();
+    let mut out = BTreeMap::new();
     for path in paths {
         let mut parent = root.to_string();
         let mut found = true;
@@ -119,9 +125,10 @@ async fn excluded(sessions: &Sessions, root: &str, paths: &[OuPath], rep: &Repor
             }
         }
         if found {
-            out.extend(crate::services::organizations::accounts_under(&orgs, &site, &parent, rep).await?);
+            let under = crate::services::organizations::accounts_under(&orgs, &site, &parent, rep).await?;
+            out.extend(under.into_iter().map(|a| (a, path.clone())));
         } else {
-            rep.progress(format!("[baselines] exclude_ous: OU \"{path}\" does not exist; it excludes nothing"));
+            rep.progress(format!("OU \"{path}\" does not exist: no account is under it"));
         }
     }
     Ok(out)

@@ -298,3 +298,66 @@ fn rendered_page_matches(o: &Org, doc: &serde_json::Value) {
         assert!(dom.contains(&format!("data-finding=\"{}\"", e["id"].as_str().unwrap())), "{e}");
     }
 }
+
+/// `[posture] critical_ous`: an account under one ranks before an account that
+/// is not, among findings of the same severity and kind, however old.
+#[tokio::test(flavor = "multi_thread")]
+async fn accounts_under_critical_ous_rank_first() {
+    let o = applied().await;
+    // Two workload accounts: one in the OU Payments, one left under the root.
+    let ids = o.emu.boto3(
+        r#"
+import time
+orgs = client("organizations")
+root = orgs.list_roots()["Roots"][0]["Id"]
+ou = orgs.create_organizational_unit(ParentId=root, Name="Payments")["OrganizationalUnit"]["Id"]
+made = []
+for name in ["payments", "sandbox"]:
+    r = orgs.create_account(AccountName=name, Email=f"aws+{name}@example.com")["CreateAccountStatus"]
+    for _ in range(50):
+        s = orgs.describe_create_account_status(CreateAccountRequestId=r["Id"])["CreateAccountStatus"]
+        if s["State"] == "SUCCEEDED":
+            break
+        time.sleep(0.1)
+    made.append(s["AccountId"])
+orgs.move_account(AccountId=made[0], SourceParentId=root, DestinationParentId=ou)
+print(" ".join(made))
+"#,
+    );
+    let (payments, sandbox) = ids.trim().split_once(' ').unwrap();
+    o.emu.run(&["apply", &o.plan, "--auto-approve"]).expect_code(0);
+    let posture_type = "Software and Configuration Checks";
+    import(
+        &o,
+        &[
+            (payments, "us-east-1", "recent", "HIGH", "ACTIVE", "Security Hub", posture_type, ""),
+            (sandbox, "us-east-1", "old", "HIGH", "ACTIVE", "Security Hub", posture_type, ""),
+        ],
+    );
+    // Without critical OUs the older finding comes first ...
+    o.emu.boto3(&format!(
+        r#"
+sh = client("securityhub", "{sandbox}", "us-east-1")
+arn = "arn:aws:securityhub:us-east-1:{sandbox}:product/{sandbox}/default"
+f = sh.get_findings(Filters={{"Id": [{{"Value": "old", "Comparison": "EQUALS"}}]}})["Findings"][0]
+f["FirstObservedAt"] = "2026-10-01T00:00:00Z"
+sh.batch_import_findings(Findings=[f])
+"#
+    ));
+    let order = |doc: &serde_json::Value| -> Vec<String> {
+        doc["top"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect()
+    };
+    let (run, doc) = posture(&o, &[]);
+    run.expect_code(0);
+    assert_eq!(order(&doc), ["old", "recent"]);
+    // ... with Payments critical, its account's comes first.
+    let text = std::fs::read_to_string(&o.plan).unwrap() + "\n[posture]\ncritical_ous = [\"Payments\"]\n";
+    std::fs::write(&o.plan, text).unwrap();
+    let (run, doc) = posture(&o, &[]);
+    run.expect_code(0);
+    assert_eq!(order(&doc), ["recent", "old"]);
+    let entry = doc["accounts"].as_array().unwrap().iter().find(|a| a["id"] == payments).unwrap().clone();
+    assert_eq!((entry["ou"].as_str(), entry["critical"].as_bool()), (Some("Payments"), Some(true)));
+    let other = doc["accounts"].as_array().unwrap().iter().find(|a| a["id"] == sandbox).unwrap().clone();
+    assert_eq!(other["critical"].as_bool(), Some(false));
+}

@@ -307,4 +307,11 @@ print(json.dumps(out))
     assert!(!refused.stderr.contains("reading live state"), "{}", refused.stderr);
     as_user("applier", &["apply", &plan, "--auto-approve"]).expect_code(0);
     as_user("planner", &["plan", &plan, "--detailed-exitcode"]).expect_code(0);
+    // sra posture runs under the same read-only policy (here: the organization,
+    // the Config aggregator's counts; Security Hub's calls as said above).
+    let posture = as_user("planner", &["posture", &plan, "--format", "json"]);
+    posture.expect_code(0);
+    let doc: Value = serde_json::from_str(&posture.stdout).unwrap();
+    assert!(doc["organization_id"].as_str().is_some_and(|o| o.starts_with("o-")), "{doc}");
+    assert!(doc["notes"].to_string().contains("Security Hub is off"), "{doc}");
 }

@@ -131,6 +131,23 @@ pub struct Desired {
     /// files written before it keep their digest.
     #[serde(default, skip_serializing_if = "BaselineSpec::is_default")]
     pub baselines: BaselineSpec,
+    /// `[posture]`. Left out of the digest while it is the default.
+    #[serde(default, skip_serializing_if = "PostureSpec::is_default")]
+    pub posture: PostureSpec,
+}
+
+/// `[posture]`: how `sra posture` ranks (omitted: the defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct PostureSpec {
+    /// OU paths (from the root) whose accounts, at any depth, rank first among
+    /// equals, like the management account, Security Tooling and Log Archive.
+    pub critical_ous: Vec<OuPath>,
+}
+
+impl PostureSpec {
+    pub fn is_default(&self) -> bool {
+        *self == PostureSpec::default()
+    }
 }
 
 impl Desired {

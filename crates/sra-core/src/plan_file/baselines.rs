@@ -21,24 +21,9 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<BaselineSpec> {
             *field = b.into_inner();
         }
     }
-    if let Some(list) = r.strings(&mut t, "exclude_ous") {
-        for item in list.get_ref() {
-            match OuPath::parse(item.get_ref()) {
-                Some(p) if !spec.exclude_ous.contains(&p) => spec.exclude_ous.push(p),
-                Some(_) => {}
-                None => {
-                    r.error(
-                        Diagnostic::new(
-                            item.span(),
-                            t.key_path("exclude_ous"),
-                            format!("`{}` is not a valid OU path", item.get_ref()),
-                        )
-                        .hint("write OU names from the root down, separated by `/`, e.g. \"Sandbox\" or \"Workloads/Sandbox\""),
-                    );
-                    ok = false;
-                }
-            }
-        }
+    match ou_paths(r, &mut t, "exclude_ous") {
+        Some(paths) => spec.exclude_ous = paths,
+        None => ok = false,
     }
     if let Some(mut c) = r.table(&mut t, "security_contact") {
         match read_contact(r, &mut c) {
@@ -49,6 +34,41 @@ pub fn read(r: &mut Reader, top: &mut Table) -> Option<BaselineSpec> {
     }
     r.finish(t);
     ok.then_some(spec)
+}
+
+/// A list of OU paths under `key` (each once, in order); None after reporting
+/// one that is not a path.
+pub(super) fn ou_paths(r: &mut Reader, t: &mut Table, key: &'static str) -> Option<Vec<OuPath>> {
+    let mut out: Vec<OuPath> = Vec::new();
+    let mut ok = true;
+    if let Some(list) = r.strings(t, key) {
+        for item in list.get_ref() {
+            match OuPath::parse(item.get_ref()) {
+                Some(p) if !out.contains(&p) => out.push(p),
+                Some(_) => {}
+                None => {
+                    r.error(
+                        Diagnostic::new(item.span(), t.key_path(key), format!("`{}` is not a valid OU path", item.get_ref()))
+                            .hint("write OU names from the root down, separated by `/`, e.g. \"Sandbox\" or \"Workloads/Sandbox\""),
+                    );
+                    ok = false;
+                }
+            }
+        }
+    }
+    ok.then_some(out)
+}
+
+/// `[posture]`: `critical_ous` (omitted: none).
+pub fn read_posture(r: &mut Reader, top: &mut Table) -> Option<crate::model::PostureSpec> {
+    let mut spec = crate::model::PostureSpec::default();
+    let Some(mut t) = r.table(top, "posture") else {
+        return (!top.keys().iter().any(|(k, _)| k == "posture")).then_some(spec);
+    };
+    let paths = ou_paths(r, &mut t, "critical_ous");
+    r.finish(t);
+    spec.critical_ous = paths?;
+    Some(spec)
 }
 
 /// The four fields PutAlternateContact requires, to its constraints (Account

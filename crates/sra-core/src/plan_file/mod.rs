@@ -73,6 +73,7 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
     let guardrails = guardrails::read(r, top);
     let services = services::read(r, top);
     let baselines = baselines::read(r, top);
+    let posture = baselines::read_posture(r, top);
     let (home_region, governed_regions, access_role, plan_role) = org?;
     let (mut log_archive, lock_span) = log_archive?;
     let services = services?;
@@ -103,6 +104,7 @@ fn read_document(r: &mut Reader, top: &mut Table, src: &str) -> Option<Desired> 
         guardrails: guardrails.spec,
         services,
         baselines,
+        posture: posture?,
     })
 }
 

@@ -156,6 +156,9 @@ pub fn schema() -> Value {
                 "disabled": strings("Guardrails to leave out", &guardrail_names, vec![]),
                 "resource_control_policies": {"type": "boolean", "default": true, "description": "The resource control policy (RCP) that keeps the log buckets and the trail key for the organization and its AWS services, against requests from outside too"}
             })),
+            "posture": table("How `sra posture` ranks the findings to look at first", json!({
+                "critical_ous": {"type": "array", "items": {"type": "string"}, "uniqueItems": true, "default": [], "description": "OU paths (from the root, e.g. \"Workloads/Prod\") whose accounts, at any depth, rank first among findings of the same severity and kind, like the management account, Security Tooling and Log Archive"}
+            })),
             "baselines": table("What every active account of the organization gets (the management account included, the excluded OUs' accounts not); a missing table means on with these defaults", json!({
                 "enabled": enabled("false: no account baselines"),
                 "ebs_default_encryption": enabled("EBS encryption by default in every account and governed region"),

@@ -400,3 +400,22 @@ fn baselines_default_on_and_their_problems_are_located() {
         ],
     );
 }
+
+#[test]
+fn posture_critical_ous_are_paths_and_the_default_keeps_the_digest() {
+    let d = parse(MINIMAL).unwrap();
+    assert!(d.posture.critical_ous.is_empty());
+    let model = serde_json::to_string(&d).unwrap();
+    assert!(!model.contains("posture"), "the default keeps older plan files' digests: {model}");
+    let d =
+        parse(&format!("{MINIMAL}[posture]\ncritical_ous = [\"Workloads/Prod\", \"Workloads/Prod\", \"Payments\"]\n"))
+            .unwrap();
+    assert_eq!(
+        d.posture.critical_ous.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        ["Workloads/Prod", "Payments"]
+    );
+    let got = problems(&format!("{MINIMAL}[posture]\ncritical_ous = [\"//\"]\nrank = 1\n"));
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert!(got.iter().any(|p| p.contains("posture.critical_ous: `//` is not a valid OU path")), "{got:#?}");
+    assert!(got.iter().any(|p| p.contains("posture.rank: unknown key `rank`")), "{got:#?}");
+}

@@ -162,8 +162,12 @@ pub const SERVICES: [&str; 6] = ["guardduty", "securityhub", "inspector", "macie
 pub struct Coverage {
     /// Every active account the services should watch.
     pub accounts: Vec<String>,
-    /// Security Tooling: every service's administrator, watched as such.
+    /// Security Tooling: every service's administrator, watched as such, except
+    /// by the services in `admin_scanned` (Inspector scans Security Tooling too).
     pub admin: Option<String>,
+    /// Services that must cover Security Tooling itself, with why an account is
+    /// not covered when it is not a member (Inspector: the scan types).
+    pub admin_scanned: BTreeMap<&'static str, String>,
     /// Per service (one of [`SERVICES`]) the plan turns on and region: the
     /// accounts it covers (members, enabled); None when they could not be read
     /// (Security Tooling is not the administrator there).
@@ -234,12 +238,17 @@ pub fn blind_spots(c: &Coverage) -> Vec<BlindSpot> {
     for (service, regions) in &c.members {
         for region in &c.regions {
             let Some(read) = regions.get(region) else { continue };
+            let scans = c.admin_scanned.get(service);
             for account in &c.accounts {
-                let reason = match read {
-                    _ if c.admin.as_deref() == Some(account.as_str()) => continue,
-                    None => "Security Tooling does not administer the service in this Region".to_string(),
-                    Some(members) if members.contains(account) => continue,
-                    Some(_) => "not a member of Security Tooling's organization".to_string(),
+                let is_admin = c.admin.as_deref() == Some(account.as_str());
+                let reason = match (read, scans) {
+                    _ if is_admin && scans.is_none() => continue,
+                    (None, _) => "Security Tooling does not administer the service in this Region".to_string(),
+                    (Some(members), _) if members.contains(account) => continue,
+                    (Some(_), Some(scans)) => {
+                        format!("not a member, or not scanning every type the plan turns on ({scans})")
+                    }
+                    (Some(_), None) => "not a member of Security Tooling's organization".to_string(),
                 };
                 out.push(spot(service, region, account, reason));
             }
@@ -343,7 +352,11 @@ pub fn coverage(desired: &crate::model::Desired, observed: &crate::model::Observ
         linked.insert(home);
         linked
     });
-    Coverage { accounts, admin: ids.security_tooling.clone(), members, recording, linked, regions }
+    let mut admin_scanned = BTreeMap::new();
+    if services.inspector.enabled {
+        admin_scanned.insert("inspector", services.inspector.scans.join(", "));
+    }
+    Coverage { accounts, admin: ids.security_tooling.clone(), admin_scanned, members, recording, linked, regions }
 }
 
 /// A Security Hub control failing somewhere, with its failed findings (one per

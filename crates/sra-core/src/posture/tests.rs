@@ -117,6 +117,7 @@ fn coverage() -> Coverage {
     Coverage {
         accounts: vec!["111".into(), "222".into(), "333".into()],
         admin: Some("111".into()),
+        admin_scanned: BTreeMap::new(),
         members,
         recording: Some(recording),
         linked: Some(BTreeSet::from(["us-east-1".to_string()])),
@@ -144,6 +145,27 @@ fn blind_spots_are_every_account_a_service_misses_in_a_region() {
     assert_eq!(spots, want);
     let reasons: BTreeSet<String> = blind_spots(&coverage()).into_iter().map(|s| s.reason).collect();
     assert!(reasons.iter().all(|r| !r.is_empty() && crate::render::debug_text(r).is_none()), "{reasons:?}");
+}
+
+#[test]
+fn inspector_covers_security_tooling_too_and_says_what_it_scans() {
+    let mut c = coverage();
+    c.recording = None;
+    c.linked = None;
+    c.members.clear();
+    let set = |ids: &[&str]| Some(ids.iter().map(|s| s.to_string()).collect::<BTreeSet<String>>());
+    c.members.insert(
+        "inspector",
+        BTreeMap::from([
+            ("us-east-1".to_string(), set(&["222", "333"])),
+            ("us-west-2".to_string(), set(&["111", "222", "333"])),
+        ]),
+    );
+    c.admin_scanned.insert("inspector", "EC2, ECR".into());
+    let spots = blind_spots(&c);
+    assert_eq!(spots.len(), 1, "{spots:?}");
+    assert_eq!((spots[0].region.as_str(), spots[0].account_id.as_str()), ("us-east-1", "111"));
+    assert!(spots[0].reason.contains("EC2, ECR"), "{}", spots[0].reason);
 }
 
 #[test]
