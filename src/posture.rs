@@ -104,7 +104,8 @@ pub async fn read(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Repor
         read.by_account = by_account;
         read.controls = controls;
         read.findings = got.findings;
-        check_sums(&mut read);
+        let more = sra_core::posture::incomplete(&read);
+        read.notes.extend(more);
     }
     Ok(read)
 }
@@ -245,22 +246,6 @@ async fn counts(c: &Client, site: &Site, notes: &mut Vec<String>) -> Result<Coun
         }
     }
     Ok(out)
-}
-
-/// The accounts' counts add up to the organization's, label by label: when they
-/// do not (an insight that returned fewer groups than there are), say so.
-fn check_sums(read: &mut Read) {
-    for s in Severity::ALL {
-        let total = read.by_severity.get(&s).copied().unwrap_or(0);
-        let summed: u64 = read.by_account.values().map(|c| c.get(&s).copied().unwrap_or(0)).sum();
-        if summed != total && !read.notes.iter().any(|n| n.contains("insights") && n.contains("missing")) {
-            read.notes.push(format!(
-                "the accounts' {} findings add up to {summed}, the organization's count is {total}: by_account may be \
-                 incomplete",
-                s.label()
-            ));
-        }
-    }
 }
 
 fn filter(values: &[&str]) -> Vec<StringFilter> {

@@ -62,6 +62,14 @@ class Findings(_Base):
         m.batch_import_findings(Findings=[finding(self.member, "us-east-1", "m-east", "LOW", workflow="RESOLVED")])
         got = m.get_findings()["Findings"][0]
         self.assertEqual(got["Workflow"]["Status"], "NEW")
+        # Resolved, then failing again: Security Hub reopens it.
+        ident = {"Id": "m-east", "ProductArn": got["ProductArn"]}
+        m.batch_update_findings(FindingIdentifiers=[ident], Workflow={"Status": "RESOLVED"})
+        passed = dict(got, Compliance={"Status": "PASSED"})
+        m.batch_import_findings(Findings=[passed])
+        self.assertEqual(m.get_findings()["Findings"][0]["Workflow"]["Status"], "RESOLVED")
+        m.batch_import_findings(Findings=[dict(got, Compliance={"Status": "FAILED"})])
+        self.assertEqual(m.get_findings()["Findings"][0]["Workflow"]["Status"], "NEW")
 
     def test_the_administrator_updates_members_findings_and_insights_count_what_it_sees(self):
         active = {"RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
@@ -83,3 +91,18 @@ class Findings(_Base):
         self.east.delete_insight(InsightArn=arn)
         self.assertEqual(self.code(self.east.get_insight_results, InsightArn=arn), "ResourceNotFoundException")
         self.assertEqual(self.west.get_insights()["Insights"], [], "an insight is its Region's")
+
+    def test_insight_results_and_custom_insights_are_capped_at_100(self):
+        findings = [finding(self.admin, "us-east-1", f"many-{i}", "LOW") for i in range(150)]
+        for f, i in zip(findings, range(150)):
+            f["Resources"][0]["Id"] = f"arn:aws:s3:::bucket-{i}"
+        self.east.batch_import_findings(Findings=findings[:100])
+        self.east.batch_import_findings(Findings=findings[100:])
+        active = {"RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}]}
+        arn = self.east.create_insight(Name="by id", Filters=active, GroupByAttribute="Id")["InsightArn"]
+        values = self.east.get_insight_results(InsightArn=arn)["InsightResults"]["ResultValues"]
+        self.assertEqual(len(values), 100, "at most 100 aggregated results")
+        for n in range(99):
+            self.east.create_insight(Name=f"i{n}", Filters=active, GroupByAttribute="SeverityLabel")
+        self.assertEqual(self.code(self.east.create_insight, Name="one too many", Filters=active,
+                                   GroupByAttribute="SeverityLabel"), "LimitExceededException")

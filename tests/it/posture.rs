@@ -249,6 +249,8 @@ for i in sh.get_insights()["Insights"]:
     assert_eq!(again["by_severity"], doc["by_severity"]);
     assert_eq!(again["blind_spots"], doc["blind_spots"]);
     assert_eq!(again["accounts"], doc["accounts"]);
+    // The same organization, for the ranking by critical OUs.
+    accounts_under_critical_ous_rank_first(&o);
 }
 
 /// Render `sra posture --format html` in headless Chromium (Debian's package,
@@ -300,10 +302,9 @@ fn rendered_page_matches(o: &Org, doc: &serde_json::Value) {
 }
 
 /// `[posture] critical_ous`: an account under one ranks before an account that
-/// is not, among findings of the same severity and kind, however old.
-#[tokio::test(flavor = "multi_thread")]
-async fn accounts_under_critical_ous_rank_first() {
-    let o = applied().await;
+/// is not, among findings of the same severity and kind, however old (on an
+/// organization `applied()` set up, its lock file gone).
+fn accounts_under_critical_ous_rank_first(o: &Org) {
     // Two workload accounts: one in the OU Payments, one left under the root.
     let ids = o.emu.boto3(
         r#"
@@ -328,7 +329,7 @@ print(" ".join(made))
     o.emu.run(&["apply", &o.plan, "--auto-approve"]).expect_code(0);
     let posture_type = "Software and Configuration Checks";
     import(
-        &o,
+        o,
         &[
             (payments, "us-east-1", "recent", "HIGH", "ACTIVE", "Security Hub", posture_type, ""),
             (sandbox, "us-east-1", "old", "HIGH", "ACTIVE", "Security Hub", posture_type, ""),
@@ -347,13 +348,13 @@ sh.batch_import_findings(Findings=[f])
     let order = |doc: &serde_json::Value| -> Vec<String> {
         doc["top"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect()
     };
-    let (run, doc) = posture(&o, &[]);
+    let (run, doc) = posture(o, &[]);
     run.expect_code(0);
     assert_eq!(order(&doc), ["old", "recent"]);
     // ... with Payments critical, its account's comes first.
     let text = std::fs::read_to_string(&o.plan).unwrap() + "\n[posture]\ncritical_ous = [\"Payments\"]\n";
     std::fs::write(&o.plan, text).unwrap();
-    let (run, doc) = posture(&o, &[]);
+    let (run, doc) = posture(o, &[]);
     run.expect_code(0);
     assert_eq!(order(&doc), ["recent", "old"]);
     let entry = doc["accounts"].as_array().unwrap().iter().find(|a| a["id"] == payments).unwrap().clone();

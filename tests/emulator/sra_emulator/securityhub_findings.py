@@ -19,9 +19,11 @@ returns them unfiltered; it has no insights.
   (API_GetFindings.html).
 - BatchImportFindings: a finding is its account's own (AwsAccountId must be the
   caller's), Resources must not be empty, RecordState defaults to ACTIVE and
-  Workflow.Status to NEW; after a finding is created BatchImportFindings cannot
-  change its Workflow ("BatchImportFindings can't be used to update ... Workflow",
-  API_BatchImportFindings.html).
+  Workflow.Status to NEW, Region is the hub's; after a finding is created
+  BatchImportFindings cannot change its Workflow ("BatchImportFindings can't be
+  used to update ... Workflow", API_BatchImportFindings.html), but Security Hub
+  resets a NOTIFIED or RESOLVED workflow to NEW when the finding becomes ACTIVE
+  again or its compliance fails again (API_Workflow.html).
 - BatchUpdateFindings: the caller updates its own findings and, as the
   administrator, its members' (Workflow.Status NEW, NOTIFIED, RESOLVED,
   SUPPRESSED), from the aggregator's Region linked Regions' too; anything else is
@@ -29,7 +31,12 @@ returns them unfiltered; it has no insights.
 - Insights (CreateInsight, GetInsights, UpdateInsight, DeleteInsight,
   GetInsightResults): a custom insight is its account's, in its Region;
   GetInsightResults counts the findings the caller sees (as GetFindings) that
-  match its filters, by GroupByAttribute, most first (API_GetInsightResults.html).
+  match its filters, by GroupByAttribute (API_GetInsightResults.html). The
+  quotas (Security Hub endpoints and quotas, sechub.html): "Number of insight
+  results: 100 ... The maximum number of aggregated results returned for the
+  GetInsightsResults API operation", and 100 custom insights per account and
+  Region (LimitExceededException beyond). Which 100 results AWS keeps is not
+  documented: here, those with the most findings.
 - BatchGetSecurityControls: titles of the controls sra knows; other ids are
   UnprocessedIds (API_BatchGetSecurityControls.html).
 """
@@ -57,6 +64,11 @@ _FIELDS = {
     "ComplianceSecurityControlId": lambda f: (f.get("Compliance") or {}).get("SecurityControlId"),
     "Type": lambda f: f.get("Types") or [],
 }
+
+# Security Hub's quotas (sechub.html): custom insights per account and Region,
+# and values an insight's results hold.
+INSIGHTS_PER_REGION = 100
+INSIGHT_RESULTS = 100
 
 # Sort fields sra and tests use.
 _SORTS = {
@@ -177,13 +189,22 @@ def batch_import_findings(self):
         existing = next((f for f in backend.findings if f.id == fid), None)
         if existing is None:
             data = dict(data)
-            data.setdefault("Region", backend.region_name)
+            data["Region"] = backend.region_name  # Security Hub sets it, never the caller
             data.setdefault("RecordState", "ACTIVE")
             data.setdefault("Workflow", {"Status": "NEW"})
             backend.findings.append(Finding(fid, data))
         else:
-            update = {k: v for k, v in data.items() if k not in ("Workflow", "Note", "UserDefinedFields", "VerificationState")}
+            fixed = ("Workflow", "Note", "UserDefinedFields", "VerificationState", "Region")
+            update = {k: v for k, v in data.items() if k not in fixed}
+            old = existing.data
+            reopened = (old.get("RecordState") == "ARCHIVED" and update.get("RecordState") == "ACTIVE") or (
+                (old.get("Compliance") or {}).get("Status") == "PASSED"
+                and (update.get("Compliance") or {}).get("Status") in ("WARNING", "FAILED", "NOT_AVAILABLE"))
             existing.data.update(update)
+            # "Security Hub CSPM also resets the workflow status from NOTIFIED or
+            # RESOLVED to NEW" when a finding is active again or fails again (API_Workflow).
+            if reopened and (old.get("Workflow") or {}).get("Status") in ("NOTIFIED", "RESOLVED"):
+                existing.data["Workflow"] = {"Status": "NEW"}
         ok += 1
     return json.dumps({"FailedCount": len(failed), "SuccessCount": ok, "FailedFindings": failed})
 
@@ -242,6 +263,8 @@ def create_insight(self):
     _check_filters(params["Filters"])
     if params["GroupByAttribute"] not in _FIELDS:
         raise _err("InvalidInputException", f"GroupByAttribute {params['GroupByAttribute']} is not emulated")
+    if len(_insights(backend)) >= INSIGHTS_PER_REGION:
+        raise _err("LimitExceededException", f"The account has {INSIGHTS_PER_REGION} custom insights in this Region")
     arn = f"arn:aws:securityhub:{backend.region_name}:{backend.account_id}:insight/{backend.account_id}/custom/{uuid.uuid4()}"
     _insights(backend)[arn] = {k: params[k] for k in ("Name", "Filters", "GroupByAttribute")}
     return json.dumps({"InsightArn": arn})
@@ -300,7 +323,7 @@ def get_insight_results(self):
         for v in (values if isinstance(values, list) else [values]):
             if v is not None:
                 counts[v] = counts.get(v, 0) + 1
-    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:INSIGHT_RESULTS]
     return json.dumps({"InsightResults": {
         "InsightArn": arn,
         "GroupByAttribute": insight["GroupByAttribute"],

@@ -384,6 +384,35 @@ pub fn noise(control: &str) -> Option<String> {
     })
 }
 
+/// Security Hub returns at most this many values of an insight's results
+/// ("Number of insight results: 100", Security Hub endpoints and quotas).
+pub const INSIGHT_RESULTS: usize = 100;
+
+/// Notes for the labels whose accounts' counts do not add up to the
+/// organization's: the by-account insight returned its 100 results, and more
+/// accounts have findings of that severity. (Not when an insight is missing:
+/// that has its own note.)
+pub fn incomplete(read: &Read) -> Vec<String> {
+    if read.notes.iter().any(|n| n.contains("insights") && n.contains("missing")) {
+        return vec![];
+    }
+    Severity::ALL
+        .into_iter()
+        .filter_map(|s| {
+            let total = read.by_severity.get(&s).copied().unwrap_or(0);
+            let accounts = read.by_account.values().filter(|c| c.get(&s).is_some_and(|n| *n > 0)).count();
+            let summed: u64 = read.by_account.values().map(|c| c.get(&s).copied().unwrap_or(0)).sum();
+            (summed != total).then(|| {
+                format!(
+                    "by_account holds {accounts} accounts' {} findings ({summed} of {total}): Security Hub returns at \
+                     most {INSIGHT_RESULTS} results of an insight, so accounts with fewer such findings are left out",
+                    s.label()
+                )
+            })
+        })
+        .collect()
+}
+
 /// Counts by severity label.
 pub type Counts = BTreeMap<Severity, u64>;
 

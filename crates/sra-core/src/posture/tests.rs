@@ -332,3 +332,21 @@ fn the_aggregators_counts_say_which_accounts_record_where() {
     assert_eq!(spots, [("us-west-2".to_string(), "111".to_string()), ("us-west-2".to_string(), "222".to_string())]);
     assert!(blind_spots(&c)[0].reason.contains("Config aggregator"));
 }
+
+#[test]
+fn counts_that_do_not_add_up_are_said_to_be_incomplete() {
+    let mut r = read();
+    assert!(incomplete(&r).is_empty(), "{:?}", incomplete(&r));
+    // 150 accounts have HIGH findings; the insight returned 100 of them.
+    r.by_severity.insert(Severity::High, 150);
+    r.by_account.clear();
+    for i in 0..100 {
+        r.by_account.insert(format!("{i:012}"), BTreeMap::from([(Severity::High, 1)]));
+    }
+    r.by_severity.insert(Severity::Critical, 0);
+    let notes = incomplete(&r);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("100 accounts' HIGH findings (100 of 150)"), "{}", notes[0]);
+    r.notes.push("the insights \"x\" are missing in Security Tooling".into());
+    assert!(incomplete(&r).is_empty());
+}
