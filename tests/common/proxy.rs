@@ -6,7 +6,8 @@
 //! - add latency (fixed, plus jitter);
 //! - answer with throttling in the protocol's own shape (awsJson: HTTP 400
 //!   `ThrottlingException`; restJson: 429 `TooManyRequestsException`; S3: 503
-//!   `SlowDown`; query: 400 `Throttling`), or with HTTP 500 / 503;
+//!   `SlowDown`; query: 400 `Throttling`; EC2: 503 `RequestLimitExceeded` in
+//!   EC2's own error XML), or with HTTP 500 / 503;
 //! - reset the connection before the request reaches the emulator, or after it did
 //!   (the response is lost: the dangerous case for CreateAccount);
 //! - kill a process at the k-th call (after forwarding it), for crash tests.
@@ -227,7 +228,9 @@ fn classify(req: &Request) -> (String, String, Protocol) {
     }
     let body = String::from_utf8_lossy(&req.body);
     if let Some(action) = body.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
-        return (service, action.to_string(), Protocol::Query);
+        // EC2's query protocol answers errors in its own XML (Response/Errors/Error).
+        let protocol = if service == "ec2" { Protocol::Ec2 } else { Protocol::Query };
+        return (service, action.to_string(), protocol);
     }
     let (method, path) = req.method_and_path();
     let path = path.split('?').next().unwrap_or(path);
@@ -249,6 +252,7 @@ enum Protocol {
     RestJson,
     RestXml,
     Query,
+    Ec2,
 }
 
 fn error_response(protocol: Protocol, status: u16, code: &str) -> Vec<u8> {
@@ -259,6 +263,12 @@ fn error_response(protocol: Protocol, status: u16, code: &str) -> Vec<u8> {
         Protocol::RestXml => (
             "application/xml",
             format!("<Error><Code>{code}</Code><Message>injected by the test proxy</Message></Error>"),
+        ),
+        Protocol::Ec2 => (
+            "text/xml",
+            format!(
+                "<Response><Errors><Error><Code>{code}</Code><Message>injected by the test proxy</Message></Error></Errors><RequestID>proxy</RequestID></Response>"
+            ),
         ),
         Protocol::Query => (
             "text/xml",
@@ -286,6 +296,8 @@ fn throttle(protocol: Protocol) -> Vec<u8> {
         Protocol::RestJson => error_response(protocol, 429, "TooManyRequestsException"),
         Protocol::RestXml => error_response(protocol, 503, "SlowDown"),
         Protocol::Query => error_response(protocol, 400, "Throttling"),
+        // EC2 throttles with 503 RequestLimitExceeded (EC2 API reference, errors).
+        Protocol::Ec2 => error_response(protocol, 503, "RequestLimitExceeded"),
     }
 }
 
