@@ -21,7 +21,9 @@ use crate::report::Reporter;
 use crate::services::securityhub::{
     INSIGHT_BY_SEVERITY, INSIGHT_FAILED_CONTROLS, insight_by_account, posture_insights, read_insights,
 };
-use sra_core::posture::{Account, Finding, Kind, Read, Severity};
+use sra_core::posture::{
+    Account, ControlRead, Finding, GuardDutyStatistics, InspectorCoverage, Kind, Read, Reported, Severity,
+};
 
 const SVC: &str = "securityhub";
 
@@ -98,6 +100,7 @@ pub async fn read(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Repor
         read.coverage.recording =
             Some(sra_core::posture::recording_from_aggregator(&read.coverage.accounts, regions, &counts));
     }
+    read.coverage.reported = got.reported;
     read.notes.extend(got.notes);
     if let Some(Counts { by_severity, by_account, controls }) = got.counts {
         read.by_severity = by_severity;
@@ -118,6 +121,8 @@ struct Tooling {
     /// None: Security Hub not governed (with a note).
     counts: Option<Counts>,
     findings: Vec<Finding>,
+    /// What the services report of their own reach.
+    reported: Reported,
     notes: Vec<String>,
 }
 
@@ -149,7 +154,9 @@ async fn tooling(aws: &Aws, desired: &Desired, management: &str, admin: &str, re
         counts.controls = titled(&c, &site, std::mem::take(&mut counts.controls)).await?;
         Ok(Some((counts, findings, notes)))
     };
-    let (recording, hub) = tokio::try_join!(config_reads, hub_reads)?;
+    let reports = async { Ok::<_, anyhow::Error>(reported(&config, desired, &sessions, admin).await) };
+    let (recording, hub, (reported, more)) = tokio::try_join!(config_reads, hub_reads, reports)?;
+    notes.extend(more);
     let recording = match recording {
         Some(None) => {
             notes.push(format!(
@@ -172,7 +179,7 @@ async fn tooling(aws: &Aws, desired: &Desired, management: &str, admin: &str, re
             (None, vec![])
         }
     };
-    Ok(Tooling { recording, counts, findings, notes })
+    Ok(Tooling { recording, counts, findings, reported, notes })
 }
 
 /// Now, as RFC 3339 in UTC.
@@ -186,8 +193,8 @@ fn now() -> String {
 struct Counts {
     by_severity: sra_core::posture::Counts,
     by_account: BTreeMap<String, sra_core::posture::Counts>,
-    /// (control id, title, failed findings), most failed first (titles once read).
-    controls: Vec<(String, String, u64)>,
+    /// The failing controls, most failed first (titles and samples once read).
+    controls: Vec<ControlRead>,
 }
 
 /// The counts, from sra's insights: one GetInsightResults each. A missing
@@ -237,8 +244,9 @@ async fn counts(c: &Client, site: &Site, notes: &mut Vec<String>) -> Result<Coun
                 }
             }
         } else if name == INSIGHT_FAILED_CONTROLS {
-            out.controls = values.into_iter().map(|(id, n)| (id, String::new(), n)).collect();
-            out.controls.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+            out.controls =
+                values.into_iter().map(|(id, failed)| ControlRead { id, failed, ..Default::default() }).collect();
+            out.controls.sort_by(|a, b| b.failed.cmp(&a.failed).then_with(|| a.id.cmp(&b.id)));
         } else if let Some(s) = Severity::ALL.into_iter().find(|s| insight_by_account(s.label()) == name) {
             for (account, n) in values {
                 out.by_account.entry(account).or_default().insert(s, n);
@@ -304,24 +312,58 @@ fn finding_of(f: &AwsSecurityFinding) -> Option<Finding> {
     })
 }
 
-/// The most failed controls with their titles (one BatchGetSecurityControls).
-async fn titled(c: &Client, site: &Site, controls: Vec<(String, String, u64)>) -> Result<Vec<(String, String, u64)>> {
-    let top: Vec<(String, String, u64)> = controls.into_iter().take(sra_core::posture::CONTROLS).collect();
+/// The most failed controls with their titles (one BatchGetSecurityControls)
+/// and, for each, one page of its failed findings (GetFindings, side by side,
+/// paced at GetFindings' rate): the accounts and Regions they are in.
+async fn titled(c: &Client, site: &Site, controls: Vec<ControlRead>) -> Result<Vec<ControlRead>> {
+    let mut top: Vec<ControlRead> = controls.into_iter().take(sra_core::posture::CONTROLS).collect();
     if top.is_empty() {
         return Ok(vec![]);
     }
-    let ids: Vec<String> = top.iter().map(|(id, _, _)| id.clone()).collect();
-    let got =
-        c.batch_get_security_controls().set_security_control_ids(Some(ids)).send().await.map_err(|e| {
+    let ids: Vec<String> = top.iter().map(|c| c.id.clone()).collect();
+    let titles = async {
+        let got = c.batch_get_security_controls().set_security_control_ids(Some(ids)).send().await.map_err(|e| {
             call_error(e, SVC, "BatchGetSecurityControls", site, "reading the failing controls' titles")
         })?;
-    let titles: BTreeMap<&str, &str> = got
-        .security_controls()
-        .iter()
-        .map(|c| (c.security_control_id().unwrap_or_default(), c.title().unwrap_or_default()))
-        .collect();
-    Ok(top.into_iter().map(|(id, _, n)| (id.clone(), titles.get(id.as_str()).unwrap_or(&"").to_string(), n)).collect())
+        Ok::<_, anyhow::Error>(
+            got.security_controls()
+                .iter()
+                .map(|c| {
+                    (c.security_control_id().unwrap_or_default().to_string(), c.title().unwrap_or_default().to_string())
+                })
+                .collect::<BTreeMap<String, String>>(),
+        )
+    };
+    let samples = futures_util::future::try_join_all(top.iter().map(|control| async move {
+        let filters = AwsSecurityFindingFilters::builder()
+            .set_record_state(Some(filter(&["ACTIVE"])))
+            .set_workflow_status(Some(filter(&["NEW", "NOTIFIED"])))
+            .set_compliance_status(Some(filter(&["FAILED"])))
+            .set_compliance_security_control_id(Some(filter(&[control.id.as_str()])))
+            .build();
+        let out = c
+            .get_findings()
+            .filters(filters)
+            .max_results(CANDIDATES)
+            .send()
+            .await
+            .map_err(|e| call_error(e, SVC, "GetFindings", site, format!("reading where {} fails", control.id)))?;
+        let sample: Vec<(String, String)> = out
+            .findings()
+            .iter()
+            .map(|f| (f.aws_account_id().unwrap_or_default().to_string(), f.region().unwrap_or_default().to_string()))
+            .collect();
+        Ok::<_, anyhow::Error>((sample, out.next_token().is_none_or(str::is_empty)))
+    }));
+    let (titles, samples) = tokio::try_join!(titles, samples)?;
+    for (control, (sample, complete)) in top.iter_mut().zip(samples) {
+        control.title = titles.get(&control.id).cloned().unwrap_or_default();
+        control.sample = sample;
+        control.complete = complete;
+    }
+    Ok(top)
 }
+
 /// Region → the accounts with at least one resource in the organization's Config
 /// aggregator there (GetAggregateDiscoveredResourceCounts grouped by account, up
 /// to 1,000 accounts a page, one listing per region, side by side); None when
@@ -365,4 +407,182 @@ async fn aggregated(
     }))
     .await?;
     Ok(read.into_iter().collect::<Option<BTreeMap<_, _>>>())
+}
+
+/// What GuardDuty, Inspector and Config report of their own reach, read in
+/// Security Tooling beside the counts: GuardDuty's organization statistics and
+/// Inspector's coverage statistics in each governed region, and the Config
+/// aggregator's sources that are not up to date (home region). A report that
+/// cannot be read is a note, never an error: the rest of the document stands.
+async fn reported(
+    config: &aws_config::SdkConfig,
+    desired: &Desired,
+    sessions: &Sessions,
+    admin: &str,
+) -> (Reported, Vec<String>) {
+    let services = &desired.services;
+    let regions = &desired.governed_regions;
+    let guardduty = async {
+        if !services.guardduty.enabled {
+            return vec![];
+        }
+        futures_util::future::join_all(regions.iter().map(|region| async move {
+            let site = sessions.site_in(admin, region);
+            let c = aws_sdk_guardduty::Client::new(&crate::aws::in_region(config, region));
+            let got = c.get_organization_statistics().send().await.map_err(|e| {
+                call_error(e, "guardduty", "GetOrganizationStatistics", &site, "reading GuardDuty's own coverage")
+            });
+            (region.clone(), got.map(|o| statistics_of(o.organization_details())).map_err(anyhow::Error::from))
+        }))
+        .await
+    };
+    let inspector = async {
+        if !services.inspector.enabled {
+            return vec![];
+        }
+        futures_util::future::join_all(regions.iter().map(|region| async move {
+            let site = sessions.site_in(admin, region);
+            let c = aws_sdk_inspector2::Client::new(&crate::aws::in_region(config, region));
+            (region.clone(), inspector_coverage(&c, &site).await)
+        }))
+        .await
+    };
+    let sources = async {
+        if !crate::services::delegation::enabled(services, "config") {
+            return Ok(None);
+        }
+        let home = &desired.home_region;
+        let site = sessions.site_in(admin, home);
+        let c = crate::services::config::client(config, home);
+        stale_sources(&c, &site).await
+    };
+    let (guardduty, inspector, sources) = tokio::join!(guardduty, inspector, sources);
+    let mut out = Reported::default();
+    let mut notes = Vec::new();
+    let mut unread = |what: &str, region: &str, e: anyhow::Error| {
+        notes.push(format!("{what} in {region} could not be read, and is not shown: {e:#}"));
+    };
+    for (region, got) in guardduty {
+        match got {
+            Ok(stats) => {
+                out.guardduty.insert(region, stats);
+            }
+            Err(e) => unread("GuardDuty's organization statistics", &region, e),
+        }
+    }
+    for (region, got) in inspector {
+        match got {
+            Ok(coverage) => {
+                out.inspector.insert(region, coverage);
+            }
+            Err(e) => unread("Inspector's coverage", &region, e),
+        }
+    }
+    match sources {
+        Ok(Some(sources)) => out.config_sources = sources,
+        Ok(None) => {}
+        Err(e) => unread("The Config aggregator's source status", &desired.home_region, e),
+    }
+    (out, notes)
+}
+
+fn statistics_of(details: Option<&aws_sdk_guardduty::types::OrganizationDetails>) -> GuardDutyStatistics {
+    let count = |n: Option<i32>| u64::try_from(n.unwrap_or(0)).unwrap_or(0);
+    let stats = details.and_then(|d| d.organization_statistics());
+    GuardDutyStatistics {
+        accounts: count(stats.and_then(|s| s.total_accounts_count())),
+        members: count(stats.and_then(|s| s.member_accounts_count())),
+        enabled: count(stats.and_then(|s| s.enabled_accounts_count())),
+        features: stats
+            .map(|s| s.count_by_feature())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|f| Some((f.name()?.as_str().to_string(), count(f.enabled_accounts_count()))))
+            .collect(),
+        updated_at: details.and_then(|d| d.updated_at()).map(|t| t.to_string()).unwrap_or_default(),
+    }
+}
+
+/// Inspector's coverage in one region, from ListCoverageStatistics: resources by
+/// scan status, and the INACTIVE ones by account and by reason (5 groups a page).
+async fn inspector_coverage(c: &aws_sdk_inspector2::Client, site: &Site) -> Result<InspectorCoverage> {
+    use aws_sdk_inspector2::types::{CoverageFilterCriteria, CoverageStringComparison, CoverageStringFilter, GroupKey};
+    let inactive = || -> Result<CoverageFilterCriteria> {
+        let filter =
+            CoverageStringFilter::builder().comparison(CoverageStringComparison::Equals).value("INACTIVE").build()?;
+        Ok(CoverageFilterCriteria::builder().scan_status_code(filter).build())
+    };
+    let grouped = |key: GroupKey, filter: Option<CoverageFilterCriteria>| async move {
+        let mut counts = BTreeMap::new();
+        let mut total = 0u64;
+        let pages =
+            c.list_coverage_statistics().group_by(key.clone()).set_filter_criteria(filter).into_paginator().send();
+        crate::aws::each_page(pages, |p| {
+            total = u64::try_from(p.total_counts()).unwrap_or(0);
+            for g in p.counts_by_group() {
+                let key = g.group_key().map(|k| k.as_str().to_string()).unwrap_or_default();
+                *counts.entry(key).or_insert(0u64) += u64::try_from(g.count()).unwrap_or(0);
+            }
+        })
+        .await
+        .map_err(|e| {
+            call_error(
+                e,
+                "inspector2",
+                "ListCoverageStatistics",
+                site,
+                format!("reading Inspector's coverage by {key}"),
+            )
+        })?;
+        Ok::<_, anyhow::Error>((total, counts))
+    };
+    let ((total, by_status), (_, unscanned), (_, reasons)) = tokio::try_join!(
+        grouped(GroupKey::ScanStatusCode, None),
+        grouped(GroupKey::AccountId, Some(inactive()?)),
+        grouped(GroupKey::ScanStatusReason, Some(inactive()?)),
+    )?;
+    Ok(InspectorCoverage { scanned: by_status.get("ACTIVE").copied().unwrap_or(0), total, unscanned, reasons })
+}
+
+/// The Config aggregator's sources that are FAILED or OUTDATED, by region (100
+/// a page); None when the aggregator does not exist (the counts' read says so).
+async fn stale_sources(
+    c: &aws_sdk_config::Client,
+    site: &Site,
+) -> Result<Option<BTreeMap<String, Vec<sra_core::posture::SourceStatus>>>> {
+    use aws_sdk_config::types::{AggregatedSourceStatusType, AggregatedSourceType};
+    let mut out: BTreeMap<String, Vec<sra_core::posture::SourceStatus>> = BTreeMap::new();
+    let pages = c
+        .describe_configuration_aggregator_sources_status()
+        .configuration_aggregator_name(crate::services::config::AGGREGATOR)
+        .update_status(AggregatedSourceStatusType::Failed)
+        .update_status(AggregatedSourceStatusType::Outdated)
+        .into_paginator()
+        .send();
+    let listed = crate::aws::each_page(pages, |p| {
+        for s in p.aggregated_source_status_list() {
+            let error = [s.last_error_code(), s.last_error_message()].into_iter().flatten().collect::<Vec<_>>();
+            out.entry(s.aws_region().unwrap_or_default().to_string()).or_default().push(
+                sra_core::posture::SourceStatus {
+                    source_id: s.source_id().unwrap_or_default().to_string(),
+                    organization: s.source_type() == Some(&AggregatedSourceType::Organization),
+                    status: s.last_update_status().map(|v| v.as_str().to_string()).unwrap_or_default(),
+                    error: error.join(": "),
+                },
+            );
+        }
+    })
+    .await;
+    match listed {
+        Ok(()) => Ok(Some(out)),
+        Err(e) if crate::aws::error_code(&e) == Some("NoSuchConfigurationAggregatorException") => Ok(None),
+        Err(e) => Err(call_error(
+            e,
+            "config",
+            "DescribeConfigurationAggregatorSourcesStatus",
+            site,
+            "reading which of the Config aggregator's sources are not up to date",
+        )
+        .into()),
+    }
 }

@@ -52,6 +52,27 @@ class Config(EmulatorCase):
         self.assertEqual(self.code(cfg.get_aggregate_discovered_resource_counts, ConfigurationAggregatorName="nope"),
                          "NoSuchConfigurationAggregatorException")
 
+    def test_an_organization_sources_status_fails_while_config_cannot_assume_the_role(self):
+        orgs = self.client("organizations")
+        org = orgs.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+        iam, cfg = self.client("iam"), self.client("config")
+        arn = iam.create_role(RoleName="aggregator", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+        source = {"RoleArn": arn, "AwsRegions": ["us-east-1", "us-west-2"]}
+        cfg.put_configuration_aggregator(ConfigurationAggregatorName="org", OrganizationAggregationSource=source)
+        status = lambda **kw: cfg.describe_configuration_aggregator_sources_status(
+            ConfigurationAggregatorName="org", **kw)["AggregatedSourceStatusList"]
+        self.assertEqual([(s["SourceId"], s["SourceType"], s["AwsRegion"], s["LastUpdateStatus"]) for s in status()],
+                         [(org, "ORGANIZATION", "us-east-1", "SUCCEEDED"), (org, "ORGANIZATION", "us-west-2", "SUCCEEDED")])
+        self.assertEqual(status(UpdateStatus=["FAILED", "OUTDATED"]), [])
+        iam.delete_role(RoleName="aggregator")
+        failed = status(UpdateStatus=["FAILED", "OUTDATED"])
+        self.assertEqual([(s["AwsRegion"], s["LastUpdateStatus"]) for s in failed], [("us-east-1", "FAILED"), ("us-west-2", "FAILED")])
+        self.assertTrue(all(s["LastErrorCode"] and s["LastErrorMessage"] for s in failed))
+        self.assertEqual(self.code(cfg.describe_configuration_aggregator_sources_status, ConfigurationAggregatorName="org", Limit=101),
+                         "InvalidLimitException")
+        self.assertEqual(self.code(cfg.describe_configuration_aggregator_sources_status, ConfigurationAggregatorName="nope"),
+                         "NoSuchConfigurationAggregatorException")
+
     def test_a_delivery_channel_needs_a_bucket_config_may_write_to(self):
         """Another account's bucket must allow config.amazonaws.com to put objects
         under AWSLogs/<account>/Config/, with the conditions Config's requests

@@ -71,6 +71,30 @@ class GuardDuty(EmulatorCase):
         self.assertEqual(len(pages), 3)
 
 
+    def test_organization_statistics_for_the_administrator_count_enabled_members_and_features(self):
+        admin = self.member_client(self.admin)
+        detector = admin.create_detector(Enable=True)["DetectorId"]
+        self.assertEqual(self.code(admin.get_organization_statistics), "BadRequestException", "not the administrator yet")
+        self.gd.enable_organization_admin_account(AdminAccountId=self.admin)
+        admin.update_organization_configuration(
+            DetectorId=detector, AutoEnableOrganizationMembers="ALL",
+            Features=[{"Name": "S3_DATA_EVENTS", "AutoEnable": "ALL"}],
+        )
+        stats = admin.get_organization_statistics()["OrganizationDetails"]["OrganizationStatistics"]
+        self.assertEqual((stats["TotalAccountsCount"], stats["MemberAccountsCount"], stats["ActiveAccountsCount"],
+                          stats["EnabledAccountsCount"]), (4, 3, 3, 3))
+        self.assertEqual(stats["CountByFeature"], [{"Name": "S3_DATA_EVENTS", "EnabledAccountsCount": 3}])
+        # A member turns its feature off, another its detector.
+        w1 = self.member_client(self.accounts[1])
+        w1.update_detector(DetectorId=w1.list_detectors()["DetectorIds"][0],
+                           Features=[{"Name": "S3_DATA_EVENTS", "Status": "DISABLED"}])
+        w2 = self.member_client(self.accounts[2])
+        w2.update_detector(DetectorId=w2.list_detectors()["DetectorIds"][0], Enable=False)
+        stats = admin.get_organization_statistics()["OrganizationDetails"]["OrganizationStatistics"]
+        self.assertEqual(stats["EnabledAccountsCount"], 2)
+        self.assertEqual(stats["CountByFeature"], [{"Name": "S3_DATA_EVENTS", "EnabledAccountsCount": 1}])
+        self.assertEqual(self.code(self.member_client(self.accounts[1]).get_organization_statistics), "BadRequestException")
+
     def test_delegation_enables_guardduty_in_the_admin_and_registers_it(self):
         self.gd.enable_organization_admin_account(AdminAccountId=self.admin)
         admin = self.member_client(self.admin)

@@ -81,3 +81,29 @@ class Inspector(EmulatorCase):
         for client in (east, west):
             client.disable_delegated_admin_account(delegatedAdminAccountId=self.admin)
         west.enable_delegated_admin_account(delegatedAdminAccountId=self.other)
+
+    def test_coverage_lists_the_scanned_accounts_instances_and_why_some_are_not_scanned(self):
+        mgmt = self.client("inspector2")
+        mgmt.enable_delegated_admin_account(delegatedAdminAccountId=self.admin)
+        admin = self.as_account(self.admin)
+        admin.associate_member(accountId=self.other)
+        c = self.client("sts").assume_role(RoleArn=f"arn:aws:iam::{self.other}:role/OrganizationAccountAccessRole",
+                                           RoleSessionName="test")["Credentials"]
+        ec2 = boto3.client("ec2", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id=c["AccessKeyId"],
+                           aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+        image = ec2.describe_images()["Images"][0]["ImageId"]
+        ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=image, MinCount=2, MaxCount=2)["Instances"]]
+        ec2.stop_instances(InstanceIds=ids[:1])
+        stats = lambda **kw: admin.list_coverage_statistics(**kw)
+        self.assertEqual(stats()["totalCounts"], 0, "EC2 scanning is off in the member: nothing is covered")
+        admin.enable(accountIds=[self.other], resourceTypes=["EC2"])
+        by_reason = stats(groupBy="SCAN_STATUS_REASON")
+        self.assertEqual(by_reason["totalCounts"], 2)
+        self.assertEqual({g["groupKey"]: g["count"] for g in by_reason["countsByGroup"]},
+                         {"EC2_INSTANCE_STOPPED": 1, "UNMANAGED_EC2_INSTANCE": 1})
+        inactive = stats(groupBy="ACCOUNT_ID", filterCriteria={"scanStatusCode": [{"comparison": "EQUALS", "value": "INACTIVE"}]})
+        self.assertEqual(inactive["countsByGroup"], [{"groupKey": self.other, "count": 2}])
+        listed = admin.list_coverage(filterCriteria={"scanStatusReason": [{"comparison": "EQUALS", "value": "UNMANAGED_EC2_INSTANCE"}]})
+        self.assertEqual([r["resourceId"] for r in listed["coveredResources"]], ids[1:])
+        # The member sees its own coverage only; groups page by 5.
+        self.assertEqual(self.code(admin.list_coverage_statistics, groupBy="NOPE"), "ValidationException")

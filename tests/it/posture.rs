@@ -105,6 +105,23 @@ fn posture(o: &Org, extra: &[&str]) -> (crate::common::Run, serde_json::Value) {
     (run, doc)
 }
 
+/// (service, region, covered, of) of each coverage report.
+fn reports(doc: &serde_json::Value) -> Vec<(&str, &str, u64, u64)> {
+    doc["coverage_reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["service"].as_str().unwrap(),
+                r["region"].as_str().unwrap(),
+                r["covered"].as_u64().unwrap(),
+                r["of"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 fn counts(v: &serde_json::Value) -> Vec<(String, u64)> {
     v.as_object().unwrap().iter().map(|(k, n)| (k.clone(), n.as_u64().unwrap())).collect()
 }
@@ -164,6 +181,29 @@ async fn posture_counts_active_findings_ranks_them_and_names_blind_spots() {
     assert_eq!(controls, [("IAM.6", 1), ("S3.1", 1)]);
     assert_eq!(doc["blind_spots"], serde_json::json!([]), "an applied organization is watched everywhere");
     assert!(doc.get("notes").is_none(), "{}", doc["notes"]);
+    // What the services report of themselves agrees: GuardDuty's statistics
+    // count the two members in each Region, Inspector covers no resource yet,
+    // the aggregator has every account's resources.
+    assert_eq!(
+        reports(&doc),
+        [
+            ("config", e, 3, 3),
+            ("config", w, 3, 3),
+            ("guardduty", e, 2, 2),
+            ("guardduty", w, 2, 2),
+            ("inspector", e, 0, 0),
+            ("inspector", w, 0, 0)
+        ]
+    );
+    // IAM.6, a global resource's control, fails in Log Archive only, and
+    // outside the home Region: noise, with where; S3.1 is not.
+    let failing = &doc["failing_controls"];
+    assert_eq!(
+        (failing[0]["accounts_affected"].as_u64(), failing[0]["accounts_exact"].as_bool()),
+        (Some(1), Some(true))
+    );
+    assert!(failing[0]["noise"].as_str().unwrap().contains("(us-west-2)"), "{failing}");
+    assert!(failing[1].get("noise").is_none(), "{failing}");
 
     // The gate: a critical finding is active.
     let (gate, _) = posture(&o, &["--fail-on", "critical"]);
@@ -181,6 +221,10 @@ detector = gd.list_detectors()["DetectorIds"][0]
 gd.update_organization_configuration(DetectorId=detector, AutoEnableOrganizationMembers="NEW")
 gd.delete_members(DetectorId=detector, AccountIds=["{la}"])
 # The management account stops recording in us-west-2.
+# Log Archive runs an instance Systems Manager does not manage: Inspector cannot
+# scan it.
+ec2 = client("ec2", "{la}", "{e}")
+ec2.run_instances(ImageId=ec2.describe_images()["Images"][0]["ImageId"], MinCount=1, MaxCount=1)
 cfg = client("config", None, "{w}")
 for r in cfg.describe_configuration_recorders()["ConfigurationRecorders"]:
     cfg.stop_configuration_recorder(ConfigurationRecorderName=r["name"])
@@ -195,12 +239,29 @@ for r in cfg.describe_configuration_recorders()["ConfigurationRecorders"]:
         .iter()
         .map(|s| (s["service"].as_str().unwrap(), s["region"].as_str().unwrap(), s["account_id"].as_str().unwrap()))
         .collect();
-    // GuardDuty's from its members; Config's from the organization aggregator.
-    assert_eq!(spots, [("config", w, mgmt), ("guardduty", w, la)]);
+    // GuardDuty's from its members; Config's from the organization aggregator;
+    // Inspector's from its own coverage.
+    assert_eq!(spots, [("config", w, mgmt), ("guardduty", w, la), ("inspector", e, la)]);
+    let unscanned = &doc["blind_spots"][2]["reason"];
+    assert!(unscanned.as_str().unwrap().contains("1 of its resource not scanned"), "{unscanned}");
+    assert!(unscanned.as_str().unwrap().contains("UNMANAGED_EC2_INSTANCE 1"), "{unscanned}");
+    let now: Vec<(String, String, u64, u64)> = reports(&doc)
+        .into_iter()
+        .filter(|r| r.2 != r.3)
+        .map(|(s, r, c, n)| (s.to_string(), r.to_string(), c, n))
+        .collect();
+    assert_eq!(
+        now,
+        [
+            ("config".to_string(), w.to_string(), 2, 3),
+            ("guardduty".to_string(), w.to_string(), 1, 2),
+            ("inspector".to_string(), e.to_string(), 0, 1)
+        ]
+    );
     assert_eq!(doc["by_severity"]["CRITICAL"], 0);
     assert_eq!(doc["since"]["by_severity"]["CRITICAL"], -1);
     assert_eq!(doc["since"]["gone_from_top"], serde_json::json!(["f1"]));
-    assert_eq!(doc["since"]["new_blind_spots"].as_array().unwrap().len(), 2);
+    assert_eq!(doc["since"]["new_blind_spots"].as_array().unwrap().len(), 3);
 
     // The page, rendered in headless Chromium, shows the JSON's numbers.
     rendered_page_matches(&o, &doc);
@@ -226,6 +287,13 @@ sh = client("securityhub", "{st}", "us-east-1")
 for i in sh.get_insights()["Insights"]:
     if i["Name"] == "sra posture: failed controls":
         sh.delete_insight(InsightArn=i["InsightArn"])
+# Config can no longer assume the aggregator's role: its sources fail.
+iam = client("iam", "{st}", "us-east-1")
+for name in iam.list_role_policies(RoleName="sra-config-aggregator")["PolicyNames"]:
+    iam.delete_role_policy(RoleName="sra-config-aggregator", PolicyName=name)
+for p in iam.list_attached_role_policies(RoleName="sra-config-aggregator")["AttachedPolicies"]:
+    iam.detach_role_policy(RoleName="sra-config-aggregator", PolicyArn=p["PolicyArn"])
+iam.delete_role(RoleName="sra-config-aggregator")
 "#,
         st = o.st
     ));
@@ -233,14 +301,23 @@ for i in sh.get_insights()["Insights"]:
     run.expect_code(0);
     let notes = doc["notes"].to_string();
     assert!(notes.contains("sra posture: failed controls") && notes.contains("sra apply"), "{notes}");
+    // Config's own report: every account's data in both Regions is not up to date.
+    let spots = doc["blind_spots"].as_array().unwrap();
+    assert_eq!(spots.len(), 6, "{spots:#?}");
+    for s in spots {
+        assert_eq!(s["service"], "config");
+        assert!(s["reason"].as_str().unwrap().contains("organization's source is FAILED"), "{s}");
+    }
     let plan = o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]);
     plan.expect_code(2);
-    assert!(plan.stdout.contains("Plan: 0 to create, 1 to update"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Plan: 0 to create, 2 to update"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("sra-config-aggregator"), "{}", plan.stdout);
     assert!(plan.stdout.contains("insight.\"sra posture: failed controls\""), "{}", plan.stdout);
     o.emu.run(&["apply", &o.plan, "--auto-approve"]).expect_code(0);
     o.emu.run(&["plan", &o.plan, "--detailed-exitcode"]).expect_code(0);
     let (_, doc) = posture(&o, &[]);
     assert!(doc.get("notes").is_none(), "{}", doc["notes"]);
+    assert_eq!(doc["blind_spots"], serde_json::json!([]));
     // Without the lock file, Security Tooling is found by reading the
     // organization first: the same document.
     std::fs::remove_file(std::path::Path::new(&o.plan).with_extension("lock")).unwrap();
@@ -296,6 +373,10 @@ fn rendered_page_matches(o: &Org, doc: &serde_json::Value) {
         }
     }
     assert_eq!(shown("<span data-blind-spots"), Some(doc["blind_spots"].as_array().unwrap().len() as u64));
+    for (service, region, covered, of) in reports(doc) {
+        let cell = format!("data-report=\"{service}/{region}\" data-covered=\"{covered}\" data-of=\"{of}\"");
+        assert!(dom.contains(&cell), "{cell}");
+    }
     for e in doc["top"].as_array().unwrap() {
         assert!(dom.contains(&format!("data-finding=\"{}\"", e["id"].as_str().unwrap())), "{e}");
     }

@@ -169,6 +169,8 @@ pub const CALLS: &[Call] = &[
     read("guardduty", "GetDetector", &["guardduty:GetDetector"], L),
     read("guardduty", "DescribeOrganizationConfiguration", &["guardduty:DescribeOrganizationConfiguration"], L),
     read("guardduty", "ListMembers", &["guardduty:ListMembers"], L),
+    // `sra posture`: what GuardDuty reports of its reach.
+    read("guardduty", "GetOrganizationStatistics", &["guardduty:GetOrganizationStatistics"], L),
     write("guardduty", "CreateDetector", &["guardduty:CreateDetector", "iam:CreateServiceLinkedRole"], L),
     write("guardduty", "UpdateOrganizationConfiguration", &["guardduty:UpdateOrganizationConfiguration"], L),
     write("guardduty", "UpdateDetector", &["guardduty:UpdateDetector", "iam:CreateServiceLinkedRole"], L),
@@ -246,6 +248,8 @@ pub const CALLS: &[Call] = &[
     ),
     read("inspector2", "DescribeOrganizationConfiguration", &["inspector2:DescribeOrganizationConfiguration"], L),
     read("inspector2", "ListMembers", &["inspector2:ListMembers"], L),
+    // `sra posture`: what Inspector reports of its coverage.
+    read("inspector2", "ListCoverageStatistics", &["inspector2:ListCoverageStatistics"], L),
     write("inspector2", "UpdateOrganizationConfiguration", &["inspector2:UpdateOrganizationConfiguration"], L),
     write("inspector2", "AssociateMember", &["inspector2:AssociateMember"], L),
     read("inspector2", "BatchGetAccountStatus", &["inspector2:BatchGetAccountStatus"], L),
@@ -282,6 +286,12 @@ pub const CALLS: &[Call] = &[
     read("config", "DescribeConfigurationAggregators", &["config:DescribeConfigurationAggregators"], L),
     // `sra posture`: which accounts record, from the organization aggregator.
     read("config", "GetAggregateDiscoveredResourceCounts", &["config:GetAggregateDiscoveredResourceCounts"], L),
+    read(
+        "config",
+        "DescribeConfigurationAggregatorSourcesStatus",
+        &["config:DescribeConfigurationAggregatorSourcesStatus"],
+        L,
+    ),
     write(
         "config",
         "PutConfigurationRecorder",

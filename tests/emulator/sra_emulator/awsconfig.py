@@ -215,6 +215,60 @@ def get_aggregate_discovered_resource_counts(self):
     return json.dumps(out)
 
 
+def describe_configuration_aggregator_sources_status(self):
+    """The aggregator's sources' status: "the last time Config verified
+    authorization between the source account and an aggregator account"
+    (API_DescribeConfigurationAggregatorSourcesStatus.html). AWS does not document
+    whether an organization aggregator lists its accounts one by one; the
+    emulator lists one ORGANIZATION source per Region (SourceId: the organization's
+    id), and an account aggregator one ACCOUNT source per account and Region.
+    An organization source is FAILED while Config cannot assume the aggregator's
+    role (it was deleted, say); the error code and message are the emulator's
+    words. UpdateStatus filters; Limit is 0 to 100 (InvalidLimitException)."""
+    body = json.loads(self.body or "{}")
+    backend = config_backends[self.current_account][self.region]
+    aggregator = backend.config_aggregators.get(body.get("ConfigurationAggregatorName"))
+    if aggregator is None:
+        raise Error("NoSuchConfigurationAggregatorException",
+                    "The configuration aggregator does not exist. Check the configuration aggregator name and try again.")
+    limit = int(body.get("Limit") or 0)
+    if not 0 <= limit <= 100:
+        raise Error("InvalidLimitException", "Limit must be between 0 and 100")
+    limit = limit or 100
+    wanted = body.get("UpdateStatus")
+    if wanted is not None and (not wanted or any(w not in ("FAILED", "SUCCEEDED", "OUTDATED") for w in wanted)):
+        raise Error("InvalidParameterValueException", "UpdateStatus holds FAILED, SUCCEEDED or OUTDATED.")
+    now = datetime.datetime.now(datetime.timezone.utc).timestamp()
+    sources = []
+    source = aggregator.organization_aggregation_source
+    if source is not None:
+        org = org_of(self.current_account)
+        regions = sorted(config_backends[self.current_account].keys()) if source.all_aws_regions \
+            else list(source.aws_regions or [])
+        usable = _role_usable(self.current_account, source.role_arn)
+        for region in regions:
+            entry = {"SourceId": org.org.id if org is not None else "", "SourceType": "ORGANIZATION",
+                     "AwsRegion": region, "LastUpdateStatus": "SUCCEEDED" if usable else "FAILED",
+                     "LastUpdateTime": now}
+            if not usable:
+                entry["LastErrorCode"] = "AccessDeniedException"
+                entry["LastErrorMessage"] = f"Config cannot assume the aggregator's role {source.role_arn}."
+            sources.append(entry)
+    for s in aggregator.account_aggregation_sources or []:
+        regions = sorted(config_backends[self.current_account].keys()) if s.all_aws_regions else list(s.aws_regions or [])
+        for account in s.account_ids:
+            for region in regions:
+                sources.append({"SourceId": account, "SourceType": "ACCOUNT", "AwsRegion": region,
+                                "LastUpdateStatus": "SUCCEEDED", "LastUpdateTime": now})
+    if wanted:
+        sources = [x for x in sources if x["LastUpdateStatus"] in wanted]
+    start = int(body.get("NextToken") or 0)
+    out = {"AggregatedSourceStatusList": sources[start:start + limit]}
+    if start + limit < len(sources):
+        out["NextToken"] = str(start + limit)
+    return json.dumps(out)
+
+
 def seed_like(model_account, accounts, regions):
     """Give `accounts` the recorder (recording) and delivery channel that
     `model_account` has in each region, as `sra apply` would have set them."""
@@ -243,3 +297,4 @@ def apply():
     ConfigResponse.put_configuration_aggregator = put_configuration_aggregator
     ConfigResponse.put_delivery_channel = put_delivery_channel
     ConfigResponse.get_aggregate_discovered_resource_counts = get_aggregate_discovered_resource_counts
+    ConfigResponse.describe_configuration_aggregator_sources_status = describe_configuration_aggregator_sources_status

@@ -344,8 +344,46 @@ def delete_members(self):
     return json.dumps({"unprocessedAccounts": unprocessed})
 
 
+def get_organization_statistics(self):
+    """GetOrganizationStatistics: "Only a delegated GuardDuty administrator of an
+    organization can run this API" (API_GetOrganizationStatistics.html). The
+    counts are the administrator's in this Region (its members there): the
+    organization's active accounts, its members, those associated (Enabled),
+    those whose detector here is enabled, and per feature the enabled members
+    with that feature ENABLED (API_OrganizationStatistics.html). AWS refreshes
+    them up to 24 hours late (updatedAt says when); the emulator's are current."""
+    import datetime
+
+    backend = self.guardduty_backend
+    org = _require_admin(backend)
+    members = {}
+    for store in _state(backend)["members"].values():
+        members.update(store)
+    active = [m for m in members.values() if m["relationshipStatus"] == "Enabled" and is_active(org, m["accountId"])]
+    enabled, features = 0, {}
+    for m in active:
+        detectors = guardduty_backends[m["accountId"]][backend.region_name].detectors.values()
+        on = [d for d in detectors if d.enabled]
+        if not on:
+            continue
+        enabled += 1
+        for f in on[0].features or []:
+            if f.get("status") == "ENABLED":
+                features[f["name"]] = features.get(f["name"], 0) + 1
+    # A timestamp in REST-JSON is epoch seconds unless the model says otherwise.
+    now = datetime.datetime.now(datetime.timezone.utc).timestamp()
+    return json.dumps({"organizationDetails": {"updatedAt": now, "organizationStatistics": {
+        "totalAccountsCount": sum(1 for a in org.accounts if is_active(org, a.id)),
+        "memberAccountsCount": len(members),
+        "activeAccountsCount": len(active),
+        "enabledAccountsCount": enabled,
+        "countByFeature": [{"name": n, "enabledAccountsCount": c} for n, c in sorted(features.items())],
+    }}})
+
+
 def apply():
     urls.url_paths.update({
+        "{0}/organization/statistics$": GuardDutyResponse.dispatch,
         "{0}/detector/(?P<detector_id>[^/]+)/admin$": GuardDutyResponse.dispatch,
         "{0}/detector/(?P<detector_id>[^/]+)/member$": GuardDutyResponse.dispatch,
         "{0}/detector/(?P<detector_id>[^/]+)/member/delete$": GuardDutyResponse.dispatch,
@@ -362,3 +400,4 @@ def apply():
     GuardDutyResponse.list_members = list_members
     GuardDutyResponse.delete_members = delete_members
     GuardDutyResponse.disassociate_members = disassociate_members
+    GuardDutyResponse.get_organization_statistics = get_organization_statistics

@@ -207,7 +207,129 @@ def list_members(self):
     return json.dumps(out)
 
 
+# Scan status of an EC2 instance under the default scan mode (EC2_SSM_AGENT_BASED):
+# a stopped instance is not scanned (EC2_INSTANCE_STOPPED), nor one that Systems
+# Manager does not manage (UNMANAGED_EC2_INSTANCE: "the EC2 instance is not
+# managed by SSM"). The emulator counts an instance as SSM-managed when it has an
+# instance profile (SSM's agent needs one to register); everything else is
+# scanned (ACTIVE, SUCCESSFUL). API_ScanStatus.html, API_CoveredResource.html,
+# https://docs.aws.amazon.com/inspector/latest/user/scanning-ec2.html.
+def _ec2_status(instance):
+    if instance._state.name not in ("running", "pending"):
+        return "INACTIVE", "EC2_INSTANCE_STOPPED"
+    if not getattr(instance, "iam_instance_profile", None):
+        return "INACTIVE", "UNMANAGED_EC2_INSTANCE"
+    return "ACTIVE", "SUCCESSFUL"
+
+
+def _covered(backend):
+    """The resources the caller's coverage lists: its own and, as the delegated
+    administrator, its associated, enabled members' ("If you are the delegated
+    administrator, the data covers all accounts in your organization",
+    assessing-coverage.html), in accounts where EC2 scanning is ENABLED. EC2
+    instances only: the emulator has no ECR image or Lambda coverage."""
+    from moto.ec2.models import ec2_backends
+
+    region = backend.region_name
+    accounts = [backend.account_id] + sorted(a for a in backend.members if _may_manage(backend, a))
+    out = []
+    for account in accounts:
+        status = SCANS.get((account, region))
+        if status is None or status.ec2 != "ENABLED":
+            continue
+        # Look without creating: an account that never ran an instance has none.
+        regions = dict.get(ec2_backends, account)
+        ec2 = dict.get(regions, region) if regions is not None else None
+        if ec2 is None:
+            continue
+        for reservation in ec2.reservations.values():
+            for instance in reservation.instances:
+                code, reason = _ec2_status(instance)
+                out.append({"accountId": account, "resourceId": instance.id, "resourceType": "AWS_EC2_INSTANCE",
+                            "scanType": "PACKAGE", "scanStatus": {"statusCode": code, "reason": reason},
+                            "scanMode": "EC2_SSM_AGENT_BASED"})
+    return out
+
+
+_COVERAGE_FIELDS = {
+    "accountId": lambda r: r["accountId"],
+    "resourceId": lambda r: r["resourceId"],
+    "resourceType": lambda r: r["resourceType"],
+    "scanStatusCode": lambda r: r["scanStatus"]["statusCode"],
+    "scanStatusReason": lambda r: r["scanStatus"]["reason"],
+    "scanType": lambda r: r["scanType"],
+    "scanMode": lambda r: r["scanMode"],
+}
+_GROUPS = {
+    "ACCOUNT_ID": lambda r: r["accountId"],
+    "RESOURCE_TYPE": lambda r: r["resourceType"],
+    "SCAN_STATUS_CODE": lambda r: r["scanStatus"]["statusCode"],
+    "SCAN_STATUS_REASON": lambda r: r["scanStatus"]["reason"],
+}
+
+
+def _filtered(self):
+    """CoverageFilterCriteria: each key a list of 1 to 10 {comparison, value}
+    (EQUALS or NOT_EQUALS); a resource matches a key when it equals one EQUALS
+    value (if any) and no NOT_EQUALS value (API_CoverageFilterCriteria.html)."""
+    criteria = self._get_param("filterCriteria") or {}
+    resources = _covered(self.inspector2_backend)
+    for key, filters in criteria.items():
+        if key not in _COVERAGE_FIELDS:
+            raise _validation(f"The emulator does not filter coverage by {key}.")
+        if not 1 <= len(filters) <= 10:
+            raise _validation(f"filterCriteria.{key} holds 1 to 10 filters.")
+        equals = {f["value"] for f in filters if f.get("comparison") == "EQUALS"}
+        not_equals = {f["value"] for f in filters if f.get("comparison") == "NOT_EQUALS"}
+        if any(f.get("comparison") not in ("EQUALS", "NOT_EQUALS") for f in filters):
+            raise _validation("comparison is EQUALS or NOT_EQUALS.")
+        field = _COVERAGE_FIELDS[key]
+        resources = [r for r in resources
+                     if (not equals or field(r) in equals) and field(r) not in not_equals]
+    return resources
+
+
+def list_coverage_statistics(self):
+    """ListCoverageStatistics: counts of the covered resources matching the
+    filter, grouped by one key, at most 5 groups a page (the model's Counts list
+    holds 0 to 5), with totalCounts every page (API_ListCoverageStatistics.html)."""
+    resources = _filtered(self)
+    group = self._get_param("groupBy")
+    out = {"totalCounts": len(resources)}
+    if group:
+        if group not in _GROUPS:
+            raise _validation(f"The emulator does not group coverage by {group}.")
+        counts = {}
+        for r in resources:
+            key = _GROUPS[group](r)
+            counts[key] = counts.get(key, 0) + 1
+        groups = [{"groupKey": k, "count": n} for k, n in sorted(counts.items())]
+        chunk, token = page(groups, None, self._get_param("nextToken"), 5, _validation)
+        out["countsByGroup"] = chunk
+        if token:
+            out["nextToken"] = token
+    return json.dumps(out)
+
+
+def list_coverage(self):
+    """ListCoverage: the covered resources matching the filter, at most 200 a page."""
+    resources = sorted(_filtered(self), key=lambda r: (r["accountId"], r["resourceId"]))
+    chunk, token = page(resources, self._get_param("maxResults"), self._get_param("nextToken"), 200, _validation)
+    out = {"coveredResources": chunk}
+    if token:
+        out["nextToken"] = token
+    return json.dumps(out)
+
+
 def apply():
+    from moto.inspector2 import urls
+
+    urls.url_paths.update({
+        "{0}/coverage/statistics/list$": Inspector2Response.dispatch,
+        "{0}/coverage/list$": Inspector2Response.dispatch,
+    })
+    Inspector2Response.list_coverage_statistics = list_coverage_statistics
+    Inspector2Response.list_coverage = list_coverage
     Inspector2Response.list_members = list_members
     Inspector2Response.enable_delegated_admin_account = enable_delegated_admin_account
     Inspector2Response.disable_delegated_admin_account = disable_delegated_admin_account

@@ -180,6 +180,149 @@ pub struct Coverage {
     pub linked: Option<BTreeSet<String>>,
     /// Governed regions.
     pub regions: Vec<String>,
+    /// What the services report of their own reach.
+    pub reported: Reported,
+}
+
+/// What the services themselves report of their reach, read in Security
+/// Tooling beside sra's model: each region's Config aggregator sources that are
+/// not up to date, Inspector's coverage statistics and GuardDuty's organization
+/// statistics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reported {
+    /// Region → the aggregator's sources there that are FAILED or OUTDATED.
+    pub config_sources: BTreeMap<String, Vec<SourceStatus>>,
+    /// Region → Inspector's coverage there.
+    pub inspector: BTreeMap<String, InspectorCoverage>,
+    /// Region → GuardDuty's organization statistics there.
+    pub guardduty: BTreeMap<String, GuardDutyStatistics>,
+}
+
+/// One Config aggregator source that is not up to date
+/// (DescribeConfigurationAggregatorSourcesStatus).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceStatus {
+    /// An account id, or the organization's id for the organization's source.
+    pub source_id: String,
+    /// Whether it is the organization's source (every account's data).
+    pub organization: bool,
+    /// FAILED or OUTDATED.
+    pub status: String,
+    /// The error code and message, when Config gives them.
+    pub error: String,
+}
+
+/// Inspector's coverage in one region (ListCoverageStatistics).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InspectorCoverage {
+    /// Resources it scans (ACTIVE), and all it covers.
+    pub scanned: u64,
+    pub total: u64,
+    /// Account → resources it does not scan (INACTIVE).
+    pub unscanned: BTreeMap<String, u64>,
+    /// Why, over the region: scan status reason → resources.
+    pub reasons: BTreeMap<String, u64>,
+}
+
+/// GuardDuty's organization statistics in one region (GetOrganizationStatistics).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuardDutyStatistics {
+    /// The organization's accounts, its members, and the members with
+    /// GuardDuty enabled.
+    pub accounts: u64,
+    pub members: u64,
+    pub enabled: u64,
+    /// Feature → members with it enabled.
+    pub features: BTreeMap<String, u64>,
+    /// When GuardDuty last computed them (it may lag up to 24 hours).
+    pub updated_at: String,
+}
+
+/// What one service reports of its reach in one region, beside sra's model.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct ServiceReport {
+    /// guardduty, inspector or config.
+    pub service: String,
+    pub region: String,
+    /// How many it reaches, of how many, and what it counts (member accounts,
+    /// resources or accounts).
+    pub covered: u64,
+    pub of: u64,
+    pub unit: String,
+    /// What else it says, in words.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+/// Each region's reports, from what the services said and sra's own count of
+/// each service's members (to say where the two disagree).
+pub fn reports(c: &Coverage) -> Vec<ServiceReport> {
+    let mut out = Vec::new();
+    let words = |counts: &BTreeMap<String, u64>| -> String {
+        counts.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
+    };
+    for (region, g) in &c.reported.guardduty {
+        let mut details = Vec::new();
+        if !g.features.is_empty() {
+            details.push(format!("features on in members: {}", words(&g.features)));
+        }
+        let ours = c.members.get("guardduty").and_then(|m| m.get(region)).and_then(|m| m.as_ref());
+        if let Some(ours) = ours {
+            let ours = ours.iter().filter(|a| c.accounts.contains(a)).count() as u64;
+            if ours != g.enabled {
+                details.push(format!(
+                    "sra reads {ours} enabled members; GuardDuty's statistics, computed {}, count {} (they may lag \
+                     by up to 24 hours)",
+                    g.updated_at, g.enabled
+                ));
+            }
+        }
+        out.push(ServiceReport {
+            service: "guardduty".into(),
+            region: region.clone(),
+            covered: g.enabled,
+            of: g.accounts.saturating_sub(1),
+            unit: "member accounts".into(),
+            details,
+        });
+    }
+    for (region, i) in &c.reported.inspector {
+        let details = if i.reasons.is_empty() { vec![] } else { vec![format!("not scanned: {}", words(&i.reasons))] };
+        out.push(ServiceReport {
+            service: "inspector".into(),
+            region: region.clone(),
+            covered: i.scanned,
+            of: i.total,
+            unit: "resources".into(),
+            details,
+        });
+    }
+    if let Some(recording) = &c.recording {
+        for region in &c.regions {
+            let recorded = c
+                .accounts
+                .iter()
+                .filter(|a| matches!(recording.get(&((*a).clone(), region.clone())), Some(Recorder::Recording)))
+                .count() as u64;
+            let details = c.reported.config_sources.get(region).into_iter().flatten().map(source_words).collect();
+            out.push(ServiceReport {
+                service: "config".into(),
+                region: region.clone(),
+                covered: recorded,
+                of: c.accounts.len() as u64,
+                unit: "accounts".into(),
+                details,
+            });
+        }
+    }
+    out.sort();
+    out
+}
+
+fn source_words(s: &SourceStatus) -> String {
+    let which = if s.organization { "organization's source".to_string() } else { format!("source {}", s.source_id) };
+    let error = if s.error.is_empty() { String::new() } else { format!(" ({})", s.error) };
+    format!("the aggregator's {which} is {}{error}", s.status)
 }
 
 /// An account's Config recorder in one region, as read.
@@ -279,8 +422,44 @@ pub fn blind_spots(c: &Coverage) -> Vec<BlindSpot> {
             }
         }
     }
-    out.sort();
-    out.dedup();
+    for (region, sources) in &c.reported.config_sources {
+        if !c.regions.contains(region) {
+            continue;
+        }
+        for source in sources {
+            for account in c.accounts.iter().filter(|a| source.organization || **a == source.source_id) {
+                let why = format!("{}: its data there is not up to date", source_words(source));
+                out.push(spot("config", region, account, why));
+            }
+        }
+    }
+    for (region, coverage) in &c.reported.inspector {
+        for (account, n) in coverage.unscanned.iter().filter(|(a, n)| **n > 0 && c.accounts.contains(a)) {
+            let noun = if *n == 1 { "resource" } else { "resources" };
+            let reasons: Vec<String> = coverage.reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            let why = format!(
+                "Inspector reports {n} of its {noun} not scanned (the Region's reasons: {})",
+                reasons.join(", ")
+            );
+            out.push(spot("inspector", region, account, why));
+        }
+    }
+    merged(out)
+}
+
+/// One blind spot per (service, region, account), its reasons joined.
+fn merged(mut spots: Vec<BlindSpot>) -> Vec<BlindSpot> {
+    spots.sort();
+    spots.dedup();
+    let mut out: Vec<BlindSpot> = Vec::with_capacity(spots.len());
+    for s in spots {
+        match out.last_mut() {
+            Some(last) if (&last.service, &last.region, &last.account_id) == (&s.service, &s.region, &s.account_id) => {
+                last.reason = format!("{}; {}", last.reason, s.reason);
+            }
+            _ => out.push(s),
+        }
+    }
     out
 }
 
@@ -356,7 +535,16 @@ pub fn coverage(desired: &crate::model::Desired, observed: &crate::model::Observ
     if services.inspector.enabled {
         admin_scanned.insert("inspector", services.inspector.scans.join(", "));
     }
-    Coverage { accounts, admin: ids.security_tooling.clone(), admin_scanned, members, recording, linked, regions }
+    Coverage {
+        accounts,
+        admin: ids.security_tooling.clone(),
+        admin_scanned,
+        members,
+        recording,
+        linked,
+        regions,
+        reported: Reported::default(),
+    }
 }
 
 /// A Security Hub control failing somewhere, with its failed findings (one per
@@ -368,20 +556,65 @@ pub struct FailingControl {
     pub title: String,
     /// Active FAILED findings of this control.
     pub failed: u64,
+    /// Accounts with an active FAILED finding of it: every one when
+    /// `accounts_exact`, otherwise those among the first findings read (at
+    /// least this many).
+    #[serde(default)]
+    pub accounts_affected: u64,
+    #[serde(default)]
+    pub accounts_exact: bool,
     /// Why some of them may be noise, when they may be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise: Option<String>,
 }
 
-/// Controls that check global resources (IAM): Config records those in the home
-/// Region only (sra's recorders do), and their findings elsewhere repeat the home
-/// Region's.
-pub fn noise(control: &str) -> Option<String> {
+/// A failing control as read: the insight's count of its failed findings, its
+/// title, and the account and Region of the failed findings read (one page).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ControlRead {
+    pub id: String,
+    pub title: String,
+    pub failed: u64,
+    /// (account, Region) of each failed finding read.
+    pub sample: Vec<(String, String)>,
+    /// Whether `sample` is every failed finding (no page was left).
+    pub complete: bool,
+}
+
+/// Controls that check global resources (IAM, CloudFront, Route 53): Config
+/// records those in the home Region only (sra's recorders do), and Security Hub
+/// advises evaluating them in that Region only (controls-to-disable.html). Their
+/// failed findings in other Regions repeat the home Region's: the note says how
+/// many of those read are elsewhere, and where; None for other controls, or when
+/// every one read is in the home Region.
+pub fn noise(control: &ControlRead, home: &str) -> Option<String> {
     let global = ["IAM.", "CloudFront.", "Route53."];
-    global.iter().any(|p| control.starts_with(p)).then(|| {
-        "checks a global resource: count it once, in the home Region (sra records global resources there only)"
-            .to_string()
+    if !global.iter().any(|p| control.id.starts_with(p)) {
+        return None;
+    }
+    let elsewhere: BTreeSet<&str> = control.sample.iter().map(|(_, r)| r.as_str()).filter(|r| *r != home).collect();
+    let n = control.sample.iter().filter(|(_, r)| r != home).count();
+    (n > 0).then(|| {
+        format!(
+            "checks a global resource: {n} of the {} failed findings read are outside the home Region ({}), where \
+             they repeat its findings; count it once, in {home}",
+            control.sample.len(),
+            elsewhere.into_iter().collect::<Vec<_>>().join(", ")
+        )
     })
+}
+
+/// A failing control as the document shows it.
+pub fn failing(control: &ControlRead, home: &str) -> FailingControl {
+    let accounts: BTreeSet<&str> = control.sample.iter().map(|(a, _)| a.as_str()).collect();
+    FailingControl {
+        id: control.id.clone(),
+        title: control.title.clone(),
+        failed: control.failed,
+        accounts_affected: accounts.len() as u64,
+        accounts_exact: control.complete,
+        noise: noise(control, home),
+    }
 }
 
 /// Security Hub returns at most this many values of an insight's results
@@ -427,8 +660,8 @@ pub struct Read {
     pub by_account: BTreeMap<String, Counts>,
     /// Candidates for the queue (the most severe active findings).
     pub findings: Vec<Finding>,
-    /// Control id → (title, failed findings).
-    pub controls: Vec<(String, String, u64)>,
+    /// The most failed controls.
+    pub controls: Vec<ControlRead>,
     pub coverage: Coverage,
     /// What could not be read, in words (a missing insight, say): the document
     /// says so instead of showing zeros as if they were counted.
@@ -452,6 +685,9 @@ pub struct PostureDocument {
     pub by_account: BTreeMap<String, BTreeMap<String, u64>>,
     /// Every active account a governed service does not watch in a governed Region.
     pub blind_spots: Vec<BlindSpot>,
+    /// What GuardDuty, Inspector and Config report of their own reach, per Region.
+    #[serde(default)]
+    pub coverage_reports: Vec<ServiceReport>,
     /// The findings to look at first, ranked.
     pub top: Vec<QueueEntry>,
     /// The controls failing most, across accounts.
@@ -563,17 +799,8 @@ pub fn document(read: &Read, previous: Option<&PostureDocument>) -> PostureDocum
             id: f.id,
         })
         .collect();
-    let mut controls: Vec<FailingControl> = read
-        .controls
-        .iter()
-        .filter(|(_, _, n)| *n > 0)
-        .map(|(id, title, failed)| FailingControl {
-            id: id.clone(),
-            title: title.clone(),
-            failed: *failed,
-            noise: noise(id),
-        })
-        .collect();
+    let mut controls: Vec<FailingControl> =
+        read.controls.iter().filter(|c| c.failed > 0).map(|c| failing(c, &read.home_region)).collect();
     controls.sort_by(|a, b| b.failed.cmp(&a.failed).then_with(|| a.id.cmp(&b.id)));
     controls.truncate(CONTROLS);
     let mut doc = PostureDocument {
@@ -589,6 +816,7 @@ pub fn document(read: &Read, previous: Option<&PostureDocument>) -> PostureDocum
             .filter(|(_, c)| !c.is_empty())
             .collect(),
         blind_spots: blind_spots(&read.coverage),
+        coverage_reports: reports(&read.coverage),
         top,
         failing_controls: controls,
         accounts: read

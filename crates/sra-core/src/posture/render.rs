@@ -96,6 +96,13 @@ pub fn human(doc: &PostureDocument) -> String {
         }
     }
 
+    if !doc.coverage_reports.is_empty() {
+        let _ = writeln!(o, "\nWhat the services report:");
+        for r in &doc.coverage_reports {
+            let _ = writeln!(o, "  {:<12} {:<15} {}{}", r.service, r.region, reach(r), said(r, "\n      "));
+        }
+    }
+
     let _ = writeln!(o, "\nLook at first ({}):", doc.top.len());
     if doc.top.is_empty() {
         let _ = writeln!(o, "  no active finding");
@@ -146,10 +153,28 @@ pub fn human(doc: &PostureDocument) -> String {
         let _ = writeln!(o, "  none");
     }
     for c in &doc.failing_controls {
-        let noise = if c.noise.is_some() { " (may repeat across Regions)" } else { "" };
-        let _ = writeln!(o, "  {:<12} {:>6} failed  {}{noise}", c.id, c.failed, c.title);
+        let noise = if c.noise.is_some() { " (repeats outside the home Region)" } else { "" };
+        let _ = writeln!(o, "  {:<12} {:>6} failed in {:>9}  {}{noise}", c.id, c.failed, affected(c), c.title);
     }
     o
+}
+
+/// How many accounts a control fails in, in words: "3 accounts", or "≥ 3
+/// accounts" when only its first findings were read.
+fn affected(c: &super::FailingControl) -> String {
+    let n = c.accounts_affected;
+    let noun = if n == 1 { "account" } else { "accounts" };
+    if c.accounts_exact { format!("{n} {noun}") } else { format!("≥ {n} {noun}") }
+}
+
+/// A service's reach in words: "3 of 4 member accounts".
+fn reach(r: &super::ServiceReport) -> String {
+    format!("{} of {} {}", r.covered, r.of, r.unit)
+}
+
+/// A report's details, each after `sep`; nothing when there are none.
+fn said(r: &super::ServiceReport, sep: &str) -> String {
+    r.details.iter().map(|d| format!("{sep}{d}")).collect()
 }
 
 /// Escape text for a markdown table cell.
@@ -189,6 +214,13 @@ pub fn markdown(doc: &PostureDocument) -> String {
         let _ = writeln!(o, "| service | Region | accounts | why |\n|---|---|---:|---|");
         for (svc, region, n, reasons) in spot_groups(doc) {
             let _ = writeln!(o, "| {svc} | {region} | {n} | {} |", cell(&reasons.join("; ")));
+        }
+    }
+    if !doc.coverage_reports.is_empty() {
+        let _ =
+            writeln!(o, "\n#### What the services report\n\n| service | Region | reach | detail |\n|---|---|---|---|");
+        for r in &doc.coverage_reports {
+            let _ = writeln!(o, "| {} | {} | {} | {} |", r.service, r.region, reach(r), cell(&r.details.join("; ")));
         }
     }
     let _ = writeln!(o, "\n### Look at first\n");
@@ -237,14 +269,15 @@ pub fn markdown(doc: &PostureDocument) -> String {
     if doc.failing_controls.is_empty() {
         let _ = writeln!(o, "None.");
     } else {
-        let _ = writeln!(o, "| control | title | failed | note |\n|---|---|---:|---|");
+        let _ = writeln!(o, "| control | title | failed | accounts | note |\n|---|---|---:|---:|---|");
         for c in &doc.failing_controls {
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 c.id,
                 cell(&c.title),
                 c.failed,
+                affected(c),
                 cell(c.noise.as_deref().unwrap_or(""))
             );
         }
@@ -353,6 +386,26 @@ pub fn html(doc: &PostureDocument) -> String {
         }
         o.push_str("</table>\n");
     }
+    if !doc.coverage_reports.is_empty() {
+        o.push_str("<h3>What the services report</h3>\n");
+        o.push_str("<table><tr><th>service</th><th>Region</th><th>reach</th><th>detail</th></tr>\n");
+        for r in &doc.coverage_reports {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td data-report=\"{}/{}\" data-covered=\"{}\" data-of=\"{}\">{}</td>\
+                 <td>{}</td></tr>",
+                esc(&r.service),
+                esc(&r.region),
+                esc(&r.service),
+                esc(&r.region),
+                r.covered,
+                r.of,
+                esc(&reach(r)),
+                esc(&r.details.join("; "))
+            );
+        }
+        o.push_str("</table>\n");
+    }
     o.push_str("<h2>Look at first</h2>\n");
     if doc.top.is_empty() {
         o.push_str("<p>No active finding.</p>\n");
@@ -415,15 +468,18 @@ pub fn html(doc: &PostureDocument) -> String {
     if doc.failing_controls.is_empty() {
         o.push_str("<p>None.</p>\n");
     } else {
-        o.push_str("<table><tr><th>control</th><th>title</th><th>failed</th><th>note</th></tr>\n");
+        o.push_str("<table><tr><th>control</th><th>title</th><th>failed</th><th>accounts</th><th>note</th></tr>\n");
         for c in &doc.failing_controls {
             let _ = writeln!(
                 o,
-                "<tr><td>{}</td><td>{}</td><td class=\"n\" data-control=\"{}\">{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td class=\"n\" data-control=\"{}\">{}</td><td class=\"n\" \
+                 data-control-accounts=\"{}\">{}</td><td>{}</td></tr>",
                 esc(&c.id),
                 esc(&c.title),
                 esc(&c.id),
                 c.failed,
+                esc(&c.id),
+                esc(&affected(c)),
                 esc(c.noise.as_deref().unwrap_or(""))
             );
         }

@@ -122,6 +122,7 @@ fn coverage() -> Coverage {
         recording: Some(recording),
         linked: Some(BTreeSet::from(["us-east-1".to_string()])),
         regions,
+        reported: Reported::default(),
     }
 }
 
@@ -177,6 +178,16 @@ fn full_coverage_has_no_blind_spot() {
     assert!(blind_spots(&c).is_empty());
 }
 
+fn control(id: &str, title: &str, failed: u64, sample: &[(&str, &str)], complete: bool) -> ControlRead {
+    ControlRead {
+        id: id.into(),
+        title: title.into(),
+        failed,
+        sample: sample.iter().map(|(a, r)| (a.to_string(), r.to_string())).collect(),
+        complete,
+    }
+}
+
 fn read() -> Read {
     Read {
         organization_id: "o-example".into(),
@@ -190,9 +201,15 @@ fn read() -> Read {
         ]),
         findings: vec![finding("f1", Severity::Critical, Kind::Posture, "222222222222", "2026-11-20T00:00:00Z")],
         controls: vec![
-            ("S3.1".into(), "S3 block public access".into(), 4),
-            ("IAM.6".into(), "Hardware MFA for root".into(), 9),
-            ("EC2.2".into(), "Default security group".into(), 0),
+            control("S3.1", "S3 block public access", 4, &[("111111111111", "us-east-1")], true),
+            control(
+                "IAM.6",
+                "Hardware MFA for root",
+                9,
+                &[("222222222222", "us-east-1"), ("222222222222", "eu-west-1")],
+                false,
+            ),
+            control("EC2.2", "Default security group", 0, &[], true),
         ],
         coverage: coverage(),
         notes: vec![],
@@ -219,6 +236,9 @@ fn the_document_counts_every_label_and_ages_the_queue() {
     let controls: Vec<(&str, u64, bool)> =
         doc.failing_controls.iter().map(|c| (c.id.as_str(), c.failed, c.noise.is_some())).collect();
     assert_eq!(controls, [("IAM.6", 9, true), ("S3.1", 4, false)]);
+    let affected: Vec<(u64, bool)> =
+        doc.failing_controls.iter().map(|c| (c.accounts_affected, c.accounts_exact)).collect();
+    assert_eq!(affected, [(1, false), (1, true)]);
     assert_eq!(doc.blind_spots.len(), 8);
 }
 
@@ -349,4 +369,94 @@ fn counts_that_do_not_add_up_are_said_to_be_incomplete() {
     assert!(notes[0].contains("100 accounts' HIGH findings (100 of 150)"), "{}", notes[0]);
     r.notes.push("the insights \"x\" are missing in Security Tooling".into());
     assert!(incomplete(&r).is_empty());
+}
+
+#[test]
+fn a_global_controls_findings_are_noise_only_outside_the_home_region() {
+    let home_only = control("IAM.6", "Hardware MFA for root", 2, &[("1", "us-east-1"), ("2", "us-east-1")], true);
+    assert_eq!(noise(&home_only, "us-east-1"), None);
+    let spread = control(
+        "IAM.6",
+        "Hardware MFA for root",
+        3,
+        &[("1", "us-east-1"), ("1", "eu-west-1"), ("2", "ap-south-1")],
+        true,
+    );
+    let why = noise(&spread, "us-east-1").unwrap();
+    assert!(why.contains("2 of the 3 failed findings read"), "{why}");
+    assert!(why.contains("(ap-south-1, eu-west-1)"), "{why}");
+    // A regional control is never noise, wherever it fails.
+    let regional = control("S3.1", "S3 block public access", 1, &[("1", "eu-west-1")], true);
+    assert_eq!(noise(&regional, "us-east-1"), None);
+    let shown = failing(&spread, "us-east-1");
+    assert_eq!((shown.accounts_affected, shown.accounts_exact), (2, true));
+}
+
+#[test]
+fn what_the_services_report_adds_blind_spots_merged_with_sras_and_per_region_reports() {
+    let mut c = coverage();
+    c.reported.config_sources.insert(
+        "us-west-2".into(),
+        vec![SourceStatus {
+            source_id: "o-example".into(),
+            organization: true,
+            status: "FAILED".into(),
+            error: "AccessDeniedException: no role".into(),
+        }],
+    );
+    c.reported.inspector.insert(
+        "us-east-1".into(),
+        InspectorCoverage {
+            scanned: 5,
+            total: 7,
+            unscanned: BTreeMap::from([("333".to_string(), 2), ("999".to_string(), 1)]),
+            reasons: BTreeMap::from([("UNMANAGED_EC2_INSTANCE".to_string(), 3)]),
+        },
+    );
+    c.reported.guardduty.insert(
+        "us-east-1".into(),
+        GuardDutyStatistics {
+            accounts: 3,
+            members: 2,
+            enabled: 1,
+            features: BTreeMap::from([("S3_DATA_EVENTS".to_string(), 1)]),
+            updated_at: "2026-11-30T00:00:00Z".into(),
+        },
+    );
+    let spots = blind_spots(&c);
+    let config_west: Vec<(&str, &str)> = spots
+        .iter()
+        .filter(|s| s.service == "config" && s.region == "us-west-2")
+        .map(|s| (s.account_id.as_str(), s.reason.as_str()))
+        .collect();
+    // Every account, the organization's source being every account's; 222 had
+    // no recorder already: one spot, both reasons.
+    assert_eq!(config_west.len(), 3, "{config_west:#?}");
+    let both = config_west.iter().find(|(a, _)| *a == "222").unwrap().1;
+    assert!(both.contains("no Config recorder") && both.contains("organization's source is FAILED"), "{both}");
+    // Inspector: only the organization's active accounts.
+    let inspector: Vec<(&str, &str)> =
+        spots.iter().filter(|s| s.service == "inspector").map(|s| (s.account_id.as_str(), s.region.as_str())).collect();
+    assert_eq!(inspector, [("333", "us-east-1")]);
+    let why = &spots.iter().find(|s| s.service == "inspector").unwrap().reason;
+    assert!(why.contains("2 of its resources not scanned") && why.contains("UNMANAGED_EC2_INSTANCE 3"), "{why}");
+
+    let reports = reports(&c);
+    let shown: Vec<(&str, &str, u64, u64)> =
+        reports.iter().map(|r| (r.service.as_str(), r.region.as_str(), r.covered, r.of)).collect();
+    assert_eq!(
+        shown,
+        [
+            ("config", "us-east-1", 2, 3),
+            ("config", "us-west-2", 2, 3),
+            ("guardduty", "us-east-1", 1, 2),
+            ("inspector", "us-east-1", 5, 7)
+        ]
+    );
+    let guardduty = &reports[2].details;
+    assert!(
+        guardduty.iter().any(|d| d.contains("sra reads 2 enabled members") && d.contains("count 1")),
+        "{guardduty:?}"
+    );
+    assert!(reports[1].details[0].contains("FAILED"), "{:?}", reports[1].details);
 }
