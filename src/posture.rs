@@ -6,7 +6,7 @@
 //! controls' titles. Everything is joined, ranked and rendered by the core
 //! (`sra_core::posture`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Result;
 use aws_sdk_securityhub::Client;
@@ -70,20 +70,18 @@ pub async fn read(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Repor
             .into_iter()
             .flatten()
             .collect();
-    // `[posture] critical_ous`: their accounts rank first too.
-    let under_critical = if desired.posture.critical_ous.is_empty() || org.root_id.is_empty() {
+    // Every account's OU (for the matrix), and with it `[posture] critical_ous`:
+    // their accounts rank first too.
+    let paths = if org.root_id.is_empty() {
         BTreeMap::new()
     } else {
-        let sessions = Sessions::new(aws.clone(), observed.caller_account.clone(), desired.access_role.clone());
-        crate::services::baselines::accounts_under_paths(&sessions, &org.root_id, &desired.posture.critical_ous, rep)
-            .await?
+        let site = Site { account: observed.caller_account.clone(), region: aws.region.clone() };
+        crate::services::organizations::ou_paths(&aws.organizations(), &site, &org.root_id, rep).await?
     };
     for a in observed.accounts.iter().filter(|a| a.status == "ACTIVE") {
-        let ou = match desired.accounts.iter().find(|w| w.email.eq_ignore_ascii_case(&a.email)) {
-            Some(w) => w.ou.to_string(),
-            None => under_critical.get(&a.id).map(|p| p.to_string()).unwrap_or_default(),
-        };
-        let critical = critical.contains(&a.id.as_str()) || under_critical.contains_key(&a.id);
+        let ou = paths.get(&a.id).cloned().unwrap_or_default();
+        let critical =
+            critical.contains(&a.id.as_str()) || sra_core::posture::under_critical(&ou, &desired.posture.critical_ous);
         read.accounts.insert(a.id.clone(), Account { id: a.id.clone(), name: a.name.clone(), ou, critical });
     }
     read.coverage.recording = None;
@@ -95,10 +93,10 @@ pub async fn read(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Repor
         Some(Ok(got)) if named.as_deref() == Some(admin.as_str()) => got,
         _ => tooling(aws, desired, &observed.caller_account, &admin, rep).await?,
     };
-    if let Some(counts) = got.recording {
+    if let Some((counts, stopped)) = got.recording {
         let regions = &desired.governed_regions;
         read.coverage.recording =
-            Some(sra_core::posture::recording_from_aggregator(&read.coverage.accounts, regions, &counts));
+            Some(sra_core::posture::recording_from_aggregator(&read.coverage.accounts, regions, &counts, &stopped));
     }
     read.coverage.reported = got.reported;
     read.notes.extend(got.notes);
@@ -113,11 +111,15 @@ pub async fn read(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Repor
     Ok(read)
 }
 
+/// Region → the accounts with resources in the Config aggregator there.
+type Aggregated = BTreeMap<String, BTreeSet<String>>;
+
 /// What Security Tooling tells, in the home region.
 struct Tooling {
-    /// Region → accounts with resources in the Config aggregator (None: Config
-    /// not governed, or no aggregator, with a note).
-    recording: Option<BTreeMap<String, std::collections::BTreeSet<String>>>,
+    /// Region → accounts with resources in the Config aggregator, and the
+    /// (account, region) whose recorder is stopped (None: Config not governed, or
+    /// no aggregator, with a note).
+    recording: Option<(Aggregated, BTreeSet<(String, String)>)>,
     /// None: Security Hub not governed (with a note).
     counts: Option<Counts>,
     findings: Vec<Finding>,
@@ -141,7 +143,9 @@ async fn tooling(aws: &Aws, desired: &Desired, management: &str, admin: &str, re
             return Ok(None);
         }
         let client = crate::services::config::client(&config, home);
-        aggregated(&client, &site, &desired.governed_regions).await.map(Some)
+        let (counts, stopped) =
+            tokio::try_join!(aggregated(&client, &site, &desired.governed_regions), stopped_recorders(&client, &site))?;
+        Ok(Some(counts.zip(stopped)))
     };
     let hub_reads = async {
         if !desired.services.securityhub.enabled {
@@ -368,11 +372,7 @@ async fn titled(c: &Client, site: &Site, controls: Vec<ControlRead>) -> Result<V
 /// aggregator there (GetAggregateDiscoveredResourceCounts grouped by account, up
 /// to 1,000 accounts a page, one listing per region, side by side); None when
 /// the aggregator does not exist.
-async fn aggregated(
-    c: &aws_sdk_config::Client,
-    site: &Site,
-    regions: &[String],
-) -> Result<Option<BTreeMap<String, std::collections::BTreeSet<String>>>> {
+async fn aggregated(c: &aws_sdk_config::Client, site: &Site, regions: &[String]) -> Result<Option<Aggregated>> {
     use aws_sdk_config::types::{ResourceCountFilters, ResourceCountGroupKey};
     let read = futures_util::future::try_join_all(regions.iter().map(|region| async move {
         let mut accounts = std::collections::BTreeSet::new();
@@ -585,4 +585,62 @@ async fn stale_sources(
         )
         .into()),
     }
+}
+
+/// The (account, region) whose Config recorder is not recording, from the
+/// recorders' own configuration items in the organization aggregator (Config
+/// records AWS::Config::ConfigurationRecorder, with `configuration.Recording`,
+/// and keeps what a stopped recorder recorded): one advanced query, 100 rows a
+/// page, of the stopped ones only. None when the aggregator does not exist.
+async fn stopped_recorders(c: &aws_sdk_config::Client, site: &Site) -> Result<Option<BTreeSet<(String, String)>>> {
+    let mut out = BTreeSet::new();
+    let mut bad = None;
+    let pages = c
+        .select_aggregate_resource_config()
+        .configuration_aggregator_name(crate::services::config::AGGREGATOR)
+        .expression(STOPPED_RECORDERS)
+        .limit(100)
+        .into_paginator()
+        .send();
+    let listed = crate::aws::each_page(pages, |p| {
+        for row in p.results() {
+            match stopped_row(row) {
+                Some(key) => {
+                    out.insert(key);
+                }
+                None => bad = Some(row.clone()),
+            }
+        }
+    })
+    .await;
+    match listed {
+        Ok(()) => match bad {
+            None => Ok(Some(out)),
+            Some(row) => Err(anyhow::anyhow!(
+                "config:SelectAggregateResourceConfig answered a row sra cannot read (account {}, region {}): {row}",
+                site.account,
+                site.region
+            )),
+        },
+        Err(e) if crate::aws::error_code(&e) == Some("NoSuchConfigurationAggregatorException") => Ok(None),
+        Err(e) => Err(call_error(
+            e,
+            "config",
+            "SelectAggregateResourceConfig",
+            site,
+            "reading which accounts' Config recorders are stopped",
+        )
+        .into()),
+    }
+}
+
+/// The advanced query for stopped recorders.
+const STOPPED_RECORDERS: &str = "SELECT accountId, awsRegion, configuration.Recording \
+     WHERE resourceType = 'AWS::Config::ConfigurationRecorder' AND configuration.Recording = false";
+
+/// (account, region) of one result row: `{"accountId": .., "awsRegion": ..,
+/// "configuration": {"Recording": false}}`.
+fn stopped_row(row: &str) -> Option<(String, String)> {
+    let v: serde_json::Value = serde_json::from_str(row).ok()?;
+    Some((v.get("accountId")?.as_str()?.to_string(), v.get("awsRegion")?.as_str()?.to_string()))
 }

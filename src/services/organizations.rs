@@ -373,14 +373,51 @@ pub async fn accounts_under(orgs: &Client, site: &Site, ou_id: &str, rep: &Repor
     let mut out = Vec::new();
     let mut queue = vec![ou_id.to_string()];
     while let Some(parent) = queue.pop() {
-        rep.debug(format!("organizations:ListAccountsForParent {parent}"));
-        let pages: Vec<_> =
-            orgs.list_accounts_for_parent().parent_id(&parent).into_paginator().send().try_collect().await.map_err(
-                |e| call_error(e, SVC, "ListAccountsForParent", site, "listing the accounts of an excluded OU"),
-            )?;
-        out.extend(pages.iter().flat_map(|p| p.accounts()).filter_map(|a| a.id().map(str::to_string)));
+        out.extend(accounts_in(orgs, site, &parent, "listing the accounts of an excluded OU", rep).await?);
         let children = child_ous(orgs, site, &parent, "listing the OUs of an excluded OU", rep).await?;
         queue.extend(children.into_iter().map(|(_, id)| id));
+    }
+    Ok(out)
+}
+
+/// The accounts directly under `parent_id` (ListAccountsForParent, every page).
+async fn accounts_in(
+    orgs: &Client,
+    site: &Site,
+    parent_id: &str,
+    purpose: &str,
+    rep: &Reporter,
+) -> Result<Vec<String>> {
+    rep.debug(format!("organizations:ListAccountsForParent {parent_id}"));
+    let mut out = Vec::new();
+    let pages = orgs.list_accounts_for_parent().parent_id(parent_id).into_paginator().send();
+    crate::aws::each_page(pages, |p| out.extend(p.accounts().iter().filter_map(|a| a.id().map(str::to_string))))
+        .await
+        .map_err(|e| call_error(e, SVC, "ListAccountsForParent", site, purpose))?;
+    Ok(out)
+}
+
+/// Every account under an OU, with that OU's path ("Workloads/Prod"): the OU
+/// tree walked level by level, each level's OUs side by side. The accounts
+/// directly under the root are not listed: they are the organization's others.
+pub async fn ou_paths(orgs: &Client, site: &Site, root_id: &str, rep: &Reporter) -> Result<BTreeMap<String, String>> {
+    let purpose = "reading which OU each account is in";
+    let mut out = BTreeMap::new();
+    let mut level: Vec<(String, String)> =
+        child_ous(orgs, site, root_id, purpose, rep).await?.into_iter().map(|(name, id)| (id, name)).collect();
+    while !level.is_empty() {
+        let read = futures_util::future::try_join_all(level.iter().map(|(id, path)| async move {
+            let (accounts, children) =
+                tokio::try_join!(accounts_in(orgs, site, id, purpose, rep), child_ous(orgs, site, id, purpose, rep))?;
+            Ok::<_, anyhow::Error>((path, accounts, children))
+        }))
+        .await?;
+        let mut next = Vec::new();
+        for (path, accounts, children) in read {
+            out.extend(accounts.into_iter().map(|a| (a, path.clone())));
+            next.extend(children.into_iter().map(|(name, id)| (id, format!("{path}/{name}"))));
+        }
+        level = next;
     }
     Ok(out)
 }

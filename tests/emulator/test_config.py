@@ -1,4 +1,5 @@
 """The extension's AWS Config checks, against the emulator over HTTP."""
+import json
 import time
 
 from test_organizations import EmulatorCase
@@ -49,6 +50,24 @@ class Config(EmulatorCase):
         cfg.start_configuration_recorder(ConfigurationRecorderName="default")
         self.assertEqual(counts("us-east-1"), {management: 1})
         self.assertEqual(counts("us-west-2"), {}, "per Region")
+        # The recorder as a configuration item: recording, then stopped; what it
+        # recorded stays in the aggregator.
+        query = lambda expression: [json.loads(r) for r in cfg.select_aggregate_resource_config(
+            ConfigurationAggregatorName="org", Expression=expression)["Results"]]
+        recorders = "SELECT accountId, awsRegion, configuration.Recording WHERE resourceType = 'AWS::Config::ConfigurationRecorder'"
+        self.assertEqual(query(recorders), [{"accountId": management, "awsRegion": "us-east-1", "configuration": {"Recording": True}}])
+        self.assertEqual(query(recorders + " AND configuration.Recording = false"), [])
+        cfg.stop_configuration_recorder(ConfigurationRecorderName="default")
+        self.assertEqual(query(recorders + " AND configuration.Recording = false"),
+                         [{"accountId": management, "awsRegion": "us-east-1", "configuration": {"Recording": False}}])
+        self.assertEqual(counts("us-east-1"), {management: 1}, "what was recorded stays after the recorder stops")
+        cfg.delete_configuration_recorder(ConfigurationRecorderName="default")
+        self.assertEqual(counts("us-east-1"), {management: 1}, "and after it is deleted")
+        for unsupported in ("SELECT accountId WHERE resourceType = 'AWS::Config::ConfigurationRecorder' OR accountId = '1'",
+                            "SELECT accountId WHERE resourceType = 'AWS::EC2::Instance'",
+                            "SELECT COUNT(*) WHERE resourceType = 'AWS::Config::ConfigurationRecorder'"):
+            self.assertEqual(self.code(cfg.select_aggregate_resource_config, ConfigurationAggregatorName="org",
+                                       Expression=unsupported), "InvalidExpressionException", unsupported)
         self.assertEqual(self.code(cfg.get_aggregate_discovered_resource_counts, ConfigurationAggregatorName="nope"),
                          "NoSuchConfigurationAggregatorException")
 

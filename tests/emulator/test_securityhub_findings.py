@@ -51,6 +51,17 @@ class Findings(_Base):
         ordered = self.east.get_findings(SortCriteria=[{"Field": "SeverityNormalized", "SortOrder": "desc"}])["Findings"]
         self.assertEqual([f["Id"] for f in ordered], ["a-east", "m-west", "m-east"])
         self.assertEqual(self.code(self.east.get_findings, Filters={"ResourceTags": [{"Key": "a", "Value": "b", "Comparison": "EQUALS"}]}), "InvalidInputException")
+        # The documented limits on filters.
+        both = {"SeverityLabel": [{"Value": "HIGH", "Comparison": "EQUALS"}, {"Value": "LOW", "Comparison": "NOT_EQUALS"}]}
+        self.assertEqual(self.code(self.east.get_findings, Filters=both), "InvalidInputException")
+        many = {"Id": [{"Value": str(i), "Comparison": "EQUALS"} for i in range(21)]}
+        self.assertEqual(self.code(self.east.get_findings, Filters=many), "InvalidInputException")
+        fields = ["Id", "AwsAccountId", "Region", "SeverityLabel", "RecordState", "WorkflowStatus", "ProductName",
+                  "ComplianceStatus", "ComplianceSecurityControlId", "Title", "Type"]
+        wide = {f: [{"Value": "x", "Comparison": "NOT_EQUALS"}] for f in fields}
+        self.assertEqual(self.code(self.east.get_findings, Filters=wide), "InvalidInputException")
+        self.assertEqual(self.code(self.east.create_insight, Name="both", Filters=both, GroupByAttribute="AwsAccountId"),
+                         "InvalidInputException")
         # A removed member is no longer seen.
         self.west.disassociate_members(AccountIds=[self.member])
         self.assertEqual(self.ids(self.east), ["a-east", "m-east"])

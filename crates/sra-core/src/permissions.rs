@@ -286,6 +286,7 @@ pub const CALLS: &[Call] = &[
     read("config", "DescribeConfigurationAggregators", &["config:DescribeConfigurationAggregators"], L),
     // `sra posture`: which accounts record, from the organization aggregator.
     read("config", "GetAggregateDiscoveredResourceCounts", &["config:GetAggregateDiscoveredResourceCounts"], L),
+    read("config", "SelectAggregateResourceConfig", &["config:SelectAggregateResourceConfig"], L),
     read(
         "config",
         "DescribeConfigurationAggregatorSourcesStatus",

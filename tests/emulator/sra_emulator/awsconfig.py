@@ -156,11 +156,55 @@ def put_configuration_aggregator(self):
     return _original_aggregator(self)
 
 
+# (account, region) whose recorder has recorded and delivered at least once: what
+# it recorded stays in Config and in the aggregator after the recorder stops or is
+# deleted ("After AWS Config stops recording a resource, it retains the
+# configuration information that was previously captured",
+# select-resources-stopping-recording.html; DeleteConfigurationRecorder "does not
+# delete the configuration information that was previously recorded",
+# API_DeleteConfigurationRecorder.html).
+RECORDED = set()
+
+_original_start = None
+
+
+def _start(self, recorder_name):
+    _original_start(self, recorder_name)
+    RECORDED.add((self.account_id, self.region_name))
+
+
 def _recording(account, region):
     backend = config_backends[account].get(region) if account in config_backends else None
     if backend is None:
         return False
     return any(getattr(r.status, "recording", False) for r in backend.recorders.values()) and bool(backend.delivery_channels)
+
+
+def _aggregator(self):
+    """The request's body and the aggregator it names, in the caller's Region;
+    NoSuchConfigurationAggregatorException when there is none."""
+    body = json.loads(self.body or "{}")
+    backend = config_backends[self.current_account][self.region]
+    aggregator = backend.config_aggregators.get(body.get("ConfigurationAggregatorName"))
+    if aggregator is None:
+        raise Error("NoSuchConfigurationAggregatorException",
+                    "The configuration aggregator does not exist. Check the configuration aggregator name and try again.")
+    return body, aggregator
+
+
+def _sources(caller, aggregator):
+    """The aggregator's source accounts, and its Regions (None: every Region):
+    an organization aggregator's are the organization's active accounts."""
+    source = aggregator.organization_aggregation_source
+    if source is not None:
+        org = org_of(caller)
+        accounts = [a.id for a in org.accounts if is_active(org, a.id)] if org is not None else []
+        return accounts, (None if source.all_aws_regions else list(source.aws_regions or []))
+    accounts, regions = [], []
+    for s in aggregator.account_aggregation_sources or []:
+        accounts.extend(s.account_ids)
+        regions = None if s.all_aws_regions else list(s.aws_regions or [])
+    return accounts, regions
 
 
 def get_aggregate_discovered_resource_counts(self):
@@ -169,29 +213,15 @@ def get_aggregate_discovered_resource_counts(self):
     (aggregate-data.html): an account and Region without a recording recorder
     and a delivery channel have nothing there. The emulator models no resource
     beyond one per recording account and Region (a real account always has some:
-    its default VPC, its roles); the count says whether data arrives, not how much."""
-    body = json.loads(self.body or "{}")
-    backend = config_backends[self.current_account][self.region]
-    name = body.get("ConfigurationAggregatorName")
-    aggregator = backend.config_aggregators.get(name)
-    if aggregator is None:
-        raise Error("NoSuchConfigurationAggregatorException",
-                    f"The configuration aggregator does not exist. Check the configuration aggregator name and try again.")
+    its default VPC, its roles); the count says whether data has arrived, not how
+    much. What arrived stays when the recorder stops or is deleted (RECORDED)."""
+    body, aggregator = _aggregator(self)
     limit = int(body.get("Limit") or 1000)
     if not 0 <= limit <= 1000:
         raise Error("InvalidLimitException", "Limit must be between 0 and 1000")
     limit = limit or 1000
     filters = body.get("Filters") or {}
-    source = aggregator.organization_aggregation_source
-    if source is not None:
-        org = org_of(self.current_account)
-        accounts = [a.id for a in org.accounts if is_active(org, a.id)] if org is not None else []
-        regions = None if source.all_aws_regions else list(source.aws_regions or [])
-    else:
-        accounts, regions = [], []
-        for s in aggregator.account_aggregation_sources or []:
-            accounts.extend(s.account_ids)
-            regions = None if s.all_aws_regions else list(s.aws_regions or [])
+    accounts, regions = _sources(self.current_account, aggregator)
     counts = {}
     for account in accounts:
         if filters.get("AccountId") and filters["AccountId"] != account:
@@ -200,7 +230,7 @@ def get_aggregate_discovered_resource_counts(self):
         for region in in_scope:
             if filters.get("Region") and filters["Region"] != region:
                 continue
-            if _recording(account, region):
+            if (account, region) in RECORDED or _recording(account, region):
                 key = {"ACCOUNT_ID": account, "AWS_REGION": region}.get(body.get("GroupByKey"), "")
                 counts[key] = counts.get(key, 0) + 1
     groups = sorted(counts.items())
@@ -225,12 +255,7 @@ def describe_configuration_aggregator_sources_status(self):
     An organization source is FAILED while Config cannot assume the aggregator's
     role (it was deleted, say); the error code and message are the emulator's
     words. UpdateStatus filters; Limit is 0 to 100 (InvalidLimitException)."""
-    body = json.loads(self.body or "{}")
-    backend = config_backends[self.current_account][self.region]
-    aggregator = backend.config_aggregators.get(body.get("ConfigurationAggregatorName"))
-    if aggregator is None:
-        raise Error("NoSuchConfigurationAggregatorException",
-                    "The configuration aggregator does not exist. Check the configuration aggregator name and try again.")
+    body, aggregator = _aggregator(self)
     limit = int(body.get("Limit") or 0)
     if not 0 <= limit <= 100:
         raise Error("InvalidLimitException", "Limit must be between 0 and 100")
@@ -269,6 +294,91 @@ def describe_configuration_aggregator_sources_status(self):
     return json.dumps(out)
 
 
+_QUERY_FIELDS = {
+    "accountId": lambda r: r["accountId"],
+    "awsRegion": lambda r: r["awsRegion"],
+    "resourceType": lambda r: "AWS::Config::ConfigurationRecorder",
+    "resourceName": lambda r: r["name"],
+    "resourceId": lambda r: r["name"],
+    "configuration.Name": lambda r: r["name"],
+    "configuration.Recording": lambda r: r["recording"],
+    "configuration.RoleARN": lambda r: r["role"],
+    "configurationItemStatus": lambda r: "OK",
+}
+
+
+def _parse_query(expression):
+    """The advanced-query subset the emulator evaluates: `SELECT a, b.c WHERE
+    p = 'text' AND q = false ...` (equality only, joined by AND), over the one
+    resource type it records: AWS::Config::ConfigurationRecorder. Anything else is
+    refused (InvalidExpressionException), never answered wrongly
+    (querying-AWS-resources.html, query-components.html)."""
+    import re
+
+    m = re.fullmatch(r"\s*SELECT\s+(.+?)\s+WHERE\s+(.+?)\s*", expression, re.IGNORECASE | re.DOTALL)
+    if m is None:
+        raise Error("InvalidExpressionException", "The emulator evaluates SELECT ... WHERE ... only.")
+    fields = [f.strip() for f in m.group(1).split(",")]
+    conditions = []
+    for part in re.split(r"\s+AND\s+", m.group(2), flags=re.IGNORECASE):
+        c = re.fullmatch(r"\s*([\w.]+)\s*=\s*('([^']*)'|true|false)\s*", part, re.IGNORECASE)
+        if c is None:
+            raise Error("InvalidExpressionException", f"The emulator evaluates equality joined by AND only, not {part!r}.")
+        value = c.group(3) if c.group(3) is not None else c.group(2).lower() == "true"
+        conditions.append((c.group(1), value))
+    unknown = [f for f in fields + [k for k, _ in conditions] if f not in _QUERY_FIELDS]
+    if unknown:
+        raise Error("InvalidExpressionException", f"The emulator does not know the properties {unknown}.")
+    if ("resourceType", "AWS::Config::ConfigurationRecorder") not in conditions:
+        raise Error("InvalidExpressionException",
+                    "The emulator records one resource type: say resourceType = 'AWS::Config::ConfigurationRecorder'.")
+    return fields, conditions
+
+
+def _nested(fields, row):
+    out = {}
+    for f in fields:
+        *path, last = f.split(".")
+        at = out
+        for p in path:
+            at = at.setdefault(p, {})
+        at[last] = _QUERY_FIELDS[f](row)
+    return out
+
+
+def select_aggregate_resource_config(self):
+    """SelectAggregateResourceConfig over the aggregator's sources: each
+    recorder is a configuration item of type AWS::Config::ConfigurationRecorder,
+    "a system resource type" that tracks "if you have stopped or started the
+    configuration recorder" (drift-detection.html), with configuration.Recording;
+    Results are JSON strings of the selected properties, nested by their dots
+    (API_SelectAggregateResourceConfig.html). Limit 0..100. A deleted recorder is
+    not listed: what AWS keeps of its item is not documented."""
+    body, aggregator = _aggregator(self)
+    limit = int(body.get("Limit") or body.get("MaxResults") or 0)
+    if not 0 <= limit <= 100:
+        raise Error("InvalidLimitException", "Limit must be between 0 and 100")
+    limit = limit or 100
+    fields, conditions = _parse_query(body.get("Expression") or "")
+    accounts, regions = _sources(self.current_account, aggregator)
+    rows = []
+    for account in accounts:
+        if account not in config_backends:
+            continue
+        for region in sorted(config_backends[account].keys() if regions is None else regions):
+            b = config_backends[account].get(region)
+            for name, r in sorted((b.recorders if b is not None else {}).items()):
+                row = {"accountId": account, "awsRegion": region, "name": name, "role": r.role_arn,
+                       "recording": bool(getattr(r.status, "recording", False))}
+                if all(_QUERY_FIELDS[k](row) == v for k, v in conditions):
+                    rows.append(json.dumps(_nested(fields, row)))
+    start = int(body.get("NextToken") or 0)
+    out = {"Results": rows[start:start + limit], "QueryInfo": {"SelectFields": [{"Name": f} for f in fields]}}
+    if start + limit < len(rows):
+        out["NextToken"] = str(start + limit)
+    return json.dumps(out)
+
+
 def seed_like(model_account, accounts, regions):
     """Give `accounts` the recorder (recording) and delivery channel that
     `model_account` has in each region, as `sra apply` would have set them."""
@@ -292,6 +402,12 @@ def seed_like(model_account, accounts, regions):
 
 
 def apply():
+    global _original_start
+    from moto.config.models import ConfigBackend
+
+    _original_start = ConfigBackend.start_configuration_recorder
+    ConfigBackend.start_configuration_recorder = _start
+    ConfigResponse.select_aggregate_resource_config = select_aggregate_resource_config
     iam_models.SERVICE_NAME_CONVERSION.setdefault("config", "Config")
     ConfigResponse.put_configuration_recorder = put_configuration_recorder
     ConfigResponse.put_configuration_aggregator = put_configuration_aggregator

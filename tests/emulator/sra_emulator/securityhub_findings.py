@@ -13,7 +13,9 @@ returns them unfiltered; it has no insights.
   where the caller has a hub).
 - Filters (AwsSecurityFindingFilters, string filters): EQUALS and PREFIX of one
   field are ORed, NOT_EQUALS and PREFIX_NOT_EQUALS ANDed, fields ANDed
-  (API_StringFilter.html). The fields sra sends and a few more are emulated; any
+  (API_StringFilter.html); at most 10 fields and 20 values a field, and never
+  EQUALS with NOT_EQUALS or PREFIX_NOT_EQUALS on one field (InvalidInputException,
+  API_AwsSecurityFindingFilters.html). The fields sra sends and a few more are emulated; any
   other field is refused (InvalidInputException), never ignored.
 - GetFindings: SortCriteria (one field, asc/desc), MaxResults 1..100, NextToken
   (API_GetFindings.html).
@@ -139,12 +141,25 @@ def _matches_field(value, filters):
 
 
 def _check_filters(filters):
-    for field, given in (filters or {}).items():
+    """AwsSecurityFindingFilters: "You can filter by up to 10 finding attributes.
+    For each attribute, you can provide up to 20 filter values"; and "You can't
+    have both an EQUALS filter and a NOT_EQUALS or PREFIX_NOT_EQUALS filter on the
+    same field" (API_AwsSecurityFindingFilters.html, API_StringFilter.html)."""
+    filters = filters or {}
+    if len(filters) > 10:
+        raise _err("InvalidInputException", "You can filter by up to 10 finding attributes.")
+    for field, given in filters.items():
         if field not in _FIELDS:
             raise _err("InvalidInputException", f"Filter field {field} is not emulated")
-        for f in given:
-            if f.get("Comparison", "EQUALS") not in ("EQUALS", "PREFIX", "NOT_EQUALS", "PREFIX_NOT_EQUALS"):
-                raise _err("InvalidInputException", f"Invalid comparison {f.get('Comparison')} for {field}")
+        if len(given) > 20:
+            raise _err("InvalidInputException", f"{field} holds more than 20 filter values.")
+        comparisons = {f.get("Comparison", "EQUALS") for f in given}
+        for how in comparisons:
+            if how not in ("EQUALS", "PREFIX", "NOT_EQUALS", "PREFIX_NOT_EQUALS"):
+                raise _err("InvalidInputException", f"Invalid comparison {how} for {field}")
+        if "EQUALS" in comparisons and comparisons & {"NOT_EQUALS", "PREFIX_NOT_EQUALS"}:
+            raise _err("InvalidInputException",
+                       f"{field} cannot have both an EQUALS filter and a NOT_EQUALS or PREFIX_NOT_EQUALS filter.")
 
 
 def matching(findings, filters):

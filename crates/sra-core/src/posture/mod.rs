@@ -153,6 +153,16 @@ pub fn rank(findings: &[Finding], accounts: &BTreeMap<String, Account>) -> Vec<F
     ranked.into_iter().take(QUEUE).cloned().collect()
 }
 
+/// Whether an account in the OU at `path` ("Workloads/Prod/Payments") is under
+/// one of the `critical` OUs, at any depth.
+pub fn under_critical(path: &str, critical: &[crate::model::OuPath]) -> bool {
+    let segments: Vec<&str> = if path.is_empty() { vec![] } else { path.split('/').collect() };
+    critical.iter().any(|c| {
+        let want = c.segments();
+        want.len() <= segments.len() && want.iter().zip(&segments).all(|(a, b)| a == b)
+    })
+}
+
 /// The services whose coverage the posture checks, as the JSON names them.
 pub const SERVICES: [&str; 6] = ["guardduty", "securityhub", "inspector", "macie", "detective", "config"];
 
@@ -340,19 +350,31 @@ pub enum Recorder {
 
 /// Every account's recording as the organization's Config aggregator shows it:
 /// `counts` is region → the accounts with at least one resource there
-/// (GetAggregateDiscoveredResourceCounts, grouped by account).
+/// (GetAggregateDiscoveredResourceCounts, grouped by account), and `stopped` the
+/// (account, region) whose recorder's own configuration item says it is not
+/// recording (SelectAggregateResourceConfig over AWS::Config::ConfigurationRecorder).
+/// Both are needed: what a recorder recorded stays in the aggregator after it
+/// stops, so counts alone never show a stopped recorder; an account that never
+/// recorded has no recorder item either.
 pub fn recording_from_aggregator(
     accounts: &[String],
     regions: &[String],
     counts: &BTreeMap<String, BTreeSet<String>>,
+    stopped: &BTreeSet<(String, String)>,
 ) -> BTreeMap<(String, String), Recorder> {
     let mut out = BTreeMap::new();
     for region in regions {
         let seen = counts.get(region);
         for account in accounts {
-            let state =
-                if seen.is_some_and(|s| s.contains(account)) { Recorder::Recording } else { Recorder::NotAggregated };
-            out.insert((account.clone(), region.clone()), state);
+            let key = (account.clone(), region.clone());
+            let state = if stopped.contains(&key) {
+                Recorder::Stopped
+            } else if seen.is_some_and(|s| s.contains(account)) {
+                Recorder::Recording
+            } else {
+                Recorder::NotAggregated
+            };
+            out.insert(key, state);
         }
     }
     out

@@ -347,10 +347,20 @@ fn the_aggregators_counts_say_which_accounts_record_where() {
     c.accounts = accounts.clone();
     c.members.clear();
     c.linked = None;
-    c.recording = Some(recording_from_aggregator(&accounts, &regions, &counts));
+    // 222's recorder in us-east-1 stopped: its resources are still in the aggregator.
+    let stopped = BTreeSet::from([("222".to_string(), "us-east-1".to_string())]);
+    c.recording = Some(recording_from_aggregator(&accounts, &regions, &counts, &stopped));
     let spots: Vec<(String, String)> = blind_spots(&c).into_iter().map(|s| (s.region, s.account_id)).collect();
-    assert_eq!(spots, [("us-west-2".to_string(), "111".to_string()), ("us-west-2".to_string(), "222".to_string())]);
-    assert!(blind_spots(&c)[0].reason.contains("Config aggregator"));
+    assert_eq!(
+        spots,
+        [
+            ("us-east-1".to_string(), "222".to_string()),
+            ("us-west-2".to_string(), "111".to_string()),
+            ("us-west-2".to_string(), "222".to_string())
+        ]
+    );
+    assert!(blind_spots(&c)[0].reason.contains("not recording"));
+    assert!(blind_spots(&c)[1].reason.contains("Config aggregator"));
 }
 
 #[test]
@@ -459,4 +469,14 @@ fn what_the_services_report_adds_blind_spots_merged_with_sras_and_per_region_rep
         "{guardduty:?}"
     );
     assert!(reports[1].details[0].contains("FAILED"), "{:?}", reports[1].details);
+}
+
+#[test]
+fn an_account_is_critical_under_a_critical_ou_at_any_depth_only() {
+    let critical = [crate::model::OuPath::parse("Workloads/Prod").unwrap()];
+    assert!(under_critical("Workloads/Prod", &critical));
+    assert!(under_critical("Workloads/Prod/Payments", &critical));
+    assert!(!under_critical("Workloads/Production", &critical), "a segment, not a prefix of one");
+    assert!(!under_critical("Workloads", &critical));
+    assert!(!under_critical("", &critical), "the root");
 }
