@@ -22,7 +22,8 @@ use crate::services::securityhub::{
     INSIGHT_BY_SEVERITY, INSIGHT_FAILED_CONTROLS, insight_by_account, posture_insights, read_insights,
 };
 use sra_core::posture::{
-    Account, ControlRead, Finding, GuardDutyStatistics, InspectorCoverage, Kind, Read, Reported, Severity,
+    Account, CandidateQuery, ControlRead, Finding, GuardDutyStatistics, InspectorCoverage, Kind, Match, Read, Reported,
+    Severity,
 };
 
 const SVC: &str = "securityhub";
@@ -105,6 +106,10 @@ pub async fn read(aws: &Aws, desired: &Desired, lock: Option<&Lock>, rep: &Repor
         read.by_account = by_account;
         read.controls = controls;
         read.findings = got.findings;
+        // The critical accounts' own page, now that they are known.
+        if let (Some((c, site)), Some(q)) = (&got.hub, sra_core::posture::critical_query(&read.accounts, &critical)) {
+            read.findings.extend(candidate_page(c, site, q).await?);
+        }
         let more = sra_core::posture::incomplete(&read);
         read.notes.extend(more);
     }
@@ -125,6 +130,8 @@ struct Tooling {
     findings: Vec<Finding>,
     /// What the services report of their own reach.
     reported: Reported,
+    /// Security Hub in Security Tooling's home region, for later reads.
+    hub: Option<(Client, Site)>,
     notes: Vec<String>,
 }
 
@@ -153,10 +160,12 @@ async fn tooling(aws: &Aws, desired: &Desired, management: &str, admin: &str, re
         }
         let c = Client::new(&crate::aws::in_region(&config, home));
         rep.progress(format!("reading Security Hub's findings in Security Tooling in {home}"));
+        let hub = (c.clone(), site.clone());
         let mut notes = Vec::new();
-        let (mut counts, findings) = tokio::try_join!(counts(&c, &site, &mut notes), candidates(&c, &site))?;
+        let queries = sra_core::posture::candidate_queries();
+        let (mut counts, findings) = tokio::try_join!(counts(&c, &site, &mut notes), candidates(&c, &site, queries))?;
         counts.controls = titled(&c, &site, std::mem::take(&mut counts.controls)).await?;
-        Ok(Some((counts, findings, notes)))
+        Ok(Some((counts, findings, notes, hub)))
     };
     let reports = async { Ok::<_, anyhow::Error>(reported(&config, desired, &sessions, admin).await) };
     let (recording, hub, (reported, more)) = tokio::try_join!(config_reads, hub_reads, reports)?;
@@ -173,17 +182,17 @@ async fn tooling(aws: &Aws, desired: &Desired, management: &str, admin: &str, re
         Some(found) => found,
         None => None,
     };
-    let (counts, findings) = match hub {
-        Some((counts, findings, more)) => {
+    let (counts, findings, hub) = match hub {
+        Some((counts, findings, more, hub)) => {
             notes.extend(more);
-            (Some(counts), findings)
+            (Some(counts), findings, Some(hub))
         }
         None => {
             notes.push("Security Hub is off in the plan: no finding is counted".into());
-            (None, vec![])
+            (None, vec![], None)
         }
     };
-    Ok(Tooling { recording, counts, findings, reported, notes })
+    Ok(Tooling { recording, counts, findings, reported, hub, notes })
 }
 
 /// Now, as RFC 3339 in UTC.
@@ -267,34 +276,43 @@ fn filter(values: &[&str]) -> Vec<StringFilter> {
         .collect()
 }
 
-/// The queue's candidates: the most severe active findings (one page), and the
-/// most severe GuardDuty findings (threats and attack sequences rank before
-/// posture findings of the same severity, and one page of a severity may not
-/// reach them).
-async fn candidates(c: &Client, site: &Site) -> Result<Vec<Finding>> {
-    let active = || {
-        AwsSecurityFindingFilters::builder()
-            .set_record_state(Some(filter(&["ACTIVE"])))
-            .set_workflow_status(Some(filter(&["NEW", "NOTIFIED"])))
-    };
-    let page = |filters: AwsSecurityFindingFilters, purpose: &'static str| async move {
-        let sort = SortCriterion::builder().field("SeverityNormalized").sort_order(SortOrder::Descending).build();
-        let out = c
-            .get_findings()
-            .filters(filters)
-            .sort_criteria(sort)
-            .max_results(CANDIDATES)
-            .send()
-            .await
-            .map_err(|e| call_error(e, SVC, "GetFindings", site, purpose))?;
-        Ok::<_, anyhow::Error>(out.findings().iter().filter_map(finding_of).collect::<Vec<Finding>>())
-    };
-    let threats = active().set_product_name(Some(filter(&["GuardDuty"]))).build();
-    let (all, threats) = tokio::try_join!(
-        page(active().build(), "reading the most severe active findings"),
-        page(threats, "reading the most severe GuardDuty findings"),
-    )?;
-    Ok(all.into_iter().chain(threats).collect())
+/// The queue's candidates: one page per query of the core's
+/// (`candidate_queries`), side by side, paced at GetFindings' rate.
+async fn candidates(c: &Client, site: &Site, queries: Vec<CandidateQuery>) -> Result<Vec<Finding>> {
+    let pages = futures_util::future::try_join_all(queries.into_iter().map(|q| candidate_page(c, site, q))).await?;
+    Ok(pages.into_iter().flatten().collect())
+}
+
+/// One page (100) of active findings matching `q`, the most severe first.
+async fn candidate_page(c: &Client, site: &Site, q: CandidateQuery) -> Result<Vec<Finding>> {
+    let mut filters = AwsSecurityFindingFilters::builder()
+        .set_record_state(Some(filter(&["ACTIVE"])))
+        .set_workflow_status(Some(filter(&["NEW", "NOTIFIED"])));
+    for (field, how, values) in &q.filters {
+        let how = match how {
+            Match::Equals => StringFilterComparison::Equals,
+            Match::Prefix => StringFilterComparison::Prefix,
+        };
+        let given: Vec<StringFilter> =
+            values.iter().map(|v| StringFilter::builder().value(v).comparison(how.clone()).build()).collect();
+        filters = match *field {
+            "ProductName" => filters.set_product_name(Some(given)),
+            "Type" => filters.set_type(Some(given)),
+            "VulnerabilitiesExploitAvailable" => filters.set_vulnerabilities_exploit_available(Some(given)),
+            "AwsAccountId" => filters.set_aws_account_id(Some(given)),
+            other => anyhow::bail!("sra cannot filter findings by {other} (a defect in sra: please report it)"),
+        };
+    }
+    let sort = SortCriterion::builder().field("SeverityNormalized").sort_order(SortOrder::Descending).build();
+    let out = c
+        .get_findings()
+        .filters(filters.build())
+        .sort_criteria(sort)
+        .max_results(CANDIDATES)
+        .send()
+        .await
+        .map_err(|e| call_error(e, SVC, "GetFindings", site, q.purpose.clone()))?;
+    Ok(out.findings().iter().filter_map(finding_of).collect())
 }
 
 /// A finding as the queue ranks it; None without a severity label it knows.

@@ -328,6 +328,41 @@ iam.delete_role(RoleName="sra-config-aggregator")
     assert_eq!(again["accounts"], doc["accounts"]);
     // The same organization, for the ranking by critical OUs.
     accounts_under_critical_ous_rank_first(&o);
+    a_known_exploit_behind_a_page_of_posture_findings_still_ranks_first(&o);
+}
+
+/// 101 critical posture findings, then one critical vulnerability with a known
+/// exploit: the page of the most severe findings holds 100 posture findings, and
+/// the exploit's own page still brings it to the head of the queue.
+fn a_known_exploit_behind_a_page_of_posture_findings_still_ranks_first(o: &Org) {
+    o.emu.boto3(&format!(
+        r#"
+def finding(i, **extra):
+    f = {{
+        "SchemaVersion": "2018-10-08", "Id": f"bulk-{{i}}",
+        "ProductArn": "arn:aws:securityhub:us-east-1:{la}:product/{la}/default",
+        "GeneratorId": "sra-test", "AwsAccountId": "{la}", "Types": ["Software and Configuration Checks"],
+        "CreatedAt": "2026-11-20T00:00:00Z", "UpdatedAt": "2026-11-20T00:00:00Z",
+        "Severity": {{"Label": "CRITICAL", "Normalized": 90}}, "Title": f"bulk {{i}}",
+        "Description": "imported by the test", "Resources": [{{"Type": "Other", "Id": f"r-{{i}}"}}],
+    }}
+    f.update(extra)
+    return f
+sh = client("securityhub", "{la}", "us-east-1")
+for start in (0, 100):
+    out = sh.batch_import_findings(Findings=[finding(i) for i in range(start, min(start + 100, 101))])
+    assert out["FailedCount"] == 0, out
+out = sh.batch_import_findings(Findings=[finding("exploit", ProductName="Inspector", Title="CVE with a known exploit",
+    Vulnerabilities=[{{"Id": "CVE-2026-0001", "ExploitAvailable": "YES"}}])])
+assert out["FailedCount"] == 0, out
+"#,
+        la = o.la
+    ));
+    let (run, doc) = posture(o, &[]);
+    run.expect_code(0);
+    assert_eq!(doc["by_severity"]["CRITICAL"], 102);
+    assert_eq!(doc["top"][0]["id"], "bulk-exploit", "{}", doc["top"][0]);
+    assert_eq!(doc["top"][0]["kind"], "known exploit");
 }
 
 /// Render `sra posture --format html` in headless Chromium (Debian's package,

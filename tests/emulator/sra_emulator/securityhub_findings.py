@@ -65,6 +65,7 @@ _FIELDS = {
     "ComplianceStatus": lambda f: (f.get("Compliance") or {}).get("Status"),
     "ComplianceSecurityControlId": lambda f: (f.get("Compliance") or {}).get("SecurityControlId"),
     "Type": lambda f: f.get("Types") or [],
+    "VulnerabilitiesExploitAvailable": lambda f: [v.get("ExploitAvailable") for v in f.get("Vulnerabilities") or []],
 }
 
 # Security Hub's quotas (sechub.html): custom insights per account and Region,

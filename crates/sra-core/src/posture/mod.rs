@@ -135,6 +135,75 @@ pub struct Account {
     pub critical: bool,
 }
 
+/// A page of candidates for the queue: active findings matching `filters` (each
+/// a field of Security Hub's AwsSecurityFindingFilters with its values, ORed),
+/// the most severe first. The queue ranks by kind and account after severity,
+/// and one page of the most severe findings may hold 100 posture findings of
+/// the top severity and no threat: each kind, and the critical accounts, get a
+/// page of their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateQuery {
+    /// What it reads, in words (for errors and progress).
+    pub purpose: String,
+    pub filters: Vec<(&'static str, Match, Vec<String>)>,
+}
+
+/// How a candidate filter compares (Security Hub's StringFilter comparisons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    Equals,
+    Prefix,
+}
+
+/// Security Hub takes at most 20 values a filter field (AwsSecurityFindingFilters).
+pub const FILTER_VALUES: usize = 20;
+
+/// The pages read for the queue before the accounts are known: the most severe
+/// findings, and the most severe of each kind that ranks before posture.
+pub fn candidate_queries() -> Vec<CandidateQuery> {
+    let q = |purpose: &str, filters: Vec<(&'static str, Match, Vec<&str>)>| CandidateQuery {
+        purpose: purpose.into(),
+        filters: filters.into_iter().map(|(f, c, v)| (f, c, v.into_iter().map(String::from).collect())).collect(),
+    };
+    vec![
+        q("reading the most severe active findings", vec![]),
+        q("reading the most severe GuardDuty findings", vec![("ProductName", Match::Equals, vec!["GuardDuty"])]),
+        q(
+            "reading the most severe findings typed as threats",
+            vec![("Type", Match::Prefix, vec!["TTPs", "Unusual Behaviors"])],
+        ),
+        q(
+            "reading the most severe vulnerabilities with a known exploit",
+            vec![("VulnerabilitiesExploitAvailable", Match::Equals, vec!["YES"])],
+        ),
+        q(
+            "reading the most severe exposed resources",
+            vec![(
+                "Type",
+                Match::Prefix,
+                vec![
+                    "Effects/Data Exposure",
+                    "Software and Configuration Checks/AWS Security Best Practices/External Access Granted",
+                    "Software and Configuration Checks/AWS Security Best Practices/Network Reachability",
+                ],
+            )],
+        ),
+    ]
+}
+
+/// The page of the critical accounts' most severe findings (the first
+/// [`FILTER_VALUES`] of them: the management account, Security Tooling and Log
+/// Archive first, then the critical OUs' accounts by id); None without any.
+pub fn critical_query(accounts: &BTreeMap<String, Account>, first: &[&str]) -> Option<CandidateQuery> {
+    let mut ids: Vec<String> = first.iter().filter(|a| accounts.contains_key(**a)).map(|a| a.to_string()).collect();
+    ids.extend(accounts.values().filter(|a| a.critical && !first.contains(&a.id.as_str())).map(|a| a.id.clone()));
+    ids.truncate(FILTER_VALUES);
+    (!ids.is_empty()).then(|| CandidateQuery {
+        purpose: "reading the critical accounts' most severe findings".into(),
+        filters: vec![("AwsAccountId", Match::Equals, ids)],
+    })
+}
+
 /// The ranked queue: severity, then kind, then critical accounts first, then the
 /// oldest first (the longest exposed), then the id (stable). At most [`QUEUE`].
 pub fn rank(findings: &[Finding], accounts: &BTreeMap<String, Account>) -> Vec<Finding> {

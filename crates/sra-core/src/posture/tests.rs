@@ -480,3 +480,27 @@ fn an_account_is_critical_under_a_critical_ou_at_any_depth_only() {
     assert!(!under_critical("Workloads", &critical));
     assert!(!under_critical("", &critical), "the root");
 }
+
+#[test]
+fn each_kind_that_ranks_before_posture_and_the_critical_accounts_get_a_page() {
+    let queries = candidate_queries();
+    assert_eq!(queries.len(), 5);
+    assert!(queries[0].filters.is_empty(), "the most severe of all");
+    let fields: Vec<&str> = queries.iter().flat_map(|q| q.filters.iter().map(|f| f.0)).collect();
+    assert_eq!(fields, ["ProductName", "Type", "VulnerabilitiesExploitAvailable", "Type"]);
+    for q in &queries {
+        for (_, _, values) in &q.filters {
+            assert!(values.len() <= FILTER_VALUES);
+        }
+    }
+    let mut many = accounts();
+    for i in 0..30 {
+        let id = format!("{i:012}");
+        many.insert(id.clone(), Account { id, name: "w".into(), ou: "Prod".into(), critical: true });
+    }
+    let page = critical_query(&many, &["222222222222", "999999999999"]).unwrap();
+    let ids = &page.filters[0].2;
+    assert_eq!(ids.len(), FILTER_VALUES, "Security Hub's limit");
+    assert_eq!(ids[0], "222222222222", "the SRA accounts first; an unknown one is left out");
+    assert!(critical_query(&BTreeMap::new(), &[]).is_none());
+}
