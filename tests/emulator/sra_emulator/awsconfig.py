@@ -40,7 +40,7 @@ from moto.organizations.models import organizations_backends
 from moto.s3.models import s3_backends
 
 from . import config
-from .common import Error, is_active, org_of
+from .common import Error, active_ids, is_active, org_of
 from .organizations import delegation_settled
 
 PRINCIPAL = "config.amazonaws.com"
@@ -198,7 +198,8 @@ def _sources(caller, aggregator):
     source = aggregator.organization_aggregation_source
     if source is not None:
         org = org_of(caller)
-        accounts = [a.id for a in org.accounts if is_active(org, a.id)] if org is not None else []
+        active = active_ids(org) if org is not None else set()
+        accounts = [a.id for a in org.accounts if a.id in active] if org is not None else []
         return accounts, (None if source.all_aws_regions else list(source.aws_regions or []))
     accounts, regions = [], []
     for s in aggregator.account_aggregation_sources or []:

@@ -43,7 +43,7 @@ from moto.guardduty.models import guardduty_backends
 from moto.guardduty.responses import GuardDutyResponse
 from moto.organizations.models import organizations_backends
 
-from .common import is_active, org_of, page
+from .common import active_ids, is_active, org_of, page
 
 MAX_MEMBERS_PER_CALL = 50
 PRINCIPAL = "guardduty.amazonaws.com"
@@ -359,7 +359,8 @@ def get_organization_statistics(self):
     members = {}
     for store in _state(backend)["members"].values():
         members.update(store)
-    active = [m for m in members.values() if m["relationshipStatus"] == "Enabled" and is_active(org, m["accountId"])]
+    live = active_ids(org)
+    active = [m for m in members.values() if m["relationshipStatus"] == "Enabled" and m["accountId"] in live]
     enabled, features = 0, {}
     for m in active:
         detectors = guardduty_backends[m["accountId"]][backend.region_name].detectors.values()
@@ -373,7 +374,7 @@ def get_organization_statistics(self):
     # A timestamp in REST-JSON is epoch seconds unless the model says otherwise.
     now = datetime.datetime.now(datetime.timezone.utc).timestamp()
     return json.dumps({"organizationDetails": {"updatedAt": now, "organizationStatistics": {
-        "totalAccountsCount": sum(1 for a in org.accounts if is_active(org, a.id)),
+        "totalAccountsCount": len(live),
         "memberAccountsCount": len(members),
         "activeAccountsCount": len(active),
         "enabledAccountsCount": enabled,

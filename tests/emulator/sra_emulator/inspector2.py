@@ -33,7 +33,7 @@ from moto.inspector2.models import inspector2_backends
 from moto.inspector2.responses import Inspector2Response
 from moto.organizations.models import organizations_backends
 
-from .common import Error, is_active, org_of, page
+from .common import Error, active_ids, is_active, org_of, page
 
 _original = {
     name: getattr(Inspector2Response, name)
@@ -231,7 +231,13 @@ def _covered(backend):
     from moto.ec2.models import ec2_backends
 
     region = backend.region_name
-    accounts = [backend.account_id] + sorted(a for a in backend.members if _may_manage(backend, a))
+    org = org_of(backend.account_id)
+    management = inspector2_backends[org.org.master_account_id][region] if org is not None else None
+    delegated = management is not None and management.admin_accounts.get(backend.account_id) == "ENABLED"
+    live = active_ids(org) if delegated else set()
+    # What _may_manage decides, with the organization's active accounts read once.
+    accounts = [backend.account_id] + sorted(
+        a for a, m in backend.members.items() if a in live and m.status == "ENABLED" and a != backend.account_id)
     out = []
     for account in accounts:
         status = SCANS.get((account, region))
