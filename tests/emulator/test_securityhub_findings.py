@@ -66,6 +66,22 @@ class Findings(_Base):
         self.west.disassociate_members(AccountIds=[self.member])
         self.assertEqual(self.ids(self.east), ["a-east", "m-east"])
 
+    def test_a_linked_regions_findings_reach_the_home_region_only_while_linked(self):
+        aggregator = self.east.list_finding_aggregators()["FindingAggregators"][0]["FindingAggregatorArn"]
+        m_west = self.sh(self.member, "us-west-2")
+        # Unlinked: what reached the home Region stays; what is new does not arrive.
+        self.east.update_finding_aggregator(FindingAggregatorArn=aggregator, RegionLinkingMode="SPECIFIED_REGIONS",
+                                            Regions=["us-east-2"])
+        m_west.batch_import_findings(Findings=[finding(self.member, "us-west-2", "m-west-later", "HIGH")])
+        self.assertEqual(self.ids(self.east), ["a-east", "m-east", "m-west"])
+        # Linked again: a finding that existed before is not replicated until it changes.
+        self.east.update_finding_aggregator(FindingAggregatorArn=aggregator, RegionLinkingMode="SPECIFIED_REGIONS",
+                                            Regions=["us-west-2"])
+        self.assertEqual(self.ids(self.east), ["a-east", "m-east", "m-west"])
+        changed = finding(self.member, "us-west-2", "m-west-later", "CRITICAL")
+        m_west.batch_import_findings(Findings=[changed])
+        self.assertEqual(self.ids(self.east), ["a-east", "m-east", "m-west", "m-west-later"])
+
     def test_imports_are_the_callers_own_and_never_change_the_workflow(self):
         m = self.sh(self.member, "us-east-1")
         out = m.batch_import_findings(Findings=[finding(self.admin, "us-east-1", "forged", "HIGH")])

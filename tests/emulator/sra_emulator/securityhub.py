@@ -635,7 +635,29 @@ def create_finding_aggregator(self):
         "regions": regions,
     }
     _state(backend)["aggregator"] = agg
+    _relink(backend, agg, set())
     return json.dumps(_aggregator_out(backend, agg))
+
+
+def _relink(backend, agg, before):
+    """Each linked Region's linking intervals [start, end]: "Any findings that
+    existed in a region at the time that it becomes a linked region will not be
+    replicated to the home Region unless there is an update to the finding", and
+    "When you stop aggregating data from a linked Region, AWS Security Hub
+    doesn't remove any existing aggregated data from that Region"
+    (security-hub-region-aggregation.html, finding-aggregation-update.html)."""
+    import time
+
+    from .securityhub_findings import _linked_regions
+
+    now = time.time()
+    after = set(_linked_regions(backend)) - {backend.region_name}
+    links = agg.setdefault("links", {})
+    for region in after - before:
+        links.setdefault(region, []).append([now, None])
+    for region in before - after:
+        if links.get(region) and links[region][-1][1] is None:
+            links[region][-1][1] = now
 
 
 def list_finding_aggregators(self):
@@ -661,7 +683,11 @@ def update_finding_aggregator(self):
     agg = _state(backend)["aggregator"]
     if agg is None or params.get("FindingAggregatorArn") != agg["arn"]:
         raise _err("ResourceNotFoundException", "The request was rejected because no finding aggregator was found.")
+    from .securityhub_findings import _linked_regions
+
+    before = set(_linked_regions(backend)) - {backend.region_name}
     agg["mode"], agg["regions"] = _check_linking(params)
+    _relink(backend, agg, before)
     return json.dumps(_aggregator_out(backend, agg))
 
 

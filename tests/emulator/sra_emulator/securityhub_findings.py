@@ -111,17 +111,48 @@ def _linked_regions(backend):
     return []
 
 
+# (account, region, finding id) → when it was imported and each time it was
+# updated (BatchImportFindings, BatchUpdateFindings): whether a linked Region's
+# finding reached the home Region depends on when it last changed. Findings the
+# seeding endpoint stores directly are not here: they count as replicated.
+TOUCHES = {}
+
+
+def _touch(account, region, fid):
+    import time
+
+    TOUCHES.setdefault((account, region, fid), []).append(time.time())
+
+
+def _replicated(links, account, region, fid):
+    """Whether a linked Region's finding reached the home Region: imported or
+    updated while its Region was linked (it stays there after unlinking)."""
+    touches = TOUCHES.get((account, region, fid))
+    intervals = links.get(region)
+    if touches is None or intervals is None:
+        return True
+    return any(start <= t and (end is None or t < end) for t in touches for start, end in intervals)
+
+
 def visible(backend):
     """Every finding the caller sees: its own and its enabled members', in its
-    Region and, from the aggregator's Region, in every linked Region."""
-    regions = [backend.region_name] + [r for r in _linked_regions(backend) if r != backend.region_name]
+    Region and, from the aggregator's Region, the linked Regions' that reached it:
+    those created or updated while their Region was linked, which stay once it
+    is unlinked (see _replicated)."""
+    agg = _state(backend)["aggregator"]
+    links = (agg or {}).get("links", {})
+    linked = [r for r in _linked_regions(backend) if r != backend.region_name]
+    regions = [backend.region_name] + linked + sorted(r for r in links if r not in linked and r != backend.region_name)
     out = []
     for region in regions:
+        if region not in securityhub_backends[backend.account_id]:
+            continue
         own = securityhub_backends[backend.account_id][region]
         accounts = [backend.account_id] + sorted(_enabled_members(own))
         for account in accounts:
             if region in securityhub_backends[account]:
-                out.extend(f.data for f in securityhub_backends[account][region].findings)
+                out.extend(f.data for f in securityhub_backends[account][region].findings
+                           if region == backend.region_name or _replicated(links, account, region, f.id))
     return out
 
 
@@ -209,7 +240,9 @@ def batch_import_findings(self):
             data.setdefault("RecordState", "ACTIVE")
             data.setdefault("Workflow", {"Status": "NEW"})
             backend.findings.append(Finding(fid, data))
+            _touch(backend.account_id, backend.region_name, fid)
         else:
+            _touch(backend.account_id, backend.region_name, fid)
             fixed = ("Workflow", "Note", "UserDefinedFields", "VerificationState", "Region")
             update = {k: v for k, v in data.items() if k not in fixed}
             old = existing.data
@@ -245,13 +278,14 @@ def batch_update_findings(self):
                 store = securityhub_backends[account].get(region) if account in securityhub_backends else None
                 for f in (store.findings if store else []):
                     if f.id == ident.get("Id") and f.data.get("ProductArn") == ident.get("ProductArn"):
-                        hit = f
+                        hit, where = f, (account, region)
         if hit is None:
             unprocessed.append({"FindingIdentifier": ident, "ErrorCode": "FindingNotFound",
                                 "ErrorMessage": "The finding was not found, or the caller cannot update it"})
             continue
         if status is not None:
             hit.data["Workflow"] = {"Status": status}
+        _touch(where[0], where[1], hit.id)
         processed.append(ident)
     return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})
 
