@@ -150,9 +150,7 @@ async fn tooling(aws: &Aws, desired: &Desired, management: &str, admin: &str, re
             return Ok(None);
         }
         let client = crate::services::config::client(&config, home);
-        let (counts, stopped) =
-            tokio::try_join!(aggregated(&client, &site, &desired.governed_regions), stopped_recorders(&client, &site))?;
-        Ok(Some(counts.zip(stopped)))
+        config_coverage(&client, &site, &desired.governed_regions).await.map(Some)
     };
     let hub_reads = async {
         if !desired.services.securityhub.enabled {
@@ -179,7 +177,10 @@ async fn tooling(aws: &Aws, desired: &Desired, management: &str, admin: &str, re
             ));
             None
         }
-        Some(found) => found,
+        Some(Some((counts, stopped, note))) => {
+            notes.extend(note);
+            Some((counts, stopped))
+        }
         None => None,
     };
     let (counts, findings, hub) = match hub {
@@ -522,21 +523,25 @@ fn statistics_of(details: Option<&aws_sdk_guardduty::types::OrganizationDetails>
 }
 
 /// Inspector's coverage in one region, from ListCoverageStatistics: resources by
-/// scan status, and the INACTIVE ones by account and by reason (5 groups a page).
+/// scan status, and those it should and does not scan (INACTIVE, for a reason
+/// that is a blind spot: core `INSPECTOR_NOT_BLIND` says which are not) by
+/// account and by reason, 5 groups a page.
 async fn inspector_coverage(c: &aws_sdk_inspector2::Client, site: &Site) -> Result<InspectorCoverage> {
     use aws_sdk_inspector2::types::{CoverageFilterCriteria, CoverageStringComparison, CoverageStringFilter, GroupKey};
-    let inactive = || -> Result<CoverageFilterCriteria> {
-        let filter =
+    let blind = || -> Result<CoverageFilterCriteria> {
+        let inactive =
             CoverageStringFilter::builder().comparison(CoverageStringComparison::Equals).value("INACTIVE").build()?;
-        Ok(CoverageFilterCriteria::builder().scan_status_code(filter).build())
+        let not_blind = sra_core::posture::INSPECTOR_NOT_BLIND
+            .iter()
+            .map(|r| CoverageStringFilter::builder().comparison(CoverageStringComparison::NotEquals).value(*r).build())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CoverageFilterCriteria::builder().scan_status_code(inactive).set_scan_status_reason(Some(not_blind)).build())
     };
     let grouped = |key: GroupKey, filter: Option<CoverageFilterCriteria>| async move {
         let mut counts = BTreeMap::new();
-        let mut total = 0u64;
         let pages =
             c.list_coverage_statistics().group_by(key.clone()).set_filter_criteria(filter).into_paginator().send();
         crate::aws::each_page(pages, |p| {
-            total = u64::try_from(p.total_counts()).unwrap_or(0);
             for g in p.counts_by_group() {
                 let key = g.group_key().map(|k| k.as_str().to_string()).unwrap_or_default();
                 *counts.entry(key).or_insert(0u64) += u64::try_from(g.count()).unwrap_or(0);
@@ -552,14 +557,16 @@ async fn inspector_coverage(c: &aws_sdk_inspector2::Client, site: &Site) -> Resu
                 format!("reading Inspector's coverage by {key}"),
             )
         })?;
-        Ok::<_, anyhow::Error>((total, counts))
+        Ok::<_, anyhow::Error>(counts)
     };
-    let ((total, by_status), (_, unscanned), (_, reasons)) = tokio::try_join!(
+    let (by_status, unscanned, reasons) = tokio::try_join!(
         grouped(GroupKey::ScanStatusCode, None),
-        grouped(GroupKey::AccountId, Some(inactive()?)),
-        grouped(GroupKey::ScanStatusReason, Some(inactive()?)),
+        grouped(GroupKey::AccountId, Some(blind()?)),
+        grouped(GroupKey::ScanStatusReason, Some(blind()?)),
     )?;
-    Ok(InspectorCoverage { scanned: by_status.get("ACTIVE").copied().unwrap_or(0), total, unscanned, reasons })
+    let scanned = by_status.get("ACTIVE").copied().unwrap_or(0);
+    let total = scanned + unscanned.values().sum::<u64>();
+    Ok(InspectorCoverage { scanned, total, unscanned, reasons })
 }
 
 /// The Config aggregator's sources that are FAILED or OUTDATED, by region (100
@@ -603,6 +610,30 @@ async fn stale_sources(
         )
         .into()),
     }
+}
+
+/// Config's coverage from the organization aggregator: the accounts with
+/// resources per region and the stopped recorders, read side by side; None when
+/// the aggregator does not exist. Which recorders are stopped is evidence beside
+/// the counts: a query that fails is a note (the third value), and the counts
+/// still stand.
+async fn config_coverage(
+    c: &aws_sdk_config::Client,
+    site: &Site,
+    regions: &[String],
+) -> Result<Option<(Aggregated, BTreeSet<(String, String)>, Option<String>)>> {
+    let (counts, stopped) = tokio::join!(aggregated(c, site, regions), stopped_recorders(c, site));
+    let Some(counts) = counts? else { return Ok(None) };
+    Ok(Some(match stopped {
+        Ok(stopped) => (counts, stopped.unwrap_or_default(), None),
+        Err(e) => {
+            let note = format!(
+                "which Config recorders are stopped could not be read, so a stopped recorder is not shown as a blind \
+                 spot: {e:#}"
+            );
+            (counts, BTreeSet::new(), Some(note))
+        }
+    }))
 }
 
 /// The (account, region) whose Config recorder is not recording, from the

@@ -291,15 +291,31 @@ pub struct SourceStatus {
     pub error: String,
 }
 
+/// Why Inspector does not scan a resource, when that is no blind spot: the
+/// resource is stopped, gone, archived, deliberately excluded, or about to be
+/// scanned for the first time (API_ScanStatus.html's reasons). Everything else
+/// (UNMANAGED_EC2_INSTANCE, UNSUPPORTED_OS, ACCESS_DENIED, ...) is one.
+pub const INSPECTOR_NOT_BLIND: [&str; 8] = [
+    "EC2_INSTANCE_STOPPED",
+    "RESOURCE_STOPPED",
+    "RESOURCE_TERMINATED",
+    "SCAN_ELIGIBILITY_EXPIRED",
+    "IMAGE_ARCHIVED",
+    "PENDING_DISABLE",
+    "EXCLUDED_BY_TAG",
+    "PENDING_INITIAL_SCAN",
+];
+
 /// Inspector's coverage in one region (ListCoverageStatistics).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InspectorCoverage {
-    /// Resources it scans (ACTIVE), and all it covers.
+    /// Resources it scans (ACTIVE), and those plus the ones it should and
+    /// does not (INACTIVE for a reason outside [`INSPECTOR_NOT_BLIND`]).
     pub scanned: u64,
     pub total: u64,
-    /// Account → resources it does not scan (INACTIVE).
+    /// Account → resources it should and does not scan.
     pub unscanned: BTreeMap<String, u64>,
-    /// Why, over the region: scan status reason → resources.
+    /// Why, over the region: scan status reason → those resources.
     pub reasons: BTreeMap<String, u64>,
 }
 
@@ -356,11 +372,14 @@ pub fn reports(c: &Coverage) -> Vec<ServiceReport> {
                 ));
             }
         }
+        // Of sra's active accounts, other than Security Tooling (GuardDuty's own
+        // total may count suspended accounts).
+        let others = c.accounts.iter().filter(|a| c.admin.as_deref() != Some(a.as_str())).count() as u64;
         out.push(ServiceReport {
             service: "guardduty".into(),
             region: region.clone(),
             covered: g.enabled,
-            of: g.accounts.saturating_sub(1),
+            of: others,
             unit: "member accounts".into(),
             details,
         });
@@ -672,15 +691,22 @@ pub struct ControlRead {
     pub complete: bool,
 }
 
-/// Controls that check global resources (IAM, CloudFront, Route 53): Config
-/// records those in the home Region only (sra's recorders do), and Security Hub
-/// advises evaluating them in that Region only (controls-to-disable.html). Their
-/// failed findings in other Regions repeat the home Region's: the note says how
-/// many of those read are elsewhere, and where; None for other controls, or when
-/// every one read is in the home Region.
+/// Whether a control checks a global resource, which Security Hub advises
+/// evaluating in one Region only, the one that records global resources: "[IAM.*]",
+/// "[KMS.1]", "[KMS.2]" (controls-to-disable.html, the global-resource list).
+/// CloudFront's controls are not among them: they are "Available only in the US
+/// East (N. Virginia) Region" and fail there alone, which is not repetition.
+pub fn global_control(id: &str) -> bool {
+    id.starts_with("IAM.") || id == "KMS.1" || id == "KMS.2"
+}
+
+/// A global resource's control failing outside the home Region: Config records
+/// global resources in the home Region only (sra's recorders do), so those
+/// findings repeat the home Region's. The note says how many of those read are
+/// elsewhere, and where; None for other controls, or when every one read is in
+/// the home Region.
 pub fn noise(control: &ControlRead, home: &str) -> Option<String> {
-    let global = ["IAM.", "CloudFront.", "Route53."];
-    if !global.iter().any(|p| control.id.starts_with(p)) {
+    if !global_control(&control.id) {
         return None;
     }
     let elsewhere: BTreeSet<&str> = control.sample.iter().map(|(_, r)| r.as_str()).filter(|r| *r != home).collect();

@@ -395,9 +395,13 @@ fn a_global_controls_findings_are_noise_only_outside_the_home_region() {
     let why = noise(&spread, "us-east-1").unwrap();
     assert!(why.contains("2 of the 3 failed findings read"), "{why}");
     assert!(why.contains("(ap-south-1, eu-west-1)"), "{why}");
-    // A regional control is never noise, wherever it fails.
+    // A regional control is never noise, wherever it fails; nor CloudFront's,
+    // evaluated in us-east-1 alone whatever the home Region.
     let regional = control("S3.1", "S3 block public access", 1, &[("1", "eu-west-1")], true);
     assert_eq!(noise(&regional, "us-east-1"), None);
+    let cloudfront = control("CloudFront.1", "default root object", 1, &[("1", "us-east-1")], true);
+    assert_eq!(noise(&cloudfront, "eu-west-1"), None);
+    assert!(global_control("KMS.1") && global_control("KMS.2") && !global_control("KMS.10"));
     let shown = failing(&spread, "us-east-1");
     assert_eq!((shown.accounts_affected, shown.accounts_exact), (2, true));
 }
